@@ -1,0 +1,323 @@
+//! `zhilu`: the command line. Thin by design: parse, call zhilu-app, print (Chinese text for people,
+//! `--json` for machines). Exit code 0 on success, 1 when the command could not do its job or when
+//! `fixity` / `verify` found something wrong, 2 for usage errors.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use zhilu_app::{
+    App, BenchIngestOptions, Clock, DataDir, FixedClock, IngestObserver, IngestOptions,
+    InitOptions, RegisterDevice, SystemClock,
+};
+
+mod print;
+
+#[derive(Parser, Debug)]
+#[command(name = "zhilu", version, about = "执录：行政执法音像记录管理（证据库、审计日志、导入采集）")]
+struct Cli {
+    /// Data directory (catalog, vault, keys, ledger checkpoint).
+    #[arg(long, global = true, env = "ZHILU_DATA_DIR", default_value = "./zhilu-data")]
+    data_dir: PathBuf,
+    /// Machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The clock every command uses (RFC 3339), so a past day can be replayed.
+    #[arg(long, global = true, env = "ZHILU_NOW")]
+    now: Option<String>,
+    /// Catalog database URL (overrides zhilu.toml), e.g. postgres://user@host/db.
+    #[arg(long, global = true, env = "ZHILU_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Who is acting (recorded in the audit ledger).
+    #[arg(long, global = true, env = "ZHILU_ACTOR", default_value = "admin")]
+    actor: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the data directory, catalog, vault roots, signing key and ledger (idempotent).
+    Init {
+        /// A vault root (give at least two, on independent disks). Default: vault/primary, vault/replica.
+        #[arg(long = "vault-root")]
+        vault_roots: Vec<PathBuf>,
+        /// Ledger tree hash: sha256 or sm3.
+        #[arg(long)]
+        ledger_hash: Option<String>,
+        /// Checkpoint signature: ed25519 or sm2.
+        #[arg(long)]
+        signature: Option<String>,
+    },
+    /// Device registry and lifecycle.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Offload a mounted device folder as a collection station does.
+    Ingest(IngestArgs),
+    /// Stored recordings.
+    #[command(subcommand)]
+    Recordings(RecordingsCmd),
+    /// Re-hash every stored object in every root; --repair restores bad copies from good ones.
+    Fixity {
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Check the audit ledger end to end and the catalog against it.
+    Verify,
+    /// Benchmarks that print figures next to their baselines.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+    /// Build a demo data directory from generated sample recordings and show the result.
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    /// Register a device (only registered devices can be offloaded).
+    Register {
+        #[arg(long)]
+        serial: String,
+        /// 执法记录仪 (body-camera), 照相机 (camera), 录音机 (audio-recorder), 摄像机 (video-camera),
+        /// 手持执法终端 (handheld-terminal), 视频监控 (surveillance), 采集站 (collection-station).
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        keeper: String,
+        #[arg(long)]
+        asset_no: Option<String>,
+    },
+    /// Record a lifecycle event: 发放 调拨 更新 维修 恢复使用 停用 报废 遗失.
+    Event {
+        #[arg(long)]
+        serial: String,
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        detail: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        keeper: Option<String>,
+    },
+    /// List registered devices.
+    List,
+}
+
+#[derive(Args, Debug)]
+struct IngestArgs {
+    /// The mounted device folder.
+    dir: PathBuf,
+    #[arg(long)]
+    device: String,
+    #[arg(long)]
+    officer: String,
+    #[arg(long)]
+    station: String,
+    /// The time the device reported when connected (RFC 3339); its offset is recorded.
+    #[arg(long)]
+    device_clock: Option<String>,
+    /// Delete the files from the device after every one is verified in every vault root.
+    #[arg(long)]
+    clear_device: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum RecordingsCmd {
+    /// List recordings, optionally of one device.
+    List {
+        #[arg(long)]
+        device: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCmd {
+    /// Offload throughput next to `openssl dgst -sha256` / `-sm3` over the same files.
+    Ingest {
+        /// Total size of the generated recordings, in GiB.
+        #[arg(long, default_value_t = 2.0)]
+        size_gib: f64,
+        /// Where to generate files and the benchmark vault (removed afterwards).
+        #[arg(long, default_value = "./zhilu-bench")]
+        work_dir: PathBuf,
+    },
+    /// Durable ledger appends per second and inclusion-proof time in a large log.
+    Ledger {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        #[arg(long, default_value = "./zhilu-bench")]
+        work_dir: PathBuf,
+    },
+}
+
+struct Bar(Option<ProgressBar>);
+
+impl IngestObserver for Bar {
+    fn planned(&self, files: u64, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(bytes);
+            b.set_message(format!("共 {files} 个文件"));
+        }
+    }
+    fn file_started(&self, name: &str, _size: u64) {
+        if let Some(b) = &self.0 {
+            b.set_message(name.escape_debug().to_string());
+        }
+    }
+    fn bytes(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(n);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHILU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs the command; `Ok(false)` means it ran but found something wrong.
+async fn run(cli: Cli) -> Result<bool> {
+    let clock: Arc<dyn Clock> = match &cli.now {
+        Some(t) => Arc::new(FixedClock(zhilu_app::parse_instant("--now", t)?)),
+        None => Arc::new(SystemClock),
+    };
+    let dir = DataDir::new(&cli.data_dir);
+    let db = cli.database_url.clone();
+    let json = cli.json;
+    match cli.command {
+        Command::Init { vault_roots, ledger_hash, signature } => {
+            let app = App::init(
+                dir,
+                InitOptions { vault_roots, database_url: db, ledger_hash, signature },
+                clock,
+            )
+            .await?;
+            print::init(&app, json).await?;
+            app.close().await;
+            Ok(true)
+        }
+        Command::Device(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            match cmd {
+                DeviceCmd::Register { serial, kind, model, unit, keeper, asset_no } => {
+                    let d = app
+                        .register_device(&cli.actor, &RegisterDevice { serial, kind, model, unit, keeper, asset_no })
+                        .await?;
+                    print::device_registered(&d, json)?;
+                }
+                DeviceCmd::Event { serial, event, detail, unit, keeper } => {
+                    let d = app
+                        .device_event(&cli.actor, &serial, &event, &detail, unit.as_deref(), keeper.as_deref())
+                        .await?;
+                    print::device_registered(&d, json)?;
+                }
+                DeviceCmd::List => print::devices(&app.catalog().devices().await?, json)?,
+            }
+            app.close().await;
+            Ok(true)
+        }
+        Command::Ingest(a) => {
+            let app = App::open(dir, clock, db).await?;
+            let device_clock = a
+                .device_clock
+                .as_deref()
+                .map(|t| zhilu_app::parse_instant("--device-clock", t))
+                .transpose()?;
+            let bar = if !json && std::io::stderr().is_terminal() {
+                let b = ProgressBar::new(0);
+                b.set_style(
+                    ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                Some(b)
+            } else {
+                None
+            };
+            let bar = Bar(bar);
+            let opts = IngestOptions {
+                source: a.dir,
+                device: a.device,
+                officer: a.officer,
+                station: a.station,
+                device_clock,
+                clear_device: a.clear_device,
+            };
+            let result = app.ingest(&opts, &bar).await;
+            if let Some(b) = &bar.0 {
+                b.finish_and_clear();
+            }
+            app.close().await;
+            print::ingest(&result?, json)?;
+            Ok(true)
+        }
+        Command::Recordings(RecordingsCmd::List { device }) => {
+            let app = App::open_read_only(dir, clock, db).await?;
+            print::recordings(&app.catalog().recordings(device.as_deref()).await?, json)?;
+            app.close().await;
+            Ok(true)
+        }
+        Command::Fixity { repair } => {
+            let app = if repair {
+                App::open(dir, clock, db).await?
+            } else {
+                App::open_read_only(dir, clock, db).await?
+            };
+            let report = app.fixity(repair).await?;
+            app.close().await;
+            print::fixity(&report, json)?;
+            Ok(report.unrepaired() == 0)
+        }
+        Command::Verify => {
+            let app = App::open_read_only(dir, clock, db).await?;
+            let report = app.verify().await?;
+            app.close().await;
+            print::verify(&report, json)?;
+            Ok(report.problems.is_empty())
+        }
+        Command::Bench(BenchCmd::Ingest { size_gib, work_dir }) => {
+            let report = zhilu_app::bench_ingest(&BenchIngestOptions { size_gib, work_dir }, clock).await?;
+            print::bench(&report, json)?;
+            Ok(true)
+        }
+        Command::Bench(BenchCmd::Ledger { entries, work_dir }) => {
+            let report = zhilu_app::bench_ledger(entries, &work_dir, clock).await?;
+            print::bench(&report, json)?;
+            Ok(true)
+        }
+        Command::Demo => {
+            let report = zhilu_app::run_demo(dir, clock).await?;
+            print::demo(&report, json)?;
+            Ok(report.verify.problems.is_empty() && report.fixity.unrepaired() == 0)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! IO for Zhilu: the catalog (SQLite or PostgreSQL through sqlx) and the content-addressed object vault.
+//!
+//! Two invariants live here because only this crate can enforce them:
+//! * **No catalog row changes without its ledger entry.** The only write API is [`Catalog::commit`],
+//!   which appends one audit-ledger entry per [`Change`] and applies the row change in the same
+//!   database transaction.
+//! * **Stored objects are never overwritten or deleted.** The vault has no such API: a write lands
+//!   under a new name only (link, never rename-over), and a damaged copy is moved to quarantine.
+
+mod catalog;
+mod error;
+mod rows;
+mod vault;
+pub mod testing;
+
+pub use catalog::{entry_body, Backend, Catalog, Committed, EntryRow};
+pub use error::StoreError;
+pub use rows::{subject,
+    Change, DeviceEventRow, DeviceRow, RecordingNameRow, RecordingRow, SessionRow, StationRow,
+};
+pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};

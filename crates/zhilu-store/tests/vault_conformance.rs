@@ -1,0 +1,104 @@
+//! Conformance suite for `ObjectRoot` implementations (local disk now; the S3 root will run the same
+//! checks): write-once, no clobber, read-back verification, crash leftovers, quarantine.
+
+use std::io::{Read, Write};
+
+use sha2::{Digest, Sha256};
+use zhilu_store::{LocalRoot, ObjectRoot, Vault};
+
+fn digest(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
+fn put(root: &dyn ObjectRoot, bytes: &[u8]) -> bool {
+    let mut p = root.begin().expect("begin");
+    p.write_all(bytes).expect("write");
+    p.finish(&digest(bytes)).expect("finish")
+}
+
+fn read(root: &dyn ObjectRoot, sha: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    root.open(sha).expect("open").read_to_end(&mut v).expect("read");
+    v
+}
+
+fn roots() -> Vec<(tempfile::TempDir, Box<dyn ObjectRoot>)> {
+    let d = tempfile::tempdir().expect("tmp");
+    let r = LocalRoot::open(d.path()).expect("open");
+    vec![(d, Box::new(r))]
+}
+
+#[test]
+fn r24_an_object_is_written_once_and_a_second_write_never_replaces_it() {
+    for (_d, root) in roots() {
+        let a = b"original bytes".to_vec();
+        assert!(put(root.as_ref(), &a));
+        assert!(!put(root.as_ref(), &a), "second write of the same object reports it existed");
+        let sha = hex::encode(digest(&a));
+        assert_eq!(read(root.as_ref(), &sha), a);
+        assert_eq!(root.list().expect("list"), vec![sha]);
+    }
+}
+
+#[test]
+fn r16_a_copy_whose_bytes_do_not_match_the_hash_is_refused_and_leaves_nothing() {
+    for (d, root) in roots() {
+        let mut p = root.begin().expect("begin");
+        p.write_all(b"what was written").expect("write");
+        assert!(p.finish(&digest(b"what was hashed")).is_err());
+        assert!(root.list().expect("list").is_empty());
+        assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+    }
+}
+
+#[test]
+fn r16_an_abandoned_write_leaves_no_partial_object() {
+    for (d, root) in roots() {
+        let mut p = root.begin().expect("begin");
+        p.write_all(b"half a recording").expect("write");
+        drop(p);
+        assert!(root.list().expect("list").is_empty());
+        assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+    }
+}
+
+#[test]
+fn r16_temporary_files_left_by_a_crash_are_removed_when_the_root_is_opened() {
+    let d = tempfile::tempdir().expect("tmp");
+    LocalRoot::open(d.path()).expect("open");
+    std::fs::write(d.path().join("tmp/123-0.part"), b"partial").expect("write");
+    let root = LocalRoot::open(d.path()).expect("reopen");
+    assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+    assert!(root.list().expect("list").is_empty());
+}
+
+#[test]
+fn r18_quarantine_moves_a_copy_aside_without_deleting_it() {
+    let d = tempfile::tempdir().expect("tmp");
+    let root = LocalRoot::open(d.path()).expect("open");
+    let a = b"evidence".to_vec();
+    put(&root, &a);
+    let sha = hex::encode(digest(&a));
+    let to = root.quarantine(&sha, "t1").expect("quarantine");
+    assert_eq!(std::fs::read(&to).expect("kept"), a);
+    assert_eq!(root.size_of(&sha).expect("size"), None);
+}
+
+#[test]
+fn r18_the_vault_writes_every_root_and_reports_presence_everywhere() {
+    let (d1, d2) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let vault = Vault::new(vec![
+        Box::new(LocalRoot::open(d1.path()).expect("open")),
+        Box::new(LocalRoot::open(d2.path()).expect("open")),
+    ]);
+    let a = b"two copies".to_vec();
+    let mut pending = vault.begin().expect("begin");
+    for p in &mut pending {
+        p.write_all(&a).expect("write");
+    }
+    assert!(Vault::finish_all(pending, &digest(&a)).expect("finish"));
+    let sha = hex::encode(digest(&a));
+    assert!(vault.has_everywhere(&sha, a.len() as u64).expect("has"));
+    assert!(!vault.has_everywhere(&sha, 3).expect("has"));
+    assert!(!vault.has_everywhere("not-a-hash/../../etc/passwd", 1).expect("hostile name"));
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README): the whole suite on the embedded default (SQLite + local disk), then the
+# catalog-touching suites again against PostgreSQL when one is reachable (CI always provides one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== tests: SQLite =="
+cargo test --workspace --all-targets
+
+pg_url="${ZHILU_TEST_POSTGRES_URL:-}"
+if [ -z "$pg_url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_url="postgres://postgres@127.0.0.1:5432/postgres"
+fi
+if [ -n "$pg_url" ]; then
+  echo "== tests: PostgreSQL ($pg_url) =="
+  ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli --all-targets
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL is required in CI but none is reachable" >&2
+  exit 1
+else
+  echo "== tests: PostgreSQL skipped (none reachable on 127.0.0.1:5432; set ZHILU_TEST_POSTGRES_URL) =="
+fi
