@@ -235,7 +235,7 @@ fn r16_hostile_file_names_are_stored_under_their_exact_names() {
     let e = env();
     e.ready("DSJ0001");
     let d = e.device_dir("names");
-    let names = ["执法 记录 一.WAV", "line\nbreak.WAV", "..dots..WAV", "<script>alert(1)</script>.WAV"];
+    let names = ["执法 记录 一.WAV", "line\nbreak.WAV", "..dots..WAV", "<img src=x onerror=alert(1)>.WAV"];
     for (i, n) in names.iter().enumerate() {
         wav(&d.join(n), 0.5, 200.0 + i as f64 * 50.0);
     }
@@ -292,11 +292,10 @@ fn r16_an_unreadable_file_is_skipped_with_its_reason_and_the_rest_imported() {
     fs::set_permissions(d.join("LOCKED.WAV"), fs::Permissions::from_mode(0o000)).expect("chmod");
     let is_root = fs::read(d.join("LOCKED.WAV")).is_ok();
     let out = if is_root {
-        // Root reads everything: run the station as an unprivileged user instead.
-        for p in [e.dir.path().to_path_buf(), e.data(), d.clone(), d.parent().expect("parent").to_path_buf()] {
-            fs::set_permissions(&p, fs::Permissions::from_mode(0o777)).expect("chmod");
-        }
-        chmod_tree(&e.data());
+        // Root reads everything: run the station as an unprivileged user instead, with the data
+        // directory (and SQLite catalog) opened up to it and only the one file locked.
+        chmod_tree(e.dir.path());
+        fs::set_permissions(d.join("LOCKED.WAV"), fs::Permissions::from_mode(0o000)).expect("chmod");
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_zhilu"), "--json", "ingest"])
             .arg(&d)
