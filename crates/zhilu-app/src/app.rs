@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use zhilu_ledger::{Checkpoint, HashAlg, SigningKey, SignatureKind, VerifyingKey};
+use zhilu_ledger::{Checkpoint, HashAlg, SignatureKind, SigningKey, VerifyingKey};
 use zhilu_store::{Catalog, Change, Committed, LocalRoot, ObjectRoot, Vault};
 
 use crate::clock::Clock;
@@ -71,7 +71,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("dir", &self.dir.root).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("dir", &self.dir.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,16 +126,25 @@ impl App {
         let config = Config::load(&dir.config())?;
         if !dir.secret_key().exists() {
             let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed)
-                .map_err(|e| AppError::io(dir.secret_key(), std::io::Error::other(e.to_string())))?;
+            getrandom::fill(&mut seed).map_err(|e| {
+                AppError::io(dir.secret_key(), std::io::Error::other(e.to_string()))
+            })?;
             let kind = if config.signature == "sm2" {
                 SignatureKind::Sm2
             } else {
                 SignatureKind::Ed25519
             };
             let key = SigningKey::from_seed(kind, "zhilu-ledger", seed)?;
-            write_file_atomically(&dir.public_key(), format!("{}\n", key.verifying_key()).as_bytes(), 0o644)?;
-            write_file_atomically(&dir.secret_key(), format!("{}\n", key.to_secret_string()).as_bytes(), 0o600)?;
+            write_file_atomically(
+                &dir.public_key(),
+                format!("{}\n", key.verifying_key()).as_bytes(),
+                0o644,
+            )?;
+            write_file_atomically(
+                &dir.secret_key(),
+                format!("{}\n", key.to_secret_string()).as_bytes(),
+                0o600,
+            )?;
         }
         let app = App::open_with_lock(dir, clock, Some(lock), opts.database_url).await?;
         let (size, _) = app.catalog.ledger_head().await?;
@@ -157,7 +168,11 @@ impl App {
     }
 
     /// Opens an initialised data directory for reading and writing (takes the write lock).
-    pub async fn open(dir: DataDir, clock: Arc<dyn Clock>, database_url: Option<String>) -> Result<App, AppError> {
+    pub async fn open(
+        dir: DataDir,
+        clock: Arc<dyn Clock>,
+        database_url: Option<String>,
+    ) -> Result<App, AppError> {
         if !dir.config().exists() {
             return Err(AppError::NotInitialized(dir.root.clone()));
         }
@@ -193,7 +208,11 @@ impl App {
         let catalog = Catalog::open(&url, alg).await?;
         let mut roots: Vec<Box<dyn ObjectRoot>> = Vec::new();
         for r in &config.vault_roots {
-            let p = if r.is_absolute() { r.clone() } else { dir.root.join(r) };
+            let p = if r.is_absolute() {
+                r.clone()
+            } else {
+                dir.root.join(r)
+            };
             // Only a writer may clean up partial objects; a reader opens roots as they are.
             let root = if lock.is_some() {
                 LocalRoot::open(p)?
@@ -202,9 +221,11 @@ impl App {
             };
             roots.push(Box::new(root));
         }
-        let secret = fs::read_to_string(dir.secret_key()).map_err(|e| AppError::io(dir.secret_key(), e))?;
+        let secret =
+            fs::read_to_string(dir.secret_key()).map_err(|e| AppError::io(dir.secret_key(), e))?;
         let key = SigningKey::from_secret_string(secret.trim())?;
-        let public = fs::read_to_string(dir.public_key()).map_err(|e| AppError::io(dir.public_key(), e))?;
+        let public =
+            fs::read_to_string(dir.public_key()).map_err(|e| AppError::io(dir.public_key(), e))?;
         let verifying_key = VerifyingKey::parse(public.trim())?;
         Ok(App {
             dir,
@@ -233,7 +254,10 @@ impl App {
     /// The one write path: commits the changes with their ledger entries, then signs a checkpoint
     /// of the new tree head and stores it in the catalog and in `ledger/checkpoint`.
     pub async fn record(&self, actor: &str, changes: Vec<Change>) -> Result<Committed, AppError> {
-        let committed = self.catalog.commit(self.now_micros(), actor, &changes).await?;
+        let committed = self
+            .catalog
+            .commit(self.now_micros(), actor, &changes)
+            .await?;
         self.checkpoint(committed.size, committed.root).await?;
         Ok(committed)
     }
@@ -246,7 +270,9 @@ impl App {
             alg: self.catalog.hash_alg(),
         };
         let note = self.key.sign(&cp)?;
-        self.catalog.store_checkpoint(size, self.now_micros(), &note).await?;
+        self.catalog
+            .store_checkpoint(size, self.now_micros(), &note)
+            .await?;
         write_file_atomically(&self.dir.checkpoint(), note.as_bytes(), 0o644)
     }
 

@@ -52,12 +52,21 @@ pub struct BenchIngestReport {
 }
 
 fn mb_s(bytes: u64, secs: f64) -> f64 {
-    if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 }
+    if secs > 0.0 {
+        bytes as f64 / 1e6 / secs
+    } else {
+        0.0
+    }
 }
 
 fn openssl_rate(alg: &str, files: &[PathBuf], bytes: u64) -> Option<f64> {
     let t = Instant::now();
-    let out = Command::new("openssl").arg("dgst").arg(alg).args(files).output().ok()?;
+    let out = Command::new("openssl")
+        .arg("dgst")
+        .arg(alg)
+        .args(files)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -91,8 +100,21 @@ fn own_rate(files: &[PathBuf], bytes: u64, sm3: bool) -> Result<f64, AppError> {
 /// File sizes for a total of `total` bytes: 100–500 MB each (scaled down for tiny smoke runs).
 fn plan_sizes(total: u64) -> Vec<u64> {
     const MB: u64 = 1_000_000;
-    let pattern = [300 * MB, 150 * MB, 500 * MB, 250 * MB, 100 * MB, 400 * MB, 200 * MB, 350 * MB];
-    let scale = if total < 1_000 * MB { total as f64 / (1_000 * MB) as f64 } else { 1.0 };
+    let pattern = [
+        300 * MB,
+        150 * MB,
+        500 * MB,
+        250 * MB,
+        100 * MB,
+        400 * MB,
+        200 * MB,
+        350 * MB,
+    ];
+    let scale = if total < 1_000 * MB {
+        total as f64 / (1_000 * MB) as f64
+    } else {
+        1.0
+    };
     let mut sizes = Vec::new();
     let mut left = total;
     let mut i = 0;
@@ -107,7 +129,10 @@ fn plan_sizes(total: u64) -> Vec<u64> {
 }
 
 /// Runs the offload benchmark. Everything it creates lives under `work_dir` and is removed after.
-pub async fn bench_ingest(opts: &BenchIngestOptions, clock: Arc<dyn Clock>) -> Result<BenchIngestReport, AppError> {
+pub async fn bench_ingest(
+    opts: &BenchIngestOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<BenchIngestReport, AppError> {
     if !(opts.size_gib > 0.0 && opts.size_gib <= 64.0) {
         return Err(AppError::invalid("--size-gib", "须在 0 到 64 之间"));
     }
@@ -134,7 +159,11 @@ async fn run_ingest_bench(
     for (i, size) in plan_sizes(total).into_iter().enumerate() {
         let start = base + chrono::Duration::minutes(10 * i as i64);
         let local = start.with_timezone(&crate::time::china());
-        let name = format!("DSJ0001_000123_{}_{:04}.MP4", local.format("%Y%m%d%H%M%S"), i + 1);
+        let name = format!(
+            "DSJ0001_000123_{}_{:04}.MP4",
+            local.format("%Y%m%d%H%M%S"),
+            i + 1
+        );
         let path = device_dir.join(name);
         let f = File::create(&path).map_err(|e| AppError::io(&path, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
@@ -167,7 +196,12 @@ async fn run_ingest_bench(
     let disk_write_fsync_mb_s = mb_s(bytes, t.elapsed().as_secs_f64());
     let _ = fs::remove_dir_all(&plain);
 
-    let app = App::init(DataDir::new(work.join("data")), InitOptions::default(), clock).await?;
+    let app = App::init(
+        DataDir::new(work.join("data")),
+        InitOptions::default(),
+        clock,
+    )
+    .await?;
     app.register_device(
         "bench",
         &RegisterDevice {
@@ -247,8 +281,12 @@ fn event(i: u64) -> Change {
 }
 
 /// Runs the ledger benchmark in a fresh data directory under `work_dir` (removed after).
-pub async fn bench_ledger(entries: u64, work_dir: &Path, clock: Arc<dyn Clock>) -> Result<BenchLedgerReport, AppError> {
-    if entries < 2 || entries > 100_000_000 {
+pub async fn bench_ledger(
+    entries: u64,
+    work_dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<BenchLedgerReport, AppError> {
+    if !(2..=100_000_000).contains(&entries) {
         return Err(AppError::invalid("--entries", "须在 2 到 100000000 之间"));
     }
     let work = work_dir.join(format!("bench-ledger-{}", std::process::id()));
@@ -257,13 +295,24 @@ pub async fn bench_ledger(entries: u64, work_dir: &Path, clock: Arc<dyn Clock>) 
     result
 }
 
-async fn run_ledger_bench(entries: u64, work: &Path, clock: Arc<dyn Clock>) -> Result<BenchLedgerReport, AppError> {
-    let app = App::init(DataDir::new(work.join("data")), InitOptions::default(), clock).await?;
+async fn run_ledger_bench(
+    entries: u64,
+    work: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<BenchLedgerReport, AppError> {
+    let app = App::init(
+        DataDir::new(work.join("data")),
+        InitOptions::default(),
+        clock,
+    )
+    .await?;
     let alg = app.catalog.hash_alg();
     let durable = 500u64;
     let t = Instant::now();
     for i in 0..durable {
-        app.catalog.commit(app.now_micros(), "bench", &[event(i)]).await?;
+        app.catalog
+            .commit(app.now_micros(), "bench", &[event(i)])
+            .await?;
     }
     let appends_per_s = durable as f64 / t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -278,7 +327,9 @@ async fn run_ledger_bench(entries: u64, work: &Path, clock: Arc<dyn Clock>) -> R
     while next < entries {
         let batch: Vec<Change> = (next..(next + 20_000).min(entries)).map(event).collect();
         next += batch.len() as u64;
-        app.catalog.commit(app.now_micros(), "bench", &batch).await?;
+        app.catalog
+            .commit(app.now_micros(), "bench", &batch)
+            .await?;
     }
     let sqlite_fill_s = t.elapsed().as_secs_f64();
     let (size, root) = app.catalog.ledger_head().await?;
@@ -315,7 +366,14 @@ async fn run_ledger_bench(entries: u64, work: &Path, clock: Arc<dyn Clock>) -> R
     for k in 0..probes {
         let i = (k.wrapping_mul(2_654_435_761) ^ 0x9e37) % entries;
         let proof = tree.inclusion_proof(i, entries)?;
-        ledger::verify_inclusion(alg, &alg.leaf_hash(&i.to_be_bytes()), i, entries, &proof, &mroot)?;
+        ledger::verify_inclusion(
+            alg,
+            &alg.leaf_hash(&i.to_be_bytes()),
+            i,
+            entries,
+            &proof,
+            &mroot,
+        )?;
     }
     let memory_inclusion_proof_us = t.elapsed().as_secs_f64() * 1e6 / probes as f64;
 

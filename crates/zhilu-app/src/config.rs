@@ -26,7 +26,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            vault_roots: vec![PathBuf::from("vault/primary"), PathBuf::from("vault/replica")],
+            vault_roots: vec![
+                PathBuf::from("vault/primary"),
+                PathBuf::from("vault/replica"),
+            ],
             database_url: String::new(),
             ledger_hash: "sha256".into(),
             signature: "ed25519".into(),
@@ -55,7 +58,9 @@ impl Config {
             message,
         };
         if self.vault_roots.len() < 2 {
-            return Err(bad("vault_roots 至少需要两个相互独立的存储位置（备份要求）".into()));
+            return Err(bad(
+                "vault_roots 至少需要两个相互独立的存储位置（备份要求）".into(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for r in &self.vault_roots {
@@ -64,10 +69,16 @@ impl Config {
             }
         }
         if zhilu_ledger::HashAlg::parse(&self.ledger_hash).is_none() {
-            return Err(bad(format!("ledger_hash 只能是 sha256 或 sm3，而不是 {}", self.ledger_hash)));
+            return Err(bad(format!(
+                "ledger_hash 只能是 sha256 或 sm3，而不是 {}",
+                self.ledger_hash
+            )));
         }
         if !matches!(self.signature.as_str(), "ed25519" | "sm2") {
-            return Err(bad(format!("signature 只能是 ed25519 或 sm2，而不是 {}", self.signature)));
+            return Err(bad(format!(
+                "signature 只能是 ed25519 或 sm2，而不是 {}",
+                self.signature
+            )));
         }
         Ok(())
     }

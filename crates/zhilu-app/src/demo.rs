@@ -47,16 +47,26 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
 /// photo, a voice recording, a clip cut off as if the battery died, an empty file and a device log.
 fn make_device_folder(dir: &Path) -> Result<(), AppError> {
     fs::create_dir_all(dir.join("DCIM")).map_err(|e| AppError::io(dir, e))?;
-    let start = Utc.with_ymd_and_hms(2026, 11, 20, 1, 30, 0).single().unwrap_or_default();
-    let info = zhilu_media::probe(&mut std::io::Cursor::new(TEMPLATE_MP4), TEMPLATE_MP4.len() as u64)
-        .map_err(|e| AppError::invalid("demo", format!("内置示例视频无法解析：{e:?}")))?;
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 20, 1, 30, 0)
+        .single()
+        .unwrap_or_default();
+    let info = zhilu_media::probe(
+        &mut std::io::Cursor::new(TEMPLATE_MP4),
+        TEMPLATE_MP4.len() as u64,
+    )
+    .map_err(|e| AppError::invalid("demo", format!("内置示例视频无法解析：{e:?}")))?;
     let seg = Duration::milliseconds((info.duration_s.unwrap_or(3.0) * 1000.0) as i64);
     let mut last = Vec::new();
     for i in 0..4u32 {
         let t = start + seg * i as i32;
         let local = t.with_timezone(&china()).format("%Y%m%d%H%M%S");
-        let bytes = zhilu_media::synth::restamp_mp4(TEMPLATE_MP4, t, format!("demo-segment-{i}").as_bytes())
-            .map_err(|e| AppError::invalid("demo", format!("生成示例视频失败：{e:?}")))?;
+        let bytes = zhilu_media::synth::restamp_mp4(
+            TEMPLATE_MP4,
+            t,
+            format!("demo-segment-{i}").as_bytes(),
+        )
+        .map_err(|e| AppError::invalid("demo", format!("生成示例视频失败：{e:?}")))?;
         let name = format!("DSJ20260001_{OFFICER}_{local}_{:04}.MP4", i + 1);
         if i < 3 {
             write(&dir.join("DCIM").join(name), &bytes)?;
@@ -67,17 +77,26 @@ fn make_device_folder(dir: &Path) -> Result<(), AppError> {
             write(&dir.join("DCIM").join(name), &last[..cut])?;
         }
     }
-    let photo_time = (start + Duration::minutes(5)).with_timezone(&china()).naive_local();
+    let photo_time = (start + Duration::minutes(5))
+        .with_timezone(&china())
+        .naive_local();
     let photo = zhilu_media::synth::restamp_jpeg(TEMPLATE_JPEG, photo_time, b"demo-photo")
         .map_err(|e| AppError::invalid("demo", format!("生成示例照片失败：{e:?}")))?;
-    write(&dir.join("DCIM").join(format!("IMG_{}.JPG", photo_time.format("%Y%m%d_%H%M%S"))), &photo)?;
+    write(
+        &dir.join("DCIM")
+            .join(format!("IMG_{}.JPG", photo_time.format("%Y%m%d_%H%M%S"))),
+        &photo,
+    )?;
     let voice_time = (start + Duration::minutes(8)).with_timezone(&china());
     write(
         &dir.join(format!("REC_{}.WAV", voice_time.format("%Y%m%d_%H%M%S"))),
         &zhilu_media::synth::wav(2.5, 16_000, 440.0),
     )?;
     write(&dir.join("EMPTY.MP4"), b"")?;
-    write(&dir.join("device.log"), "2026-11-20 09:29:58 开机\n2026-11-20 09:30:00 开始录像\n".as_bytes())?;
+    write(
+        &dir.join("device.log"),
+        "2026-11-20 09:29:58 开机\n2026-11-20 09:30:00 开始录像\n".as_bytes(),
+    )?;
     drop(last);
     Ok(())
 }

@@ -25,9 +25,17 @@ impl DeviceKind {
         (DeviceKind::AudioRecorder, "录音机", "audio-recorder"),
         (DeviceKind::VideoCamera, "摄像机", "video-camera"),
         (DeviceKind::BodyCamera, "执法记录仪", "body-camera"),
-        (DeviceKind::HandheldTerminal, "手持执法终端", "handheld-terminal"),
+        (
+            DeviceKind::HandheldTerminal,
+            "手持执法终端",
+            "handheld-terminal",
+        ),
         (DeviceKind::Surveillance, "视频监控", "surveillance"),
-        (DeviceKind::CollectionStation, "采集站", "collection-station"),
+        (
+            DeviceKind::CollectionStation,
+            "采集站",
+            "collection-station",
+        ),
     ];
 
     /// Accepts the Chinese name or the English alias.
@@ -38,13 +46,23 @@ impl DeviceKind {
             .find(|(_, zh, en)| *zh == s || en.eq_ignore_ascii_case(s))
             .map(|(k, _, _)| *k)
             .ok_or_else(|| {
-                let names: Vec<String> = Self::ALL.iter().map(|(_, zh, en)| format!("{zh}（{en}）")).collect();
-                AppError::invalid("--kind", format!("未知的设备类型“{s}”，可选：{}", names.join("、")))
+                let names: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|(_, zh, en)| format!("{zh}（{en}）"))
+                    .collect();
+                AppError::invalid(
+                    "--kind",
+                    format!("未知的设备类型“{s}”，可选：{}", names.join("、")),
+                )
             })
     }
 
     pub fn as_zh(&self) -> &'static str {
-        Self::ALL.iter().find(|(k, _, _)| k == self).map(|(_, zh, _)| *zh).unwrap_or("")
+        Self::ALL
+            .iter()
+            .find(|(k, _, _)| k == self)
+            .map(|(_, zh, _)| *zh)
+            .unwrap_or("")
     }
 }
 
@@ -73,13 +91,21 @@ const EVENTS: [(&str, Option<&str>); 8] = [
 
 impl App {
     /// Registers a device (R1) and logs its 登记 event (R2).
-    pub async fn register_device(&self, actor: &str, req: &RegisterDevice) -> Result<DeviceRow, AppError> {
+    pub async fn register_device(
+        &self,
+        actor: &str,
+        req: &RegisterDevice,
+    ) -> Result<DeviceRow, AppError> {
         let serial = validate::ident("--serial", &req.serial)?;
         let kind = DeviceKind::parse(&req.kind)?;
         let model = validate::text("--model", &req.model)?;
         let unit = validate::text("--unit", &req.unit)?;
         let keeper = validate::text("--keeper", &req.keeper)?;
-        let asset_no = req.asset_no.as_deref().map(|a| validate::text("--asset-no", a)).transpose()?;
+        let asset_no = req
+            .asset_no
+            .as_deref()
+            .map(|a| validate::text("--asset-no", a))
+            .transpose()?;
         if self.catalog.device(&serial).await?.is_some() {
             return Err(AppError::DeviceAlreadyRegistered(serial));
         }
@@ -104,8 +130,14 @@ impl App {
             actor: actor.to_string(),
             ledger_seq: 0,
         };
-        self.record(actor, vec![Change::RegisterDevice(row.clone()), Change::AddDeviceEvent(event)])
-            .await?;
+        self.record(
+            actor,
+            vec![
+                Change::RegisterDevice(row.clone()),
+                Change::AddDeviceEvent(event),
+            ],
+        )
+        .await?;
         Ok(row)
     }
 
@@ -123,7 +155,10 @@ impl App {
         let serial = validate::ident("--serial", serial)?;
         let Some((event, status)) = EVENTS.iter().find(|(e, _)| *e == event.trim()) else {
             let names: Vec<&str> = EVENTS.iter().map(|(e, _)| *e).collect();
-            return Err(AppError::invalid("--event", format!("未知的设备事件“{event}”，可选：{}", names.join("、"))));
+            return Err(AppError::invalid(
+                "--event",
+                format!("未知的设备事件“{event}”，可选：{}", names.join("、")),
+            ));
         };
         let detail = validate::text("--detail", detail)?;
         let mut device = self
@@ -149,8 +184,14 @@ impl App {
             actor: actor.to_string(),
             ledger_seq: 0,
         };
-        self.record(actor, vec![Change::UpdateDevice(device.clone()), Change::AddDeviceEvent(row)])
-            .await?;
+        self.record(
+            actor,
+            vec![
+                Change::UpdateDevice(device.clone()),
+                Change::AddDeviceEvent(row),
+            ],
+        )
+        .await?;
         Ok(device)
     }
 }

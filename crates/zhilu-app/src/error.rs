@@ -11,7 +11,9 @@ pub enum AppError {
     NotInitialized(PathBuf),
     #[error("另一个 zhilu 进程正在写入数据目录 {0}，请等它结束后再试")]
     Locked(PathBuf),
-    #[error("设备 {0} 未登记，拒绝导入，未导入任何文件（device not registered）：请先运行 `zhilu device register`")]
+    #[error(
+        "设备 {0} 未登记，拒绝导入，未导入任何文件（device not registered）：请先运行 `zhilu device register`"
+    )]
     DeviceNotRegistered(String),
     #[error("设备 {0} 已登记，不能重复登记")]
     DeviceAlreadyRegistered(String),

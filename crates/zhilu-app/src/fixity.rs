@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use zhilu_store::{subject, Change, ObjectRoot, RecordingRow};
+use zhilu_store::{Change, ObjectRoot, RecordingRow, subject};
 
 use crate::app::App;
 use crate::error::AppError;
@@ -58,7 +58,10 @@ fn check_copy(root: &dyn ObjectRoot, rec: &RecordingRow) -> Result<CopyState, Ap
     match root.size_of(&rec.sha256)? {
         None => return Ok(CopyState::Missing),
         Some(size) if size != rec.size as u64 => {
-            return Ok(CopyState::Damaged(format!("大小不符：应为 {} 字节，实为 {size} 字节", rec.size)));
+            return Ok(CopyState::Damaged(format!(
+                "大小不符：应为 {} 字节，实为 {size} 字节",
+                rec.size
+            )));
         }
         Some(_) => {}
     }
@@ -68,7 +71,9 @@ fn check_copy(root: &dyn ObjectRoot, rec: &RecordingRow) -> Result<CopyState, Ap
         Err(e) => return Ok(CopyState::Damaged(format!("读取失败：{e}"))),
     };
     if d.sha256_hex() != rec.sha256 {
-        return Ok(CopyState::Damaged("SHA-256 不符：内容已被改动或损坏".into()));
+        return Ok(CopyState::Damaged(
+            "SHA-256 不符：内容已被改动或损坏".into(),
+        ));
     }
     if d.sm3_hex() != rec.sm3 {
         return Ok(CopyState::Damaged("SM3 不符：内容已被改动或损坏".into()));
@@ -77,7 +82,11 @@ fn check_copy(root: &dyn ObjectRoot, rec: &RecordingRow) -> Result<CopyState, Ap
 }
 
 /// Copies a good object into `to`, checking both hashes of what was read.
-fn copy_object(from: &dyn ObjectRoot, to: &dyn ObjectRoot, rec: &RecordingRow) -> Result<(), AppError> {
+fn copy_object(
+    from: &dyn ObjectRoot,
+    to: &dyn ObjectRoot,
+    rec: &RecordingRow,
+) -> Result<(), AppError> {
     let mut src = from.open(&rec.sha256)?;
     let mut pending = to.begin()?;
     let d = {
@@ -88,7 +97,10 @@ fn copy_object(from: &dyn ObjectRoot, to: &dyn ObjectRoot, rec: &RecordingRow) -
         })?
     };
     if d.sha256_hex() != rec.sha256 || d.sm3_hex() != rec.sm3 {
-        return Err(AppError::OffloadFailed(format!("修复时源副本 {} 校验失败", from.name())));
+        return Err(AppError::OffloadFailed(format!(
+            "修复时源副本 {} 校验失败",
+            from.name()
+        )));
     }
     pending.finish(&d.sha256)?;
     Ok(())
@@ -110,10 +122,17 @@ impl App {
         };
         for rec in &recordings {
             let states: Vec<CopyState> = tokio::task::block_in_place(|| {
-                roots.iter().map(|r| check_copy(r.as_ref(), rec)).collect::<Result<_, _>>()
+                roots
+                    .iter()
+                    .map(|r| check_copy(r.as_ref(), rec))
+                    .collect::<Result<_, _>>()
             })?;
             report.copies_checked += states.len() as u64;
-            report.bytes_hashed += rec.size as u64 * states.iter().filter(|s| !matches!(s, CopyState::Missing)).count() as u64;
+            report.bytes_hashed += rec.size as u64
+                * states
+                    .iter()
+                    .filter(|s| !matches!(s, CopyState::Missing))
+                    .count() as u64;
             let good = states.iter().position(|s| matches!(s, CopyState::Good));
             for (i, state) in states.iter().enumerate() {
                 let (problem, detail) = match state {
@@ -135,12 +154,18 @@ impl App {
                     if problem == "damaged" {
                         p.quarantined_to = Some(root.quarantine(&rec.sha256, &tag)?);
                     }
-                    let copied = tokio::task::block_in_place(|| copy_object(roots[g].as_ref(), root, rec));
+                    let copied =
+                        tokio::task::block_in_place(|| copy_object(roots[g].as_ref(), root, rec));
                     p.repaired = copied.is_ok();
                     self.record(
                         "fixity",
                         vec![Change::Event {
-                            kind: if p.repaired { "object.repaired" } else { "object.repair_failed" }.into(),
+                            kind: if p.repaired {
+                                "object.repaired"
+                            } else {
+                                "object.repair_failed"
+                            }
+                            .into(),
                             subject: subject::object(&rec.sha256),
                             data: serde_json::json!({
                                 "root": p.root,
@@ -157,11 +182,15 @@ impl App {
                 report.problems.push(p);
             }
         }
-        let known: std::collections::HashSet<&str> = recordings.iter().map(|r| r.sha256.as_str()).collect();
+        let known: std::collections::HashSet<&str> =
+            recordings.iter().map(|r| r.sha256.as_str()).collect();
         for root in roots {
             for sha in root.list()? {
                 if !known.contains(sha.as_str()) {
-                    report.orphans.push(Orphan { root: root.name().to_string(), sha256: sha });
+                    report.orphans.push(Orphan {
+                        root: root.name().to_string(),
+                        sha256: sha,
+                    });
                 }
             }
         }

@@ -114,8 +114,12 @@ pub fn copy_and_hash(
         };
         let _ = sha_tx.send(None);
         let _ = sm3_tx.send(None);
-        let sha256 = sha.join().map_err(|_| CopyError::Read(io::Error::other("SHA-256 thread panicked")))?;
-        let sm3 = sm3.join().map_err(|_| CopyError::Read(io::Error::other("SM3 thread panicked")))?;
+        let sha256 = sha
+            .join()
+            .map_err(|_| CopyError::Read(io::Error::other("SHA-256 thread panicked")))?;
+        let sm3 = sm3
+            .join()
+            .map_err(|_| CopyError::Read(io::Error::other("SM3 thread panicked")))?;
         result.map(|()| Digests { sha256, sm3, size })
     })
 }
@@ -163,7 +167,10 @@ mod tests {
     fn x2_dual_digests_match_reference_values() {
         // SM3("abc") from GB/T 32905 appendix A; SHA-256("abc") from FIPS 180-2.
         let d = hash_stream(&mut &b"abc"[..]).expect("hash");
-        assert_eq!(d.sm3_hex(), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        assert_eq!(
+            d.sm3_hex(),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
         assert_eq!(
             d.sha256_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -173,7 +180,9 @@ mod tests {
 
     #[test]
     fn r16_copy_writes_identical_bytes_to_every_sink_across_many_chunks() {
-        let data: Vec<u8> = (0..(CHUNK * RING * 2 + 12345)).map(|i| (i * 31 % 251) as u8).collect();
+        let data: Vec<u8> = (0..(CHUNK * RING * 2 + 12345))
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let d = copy_and_hash(&mut &data[..], &mut [&mut a, &mut b], &|_| {}).expect("copy");
         assert_eq!(a, data);

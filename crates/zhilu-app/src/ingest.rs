@@ -143,7 +143,10 @@ fn walk(root: &Path) -> Result<Walk, AppError> {
                 Ok(m) => m,
                 Err(e) => {
                     unread = true;
-                    skipped.push(ListedFile { file: rel, reason: format!("无法读取文件信息：{e}") });
+                    skipped.push(ListedFile {
+                        file: rel,
+                        reason: format!("无法读取文件信息：{e}"),
+                    });
                     continue;
                 }
             };
@@ -155,14 +158,26 @@ fn walk(root: &Path) -> Result<Walk, AppError> {
                 });
             } else if ft.is_dir() {
                 if depth + 1 > MAX_DEPTH {
-                    skipped.push(ListedFile { file: rel, reason: "目录层级过深（超过 32 层），未进入".into() });
+                    skipped.push(ListedFile {
+                        file: rel,
+                        reason: "目录层级过深（超过 32 层），未进入".into(),
+                    });
                 } else {
                     subdirs.push(p);
                 }
             } else if ft.is_file() {
-                found.push(Found { rel, abs: p, size: meta.len(), dev: meta.dev(), ino: meta.ino() });
+                found.push(Found {
+                    rel,
+                    abs: p,
+                    size: meta.len(),
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                });
             } else {
-                skipped.push(ListedFile { file: rel, reason: "不是普通文件（设备文件、管道或套接字）".into() });
+                skipped.push(ListedFile {
+                    file: rel,
+                    reason: "不是普通文件（设备文件、管道或套接字）".into(),
+                });
             }
         }
         for d in subdirs.into_iter().rev() {
@@ -170,11 +185,18 @@ fn walk(root: &Path) -> Result<Walk, AppError> {
         }
     }
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(Walk { found, skipped, unread })
+    Ok(Walk {
+        found,
+        skipped,
+        unread,
+    })
 }
 
 fn rel_of(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// What happened to one file before it reached the catalog.
@@ -200,25 +222,46 @@ fn process_file(
     obs: &dyn IngestObserver,
 ) -> Result<Outcome, AppError> {
     if f.size == 0 {
-        return Ok(Outcome::Skipped { reason: "空文件（0 字节）".into(), unread: false });
+        return Ok(Outcome::Skipped {
+            reason: "空文件（0 字节）".into(),
+            unread: false,
+        });
     }
     let mut file = match File::open(&f.abs) {
         Ok(file) => file,
-        Err(e) => return Ok(Outcome::Skipped { reason: format!("无法读取：{e}"), unread: true }),
+        Err(e) => {
+            return Ok(Outcome::Skipped {
+                reason: format!("无法读取：{e}"),
+                unread: true,
+            });
+        }
     };
     // The path was checked with lstat; make sure the file we opened is that same regular file and
     // not a link swapped in since (which could point outside the device folder).
     match file.metadata() {
         Ok(m) if m.is_file() && m.dev() == f.dev && m.ino() == f.ino => {}
-        _ => return Ok(Outcome::Skipped { reason: "文件在读取时被替换，未导入".into(), unread: true }),
+        _ => {
+            return Ok(Outcome::Skipped {
+                reason: "文件在读取时被替换，未导入".into(),
+                unread: true,
+            });
+        }
     }
     let mut head = [0u8; 64];
     let n = match read_head(&mut file, &mut head) {
         Ok(n) => n,
-        Err(e) => return Ok(Outcome::Skipped { reason: format!("无法读取：{e}"), unread: true }),
+        Err(e) => {
+            return Ok(Outcome::Skipped {
+                reason: format!("无法读取：{e}"),
+                unread: true,
+            });
+        }
     };
     let Some(kind) = zhilu_media::sniff(&head[..n]) else {
-        return Ok(Outcome::Skipped { reason: "不是音视频或照片文件（内容无法识别），未导入".into(), unread: false });
+        return Ok(Outcome::Skipped {
+            reason: "不是音视频或照片文件（内容无法识别），未导入".into(),
+            unread: false,
+        });
     };
     let file_name = Path::new(&f.rel)
         .file_name()
@@ -228,19 +271,30 @@ fn process_file(
 
     if !known_sha256.is_empty() {
         if file.seek(SeekFrom::Start(0)).is_err() {
-            return Ok(Outcome::Skipped { reason: "无法读取：定位失败".into(), unread: true });
+            return Ok(Outcome::Skipped {
+                reason: "无法读取：定位失败".into(),
+                unread: true,
+            });
         }
         match hashing::sha256_stream(&mut file) {
             Ok(h) if known_sha256.contains(&hex::encode(h)) => {
                 return Ok(Outcome::AlreadyRecorded(hex::encode(h)));
             }
             Ok(_) => {}
-            Err(e) => return Ok(Outcome::Skipped { reason: format!("读取中断：{e}"), unread: true }),
+            Err(e) => {
+                return Ok(Outcome::Skipped {
+                    reason: format!("读取中断：{e}"),
+                    unread: true,
+                });
+            }
         }
     }
 
     if file.seek(SeekFrom::Start(0)).is_err() {
-        return Ok(Outcome::Skipped { reason: "无法读取：定位失败".into(), unread: true });
+        return Ok(Outcome::Skipped {
+            reason: "无法读取：定位失败".into(),
+            unread: true,
+        });
     }
     let media = {
         let mut r = BufReader::new(&mut file);
@@ -248,36 +302,61 @@ fn process_file(
             Ok(info) => Ok(info),
             Err(ProbeError::Damaged { reason, .. }) => Err(reason.to_string()),
             Err(ProbeError::NotMedia) => Err(format!("文件头像 {} 但内容无法解析", kind.as_str())),
-            Err(ProbeError::Io(e)) => return Ok(Outcome::Skipped { reason: format!("读取中断：{e}"), unread: true }),
+            Err(ProbeError::Io(e)) => {
+                return Ok(Outcome::Skipped {
+                    reason: format!("读取中断：{e}"),
+                    unread: true,
+                });
+            }
         }
     };
 
     if file.seek(SeekFrom::Start(0)).is_err() {
-        return Ok(Outcome::Skipped { reason: "无法读取：定位失败".into(), unread: true });
+        return Ok(Outcome::Skipped {
+            reason: "无法读取：定位失败".into(),
+            unread: true,
+        });
     }
     obs.file_started(&f.rel, f.size);
     let mut pending = vault.begin()?;
     let digests = {
-        let mut sinks: Vec<&mut dyn std::io::Write> =
-            pending.iter_mut().map(|p| p.as_mut() as &mut dyn std::io::Write).collect();
+        let mut sinks: Vec<&mut dyn std::io::Write> = pending
+            .iter_mut()
+            .map(|p| p.as_mut() as &mut dyn std::io::Write)
+            .collect();
         match hashing::copy_and_hash(&mut file, &mut sinks, &|n| obs.bytes(n)) {
             Ok(d) => d,
-            Err(CopyError::Read(e)) => return Ok(Outcome::Skipped { reason: format!("复制时读取中断：{e}"), unread: true }),
+            Err(CopyError::Read(e)) => {
+                return Ok(Outcome::Skipped {
+                    reason: format!("复制时读取中断：{e}"),
+                    unread: true,
+                });
+            }
             Err(CopyError::Write(e)) => {
-                return Err(AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel)));
+                return Err(AppError::OffloadFailed(format!(
+                    "写入证据库失败（{}）：{e}",
+                    f.rel
+                )));
             }
         }
     };
     if digests.size != f.size {
-        return Ok(Outcome::Skipped { reason: format!(
-            "文件在复制期间发生变化（{} → {} 字节），未导入：请确认设备已停止录制后重新导入",
-            f.size, digests.size
-        ), unread: true });
+        return Ok(Outcome::Skipped {
+            reason: format!(
+                "文件在复制期间发生变化（{} → {} 字节），未导入：请确认设备已停止录制后重新导入",
+                f.size, digests.size
+            ),
+            unread: true,
+        });
     }
     Vault::finish_all(pending, &digests.sha256)
         .map_err(|e| AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel)))?;
     obs.file_done(&f.rel);
-    Ok(Outcome::Stored { digests, media, name })
+    Ok(Outcome::Stored {
+        digests,
+        media,
+        name,
+    })
 }
 
 fn read_head(file: &mut File, head: &mut [u8]) -> std::io::Result<usize> {
@@ -303,7 +382,9 @@ pub(crate) fn capture_start(
         Some(CaptureTime::Utc(t)) => {
             if let Some(n) = from_name {
                 let shifted = *t - chrono::Duration::hours(8);
-                if (shifted - n).num_seconds().abs() <= 120 && (*t - n).num_seconds().abs() > 7 * 3600 {
+                if (shifted - n).num_seconds().abs() <= 120
+                    && (*t - n).num_seconds().abs() > 7 * 3600
+                {
                     return (Some(n), "file_name");
                 }
             }
@@ -311,9 +392,23 @@ pub(crate) fn capture_start(
         }
         Some(CaptureTime::Local(l)) => match china_local_to_utc(*l) {
             Some(t) => (Some(t), "metadata"),
-            None => (from_name, if from_name.is_some() { "file_name" } else { "unknown" }),
+            None => (
+                from_name,
+                if from_name.is_some() {
+                    "file_name"
+                } else {
+                    "unknown"
+                },
+            ),
         },
-        None => (from_name, if from_name.is_some() { "file_name" } else { "unknown" }),
+        None => (
+            from_name,
+            if from_name.is_some() {
+                "file_name"
+            } else {
+                "unknown"
+            },
+        ),
     }
 }
 
@@ -341,7 +436,11 @@ impl App {
                 reason: "不是目录".into(),
             });
         }
-        let Walk { found: files, mut skipped, unread } = walk(&source)?;
+        let Walk {
+            found: files,
+            mut skipped,
+            unread,
+        } = walk(&source)?;
 
         let now = self.now_micros();
         let mut setup = Vec::new();
@@ -409,7 +508,18 @@ impl App {
         let mut clearable: Vec<(&Found, String)> = Vec::new();
         let mut failure = None;
         for f in &files {
-            match self.offload_one(f, &device, &officer, &station, &session.id, obs, &mut report).await {
+            match self
+                .offload_one(
+                    f,
+                    &device,
+                    &officer,
+                    &station,
+                    &session.id,
+                    obs,
+                    &mut report,
+                )
+                .await
+            {
                 Ok(Some(sha)) => clearable.push((f, sha)),
                 Ok(None) => {}
                 Err(e) => {
@@ -418,21 +528,28 @@ impl App {
                 }
             }
         }
-        report.skipped.extend(skipped.drain(..));
+        report.skipped.append(&mut skipped);
         report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
 
         if failure.is_none() && opts.clear_device && !report.unread {
             report.device_cleared = self.clear_device(&clearable)?;
         }
         session.finished_at = Some(self.now_micros());
-        session.status = if failure.is_some() { "failed" } else { "finished" }.into();
+        session.status = if failure.is_some() {
+            "failed"
+        } else {
+            "finished"
+        }
+        .into();
         session.device_cleared = i64::from(report.device_cleared);
         session.imported = report.imported as i64;
         session.duplicates = report.duplicates as i64;
         session.damaged = report.damaged.len() as i64;
         session.skipped = report.skipped.len() as i64;
         session.bytes = report.bytes as i64;
-        let closed = self.record(&officer, vec![Change::UpdateSession(session)]).await;
+        let closed = self
+            .record(&officer, vec![Change::UpdateSession(session)])
+            .await;
         if let Some(e) = failure {
             return Err(e);
         }
@@ -448,7 +565,7 @@ impl App {
 
     /// Offloads one file and records it. Returns the stored object's SHA-256 when the file is now
     /// safely in the vault (and so may be cleared from the device).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one offload's context, passed down once")]
     async fn offload_one(
         &self,
         f: &Found,
@@ -471,7 +588,10 @@ impl App {
         let (digests, media, name) = match outcome {
             Outcome::Skipped { reason, unread } => {
                 report.unread |= unread;
-                report.skipped.push(ListedFile { file: f.rel.clone(), reason });
+                report.skipped.push(ListedFile {
+                    file: f.rel.clone(),
+                    reason,
+                });
                 return Ok(None);
             }
             Outcome::AlreadyRecorded(sha) => {
@@ -479,7 +599,11 @@ impl App {
                 report.bytes_read += f.size;
                 return Ok(Some(sha));
             }
-            Outcome::Stored { digests, media, name } => (digests, media, name),
+            Outcome::Stored {
+                digests,
+                media,
+                name,
+            } => (digests, media, name),
         };
         report.bytes_read += digests.size;
         let sha = digests.sha256_hex();
@@ -501,7 +625,8 @@ impl App {
                 .iter()
                 .any(|n| n.sha256 == sha);
             if !already {
-                self.record(officer, vec![Change::AddName(name_row)]).await?;
+                self.record(officer, vec![Change::AddName(name_row)])
+                    .await?;
             }
             report.duplicates += 1;
             return Ok(Some(sha));
@@ -562,11 +687,17 @@ impl App {
             damage_reason: damage.clone(),
             ledger_seq: 0,
         };
-        self.record(officer, vec![Change::StoreRecording(row), Change::AddName(name_row)])
-            .await?;
+        self.record(
+            officer,
+            vec![Change::StoreRecording(row), Change::AddName(name_row)],
+        )
+        .await?;
         report.bytes += digests.size;
         match damage {
-            Some(reason) => report.damaged.push(ListedFile { file: f.rel.clone(), reason }),
+            Some(reason) => report.damaged.push(ListedFile {
+                file: f.rel.clone(),
+                reason,
+            }),
             None => report.imported += 1,
         }
         Ok(Some(sha))

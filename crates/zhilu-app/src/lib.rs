@@ -20,10 +20,12 @@ mod validate;
 mod verify;
 
 pub use app::{App, DataDir, InitOptions};
-pub use bench::{bench_ingest, bench_ledger, BenchIngestOptions, BenchIngestReport, BenchLedgerReport};
+pub use bench::{
+    BenchIngestOptions, BenchIngestReport, BenchLedgerReport, bench_ingest, bench_ledger,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::Config;
-pub use demo::{run_demo, DemoReport};
+pub use demo::{DemoReport, run_demo};
 pub use device::{DeviceKind, RegisterDevice};
 pub use error::AppError;
 pub use fixity::{FixityProblem, FixityReport};

@@ -7,7 +7,8 @@ use crate::error::AppError;
 /// China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a fixed offset
 /// is exact for every recording this product will see; device file names and EXIF use it.
 pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 pub fn to_micros(t: DateTime<Utc>) -> i64 {
@@ -20,7 +21,10 @@ pub fn from_micros(us: i64) -> Option<DateTime<Utc>> {
 
 /// A local (China) wall-clock time as a UTC instant.
 pub fn china_local_to_utc(t: NaiveDateTime) -> Option<DateTime<Utc>> {
-    china().from_local_datetime(&t).single().map(|d| d.with_timezone(&Utc))
+    china()
+        .from_local_datetime(&t)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// RFC 3339 in UTC with a `Z`, seconds precision unless there are fractions.

@@ -12,7 +12,10 @@ pub fn ident(field: &str, s: &str) -> Result<String, AppError> {
     if s.chars().count() > 64 {
         return Err(AppError::invalid(field, "不能超过 64 个字符"));
     }
-    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
         return Err(AppError::invalid(
             field,
             format!("含有不允许的字符 {c:?}：只能使用字母、数字、-、_、."),

@@ -36,7 +36,11 @@ pub struct VerifyReport {
 const PAGE: u64 = 10_000;
 
 fn problem(entry: Option<u64>, subject: Option<String>, message: String) -> VerifyProblem {
-    VerifyProblem { entry, subject, message }
+    VerifyProblem {
+        entry,
+        subject,
+        message,
+    }
 }
 
 /// Names the fields in which two row snapshots differ.
@@ -49,7 +53,13 @@ fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
     keys.dedup();
     keys.into_iter()
         .filter(|k| e.get(*k) != a.get(*k))
-        .map(|k| format!("{k}: 日志记为 {} ，数据库为 {}", e.get(k).unwrap_or(&Value::Null), a.get(k).unwrap_or(&Value::Null)))
+        .map(|k| {
+            format!(
+                "{k}: 日志记为 {} ，数据库为 {}",
+                e.get(k).unwrap_or(&Value::Null),
+                a.get(k).unwrap_or(&Value::Null)
+            )
+        })
         .collect()
 }
 
@@ -68,9 +78,20 @@ impl App {
                     checkpoint_size = Some(cp.size);
                     expected_roots.insert(cp.size, (cp.root, "检查点文件"));
                 }
-                Err(e) => problems.push(problem(None, None, format!("检查点文件签名无效或已被改动：{e}"))),
+                Err(e) => problems.push(problem(
+                    None,
+                    None,
+                    format!("检查点文件签名无效或已被改动：{e}"),
+                )),
             },
-            Err(e) => problems.push(problem(None, None, format!("无法读取检查点文件 {}：{e}", self.dir.checkpoint().display()))),
+            Err(e) => problems.push(problem(
+                None,
+                None,
+                format!(
+                    "无法读取检查点文件 {}：{e}",
+                    self.dir.checkpoint().display()
+                ),
+            )),
         }
         let stored = self.catalog.checkpoints().await?;
         let checkpoints_checked = stored.len() as u64;
@@ -79,14 +100,26 @@ impl App {
                 Ok(cp) if cp.size == size => {
                     if let Some((root, _)) = expected_roots.get(&size) {
                         if *root != cp.root {
-                            problems.push(problem(None, None, format!("两份大小为 {size} 的签名检查点根哈希不一致")));
+                            problems.push(problem(
+                                None,
+                                None,
+                                format!("两份大小为 {size} 的签名检查点根哈希不一致"),
+                            ));
                         }
                     } else {
                         expected_roots.insert(size, (cp.root, "数据库中的检查点"));
                     }
                 }
-                Ok(_) => problems.push(problem(None, None, format!("大小为 {size} 的检查点与其记录不符"))),
-                Err(e) => problems.push(problem(None, None, format!("大小为 {size} 的检查点签名无效：{e}"))),
+                Ok(_) => problems.push(problem(
+                    None,
+                    None,
+                    format!("大小为 {size} 的检查点与其记录不符"),
+                )),
+                Err(e) => problems.push(problem(
+                    None,
+                    None,
+                    format!("大小为 {size} 的检查点签名无效：{e}"),
+                )),
             }
         }
 
@@ -105,37 +138,53 @@ impl App {
                     problems.push(problem(
                         Some(next),
                         None,
-                        format!("审计日志第 {next} 条缺失（下一条是第 {} 条）：记录被删除", e.seq),
+                        format!(
+                            "审计日志第 {next} 条缺失（下一条是第 {} 条）：记录被删除",
+                            e.seq
+                        ),
                     ));
                     break 'pages;
                 }
                 let leaf = alg.leaf_hash(e.body.as_bytes());
                 if hex::encode(leaf) != e.leaf_hash {
-                    problems.push(problem(Some(seq), Some(e.subject.clone()), format!("审计日志第 {seq} 条内容被改动（叶哈希不符）")));
+                    problems.push(problem(
+                        Some(seq),
+                        Some(e.subject.clone()),
+                        format!("审计日志第 {seq} 条内容被改动（叶哈希不符）"),
+                    ));
                 }
                 match serde_json::from_str::<Value>(&e.body) {
                     Ok(body) => {
                         let ok = body.get("seq").and_then(Value::as_u64) == Some(seq)
                             && body.get("kind").and_then(Value::as_str) == Some(e.kind.as_str())
-                            && body.get("subject").and_then(Value::as_str) == Some(e.subject.as_str());
+                            && body.get("subject").and_then(Value::as_str)
+                                == Some(e.subject.as_str());
                         if !ok {
-                            problems.push(problem(Some(seq), Some(e.subject.clone()), format!("审计日志第 {seq} 条的索引列与内容不一致")));
+                            problems.push(problem(
+                                Some(seq),
+                                Some(e.subject.clone()),
+                                format!("审计日志第 {seq} 条的索引列与内容不一致"),
+                            ));
                         }
                         let state = body.get("state").cloned().unwrap_or(Value::Null);
                         latest.insert(e.subject.clone(), (seq, state));
                     }
-                    Err(_) => problems.push(problem(Some(seq), Some(e.subject.clone()), format!("审计日志第 {seq} 条不是有效的 JSON"))),
+                    Err(_) => problems.push(problem(
+                        Some(seq),
+                        Some(e.subject.clone()),
+                        format!("审计日志第 {seq} 条不是有效的 JSON"),
+                    )),
                 }
                 tree.push(leaf);
                 next += 1;
-                if let Some((root, source)) = expected_roots.get(&next) {
-                    if tree.root() != *root {
-                        problems.push(problem(
+                if let Some((root, source)) = expected_roots.get(&next)
+                    && tree.root() != *root
+                {
+                    problems.push(problem(
                             Some(seq),
                             None,
                             format!("前 {next} 条日志的根哈希与{source}中的签名值不符：第 {seq} 条或之前的记录被改动"),
                         ));
-                    }
                 }
             }
         }
@@ -150,11 +199,19 @@ impl App {
         }
         let (head_size, head_root) = self.catalog.ledger_head().await?;
         if head_size != entries || head_root != root {
-            problems.push(problem(None, None, format!("日志头（{head_size} 条）与逐条重算的结果（{entries} 条）不一致")));
+            problems.push(problem(
+                None,
+                None,
+                format!("日志头（{head_size} 条）与逐条重算的结果（{entries} 条）不一致"),
+            ));
         } else {
             match self.catalog.root_at(entries).await {
                 Ok(r) if r == root => {}
-                Ok(_) => problems.push(problem(None, None, "树节点表被改动：由节点算出的根哈希与逐条重算的不符".into())),
+                Ok(_) => problems.push(problem(
+                    None,
+                    None,
+                    "树节点表被改动：由节点算出的根哈希与逐条重算的不符".into(),
+                )),
                 Err(e) => problems.push(problem(None, None, format!("树节点表损坏：{e}"))),
             }
         }
@@ -184,22 +241,40 @@ impl App {
         for (subj, seq, actual) in rows {
             seen.insert(subj.clone());
             match latest.get(&subj) {
-                None => problems.push(problem(None, Some(subj), "数据库中有一行没有对应的审计日志记录：该行是绕过系统直接写入的".into())),
+                None => problems.push(problem(
+                    None,
+                    Some(subj),
+                    "数据库中有一行没有对应的审计日志记录：该行是绕过系统直接写入的".into(),
+                )),
                 Some((entry, expected)) => {
                     let fields = diff_fields(expected, &actual);
                     if !fields.is_empty() {
                         problems.push(problem(
                             Some(*entry),
                             Some(subj),
-                            format!("数据库记录与审计日志第 {entry} 条不符，被直接改动：{}", fields.join("；")),
+                            format!(
+                                "数据库记录与审计日志第 {entry} 条不符，被直接改动：{}",
+                                fields.join("；")
+                            ),
                         ));
                     } else if seq as u64 != *entry {
-                        problems.push(problem(Some(*entry), Some(subj), format!("记录的日志序号为 {seq}，应为 {entry}")));
+                        problems.push(problem(
+                            Some(*entry),
+                            Some(subj),
+                            format!("记录的日志序号为 {seq}，应为 {entry}"),
+                        ));
                     }
                 }
             }
         }
-        const TABLES: [&str; 6] = ["device:", "device_event:", "station:", "offload:", "recording:", "name:"];
+        const TABLES: [&str; 6] = [
+            "device:",
+            "device_event:",
+            "station:",
+            "offload:",
+            "recording:",
+            "name:",
+        ];
         let mut missing: Vec<(&String, &u64)> = latest
             .iter()
             .filter(|(s, _)| TABLES.iter().any(|p| s.starts_with(p)) && !seen.contains(*s))
@@ -207,7 +282,11 @@ impl App {
             .collect();
         missing.sort_by_key(|(_, seq)| **seq);
         for (s, seq) in missing {
-            problems.push(problem(Some(*seq), Some(s.clone()), format!("审计日志第 {seq} 条记录的数据在数据库中已被删除")));
+            problems.push(problem(
+                Some(*seq),
+                Some(s.clone()),
+                format!("审计日志第 {seq} 条记录的数据在数据库中已被删除"),
+            ));
         }
 
         Ok(VerifyReport {

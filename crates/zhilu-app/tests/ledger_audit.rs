@@ -7,7 +7,11 @@ use zhilu_ledger as ledger;
 
 async fn exec(t: &TestApp, sql: &'static str) -> u64 {
     let mut c = t.raw().await;
-    sqlx::query(sql).execute(&mut c).await.expect(sql).rows_affected()
+    sqlx::query(sql)
+        .execute(&mut c)
+        .await
+        .expect(sql)
+        .rows_affected()
 }
 
 async fn app_with_devices() -> TestApp {
@@ -35,7 +39,14 @@ async fn x1_verify_passes_on_an_untouched_ledger() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_row_altered_in_the_database_is_detected_and_named() {
     let t = app_with_devices().await;
-    assert_eq!(exec(&t, "UPDATE devices SET keeper = '李四' WHERE serial = 'DSJ-1'").await, 1);
+    assert_eq!(
+        exec(
+            &t,
+            "UPDATE devices SET keeper = '李四' WHERE serial = 'DSJ-1'"
+        )
+        .await,
+        1
+    );
     let r = t.app.verify().await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     let p = &r.problems[0];
@@ -47,17 +58,30 @@ async fn x1_row_altered_in_the_database_is_detected_and_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_row_deleted_in_the_database_is_detected() {
     let t = app_with_devices().await;
-    assert_eq!(exec(&t, "DELETE FROM device_events WHERE event = '维修'").await, 1);
+    assert_eq!(
+        exec(&t, "DELETE FROM device_events WHERE event = '维修'").await,
+        1
+    );
     let r = t.app.verify().await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
-    assert!(r.problems[0].subject.as_deref().unwrap_or("").starts_with("device_event:"));
+    assert!(
+        r.problems[0]
+            .subject
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("device_event:")
+    );
     assert!(r.problems[0].message.contains("删除"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_row_inserted_behind_the_ledger_is_detected() {
     let t = app_with_devices().await;
-    exec(&t, "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)").await;
+    exec(
+        &t,
+        "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)",
+    )
+    .await;
     let r = t.app.verify().await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert_eq!(r.problems[0].subject.as_deref(), Some("station:FAKE"));
@@ -66,9 +90,19 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_ledger_entry_edited_is_detected_and_named() {
     let t = app_with_devices().await;
-    exec(&t, "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6").await;
+    exec(
+        &t,
+        "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6",
+    )
+    .await;
     let r = t.app.verify().await.expect("verify");
-    assert!(r.problems.iter().any(|p| p.entry == Some(6) && p.message.contains("叶哈希")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.entry == Some(6) && p.message.contains("叶哈希")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,10 +125,11 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
         .execute(&mut c)
         .await
         .expect("forge");
-    let leaves: Vec<String> = sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-        .fetch_all(&mut c)
-        .await
-        .expect("leaves");
+    let leaves: Vec<String> =
+        sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
+            .fetch_all(&mut c)
+            .await
+            .expect("leaves");
     let mut nodes = std::collections::HashMap::new();
     for (i, l) in leaves.iter().enumerate() {
         let mut h = [0u8; 32];
@@ -104,7 +139,10 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
         }
     }
     let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    sqlx::query("DELETE FROM ledger_nodes").execute(&mut c).await.expect("nodes");
+    sqlx::query("DELETE FROM ledger_nodes")
+        .execute(&mut c)
+        .await
+        .expect("nodes");
     for (id, h) in &nodes {
         sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
             .bind(i64::from(id.level))
@@ -121,7 +159,9 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
         .expect("head");
     let r = t.app.verify().await.expect("verify");
     assert!(
-        r.problems.iter().any(|p| p.entry == Some(2) && p.message.contains("签名")),
+        r.problems
+            .iter()
+            .any(|p| p.entry == Some(2) && p.message.contains("签名")),
         "{:?}",
         r.problems
     );
@@ -133,7 +173,11 @@ async fn x1_truncated_ledger_is_detected() {
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
     exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
     let r = t.app.verify().await.expect("verify");
-    assert!(r.problems.iter().any(|p| p.message.contains("截断")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("截断")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,15 +185,38 @@ async fn x1_inclusion_and_consistency_proofs_from_the_catalog_verify_against_sig
     let t = app_with_devices().await;
     let (size, root) = t.app.catalog().ledger_head().await.expect("head");
     let alg = t.app.catalog().hash_alg();
-    let entries = t.app.catalog().ledger_entries(0, size).await.expect("entries");
+    let entries = t
+        .app
+        .catalog()
+        .ledger_entries(0, size)
+        .await
+        .expect("entries");
     for e in &entries {
         let i = e.seq as u64;
-        let proof = t.app.catalog().inclusion_proof(i, size).await.expect("proof");
-        ledger::verify_inclusion(alg, &alg.leaf_hash(e.body.as_bytes()), i, size, &proof, &root).expect("inclusion");
+        let proof = t
+            .app
+            .catalog()
+            .inclusion_proof(i, size)
+            .await
+            .expect("proof");
+        ledger::verify_inclusion(
+            alg,
+            &alg.leaf_hash(e.body.as_bytes()),
+            i,
+            size,
+            &proof,
+            &root,
+        )
+        .expect("inclusion");
     }
     for old in 1..size {
         let old_root = t.app.catalog().root_at(old).await.expect("old root");
-        let proof = t.app.catalog().consistency_proof(old, size).await.expect("proof");
+        let proof = t
+            .app
+            .catalog()
+            .consistency_proof(old, size)
+            .await
+            .expect("proof");
         ledger::verify_consistency(alg, old, size, &old_root, &root, &proof).expect("consistency");
     }
 }

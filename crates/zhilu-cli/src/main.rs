@@ -18,10 +18,19 @@ use zhilu_app::{
 mod print;
 
 #[derive(Parser, Debug)]
-#[command(name = "zhilu", version, about = "执录：行政执法音像记录管理（证据库、审计日志、导入采集）")]
+#[command(
+    name = "zhilu",
+    version,
+    about = "执录：行政执法音像记录管理（证据库、审计日志、导入采集）"
+)]
 struct Cli {
     /// Data directory (catalog, vault, keys, ledger checkpoint).
-    #[arg(long, global = true, env = "ZHILU_DATA_DIR", default_value = "./zhilu-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZHILU_DATA_DIR",
+        default_value = "./zhilu-data"
+    )]
     data_dir: PathBuf,
     /// Machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
@@ -188,7 +197,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("错误：无法启动运行时：{e}");
@@ -215,10 +227,19 @@ async fn run(cli: Cli) -> Result<bool> {
     let db = cli.database_url.clone();
     let json = cli.json;
     match cli.command {
-        Command::Init { vault_roots, ledger_hash, signature } => {
+        Command::Init {
+            vault_roots,
+            ledger_hash,
+            signature,
+        } => {
             let app = App::init(
                 dir,
-                InitOptions { vault_roots, database_url: db, ledger_hash, signature },
+                InitOptions {
+                    vault_roots,
+                    database_url: db,
+                    ledger_hash,
+                    signature,
+                },
                 clock,
             )
             .await?;
@@ -229,15 +250,45 @@ async fn run(cli: Cli) -> Result<bool> {
         Command::Device(cmd) => {
             let app = App::open(dir, clock, db).await?;
             match cmd {
-                DeviceCmd::Register { serial, kind, model, unit, keeper, asset_no } => {
+                DeviceCmd::Register {
+                    serial,
+                    kind,
+                    model,
+                    unit,
+                    keeper,
+                    asset_no,
+                } => {
                     let d = app
-                        .register_device(&cli.actor, &RegisterDevice { serial, kind, model, unit, keeper, asset_no })
+                        .register_device(
+                            &cli.actor,
+                            &RegisterDevice {
+                                serial,
+                                kind,
+                                model,
+                                unit,
+                                keeper,
+                                asset_no,
+                            },
+                        )
                         .await?;
                     print::device_registered(&d, json)?;
                 }
-                DeviceCmd::Event { serial, event, detail, unit, keeper } => {
+                DeviceCmd::Event {
+                    serial,
+                    event,
+                    detail,
+                    unit,
+                    keeper,
+                } => {
                     let d = app
-                        .device_event(&cli.actor, &serial, &event, &detail, unit.as_deref(), keeper.as_deref())
+                        .device_event(
+                            &cli.actor,
+                            &serial,
+                            &event,
+                            &detail,
+                            unit.as_deref(),
+                            keeper.as_deref(),
+                        )
                         .await?;
                     print::device_registered(&d, json)?;
                 }
@@ -256,8 +307,10 @@ async fn run(cli: Cli) -> Result<bool> {
             let bar = if !json && std::io::stderr().is_terminal() {
                 let b = ProgressBar::new(0);
                 b.set_style(
-                    ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 Some(b)
             } else {
@@ -305,7 +358,8 @@ async fn run(cli: Cli) -> Result<bool> {
             Ok(report.problems.is_empty())
         }
         Command::Bench(BenchCmd::Ingest { size_gib, work_dir }) => {
-            let report = zhilu_app::bench_ingest(&BenchIngestOptions { size_gib, work_dir }, clock).await?;
+            let report =
+                zhilu_app::bench_ingest(&BenchIngestOptions { size_gib, work_dir }, clock).await?;
             print::bench(&report, json)?;
             Ok(true)
         }

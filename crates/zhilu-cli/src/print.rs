@@ -2,8 +2,11 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use serde_json::{json, Value};
-use zhilu_app::{format_micros, App, DemoReport, DeviceRow, FixityReport, IngestReport, RecordingRow, VerifyReport};
+use serde_json::{Value, json};
+use zhilu_app::{
+    App, DemoReport, DeviceRow, FixityReport, IngestReport, RecordingRow, VerifyReport,
+    format_micros,
+};
 
 fn emit_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
@@ -64,7 +67,10 @@ pub fn devices(list: &[DeviceRow], json: bool) -> Result<()> {
         println!("尚未登记任何设备。");
     }
     for d in list {
-        println!("{}\t{}\t{}\t{}\t{}\t{}", d.serial, d.kind, d.model, d.status, d.unit, d.keeper);
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            d.serial, d.kind, d.model, d.status, d.unit, d.keeper
+        );
     }
     Ok(())
 }
@@ -74,7 +80,10 @@ pub fn ingest(r: &IngestReport, json: bool) -> Result<()> {
         return emit_json(r);
     }
     let files = r.imported + r.duplicates + r.damaged.len() as u64 + r.skipped.len() as u64;
-    println!("设备 {} 导入完成（采集站 {}，批次 {}）", r.device, r.station, r.session);
+    println!(
+        "设备 {} 导入完成（采集站 {}，批次 {}）",
+        r.device, r.station, r.session
+    );
     println!(
         "  文件 {files} 个：新导入 {}，重复 {}，损坏但已保存 {}，跳过 {}",
         r.imported,
@@ -92,7 +101,10 @@ pub fn ingest(r: &IngestReport, json: bool) -> Result<()> {
     if let Some(ms) = r.device_clock_offset_ms {
         println!("  设备时钟偏差：{:+.1} 秒", ms as f64 / 1000.0);
     }
-    println!("  设备已清空：{}", if r.device_cleared { "是" } else { "否" });
+    println!(
+        "  设备已清空：{}",
+        if r.device_cleared { "是" } else { "否" }
+    );
     for s in &r.recovered_sessions {
         println!("  已将上次中断的导入批次 {s} 标记为“中断”");
     }
@@ -137,8 +149,14 @@ pub fn recordings(list: &[RecordingRow], json: bool) -> Result<()> {
         println!("没有记录。");
     }
     for r in list {
-        let start = r.capture_start.map(format_micros).unwrap_or_else(|| "拍摄时间未知".into());
-        let dur = r.duration_ms.map(|ms| format!("{:.1} 秒", ms as f64 / 1000.0)).unwrap_or_else(|| "-".into());
+        let start = r
+            .capture_start
+            .map(format_micros)
+            .unwrap_or_else(|| "拍摄时间未知".into());
+        let dur = r
+            .duration_ms
+            .map(|ms| format!("{:.1} 秒", ms as f64 / 1000.0))
+            .unwrap_or_else(|| "-".into());
         let flag = if r.damaged != 0 { "  [损坏]" } else { "" };
         println!(
             "{}  {:<5} {:>12} 字节  {}  {}  设备 {} 民警 {}  {}{}",
@@ -177,18 +195,34 @@ pub fn fixity(r: &FixityReport, json: bool) -> Result<()> {
     );
     for p in &r.problems {
         let state = if p.repaired { "已修复" } else { "未修复" };
-        println!("  {}：{} 在 {} — {}（{state}）", if p.problem == "missing" { "缺失" } else { "损坏" }, p.sha256, p.root, p.detail);
+        println!(
+            "  {}：{} 在 {} — {}（{state}）",
+            if p.problem == "missing" {
+                "缺失"
+            } else {
+                "损坏"
+            },
+            p.sha256,
+            p.root,
+            p.detail
+        );
         if let Some(q) = &p.quarantined_to {
             println!("    损坏副本已隔离到 {q}");
         }
     }
     for o in &r.orphans {
-        println!("  未登记的对象：{} 在 {}（可能来自中断的导入，重新导入该设备即可登记）", o.sha256, o.root);
+        println!(
+            "  未登记的对象：{} 在 {}（可能来自中断的导入，重新导入该设备即可登记）",
+            o.sha256, o.root
+        );
     }
     if r.unrepaired() == 0 {
         println!("结果：全部副本完好。");
     } else {
-        println!("结果：发现 {} 处问题未修复，可运行 `zhilu fixity --repair` 从完好副本修复。", r.unrepaired());
+        println!(
+            "结果：发现 {} 处问题未修复，可运行 `zhilu fixity --repair` 从完好副本修复。",
+            r.unrepaired()
+        );
     }
     Ok(())
 }
@@ -232,7 +266,10 @@ pub fn demo(r: &DemoReport, json: bool) -> Result<()> {
     println!("演示数据目录：{}", r.data_dir);
     ingest(&r.ingest, false)?;
     println!();
-    println!("再次导入同一设备（应全部识别为重复）：新导入 {}，重复 {}", r.reingest_imported, r.reingest_duplicates);
+    println!(
+        "再次导入同一设备（应全部识别为重复）：新导入 {}，重复 {}",
+        r.reingest_imported, r.reingest_duplicates
+    );
     println!();
     recordings(&r.recordings, false)?;
     println!();
@@ -240,6 +277,9 @@ pub fn demo(r: &DemoReport, json: bool) -> Result<()> {
     println!();
     verify(&r.verify, false)?;
     println!();
-    println!("下一步：zhilu --data-dir {} recordings list --json", r.data_dir);
+    println!(
+        "下一步：zhilu --data-dir {} recordings list --json",
+        r.data_dir
+    );
     Ok(())
 }

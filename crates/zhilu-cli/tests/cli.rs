@@ -43,7 +43,12 @@ impl Env {
 
     /// Runs with `--json`, asserts success, parses stdout.
     fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().arg("--json").args(args).output().expect("run zhilu");
+        let out = self
+            .cmd()
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("run zhilu");
         assert!(
             out.status.success(),
             "zhilu {args:?} failed: {}\n{}",
@@ -55,9 +60,21 @@ impl Env {
 
     /// Runs with `--json`, expecting failure; returns (stdout json if any, stderr).
     fn fails(&self, args: &[&str]) -> (Option<Value>, String) {
-        let out = self.cmd().arg("--json").args(args).output().expect("run zhilu");
-        assert!(!out.status.success(), "zhilu {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
-        (serde_json::from_slice(&out.stdout).ok(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let out = self
+            .cmd()
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("run zhilu");
+        assert!(
+            !out.status.success(),
+            "zhilu {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (
+            serde_json::from_slice(&out.stdout).ok(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     fn device_dir(&self, name: &str) -> PathBuf {
@@ -69,17 +86,39 @@ impl Env {
     fn ready(&self, serial: &str) {
         self.json(&["init"]);
         self.json(&[
-            "device", "register", "--serial", serial, "--kind", "执法记录仪", "--model", "DSJ-V9", "--unit", "一大队",
-            "--keeper", "张伟",
+            "device",
+            "register",
+            "--serial",
+            serial,
+            "--kind",
+            "执法记录仪",
+            "--model",
+            "DSJ-V9",
+            "--unit",
+            "一大队",
+            "--keeper",
+            "张伟",
         ]);
     }
 
     fn ingest(&self, dir: &Path, serial: &str) -> Value {
-        self.json(&["ingest", dir.to_str().expect("utf8"), "--device", serial, "--officer", "000123", "--station", "CJZ-01"])
+        self.json(&[
+            "ingest",
+            dir.to_str().expect("utf8"),
+            "--device",
+            serial,
+            "--officer",
+            "000123",
+            "--station",
+            "CJZ-01",
+        ])
     }
 
     fn recordings(&self) -> Vec<Value> {
-        self.json(&["recordings", "list"]).as_array().cloned().expect("array")
+        self.json(&["recordings", "list"])
+            .as_array()
+            .cloned()
+            .expect("array")
     }
 
     fn vault_files(&self, sub: &str) -> Vec<PathBuf> {
@@ -94,12 +133,19 @@ impl Env {
     }
 
     fn object_path(&self, root: &str, sha: &str) -> PathBuf {
-        self.data().join(root).join("objects/sha256").join(&sha[..2]).join(&sha[2..4]).join(sha)
+        self.data()
+            .join(root)
+            .join("objects/sha256")
+            .join(&sha[..2])
+            .join(&sha[2..4])
+            .join(sha)
     }
 }
 
 fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).single().expect("time")
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
+        .single()
+        .expect("time")
 }
 
 fn mp4(path: &Path, size: u64, start: chrono::DateTime<Utc>, duration: f64, seed: u64) {
@@ -120,10 +166,17 @@ fn sha256_of(path: &Path) -> String {
 /// A device folder with two intact clips, a clip cut off before its index, an empty file and a log.
 fn typical_device(e: &Env) -> PathBuf {
     let d = e.device_dir("typical");
-    mp4(&d.join("DSJ0001_000123_20261120093000_0001.MP4"), 300_000, t(2026, 11, 20, 1, 30, 0), 60.0, 1);
+    mp4(
+        &d.join("DSJ0001_000123_20261120093000_0001.MP4"),
+        300_000,
+        t(2026, 11, 20, 1, 30, 0),
+        60.0,
+        1,
+    );
     wav(&d.join("REC_20261120_094000.WAV"), 1.5, 440.0);
     let mut cut = Vec::new();
-    zhilu_media::synth::write_large_mp4(&mut cut, 200_000, t(2026, 11, 20, 1, 31, 0), 60.0, 2).expect("mp4");
+    zhilu_media::synth::write_large_mp4(&mut cut, 200_000, t(2026, 11, 20, 1, 31, 0), 60.0, 2)
+        .expect("mp4");
     // The index (moov) is written last: cutting the tail is what a dead battery does.
     cut.truncate(150_000);
     fs::write(d.join("DSJ0001_000123_20261120093100_0002.MP4"), &cut).expect("cut");
@@ -137,8 +190,20 @@ fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
     let e = env();
     e.json(&["init"]);
     let d = typical_device(&e);
-    let (_, err) = e.fails(&["ingest", d.to_str().expect("utf8"), "--device", "NOPE-1", "--officer", "000123", "--station", "CJZ-01"]);
-    assert!(err.contains("未登记") && err.contains("not registered"), "{err}");
+    let (_, err) = e.fails(&[
+        "ingest",
+        d.to_str().expect("utf8"),
+        "--device",
+        "NOPE-1",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+    ]);
+    assert!(
+        err.contains("未登记") && err.contains("not registered"),
+        "{err}"
+    );
     assert!(e.recordings().is_empty());
     assert!(e.vault_files("objects/sha256").is_empty());
 }
@@ -147,14 +212,59 @@ fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
 fn r1_device_register_rejects_bad_input_with_a_clear_message() {
     let e = env();
     e.json(&["init"]);
-    let (_, err) = e.fails(&["device", "register", "--serial", "../etc", "--kind", "执法记录仪", "--model", "M", "--unit", "U", "--keeper", "K"]);
+    let (_, err) = e.fails(&[
+        "device",
+        "register",
+        "--serial",
+        "../etc",
+        "--kind",
+        "执法记录仪",
+        "--model",
+        "M",
+        "--unit",
+        "U",
+        "--keeper",
+        "K",
+    ]);
     assert!(err.contains("--serial"), "{err}");
-    let (_, err) = e.fails(&["device", "register", "--serial", "S1", "--kind", "toaster", "--model", "M", "--unit", "U", "--keeper", "K"]);
+    let (_, err) = e.fails(&[
+        "device", "register", "--serial", "S1", "--kind", "toaster", "--model", "M", "--unit", "U",
+        "--keeper", "K",
+    ]);
     assert!(err.contains("未知的设备类型"), "{err}");
-    e.json(&["device", "register", "--serial", "S1", "--kind", "body-camera", "--model", "<b>M</b>", "--unit", "U", "--keeper", "K"]);
-    let (_, err) = e.fails(&["device", "register", "--serial", "S1", "--kind", "执法记录仪", "--model", "M", "--unit", "U", "--keeper", "K"]);
+    e.json(&[
+        "device",
+        "register",
+        "--serial",
+        "S1",
+        "--kind",
+        "body-camera",
+        "--model",
+        "<b>M</b>",
+        "--unit",
+        "U",
+        "--keeper",
+        "K",
+    ]);
+    let (_, err) = e.fails(&[
+        "device",
+        "register",
+        "--serial",
+        "S1",
+        "--kind",
+        "执法记录仪",
+        "--model",
+        "M",
+        "--unit",
+        "U",
+        "--keeper",
+        "K",
+    ]);
     assert!(err.contains("已登记"), "{err}");
-    assert_eq!(e.json(&["device", "list"]).as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        e.json(&["device", "list"]).as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]
@@ -168,23 +278,50 @@ fn r16_offload_reports_imported_damaged_and_skipped_files_with_reasons() {
     let damaged = r["damaged"].as_array().expect("damaged");
     assert_eq!(damaged.len(), 1, "{r}");
     assert_eq!(damaged[0]["file"], "DSJ0001_000123_20261120093100_0002.MP4");
-    assert!(damaged[0]["reason"].as_str().unwrap_or("").contains("moov"), "{r}");
-    let skipped: Vec<&str> = r["skipped"].as_array().expect("skipped").iter().map(|s| s["file"].as_str().unwrap_or("")).collect();
-    assert_eq!(skipped, ["EMPTY.MP4", "device.log"]);
-    assert!(r["skipped"].as_array().expect("skipped").iter().all(|s| !s["reason"].as_str().unwrap_or("").is_empty()));
-    let stored: u64 = ["DSJ0001_000123_20261120093000_0001.MP4", "REC_20261120_094000.WAV", "DSJ0001_000123_20261120093100_0002.MP4"]
+    assert!(
+        damaged[0]["reason"].as_str().unwrap_or("").contains("moov"),
+        "{r}"
+    );
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .expect("skipped")
         .iter()
-        .map(|n| fs::metadata(d.join(n)).expect("meta").len())
-        .sum();
+        .map(|s| s["file"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(skipped, ["EMPTY.MP4", "device.log"]);
+    assert!(
+        r["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .all(|s| !s["reason"].as_str().unwrap_or("").is_empty())
+    );
+    let stored: u64 = [
+        "DSJ0001_000123_20261120093000_0001.MP4",
+        "REC_20261120_094000.WAV",
+        "DSJ0001_000123_20261120093100_0002.MP4",
+    ]
+    .iter()
+    .map(|n| fs::metadata(d.join(n)).expect("meta").len())
+    .sum();
     assert_eq!(r["bytes"], stored);
 
     // The damaged clip is evidence: stored byte-exact, listed as damaged.
     let recs = e.recordings();
     assert_eq!(recs.len(), 3);
-    let cut = recs.iter().find(|r| r["original_name"] == "DSJ0001_000123_20261120093100_0002.MP4").expect("cut clip");
+    let cut = recs
+        .iter()
+        .find(|r| r["original_name"] == "DSJ0001_000123_20261120093100_0002.MP4")
+        .expect("cut clip");
     assert_eq!(cut["damaged"], true);
-    assert_eq!(cut["sha256"], sha256_of(&d.join("DSJ0001_000123_20261120093100_0002.MP4")));
-    let clip = recs.iter().find(|r| r["original_name"] == "DSJ0001_000123_20261120093000_0001.MP4").expect("clip");
+    assert_eq!(
+        cut["sha256"],
+        sha256_of(&d.join("DSJ0001_000123_20261120093100_0002.MP4"))
+    );
+    let clip = recs
+        .iter()
+        .find(|r| r["original_name"] == "DSJ0001_000123_20261120093000_0001.MP4")
+        .expect("clip");
     assert_eq!(clip["capture_start"], "2026-11-20T01:30:00Z");
     assert_eq!(clip["duration_s"], 60.0);
     assert_eq!(clip["device"], "DSJ0001");
@@ -225,9 +362,17 @@ fn r16_same_bytes_under_another_name_are_stored_once_and_the_name_recorded() {
     wav(&d.join("A.WAV"), 1.0, 300.0);
     fs::copy(d.join("A.WAV"), d.join("B.WAV")).expect("copy");
     let r = e.ingest(&d, "DSJ0001");
-    assert_eq!((r["imported"].as_u64(), r["duplicates"].as_u64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
     assert_eq!(e.recordings().len(), 1);
-    assert_eq!(e.vault_files("objects/sha256").len(), 2, "one object directory per root");
+    assert_eq!(
+        e.vault_files("objects/sha256").len(),
+        2,
+        "one object directory per root"
+    );
 }
 
 #[test]
@@ -235,13 +380,22 @@ fn r16_hostile_file_names_are_stored_under_their_exact_names() {
     let e = env();
     e.ready("DSJ0001");
     let d = e.device_dir("names");
-    let names = ["执法 记录 一.WAV", "line\nbreak.WAV", "..dots..WAV", "<img src=x onerror=alert(1)>.WAV"];
+    let names = [
+        "执法 记录 一.WAV",
+        "line\nbreak.WAV",
+        "..dots..WAV",
+        "<img src=x onerror=alert(1)>.WAV",
+    ];
     for (i, n) in names.iter().enumerate() {
         wav(&d.join(n), 0.5, 200.0 + i as f64 * 50.0);
     }
     let r = e.ingest(&d, "DSJ0001");
     assert_eq!(r["imported"], 4, "{r}");
-    let mut got: Vec<String> = e.recordings().iter().map(|r| r["original_name"].as_str().unwrap_or("").to_string()).collect();
+    let mut got: Vec<String> = e
+        .recordings()
+        .iter()
+        .map(|r| r["original_name"].as_str().unwrap_or("").to_string())
+        .collect();
     got.sort();
     let mut want: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     want.sort();
@@ -264,7 +418,11 @@ fn r16_symbolic_links_are_never_followed_out_of_the_device_folder() {
     assert_eq!(r["imported"], 1, "{r}");
     let skipped = r["skipped"].as_array().expect("skipped");
     assert_eq!(skipped.len(), 2, "{r}");
-    assert!(skipped.iter().all(|s| s["reason"].as_str().unwrap_or("").contains("符号链接")));
+    assert!(
+        skipped
+            .iter()
+            .all(|s| s["reason"].as_str().unwrap_or("").contains("符号链接"))
+    );
     let recs = e.recordings();
     assert_eq!(recs.len(), 1);
     assert_ne!(recs[0]["sha256"], sha256_of(&outside.join("SECRET.WAV")));
@@ -274,11 +432,29 @@ fn r16_symbolic_links_are_never_followed_out_of_the_device_folder() {
 fn r16_an_unreadable_folder_or_missing_device_path_fails_the_offload() {
     let e = env();
     e.ready("DSJ0001");
-    let (_, err) = e.fails(&["ingest", "/nonexistent/device", "--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"]);
+    let (_, err) = e.fails(&[
+        "ingest",
+        "/nonexistent/device",
+        "--device",
+        "DSJ0001",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+    ]);
     assert!(err.contains("无法读取设备目录"), "{err}");
     let file = e.dir.path().join("plain.txt");
     fs::write(&file, "x").expect("write");
-    let (_, err) = e.fails(&["ingest", file.to_str().expect("utf8"), "--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"]);
+    let (_, err) = e.fails(&[
+        "ingest",
+        file.to_str().expect("utf8"),
+        "--device",
+        "DSJ0001",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+    ]);
     assert!(err.contains("不是目录"), "{err}");
 }
 
@@ -295,26 +471,68 @@ fn r16_an_unreadable_file_is_skipped_with_its_reason_and_the_rest_imported() {
         // Root reads everything: run the station as an unprivileged user instead, with the data
         // directory (and SQLite catalog) opened up to it and only the one file locked.
         chmod_tree(e.dir.path());
-        fs::set_permissions(d.join("LOCKED.WAV"), fs::Permissions::from_mode(0o000)).expect("chmod");
+        fs::set_permissions(d.join("LOCKED.WAV"), fs::Permissions::from_mode(0o000))
+            .expect("chmod");
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_zhilu"), "--json", "ingest"])
-            .arg(&d)
-            .args(["--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"])
-            .env("ZHILU_DATA_DIR", e.data())
-            .env("ZHILU_DATABASE_URL", &e.db);
-        c.output().expect("setpriv (util-linux) is needed to run this test as root")
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_zhilu"),
+            "--json",
+            "ingest",
+        ])
+        .arg(&d)
+        .args([
+            "--device",
+            "DSJ0001",
+            "--officer",
+            "000123",
+            "--station",
+            "CJZ-01",
+        ])
+        .env("ZHILU_DATA_DIR", e.data())
+        .env("ZHILU_DATABASE_URL", &e.db);
+        c.output()
+            .expect("setpriv (util-linux) is needed to run this test as root")
     } else {
-        e.cmd().args(["--json", "ingest"]).arg(&d).args(["--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"]).output().expect("run")
+        e.cmd()
+            .args(["--json", "ingest"])
+            .arg(&d)
+            .args([
+                "--device",
+                "DSJ0001",
+                "--officer",
+                "000123",
+                "--station",
+                "CJZ-01",
+            ])
+            .output()
+            .expect("run")
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["imported"], 1, "{r}");
     assert_eq!(r["skipped"][0]["file"], "LOCKED.WAV");
-    assert!(r["skipped"][0]["reason"].as_str().unwrap_or("").contains("无法读取"), "{r}");
+    assert!(
+        r["skipped"][0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("无法读取"),
+        "{r}"
+    );
 }
 
 fn chmod_tree(p: &Path) {
-    fs::set_permissions(p, fs::Permissions::from_mode(if p.is_dir() { 0o777 } else { 0o666 })).ok();
+    fs::set_permissions(
+        p,
+        fs::Permissions::from_mode(if p.is_dir() { 0o777 } else { 0o666 }),
+    )
+    .ok();
     if p.is_dir() {
         for e in fs::read_dir(p).expect("read_dir").flatten() {
             chmod_tree(&e.path());
@@ -329,8 +547,18 @@ fn r4_device_clock_offset_is_recorded_at_offload() {
     let d = e.device_dir("clock");
     wav(&d.join("A.WAV"), 0.5, 300.0);
     let r = e.json(&[
-        "--now", "2026-11-20T10:00:00+08:00", "ingest", d.to_str().expect("utf8"), "--device", "DSJ0001", "--officer", "000123",
-        "--station", "CJZ-01", "--device-clock", "2026-11-20T10:01:30+08:00",
+        "--now",
+        "2026-11-20T10:00:00+08:00",
+        "ingest",
+        d.to_str().expect("utf8"),
+        "--device",
+        "DSJ0001",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+        "--device-clock",
+        "2026-11-20T10:01:30+08:00",
     ]);
     assert_eq!(r["device_clock_offset_ms"], 90_000, "{r}");
 }
@@ -340,9 +568,23 @@ fn r26_clear_device_removes_offloaded_media_only_after_it_is_stored_and_keeps_th
     let e = env();
     e.ready("DSJ0001");
     let d = typical_device(&e);
-    let r = e.json(&["ingest", d.to_str().expect("utf8"), "--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01", "--clear-device"]);
+    let r = e.json(&[
+        "ingest",
+        d.to_str().expect("utf8"),
+        "--device",
+        "DSJ0001",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+        "--clear-device",
+    ]);
     assert_eq!(r["device_cleared"], true, "{r}");
-    let mut left: Vec<String> = fs::read_dir(&d).expect("ls").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut left: Vec<String> = fs::read_dir(&d)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     left.sort();
     assert_eq!(left, ["EMPTY.MP4", "device.log"]);
     assert_eq!(e.recordings().len(), 3);
@@ -354,11 +596,36 @@ fn r26_clear_device_removes_offloaded_media_only_after_it_is_stored_and_keeps_th
 fn r2_device_lifecycle_events_change_status_and_are_audited() {
     let e = env();
     e.ready("DSJ0001");
-    let d = e.json(&["device", "event", "--serial", "DSJ0001", "--event", "维修", "--detail", "镜头进水"]);
+    let d = e.json(&[
+        "device",
+        "event",
+        "--serial",
+        "DSJ0001",
+        "--event",
+        "维修",
+        "--detail",
+        "镜头进水",
+    ]);
     assert_eq!(d["status"], "维修");
-    let d = e.json(&["device", "event", "--serial", "DSJ0001", "--event", "调拨", "--detail", "调往二大队", "--unit", "二大队"]);
-    assert_eq!((d["status"].as_str(), d["unit"].as_str()), (Some("维修"), Some("二大队")));
-    let (_, err) = e.fails(&["device", "event", "--serial", "DSJ0001", "--event", "丢了", "--detail", "x"]);
+    let d = e.json(&[
+        "device",
+        "event",
+        "--serial",
+        "DSJ0001",
+        "--event",
+        "调拨",
+        "--detail",
+        "调往二大队",
+        "--unit",
+        "二大队",
+    ]);
+    assert_eq!(
+        (d["status"].as_str(), d["unit"].as_str()),
+        (Some("维修"), Some("二大队"))
+    );
+    let (_, err) = e.fails(&[
+        "device", "event", "--serial", "DSJ0001", "--event", "丢了", "--detail", "x",
+    ]);
     assert!(err.contains("未知的设备事件"), "{err}");
     let v = e.json(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");
@@ -372,7 +639,10 @@ fn r18_fixity_finds_an_altered_copy_and_repair_restores_it_from_the_good_copy() 
     let d = e.device_dir("fx");
     wav(&d.join("A.WAV"), 1.0, 300.0);
     e.ingest(&d, "DSJ0001");
-    let sha = e.recordings()[0]["sha256"].as_str().expect("sha").to_string();
+    let sha = e.recordings()[0]["sha256"]
+        .as_str()
+        .expect("sha")
+        .to_string();
     let obj = e.object_path("vault/replica", &sha);
     fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).expect("chmod");
     let mut bytes = fs::read(&obj).expect("read");
@@ -389,8 +659,13 @@ fn r18_fixity_finds_an_altered_copy_and_repair_restores_it_from_the_good_copy() 
 
     let rep = e.json(&["fixity", "--repair"]);
     assert_eq!(rep["problems"][0]["repaired"], true, "{rep}");
-    let q = rep["problems"][0]["quarantined_to"].as_str().expect("quarantined");
-    assert!(Path::new(q).exists(), "the damaged copy is kept in quarantine");
+    let q = rep["problems"][0]["quarantined_to"]
+        .as_str()
+        .expect("quarantined");
+    assert!(
+        Path::new(q).exists(),
+        "the damaged copy is kept in quarantine"
+    );
     assert_eq!(sha256_of(&obj), sha);
     assert_eq!(e.json(&["fixity"])["ok"], true);
     let v = e.json(&["verify"]);
@@ -404,11 +679,17 @@ fn r18_fixity_finds_a_missing_copy_and_repair_restores_it() {
     let d = e.device_dir("fx2");
     wav(&d.join("A.WAV"), 1.0, 330.0);
     e.ingest(&d, "DSJ0001");
-    let sha = e.recordings()[0]["sha256"].as_str().expect("sha").to_string();
+    let sha = e.recordings()[0]["sha256"]
+        .as_str()
+        .expect("sha")
+        .to_string();
     fs::remove_file(e.object_path("vault/primary", &sha)).expect("rm");
     let (out, _) = e.fails(&["fixity"]);
     assert_eq!(out.expect("json")["problems"][0]["problem"], "missing");
-    assert_eq!(e.json(&["fixity", "--repair"])["problems"][0]["repaired"], true);
+    assert_eq!(
+        e.json(&["fixity", "--repair"])["problems"][0]["repaired"],
+        true
+    );
     assert_eq!(sha256_of(&e.object_path("vault/primary", &sha)), sha);
 }
 
@@ -419,9 +700,15 @@ fn r24_stored_originals_are_read_only_on_disk() {
     let d = e.device_dir("ro");
     wav(&d.join("A.WAV"), 0.5, 300.0);
     e.ingest(&d, "DSJ0001");
-    let sha = e.recordings()[0]["sha256"].as_str().expect("sha").to_string();
+    let sha = e.recordings()[0]["sha256"]
+        .as_str()
+        .expect("sha")
+        .to_string();
     for root in ["vault/primary", "vault/replica"] {
-        let mode = fs::metadata(e.object_path(root, &sha)).expect("meta").permissions().mode();
+        let mode = fs::metadata(e.object_path(root, &sha))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o222, 0, "object in {root} is writable: {mode:o}");
     }
 }
@@ -438,7 +725,11 @@ fn x1_verify_fails_and_says_so_when_the_signed_checkpoint_file_is_altered() {
     fs::write(&cp, lines.join("\n") + "\n").expect("tamper");
     let out = e.run(&["verify"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("检查点"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("检查点"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -447,14 +738,27 @@ fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_
     e.ready("DSJ0001");
     let d = e.device_dir("kill");
     wav(&d.join("A_FIRST.WAV"), 1.0, 300.0);
-    mp4(&d.join("B_BIG.MP4"), 400_000_000, t(2026, 11, 20, 2, 0, 0), 1800.0, 7);
+    mp4(
+        &d.join("B_BIG.MP4"),
+        400_000_000,
+        t(2026, 11, 20, 2, 0, 0),
+        1800.0,
+        7,
+    );
     wav(&d.join("C_LAST.WAV"), 1.0, 500.0);
 
     let mut child = e
         .cmd()
         .args(["--json", "ingest"])
         .arg(&d)
-        .args(["--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"])
+        .args([
+            "--device",
+            "DSJ0001",
+            "--officer",
+            "000123",
+            "--station",
+            "CJZ-01",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -462,20 +766,36 @@ fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_
     // Wait until the big file is part-way into the vault, then kill -9.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let partial: u64 = e.vault_files("tmp").iter().filter_map(|p| fs::metadata(p).ok()).map(|m| m.len()).max().unwrap_or(0);
+        let partial: u64 = e
+            .vault_files("tmp")
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .max()
+            .unwrap_or(0);
         if partial > 20_000_000 {
             break;
         }
-        assert!(child.try_wait().expect("wait").is_none(), "ingest finished before it could be killed");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "ingest finished before it could be killed"
+        );
         assert!(Instant::now() < deadline, "no partial object appeared");
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().expect("kill -9");
     child.wait().expect("reap");
-    assert!(!e.vault_files("tmp").is_empty(), "the kill left a partial copy to recover from");
+    assert!(
+        !e.vault_files("tmp").is_empty(),
+        "the kill left a partial copy to recover from"
+    );
 
     let r = e.ingest(&d, "DSJ0001");
-    assert_eq!(r["recovered_sessions"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(
+        r["recovered_sessions"].as_array().map(Vec::len),
+        Some(1),
+        "{r}"
+    );
     let recs = e.recordings();
     assert_eq!(recs.len(), 3, "every file recorded exactly once");
     assert!(e.vault_files("tmp").is_empty(), "no partial object left");
@@ -509,18 +829,62 @@ fn r16_vault_disk_full_fails_the_offload_cleanly_and_keeps_what_was_stored() {
     }
     let _guard = Unmount(small.clone());
     let big_root = e.dir.path().join("big-disk");
-    e.json(&["init", "--vault-root", big_root.to_str().expect("utf8"), "--vault-root", small.to_str().expect("utf8")]);
-    e.json(&["device", "register", "--serial", "DSJ0001", "--kind", "执法记录仪", "--model", "M", "--unit", "U", "--keeper", "K"]);
+    e.json(&[
+        "init",
+        "--vault-root",
+        big_root.to_str().expect("utf8"),
+        "--vault-root",
+        small.to_str().expect("utf8"),
+    ]);
+    e.json(&[
+        "device",
+        "register",
+        "--serial",
+        "DSJ0001",
+        "--kind",
+        "执法记录仪",
+        "--model",
+        "M",
+        "--unit",
+        "U",
+        "--keeper",
+        "K",
+    ]);
     let d = e.device_dir("full");
     wav(&d.join("A_SMALL.WAV"), 4.0, 300.0); // 64 KB
-    mp4(&d.join("B_HUGE.MP4"), 5_000_000, t(2026, 11, 20, 2, 0, 0), 60.0, 3);
-    let (_, err) = e.fails(&["ingest", d.to_str().expect("utf8"), "--device", "DSJ0001", "--officer", "000123", "--station", "CJZ-01"]);
-    assert!(err.contains("写入证据库失败") && err.contains("B_HUGE.MP4"), "{err}");
+    mp4(
+        &d.join("B_HUGE.MP4"),
+        5_000_000,
+        t(2026, 11, 20, 2, 0, 0),
+        60.0,
+        3,
+    );
+    let (_, err) = e.fails(&[
+        "ingest",
+        d.to_str().expect("utf8"),
+        "--device",
+        "DSJ0001",
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+    ]);
+    assert!(
+        err.contains("写入证据库失败") && err.contains("B_HUGE.MP4"),
+        "{err}"
+    );
     let recs = e.recordings();
-    assert_eq!(recs.len(), 1, "the file stored before the disk filled is kept");
+    assert_eq!(
+        recs.len(),
+        1,
+        "the file stored before the disk filled is kept"
+    );
     assert_eq!(recs[0]["original_name"], "A_SMALL.WAV");
     let tmp_left: Vec<_> = fs::read_dir(small.join("tmp")).expect("tmp").collect();
-    assert!(tmp_left.is_empty(), "no partial object left on the full disk");
+    assert!(
+        tmp_left.is_empty(),
+        "no partial object left on the full disk"
+    );
     assert_eq!(e.json(&["fixity"])["ok"], true);
     assert_eq!(e.json(&["verify"])["ok"], true);
 }
@@ -534,15 +898,31 @@ fn x4_demo_builds_a_verified_vault_on_a_fresh_directory() {
     assert_eq!(r["ingest"]["skipped"].as_array().map(Vec::len), Some(2));
     assert_eq!(r["reingest_imported"], 0);
     assert_eq!(r["reingest_duplicates"], 6);
-    assert!(r["verify"]["problems"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        r["verify"]["problems"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
 }
 
 #[test]
 fn bench_ingest_prints_throughput_next_to_its_baselines() {
     let e = env();
     let work = e.dir.path().join("bench");
-    let r = e.json(&["bench", "ingest", "--size-gib", "0.01", "--work-dir", work.to_str().expect("utf8")]);
-    for k in ["ingest_mb_s", "own_sha256_mb_s", "own_sm3_mb_s", "disk_write_fsync_mb_s"] {
+    let r = e.json(&[
+        "bench",
+        "ingest",
+        "--size-gib",
+        "0.01",
+        "--work-dir",
+        work.to_str().expect("utf8"),
+    ]);
+    for k in [
+        "ingest_mb_s",
+        "own_sha256_mb_s",
+        "own_sm3_mb_s",
+        "disk_write_fsync_mb_s",
+    ] {
         assert!(r[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {r}");
     }
     assert_eq!(r["vault_copies"], 2);

@@ -12,8 +12,8 @@
 //! distinguishing ID "1234567812345678" (GB/T 32918; 0xFF is signed-note's "other" range, and this
 //! meaning is ours — a verifier must know it from this documentation).
 
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer, Verifier};
 use sha2::{Digest, Sha256};
 
@@ -38,7 +38,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The checkpoint body (the signed bytes).
     pub fn body_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        );
         if self.alg == HashAlg::Sm3 {
             s.push_str("hash: sm3\n");
         }
@@ -50,14 +55,24 @@ impl Checkpoint {
         let bad = |m: &str| LedgerError::Malformed(format!("检查点{m}"));
         let body = body.strip_suffix('\n').ok_or_else(|| bad("应以换行结尾"))?;
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| bad("缺少来源行"))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| bad("缺少来源行"))?;
         let size_s = lines.next().ok_or_else(|| bad("缺少长度行"))?;
-        if size_s.is_empty() || !size_s.bytes().all(|b| b.is_ascii_digit()) || (size_s.len() > 1 && size_s.starts_with('0')) {
+        if size_s.is_empty()
+            || !size_s.bytes().all(|b| b.is_ascii_digit())
+            || (size_s.len() > 1 && size_s.starts_with('0'))
+        {
             return Err(bad("的长度不是规范的十进制数"));
         }
         let size: u64 = size_s.parse().map_err(|_| bad("的长度超出范围"))?;
-        let root_v = B64.decode(lines.next().ok_or_else(|| bad("缺少根哈希行"))?).map_err(|_| bad("的根哈希不是 base64"))?;
-        let root: Hash = root_v.try_into().map_err(|_| bad("的根哈希长度不是 32 字节"))?;
+        let root_v = B64
+            .decode(lines.next().ok_or_else(|| bad("缺少根哈希行"))?)
+            .map_err(|_| bad("的根哈希不是 base64"))?;
+        let root: Hash = root_v
+            .try_into()
+            .map_err(|_| bad("的根哈希长度不是 32 字节"))?;
         let mut alg = HashAlg::Sha256;
         for ext in lines {
             match ext {
@@ -65,7 +80,12 @@ impl Checkpoint {
                 _ => return Err(bad(&format!("有无法识别的扩展行：{ext:?}"))),
             }
         }
-        Ok(Checkpoint { origin: origin.to_string(), size, root, alg })
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+            alg,
+        })
     }
 }
 
@@ -77,7 +97,7 @@ pub enum SignatureKind {
 }
 
 enum Secret {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
@@ -89,13 +109,22 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("name", &self.name).field("public", &self.verifying_key().to_string()).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("name", &self.name)
+            .field("public", &self.verifying_key().to_string())
+            .finish_non_exhaustive()
     }
 }
 
 fn check_name(name: &str) -> Result<(), LedgerError> {
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control()) {
-        return Err(LedgerError::InvalidKey(format!("密钥名 {name:?} 不能为空，也不能含空白或 +")));
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    {
+        return Err(LedgerError::InvalidKey(format!(
+            "密钥名 {name:?} 不能为空，也不能含空白或 +"
+        )));
     }
     Ok(())
 }
@@ -114,13 +143,19 @@ impl SigningKey {
     pub fn from_seed(kind: SignatureKind, name: &str, seed: [u8; 32]) -> Result<Self, LedgerError> {
         check_name(name)?;
         let secret = match kind {
-            SignatureKind::Ed25519 => Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)),
+            SignatureKind::Ed25519 => {
+                Secret::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
+            }
             SignatureKind::Sm2 => Secret::Sm2(Box::new(
-                sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &seed)
-                    .map_err(|_| LedgerError::InvalidKey("SM2 私钥不在曲线阶范围内，请重新生成".into()))?,
+                sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &seed).map_err(|_| {
+                    LedgerError::InvalidKey("SM2 私钥不在曲线阶范围内，请重新生成".into())
+                })?,
             )),
         };
-        Ok(SigningKey { name: name.to_string(), secret })
+        Ok(SigningKey {
+            name: name.to_string(),
+            secret,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -137,7 +172,12 @@ impl SigningKey {
     /// The public half.
     pub fn verifying_key(&self) -> VerifyingKey {
         let (alg, public) = self.alg_and_public();
-        VerifyingKey { name: self.name.clone(), id: key_id(&self.name, alg, &public), alg, public }
+        VerifyingKey {
+            name: self.name.clone(),
+            id: key_id(&self.name, alg, &public),
+            alg,
+            public,
+        }
     }
 
     /// One line: `PRIVATE+KEY+<name>+<hex key id>+<base64(alg || secret)>`.
@@ -148,7 +188,12 @@ impl SigningKey {
         };
         let mut raw = vec![alg];
         raw.extend_from_slice(&secret);
-        format!("PRIVATE+KEY+{}+{}+{}", self.name, hex::encode(self.verifying_key().id), B64.encode(raw))
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex::encode(self.verifying_key().id),
+            B64.encode(raw)
+        )
     }
 
     /// Parses [`SigningKey::to_secret_string`] output.
@@ -157,7 +202,11 @@ impl SigningKey {
         let rest = s.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(bad)?;
         // Base64 may itself contain '+': only the first two are separators.
         let mut parts = rest.splitn(3, '+');
-        let (name, id, raw) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+        let (name, id, raw) = (
+            parts.next().ok_or_else(bad)?,
+            parts.next().ok_or_else(bad)?,
+            parts.next().ok_or_else(bad)?,
+        );
         let raw = B64.decode(raw).map_err(|_| bad())?;
         let (alg, secret) = raw.split_first().ok_or_else(bad)?;
         let seed: [u8; 32] = secret.try_into().map_err(|_| bad())?;
@@ -168,7 +217,9 @@ impl SigningKey {
         };
         let key = SigningKey::from_seed(kind, name, seed)?;
         if hex::encode(key.verifying_key().id) != id {
-            return Err(LedgerError::InvalidKey("私钥文件中的密钥编号与密钥不符".into()));
+            return Err(LedgerError::InvalidKey(
+                "私钥文件中的密钥编号与密钥不符".into(),
+            ));
         }
         Ok(key)
     }
@@ -176,19 +227,27 @@ impl SigningKey {
     /// Signs a checkpoint; returns the whole signed note.
     pub fn sign(&self, cp: &Checkpoint) -> Result<String, LedgerError> {
         if cp.origin.is_empty() || cp.origin.chars().any(char::is_control) {
-            return Err(LedgerError::Malformed("检查点来源不能为空或含控制字符".into()));
+            return Err(LedgerError::Malformed(
+                "检查点来源不能为空或含控制字符".into(),
+            ));
         }
         let body = cp.body_text();
         let sig: Vec<u8> = match &self.secret {
             Secret::Ed25519(k) => k.sign(body.as_bytes()).to_bytes().to_vec(),
             Secret::Sm2(k) => {
-                let s: sm2::dsa::Signature = k.try_sign(body.as_bytes()).map_err(|_| LedgerError::BadSignature)?;
+                let s: sm2::dsa::Signature = k
+                    .try_sign(body.as_bytes())
+                    .map_err(|_| LedgerError::BadSignature)?;
                 s.to_bytes().to_vec()
             }
         };
         let mut blob = self.verifying_key().id.to_vec();
         blob.extend_from_slice(&sig);
-        Ok(format!("{body}\n{EM_DASH}{} {}\n", self.name, B64.encode(blob)))
+        Ok(format!(
+            "{body}\n{EM_DASH}{} {}\n",
+            self.name,
+            B64.encode(blob)
+        ))
     }
 }
 
@@ -205,7 +264,13 @@ impl std::fmt::Display for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut raw = vec![self.alg];
         raw.extend_from_slice(&self.public);
-        write!(f, "{}+{}+{}", self.name, hex::encode(self.id), B64.encode(raw))
+        write!(
+            f,
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.id),
+            B64.encode(raw)
+        )
     }
 }
 
@@ -215,7 +280,11 @@ impl VerifyingKey {
     }
 
     pub fn kind(&self) -> SignatureKind {
-        if self.alg == ALG_SM2 { SignatureKind::Sm2 } else { SignatureKind::Ed25519 }
+        if self.alg == ALG_SM2 {
+            SignatureKind::Sm2
+        } else {
+            SignatureKind::Ed25519
+        }
     }
 
     /// Parses the one-line form, checking that the key id matches the key.
@@ -232,15 +301,24 @@ impl VerifyingKey {
         let (alg, public) = raw.split_first().ok_or_else(|| bad("密钥为空"))?;
         match *alg {
             ALG_ED25519 => {
-                let arr: [u8; 32] = public.try_into().map_err(|_| bad("Ed25519 公钥应为 32 字节"))?;
-                ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| bad("Ed25519 公钥无效"))?;
+                let arr: [u8; 32] = public
+                    .try_into()
+                    .map_err(|_| bad("Ed25519 公钥应为 32 字节"))?;
+                ed25519_dalek::VerifyingKey::from_bytes(&arr)
+                    .map_err(|_| bad("Ed25519 公钥无效"))?;
             }
             ALG_SM2 => {
-                sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, public).map_err(|_| bad("SM2 公钥无效"))?;
+                sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, public)
+                    .map_err(|_| bad("SM2 公钥无效"))?;
             }
             _ => return Err(bad("未知的签名算法")),
         }
-        let key = VerifyingKey { name: name.to_string(), id: key_id(name, *alg, public), alg: *alg, public: public.to_vec() };
+        let key = VerifyingKey {
+            name: name.to_string(),
+            id: key_id(name, *alg, public),
+            alg: *alg,
+            public: public.to_vec(),
+        };
         if hex::encode(key.id) != id {
             return Err(bad("密钥编号与密钥不符"));
         }
@@ -250,14 +328,22 @@ impl VerifyingKey {
     fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), LedgerError> {
         match self.alg {
             ALG_ED25519 => {
-                let arr: [u8; 32] = self.public.as_slice().try_into().map_err(|_| LedgerError::BadSignature)?;
-                let vk = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| LedgerError::BadSignature)?;
+                let arr: [u8; 32] = self
+                    .public
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| LedgerError::BadSignature)?;
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&arr)
+                    .map_err(|_| LedgerError::BadSignature)?;
                 let sig: [u8; 64] = sig.try_into().map_err(|_| LedgerError::BadSignature)?;
-                vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig)).map_err(|_| LedgerError::BadSignature)
+                vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+                    .map_err(|_| LedgerError::BadSignature)
             }
             ALG_SM2 => {
-                let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, &self.public).map_err(|_| LedgerError::BadSignature)?;
-                let sig = sm2::dsa::Signature::from_slice(sig).map_err(|_| LedgerError::BadSignature)?;
+                let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DIST_ID, &self.public)
+                    .map_err(|_| LedgerError::BadSignature)?;
+                let sig =
+                    sm2::dsa::Signature::from_slice(sig).map_err(|_| LedgerError::BadSignature)?;
                 vk.verify(msg, &sig).map_err(|_| LedgerError::BadSignature)
             }
             _ => Err(LedgerError::BadSignature),
@@ -267,16 +353,24 @@ impl VerifyingKey {
 
 /// Checks a signed note against `key` and returns the checkpoint it signs.
 pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<Checkpoint, LedgerError> {
-    let split = note.rfind("\n\n").ok_or_else(|| LedgerError::Malformed("签名检查点缺少签名部分".into()))?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or_else(|| LedgerError::Malformed("签名检查点缺少签名部分".into()))?;
     let (body, sigs) = (&note[..split + 1], &note[split + 2..]);
     if sigs.is_empty() || !sigs.ends_with('\n') {
         return Err(LedgerError::Malformed("签名行应以换行结尾".into()));
     }
     let mut found = false;
     for line in sigs.trim_end_matches('\n').split('\n') {
-        let rest = line.strip_prefix(EM_DASH).ok_or_else(|| LedgerError::Malformed(format!("签名行格式错误：{line:?}")))?;
-        let (name, b64) = rest.rsplit_once(' ').ok_or_else(|| LedgerError::Malformed("签名行缺少签名".into()))?;
-        let blob = B64.decode(b64).map_err(|_| LedgerError::Malformed("签名不是 base64".into()))?;
+        let rest = line
+            .strip_prefix(EM_DASH)
+            .ok_or_else(|| LedgerError::Malformed(format!("签名行格式错误：{line:?}")))?;
+        let (name, b64) = rest
+            .rsplit_once(' ')
+            .ok_or_else(|| LedgerError::Malformed("签名行缺少签名".into()))?;
+        let blob = B64
+            .decode(b64)
+            .map_err(|_| LedgerError::Malformed("签名不是 base64".into()))?;
         if name != key.name || blob.len() < 4 || blob[..4] != key.id {
             continue;
         }

@@ -16,11 +16,11 @@ mod error;
 mod hash;
 mod tree;
 
-pub use checkpoint::{verify_checkpoint, Checkpoint, SignatureKind, SigningKey, VerifyingKey};
+pub use checkpoint::{Checkpoint, SignatureKind, SigningKey, VerifyingKey, verify_checkpoint};
 pub use error::LedgerError;
 pub use hash::{Hash, HashAlg};
 pub use tree::{
-    append, append_needs, consistency_needs, consistency_proof, inclusion_needs, inclusion_proof,
-    root, root_needs, verify_consistency, verify_inclusion, CompactRange, MemoryTree, NodeId,
-    NodeSource,
+    CompactRange, MemoryTree, NodeId, NodeSource, append, append_needs, consistency_needs,
+    consistency_proof, inclusion_needs, inclusion_proof, root, root_needs, verify_consistency,
+    verify_inclusion,
 };

@@ -67,7 +67,12 @@ fn range_nodes(start: u64, end: u64, out: &mut Vec<NodeId>) {
 }
 
 /// MTH of `[start, end)` from its perfect subtrees: H(P0, H(P1, … H(Pk-1, Pk))).
-fn range_hash(alg: HashAlg, start: u64, end: u64, nodes: &impl NodeSource) -> Result<Hash, LedgerError> {
+fn range_hash(
+    alg: HashAlg,
+    start: u64,
+    end: u64,
+    nodes: &impl NodeSource,
+) -> Result<Hash, LedgerError> {
     let mut ids = Vec::new();
     range_nodes(start, end, &mut ids);
     let mut it = ids.iter().rev();
@@ -95,7 +100,12 @@ pub fn append_needs(size: u64) -> Vec<NodeId> {
 }
 
 /// Appends leaf number `size`; returns the new perfect nodes to persist (the leaf itself first).
-pub fn append(alg: HashAlg, size: u64, leaf_hash: Hash, nodes: &impl NodeSource) -> Result<Vec<(NodeId, Hash)>, LedgerError> {
+pub fn append(
+    alg: HashAlg,
+    size: u64,
+    leaf_hash: Hash,
+    nodes: &impl NodeSource,
+) -> Result<Vec<(NodeId, Hash)>, LedgerError> {
     let mut out = vec![(NodeId::new(0, size), leaf_hash)];
     let mut acc = leaf_hash;
     for left in append_needs(size) {
@@ -163,7 +173,9 @@ fn needs_of(ranges: &[(u64, u64)]) -> Vec<NodeId> {
 
 fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<(u64, u64)>, LedgerError> {
     if index >= size {
-        return Err(LedgerError::InvalidRange(format!("条目序号 {index} 不小于日志长度 {size}")));
+        return Err(LedgerError::InvalidRange(format!(
+            "条目序号 {index} 不小于日志长度 {size}"
+        )));
     }
     let mut r = Vec::new();
     path_ranges(index, 0, size, &mut r);
@@ -172,7 +184,9 @@ fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<(u64, u64)>, LedgerErro
 
 fn consistency_ranges(old: u64, new: u64) -> Result<Vec<(u64, u64)>, LedgerError> {
     if old > new {
-        return Err(LedgerError::InvalidRange(format!("旧长度 {old} 大于新长度 {new}")));
+        return Err(LedgerError::InvalidRange(format!(
+            "旧长度 {old} 大于新长度 {new}"
+        )));
     }
     let mut r = Vec::new();
     if old > 0 && old < new {
@@ -187,7 +201,12 @@ pub fn inclusion_needs(index: u64, size: u64) -> Result<Vec<NodeId>, LedgerError
 }
 
 /// The RFC 6962 audit path for leaf `index` in the tree of `size` leaves.
-pub fn inclusion_proof(alg: HashAlg, index: u64, size: u64, nodes: &impl NodeSource) -> Result<Vec<Hash>, LedgerError> {
+pub fn inclusion_proof(
+    alg: HashAlg,
+    index: u64,
+    size: u64,
+    nodes: &impl NodeSource,
+) -> Result<Vec<Hash>, LedgerError> {
     inclusion_ranges(index, size)?
         .into_iter()
         .map(|(s, e)| range_hash(alg, s, e, nodes))
@@ -200,7 +219,12 @@ pub fn consistency_needs(old: u64, new: u64) -> Result<Vec<NodeId>, LedgerError>
 }
 
 /// The RFC 6962 consistency proof between sizes `old` and `new` (empty when old is 0 or equal).
-pub fn consistency_proof(alg: HashAlg, old: u64, new: u64, nodes: &impl NodeSource) -> Result<Vec<Hash>, LedgerError> {
+pub fn consistency_proof(
+    alg: HashAlg,
+    old: u64,
+    new: u64,
+    nodes: &impl NodeSource,
+) -> Result<Vec<Hash>, LedgerError> {
     consistency_ranges(old, new)?
         .into_iter()
         .map(|(s, e)| range_hash(alg, s, e, nodes))
@@ -212,9 +236,18 @@ fn mismatch(what: &str) -> LedgerError {
 }
 
 /// Verifies an audit path (RFC 9162 §2.1.3.2).
-pub fn verify_inclusion(alg: HashAlg, leaf_hash: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), LedgerError> {
+pub fn verify_inclusion(
+    alg: HashAlg,
+    leaf_hash: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), LedgerError> {
     if index >= size {
-        return Err(LedgerError::InvalidRange(format!("条目序号 {index} 不小于日志长度 {size}")));
+        return Err(LedgerError::InvalidRange(format!(
+            "条目序号 {index} 不小于日志长度 {size}"
+        )));
     }
     let (mut f_n, mut s_n) = (index, size - 1);
     let mut r = *leaf_hash;
@@ -247,15 +280,32 @@ pub fn verify_inclusion(alg: HashAlg, leaf_hash: &Hash, index: u64, size: u64, p
 
 /// Verifies a consistency proof (RFC 9162 §2.1.4.2): the tree of `new` leaves extends the tree of
 /// `old` leaves without changing any of them.
-pub fn verify_consistency(alg: HashAlg, old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> Result<(), LedgerError> {
+pub fn verify_consistency(
+    alg: HashAlg,
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), LedgerError> {
     if old > new {
-        return Err(LedgerError::InvalidRange(format!("旧长度 {old} 大于新长度 {new}")));
+        return Err(LedgerError::InvalidRange(format!(
+            "旧长度 {old} 大于新长度 {new}"
+        )));
     }
     if old == new {
-        return if proof.is_empty() && old_root == new_root { Ok(()) } else { Err(mismatch("长度相同但根哈希不同")) };
+        return if proof.is_empty() && old_root == new_root {
+            Ok(())
+        } else {
+            Err(mismatch("长度相同但根哈希不同"))
+        };
     }
     if old == 0 {
-        return if proof.is_empty() { Ok(()) } else { Err(mismatch("空树的一致性证明应为空")) };
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            Err(mismatch("空树的一致性证明应为空"))
+        };
     }
     if proof.is_empty() {
         return Err(mismatch("一致性证明为空"));
@@ -314,7 +364,11 @@ pub struct CompactRange {
 
 impl CompactRange {
     pub fn new(alg: HashAlg) -> Self {
-        CompactRange { alg, size: 0, stack: Vec::new() }
+        CompactRange {
+            alg,
+            size: 0,
+            stack: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, leaf_hash: Hash) {
@@ -355,13 +409,19 @@ pub struct MemoryTree {
 
 impl NodeSource for MemoryTree {
     fn node(&self, id: NodeId) -> Option<Hash> {
-        self.levels.get(id.level as usize)?.get(usize::try_from(id.index).ok()?).copied()
+        self.levels
+            .get(id.level as usize)?
+            .get(usize::try_from(id.index).ok()?)
+            .copied()
     }
 }
 
 impl MemoryTree {
     pub fn new(alg: HashAlg) -> Self {
-        MemoryTree { alg, levels: vec![Vec::new()] }
+        MemoryTree {
+            alg,
+            levels: vec![Vec::new()],
+        }
     }
 
     pub fn size(&self) -> u64 {
@@ -381,7 +441,9 @@ impl MemoryTree {
             if n % 2 == 1 {
                 break;
             }
-            node = self.alg.node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
+            node = self
+                .alg
+                .node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
             level += 1;
         }
     }
@@ -398,14 +460,20 @@ impl MemoryTree {
 
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
         if size > self.size() {
-            return Err(LedgerError::InvalidRange(format!("日志只有 {} 条", self.size())));
+            return Err(LedgerError::InvalidRange(format!(
+                "日志只有 {} 条",
+                self.size()
+            )));
         }
         inclusion_proof(self.alg, index, size, self)
     }
 
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
         if new > self.size() {
-            return Err(LedgerError::InvalidRange(format!("日志只有 {} 条", self.size())));
+            return Err(LedgerError::InvalidRange(format!(
+                "日志只有 {} 条",
+                self.size()
+            )));
         }
         consistency_proof(self.alg, old, new, self)
     }

@@ -9,10 +9,19 @@ use proptest::prelude::*;
 use zhilu_ledger::*;
 
 fn leaves() -> Vec<Vec<u8>> {
-    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-        .iter()
-        .map(|h| hex::decode(h).expect("hex"))
-        .collect()
+    [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+    .iter()
+    .map(|h| hex::decode(h).expect("hex"))
+    .collect()
 }
 
 fn h(s: &str) -> Hash {
@@ -42,8 +51,14 @@ fn tree(alg: HashAlg, n: usize) -> MemoryTree {
 
 #[test]
 fn x1_empty_tree_root_is_sha256_of_nothing() {
-    assert_eq!(HashAlg::Sha256.empty_root(), h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    assert_eq!(MemoryTree::new(HashAlg::Sha256).root(), HashAlg::Sha256.empty_root());
+    assert_eq!(
+        HashAlg::Sha256.empty_root(),
+        h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    );
+    assert_eq!(
+        MemoryTree::new(HashAlg::Sha256).root(),
+        HashAlg::Sha256.empty_root()
+    );
 }
 
 #[test]
@@ -52,7 +67,12 @@ fn x1_roots_of_every_prefix_match_the_rfc6962_vectors() {
     let mut cr = CompactRange::new(HashAlg::Sha256);
     for (i, l) in leaves().iter().enumerate() {
         cr.push(HashAlg::Sha256.leaf_hash(l));
-        assert_eq!(t.root_at(i as u64 + 1).expect("root"), h(ROOTS[i]), "size {}", i + 1);
+        assert_eq!(
+            t.root_at(i as u64 + 1).expect("root"),
+            h(ROOTS[i]),
+            "size {}",
+            i + 1
+        );
         assert_eq!(cr.root(), h(ROOTS[i]), "compact range, size {}", i + 1);
     }
 }
@@ -61,29 +81,53 @@ fn x1_roots_of_every_prefix_match_the_rfc6962_vectors() {
 fn x1_inclusion_proofs_match_the_rfc6962_vectors() {
     let t = tree(HashAlg::Sha256, 8);
     let cases: [(u64, u64, &[&str]); 4] = [
-        (0, 8, &[
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ]),
-        (5, 8, &[
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ]),
-        (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-        (1, 5, &[
-            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        ]),
+        (
+            0,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            5,
+            8,
+            &[
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            3,
+            &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+        ),
+        (
+            1,
+            5,
+            &[
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
     ];
     for (index, size, want) in cases {
         let proof = t.inclusion_proof(index, size).expect("proof");
         let want: Vec<Hash> = want.iter().map(|s| h(s)).collect();
         assert_eq!(proof, want, "leaf {index} in {size}");
         let leaf = HashAlg::Sha256.leaf_hash(&leaves()[index as usize]);
-        verify_inclusion(HashAlg::Sha256, &leaf, index, size, &proof, &h(ROOTS[size as usize - 1])).expect("verifies");
+        verify_inclusion(
+            HashAlg::Sha256,
+            &leaf,
+            index,
+            size,
+            &proof,
+            &h(ROOTS[size as usize - 1]),
+        )
+        .expect("verifies");
     }
 }
 
@@ -92,27 +136,46 @@ fn x1_consistency_proofs_match_the_rfc6962_vectors() {
     let t = tree(HashAlg::Sha256, 8);
     let cases: [(u64, u64, &[&str]); 4] = [
         (1, 1, &[]),
-        (1, 8, &[
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ]),
-        (6, 8, &[
-            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ]),
-        (2, 5, &[
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        ]),
+        (
+            1,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            6,
+            8,
+            &[
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            5,
+            &[
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
     ];
     for (old, new, want) in cases {
         let proof = t.consistency_proof(old, new).expect("proof");
         let want: Vec<Hash> = want.iter().map(|s| h(s)).collect();
         assert_eq!(proof, want, "{old} -> {new}");
-        verify_consistency(HashAlg::Sha256, old, new, &h(ROOTS[old as usize - 1]), &h(ROOTS[new as usize - 1]), &proof)
-            .expect("verifies");
+        verify_consistency(
+            HashAlg::Sha256,
+            old,
+            new,
+            &h(ROOTS[old as usize - 1]),
+            &h(ROOTS[new as usize - 1]),
+            &proof,
+        )
+        .expect("verifies");
     }
 }
 
@@ -123,17 +186,29 @@ fn x2_sm3_tree_uses_sm3_with_rfc6962_domain_separation() {
         HashAlg::Sm3.leaf_hash(b""),
         h("2daef60e7a0b8f5e024c81cd2ab3109f2b4f155cf83adeb2ae5532f74a157fdf")
     );
-    assert_ne!(tree(HashAlg::Sm3, 8).root(), tree(HashAlg::Sha256, 8).root());
+    assert_ne!(
+        tree(HashAlg::Sm3, 8).root(),
+        tree(HashAlg::Sha256, 8).root()
+    );
 }
 
 #[test]
 fn x1_bad_ranges_are_errors_not_panics() {
     let t = tree(HashAlg::Sha256, 8);
-    assert!(matches!(t.inclusion_proof(8, 8), Err(LedgerError::InvalidRange(_))));
-    assert!(matches!(t.consistency_proof(5, 3), Err(LedgerError::InvalidRange(_))));
+    assert!(matches!(
+        t.inclusion_proof(8, 8),
+        Err(LedgerError::InvalidRange(_))
+    ));
+    assert!(matches!(
+        t.consistency_proof(5, 3),
+        Err(LedgerError::InvalidRange(_))
+    ));
     assert!(t.inclusion_proof(0, 9).is_err());
     let empty: HashMap<NodeId, Hash> = HashMap::new();
-    assert!(matches!(root(HashAlg::Sha256, 3, &empty), Err(LedgerError::MissingNode(_))));
+    assert!(matches!(
+        root(HashAlg::Sha256, 3, &empty),
+        Err(LedgerError::MissingNode(_))
+    ));
     assert!(verify_inclusion(HashAlg::Sha256, &[0; 32], 3, 2, &[], &[0; 32]).is_err());
     assert!(verify_consistency(HashAlg::Sha256, 4, 2, &[0; 32], &[0; 32], &[]).is_err());
 }
@@ -145,7 +220,10 @@ fn naive_root(alg: HashAlg, leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
-            alg.node_hash(&naive_root(alg, &leaves[..k]), &naive_root(alg, &leaves[k..]))
+            alg.node_hash(
+                &naive_root(alg, &leaves[..k]),
+                &naive_root(alg, &leaves[k..]),
+            )
         }
     }
 }

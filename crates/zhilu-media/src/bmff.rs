@@ -6,7 +6,7 @@ use std::io::{Read, Seek};
 
 use chrono::{DateTime, Utc};
 
-use crate::reader::{self, be_u32, be_u64, Result};
+use crate::reader::{self, Result, be_u32, be_u64};
 use crate::{CaptureTime, Damage, MediaInfo, MediaKind};
 
 /// Seconds from 1904-01-01 (the ISO/QuickTime epoch) to 1970-01-01.
@@ -15,7 +15,11 @@ const MAX_TOP_BOXES: usize = 100_000;
 const MAX_DEPTH: usize = 8;
 
 /// One box header: (type, header length, total size).
-fn header_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Option<([u8; 4], u64, u64)>> {
+fn header_at<R: Read + Seek>(
+    r: &mut R,
+    offset: u64,
+    len: u64,
+) -> Result<Option<([u8; 4], u64, u64)>> {
     let mut h = [0u8; 16];
     let n = reader::read_at(r, offset, &mut h)?;
     if n < 8 {
@@ -34,7 +38,11 @@ fn header_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Option<
         s => (8, s),
     };
     if size < hdr {
-        return Err(Damage::Corrupt(format!("盒子 {} 的长度 {size} 小于其头部", String::from_utf8_lossy(&kind))).into());
+        return Err(Damage::Corrupt(format!(
+            "盒子 {} 的长度 {size} 小于其头部",
+            String::from_utf8_lossy(&kind)
+        ))
+        .into());
     }
     Ok(Some((kind, hdr, size)))
 }
@@ -72,12 +80,18 @@ fn children(buf: &[u8]) -> impl Iterator<Item = std::result::Result<([u8; 4], &[
         let kind = [buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]];
         let (hdr, size) = match size32 {
             0 => (8, buf.len() - at),
-            1 => (16, usize::try_from(be_u64(buf, at + 8)?).unwrap_or(usize::MAX)),
+            1 => (
+                16,
+                usize::try_from(be_u64(buf, at + 8)?).unwrap_or(usize::MAX),
+            ),
             s => (8, s),
         };
         if size < hdr || at.checked_add(size).is_none_or(|end| end > buf.len()) {
             at = buf.len();
-            return Some(Err(Damage::Corrupt(format!("moov 内的盒子 {} 长度无效", String::from_utf8_lossy(&kind)))));
+            return Some(Err(Damage::Corrupt(format!(
+                "moov 内的盒子 {} 长度无效",
+                String::from_utf8_lossy(&kind)
+            ))));
         }
         let payload = &buf[at + hdr..at + size];
         at += size;
@@ -124,7 +138,11 @@ fn parse_moov(buf: &[u8]) -> std::result::Result<Moov, Damage> {
                 let (creation, timescale, duration) = if p.first() == Some(&1) {
                     (be_u64(p, 4), be_u32(p, 20), be_u64(p, 24))
                 } else {
-                    (be_u32(p, 4).map(u64::from), be_u32(p, 12), be_u32(p, 16).map(u64::from))
+                    (
+                        be_u32(p, 4).map(u64::from),
+                        be_u32(p, 12),
+                        be_u32(p, 16).map(u64::from),
+                    )
                 };
                 let (Some(c), Some(ts), Some(d)) = (creation, timescale, duration) else {
                     return Err(Damage::Corrupt("mvhd 太短".into()));
@@ -154,7 +172,9 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, kind: MediaKind) -> Result<Med
         let Some((t, hdr, size)) = header_at(r, offset, len)? else {
             break; // a few stray trailing bytes
         };
-        let end = offset.checked_add(size).ok_or_else(|| Damage::Corrupt("盒子长度溢出".into()))?;
+        let end = offset
+            .checked_add(size)
+            .ok_or_else(|| Damage::Corrupt("盒子长度溢出".into()))?;
         if &t == b"mdat" {
             saw_mdat = true;
         }
@@ -175,7 +195,12 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, kind: MediaKind) -> Result<Med
         offset = end;
     }
     let Some(moov) = moov else {
-        return Err(if saw_mdat { Damage::MissingIndex } else { Damage::Corrupt("没有 moov 索引".into()) }.into());
+        return Err(if saw_mdat {
+            Damage::MissingIndex
+        } else {
+            Damage::Corrupt("没有 moov 索引".into())
+        }
+        .into());
     };
     let m = parse_moov(&moov)?;
     if !m.has_mvhd {
@@ -216,7 +241,13 @@ pub(crate) fn time_fields(file: &[u8]) -> Option<Vec<(usize, bool)>> {
     Some(out)
 }
 
-fn walk_times(file: &[u8], start: usize, end: usize, depth: usize, out: &mut Vec<(usize, bool)>) -> Option<()> {
+fn walk_times(
+    file: &[u8],
+    start: usize,
+    end: usize,
+    depth: usize,
+    out: &mut Vec<(usize, bool)>,
+) -> Option<()> {
     let mut at = start;
     while at + 8 <= end {
         let size = be_u32(file, at)? as usize;
@@ -231,7 +262,9 @@ fn walk_times(file: &[u8], start: usize, end: usize, depth: usize, out: &mut Vec
                 out.push((p + 4, v1));
                 out.push((p + if v1 { 12 } else { 8 }, v1));
             }
-            b"trak" | b"mdia" if depth < MAX_DEPTH => walk_times(file, p, at + size, depth + 1, out)?,
+            b"trak" | b"mdia" if depth < MAX_DEPTH => {
+                walk_times(file, p, at + size, depth + 1, out)?
+            }
             _ => {}
         }
         at += size;

@@ -38,15 +38,23 @@ fn date(s: &str) -> Option<NaiveDate> {
     if s.len() != 8 || !digits(s) {
         return None;
     }
-    NaiveDate::from_ymd_opt(s[0..4].parse().ok()?, s[4..6].parse().ok()?, s[6..8].parse().ok()?)
-        .filter(|d| (1990..=2200).contains(&d.format("%Y").to_string().parse::<i32>().unwrap_or(0)))
+    NaiveDate::from_ymd_opt(
+        s[0..4].parse().ok()?,
+        s[4..6].parse().ok()?,
+        s[6..8].parse().ok()?,
+    )
+    .filter(|d| (1990..=2200).contains(&d.format("%Y").to_string().parse::<i32>().unwrap_or(0)))
 }
 
 fn time(s: &str) -> Option<NaiveTime> {
     if s.len() != 6 || !digits(s) {
         return None;
     }
-    NaiveTime::from_hms_opt(s[0..2].parse().ok()?, s[2..4].parse().ok()?, s[4..6].parse().ok()?)
+    NaiveTime::from_hms_opt(
+        s[0..2].parse().ok()?,
+        s[2..4].parse().ok()?,
+        s[4..6].parse().ok()?,
+    )
 }
 
 /// Reads device, officer, start time, sequence and the important mark from a file name.
@@ -77,16 +85,21 @@ pub fn parse_device_file_name(file_name: &str) -> Option<DeviceFileName> {
     let mut officer_id = None;
     let mut device_id = None;
     let mut rest: &[&str] = before;
-    if let Some((last, init)) = rest.split_last() {
-        if !init.is_empty() && digits(last) && (6..=8).contains(&last.len()) {
-            officer_id = Some(last.to_string());
-            rest = init;
-        }
+    if let Some((last, init)) = rest.split_last()
+        && !init.is_empty()
+        && digits(last)
+        && (6..=8).contains(&last.len())
+    {
+        officer_id = Some(last.to_string());
+        rest = init;
     }
     if !rest.is_empty() {
         let joined = rest.join("_");
         let generic = rest.len() == 1 && GENERIC.iter().any(|g| g.eq_ignore_ascii_case(rest[0]));
-        let plausible = joined.len() <= 32 && joined.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let plausible = joined.len() <= 32
+            && joined
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !generic && plausible {
             device_id = Some(joined);
         }
@@ -100,7 +113,13 @@ pub fn parse_device_file_name(file_name: &str) -> Option<DeviceFileName> {
             sequence = t.parse().ok();
         }
     }
-    Some(DeviceFileName { device_id, officer_id, start_local, sequence, important })
+    Some(DeviceFileName {
+        device_id,
+        officer_id,
+        start_local,
+        sequence,
+        important,
+    })
 }
 
 #[cfg(test)]
@@ -119,25 +138,47 @@ mod tests {
         assert_eq!(n.start_local, at("2026-03-15 09:30:12"));
         assert_eq!(n.sequence, Some(1));
         assert!(!n.important);
-        let n = parse_device_file_name("DSJ0001_000123_20261120093000_0002_IMP.mp4").expect("parsed");
-        assert_eq!((n.device_id.as_deref(), n.sequence, n.important), (Some("DSJ0001"), Some(2), true));
+        let n =
+            parse_device_file_name("DSJ0001_000123_20261120093000_0002_IMP.mp4").expect("parsed");
+        assert_eq!(
+            (n.device_id.as_deref(), n.sequence, n.important),
+            (Some("DSJ0001"), Some(2), true)
+        );
     }
 
     #[test]
     fn r12_vendor_variants_are_accepted() {
         let n = parse_device_file_name("20260315_093012_0001.MP4").expect("parsed");
-        assert_eq!((n.device_id, n.officer_id, n.sequence), (None, None, Some(1)));
+        assert_eq!(
+            (n.device_id, n.officer_id, n.sequence),
+            (None, None, Some(1))
+        );
         let n = parse_device_file_name("IMG_20261120_094500.JPG").expect("parsed");
-        assert_eq!((n.device_id, n.start_local), (None, at("2026-11-20 09:45:00")));
+        assert_eq!(
+            (n.device_id, n.start_local),
+            (None, at("2026-11-20 09:45:00"))
+        );
         let n = parse_device_file_name("REC-20261120-094000.WAV").expect("parsed");
         assert_eq!(n.start_local, at("2026-11-20 09:40:00"));
         let n = parse_device_file_name("DSJ-A1_20261120094000_12.AVI").expect("parsed");
-        assert_eq!((n.device_id.as_deref(), n.sequence), (Some("DSJ_A1"), Some(12)));
+        assert_eq!(
+            (n.device_id.as_deref(), n.sequence),
+            (Some("DSJ_A1"), Some(12))
+        );
     }
 
     #[test]
     fn r12_names_without_a_valid_date_time_are_not_read_as_device_names() {
-        for n in ["device.log", "IMG_1234.JPG", "20261340_093012.MP4", "20261120_256000.MP4", "", "_", ".MP4", "执法记录.MP4"] {
+        for n in [
+            "device.log",
+            "IMG_1234.JPG",
+            "20261340_093012.MP4",
+            "20261120_256000.MP4",
+            "",
+            "_",
+            ".MP4",
+            "执法记录.MP4",
+        ] {
             assert_eq!(parse_device_file_name(n), None, "{n:?}");
         }
     }

@@ -7,7 +7,7 @@ use std::io::{Read, Seek};
 
 use chrono::{FixedOffset, NaiveDateTime, TimeZone, Utc};
 
-use crate::reader::{self, be_u16, Result};
+use crate::reader::{self, Result, be_u16};
 use crate::{CaptureTime, Damage, MediaInfo, MediaKind};
 
 const MAX_SEGMENTS: usize = 10_000;
@@ -18,20 +18,34 @@ fn exif_fields(tiff: Vec<u8>, info: &mut MediaInfo) {
         return; // unreadable EXIF: the photo is intact, its capture time unknown
     };
     let ascii = |tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
-        Some(exif::Value::Ascii(v)) => v.first().map(|s| String::from_utf8_lossy(s).trim_end_matches('\0').trim().to_string()),
+        Some(exif::Value::Ascii(v)) => v.first().map(|s| {
+            String::from_utf8_lossy(s)
+                .trim_end_matches('\0')
+                .trim()
+                .to_string()
+        }),
         _ => None,
     };
     let when = ascii(exif::Tag::DateTimeOriginal).or_else(|| ascii(exif::Tag::DateTime));
-    if let Some(t) = when.and_then(|s| NaiveDateTime::parse_from_str(&s, "%Y:%m:%d %H:%M:%S").ok()) {
+    if let Some(t) = when.and_then(|s| NaiveDateTime::parse_from_str(&s, "%Y:%m:%d %H:%M:%S").ok())
+    {
         let offset = ascii(exif::Tag::OffsetTimeOriginal)
-            .and_then(|o| chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{o}")).ok())
+            .and_then(|o| {
+                chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{o}")).ok()
+            })
             .map(|d| *d.offset());
-        info.capture_start = Some(match offset.and_then(|o: FixedOffset| o.from_local_datetime(&t).single()) {
-            Some(dt) => CaptureTime::Utc(dt.with_timezone(&Utc)),
-            None => CaptureTime::Local(t),
-        });
+        info.capture_start = Some(
+            match offset.and_then(|o: FixedOffset| o.from_local_datetime(&t).single()) {
+                Some(dt) => CaptureTime::Utc(dt.with_timezone(&Utc)),
+                None => CaptureTime::Local(t),
+            },
+        );
     }
-    let mm: Vec<String> = [ascii(exif::Tag::Make), ascii(exif::Tag::Model)].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+    let mm: Vec<String> = [ascii(exif::Tag::Make), ascii(exif::Tag::Model)]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
     if !mm.is_empty() {
         info.make_model = Some(mm.join(" "));
     }
@@ -71,7 +85,12 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
         let data = at + 4;
         let end = at + 2 + seg_len;
         if end > len {
-            return Err(Damage::Truncated { what: "JPEG 段".into(), expected: end, actual: len }.into());
+            return Err(Damage::Truncated {
+                what: "JPEG 段".into(),
+                expected: end,
+                actual: len,
+            }
+            .into());
         }
         match marker {
             0xE1 => {
@@ -95,7 +114,12 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
         at = end;
     }
     if !saw_sos {
-        return Err(Damage::Truncated { what: "JPEG 缺少图像数据".into(), expected: len + 1, actual: len }.into());
+        return Err(Damage::Truncated {
+            what: "JPEG 缺少图像数据".into(),
+            expected: len + 1,
+            actual: len,
+        }
+        .into());
     }
     // The entropy-coded data runs to the end-of-image marker; look for it near the end of the file
     // (cameras may append a few bytes or a thumbnail after it).
@@ -104,6 +128,11 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
     if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
         Ok(info)
     } else {
-        Err(Damage::Truncated { what: "JPEG 缺少结束标记，照片不完整".into(), expected: len + 1, actual: len }.into())
+        Err(Damage::Truncated {
+            what: "JPEG 缺少结束标记，照片不完整".into(),
+            expected: len + 1,
+            actual: len,
+        }
+        .into())
     }
 }

@@ -19,7 +19,7 @@ use std::io::{Read, Seek};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-pub use filename::{parse_device_file_name, DeviceFileName};
+pub use filename::{DeviceFileName, parse_device_file_name};
 
 /// The media formats a collection station must take off a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,9 +45,16 @@ impl MediaKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [MediaKind::Mp4, MediaKind::Mov, MediaKind::Avi, MediaKind::Jpeg, MediaKind::Wav, MediaKind::Mp3]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            MediaKind::Mp4,
+            MediaKind::Mov,
+            MediaKind::Avi,
+            MediaKind::Jpeg,
+            MediaKind::Wav,
+            MediaKind::Mp3,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 
     pub fn is_video(&self) -> bool {
@@ -58,7 +65,11 @@ impl MediaKind {
 /// Recognises media by its first bytes (`head`: up to 64 bytes from the start of the file).
 pub fn sniff(head: &[u8]) -> Option<MediaKind> {
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        return Some(if &head[8..12] == b"qt  " { MediaKind::Mov } else { MediaKind::Mp4 });
+        return Some(if &head[8..12] == b"qt  " {
+            MediaKind::Mov
+        } else {
+            MediaKind::Mp4
+        });
     }
     if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide") {
         return Some(MediaKind::Mov);
@@ -104,7 +115,14 @@ pub struct MediaInfo {
 
 impl MediaInfo {
     fn new(kind: MediaKind) -> Self {
-        MediaInfo { kind, capture_start: None, duration_s: None, width: None, height: None, make_model: None }
+        MediaInfo {
+            kind,
+            capture_start: None,
+            duration_s: None,
+            width: None,
+            height: None,
+            make_model: None,
+        }
     }
 }
 
@@ -117,7 +135,11 @@ pub enum Damage {
     MissingIndex,
     /// A structure runs past the end of the file.
     #[error("文件被截断：{what}（应有 {expected} 字节，实有 {actual} 字节）")]
-    Truncated { what: String, expected: u64, actual: u64 },
+    Truncated {
+        what: String,
+        expected: u64,
+        actual: u64,
+    },
     /// A structure is malformed.
     #[error("文件结构损坏：{0}")]
     Corrupt(String),

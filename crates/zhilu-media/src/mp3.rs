@@ -3,7 +3,7 @@
 
 use std::io::{Read, Seek};
 
-use crate::reader::{self, be_u32, Result};
+use crate::reader::{self, Result, be_u32};
 use crate::{Damage, MediaInfo, MediaKind};
 
 /// How far past the tag to look for the first frame.
@@ -36,7 +36,9 @@ impl FrameHeader {
             return None;
         }
         let mpeg1 = version == 3;
-        const BR1: [u32; 15] = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+        const BR1: [u32; 15] = [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ];
         const BR2: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
         let bitrate = if mpeg1 { BR1[bi] } else { BR2[bi] } * 1000;
         let base = [44_100, 48_000, 32_000][si];
@@ -48,7 +50,14 @@ impl FrameHeader {
         let samples_per_frame = if mpeg1 { 1152 } else { 576 };
         let padding = u32::from((b[2] >> 1) & 1);
         let frame_len = samples_per_frame / 8 * bitrate / sample_rate + padding;
-        Some(FrameHeader { mpeg1, mono: b[3] >> 6 == 3, bitrate, sample_rate, samples_per_frame, frame_len })
+        Some(FrameHeader {
+            mpeg1,
+            mono: b[3] >> 6 == 3,
+            bitrate,
+            sample_rate,
+            samples_per_frame,
+            frame_len,
+        })
     }
 }
 
@@ -56,11 +65,18 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
     let mut start = 0u64;
     let mut id3 = [0u8; 10];
     if reader::read_at(r, 0, &mut id3)? == 10 && &id3[0..3] == b"ID3" {
-        let size = id3[6..10].iter().fold(0u64, |acc, b| (acc << 7) | u64::from(b & 0x7F));
+        let size = id3[6..10]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 7) | u64::from(b & 0x7F));
         let footer = if id3[5] & 0x10 != 0 { 10 } else { 0 };
         start = 10 + size + footer;
         if start >= len {
-            return Err(Damage::Truncated { what: "MP3 的 ID3 标签".into(), expected: start, actual: len }.into());
+            return Err(Damage::Truncated {
+                what: "MP3 的 ID3 标签".into(),
+                expected: start,
+                actual: len,
+            }
+            .into());
         }
     }
     let window = reader::load(r, start, SYNC_WINDOW.min(len - start), len, "MP3 帧头")?;
@@ -84,7 +100,9 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
     };
     let xing = 4 + side;
     let frames = match frame.get(xing..xing + 4) {
-        Some(b"Xing") | Some(b"Info") if be_u32(frame, xing + 4).is_some_and(|f| f & 1 == 1) => be_u32(frame, xing + 8),
+        Some(b"Xing") | Some(b"Info") if be_u32(frame, xing + 4).is_some_and(|f| f & 1 == 1) => {
+            be_u32(frame, xing + 8)
+        }
         _ if frame.get(36..40) == Some(b"VBRI") => be_u32(frame, 36 + 14),
         _ => None,
     };

@@ -45,34 +45,62 @@ pub fn read_at<R: Read + Seek>(r: &mut R, offset: u64, buf: &mut [u8]) -> io::Re
 }
 
 /// Loads `[offset, offset + size)`, which the caller has checked lies inside a stream of `len`.
-pub fn load<R: Read + Seek>(r: &mut R, offset: u64, size: u64, len: u64, what: &str) -> Result<Vec<u8>> {
+pub fn load<R: Read + Seek>(
+    r: &mut R,
+    offset: u64,
+    size: u64,
+    len: u64,
+    what: &str,
+) -> Result<Vec<u8>> {
     if size > MAX_LOAD {
         return Err(Damage::Corrupt(format!("{what} 过大（{size} 字节）")).into());
     }
-    let end = offset.checked_add(size).ok_or_else(|| Damage::Corrupt(format!("{what} 大小溢出")))?;
+    let end = offset
+        .checked_add(size)
+        .ok_or_else(|| Damage::Corrupt(format!("{what} 大小溢出")))?;
     if end > len {
-        return Err(Damage::Truncated { what: what.to_string(), expected: end, actual: len }.into());
+        return Err(Damage::Truncated {
+            what: what.to_string(),
+            expected: end,
+            actual: len,
+        }
+        .into());
     }
     let mut buf = vec![0u8; size as usize];
     let n = read_at(r, offset, &mut buf)?;
     if n as u64 != size {
-        return Err(Damage::Truncated { what: what.to_string(), expected: end, actual: offset + n as u64 }.into());
+        return Err(Damage::Truncated {
+            what: what.to_string(),
+            expected: end,
+            actual: offset + n as u64,
+        }
+        .into());
     }
     Ok(buf)
 }
 
 pub fn be_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_be_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 pub fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 pub fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_be_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 pub fn le_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 pub fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }

@@ -5,7 +5,7 @@ use std::io::{Read, Seek};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::reader::{self, le_u16, le_u32, Result};
+use crate::reader::{self, Result, le_u16, le_u32};
 use crate::{CaptureTime, Damage, MediaInfo, MediaKind};
 
 const MAX_CHUNKS: usize = 100_000;
@@ -59,19 +59,28 @@ fn sub_chunks(buf: &[u8]) -> Vec<([u8; 4], &[u8])> {
 }
 
 fn ascii(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string()
+    String::from_utf8_lossy(b)
+        .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+        .to_string()
 }
 
 /// Dates as cameras and ffmpeg write them in RIFF tags: `2026-11-20`, `2026-11-20 09:30:00`,
 /// `2026:11:20 09:30:00`, or the `IDIT` form `Fri Nov 20 09:30:00 2026`.
 fn parse_riff_date(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%a %b %d %H:%M:%S %Y"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y:%m:%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%a %b %d %H:%M:%S %Y",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t);
         }
     }
-    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
 }
 
 fn load_list<R: Read + Seek>(r: &mut R, c: &Chunk, len: u64) -> Result<Vec<u8>> {
@@ -96,19 +105,25 @@ pub fn probe_avi<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
                 for (id, p) in sub_chunks(&list) {
                     match &id {
                         b"avih" => {
-                            let (us, frames) = (le_u32(p, 0).unwrap_or(0), le_u32(p, 16).unwrap_or(0));
+                            let (us, frames) =
+                                (le_u32(p, 0).unwrap_or(0), le_u32(p, 16).unwrap_or(0));
                             avih_duration = Some(f64::from(us) * f64::from(frames) / 1e6);
                             info.width = le_u32(p, 32).filter(|w| *w > 0);
                             info.height = le_u32(p, 36).filter(|h| *h > 0);
                         }
                         b"LIST" if p.get(0..4) == Some(b"strl") => {
                             for (sid, sp) in sub_chunks(p) {
-                                if &sid == b"strh" && sp.get(0..4) == Some(b"vids") && info.duration_s.is_none() {
-                                    let (scale, rate, length) = (le_u32(sp, 20), le_u32(sp, 24), le_u32(sp, 32));
-                                    if let (Some(s), Some(rt), Some(l)) = (scale, rate, length) {
-                                        if rt > 0 {
-                                            info.duration_s = Some(f64::from(l) * f64::from(s) / f64::from(rt));
-                                        }
+                                if &sid == b"strh"
+                                    && sp.get(0..4) == Some(b"vids")
+                                    && info.duration_s.is_none()
+                                {
+                                    let (scale, rate, length) =
+                                        (le_u32(sp, 20), le_u32(sp, 24), le_u32(sp, 32));
+                                    if let (Some(s), Some(rt), Some(l)) = (scale, rate, length)
+                                        && rt > 0
+                                    {
+                                        info.duration_s =
+                                            Some(f64::from(l) * f64::from(s) / f64::from(rt));
                                     }
                                 }
                             }
@@ -140,7 +155,12 @@ pub fn probe_avi<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
         return Err(Damage::Corrupt("AVI 缺少 hdrl 头".into()).into());
     }
     if truncated {
-        return Err(Damage::Truncated { what: "AVI 数据块".into(), expected: riff_declared_end(r)?, actual: len }.into());
+        return Err(Damage::Truncated {
+            what: "AVI 数据块".into(),
+            expected: riff_declared_end(r)?,
+            actual: len,
+        }
+        .into());
     }
     Ok(info)
 }
@@ -161,7 +181,12 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
             b"fmt " => {
                 let mut f = [0u8; 16];
                 if reader::read_at(r, c.data, &mut f)? < 16 {
-                    return Err(Damage::Truncated { what: "WAV fmt 块".into(), expected: c.data + 16, actual: len }.into());
+                    return Err(Damage::Truncated {
+                        what: "WAV fmt 块".into(),
+                        expected: c.data + 16,
+                        actual: len,
+                    }
+                    .into());
                 }
                 byte_rate = le_u32(&f, 8).filter(|b| *b > 0);
                 if le_u16(&f, 2) == Some(0) {
@@ -172,7 +197,11 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
             b"bext" if c.size >= 338 && c.data + c.size <= len => {
                 let mut d = [0u8; 18];
                 reader::read_at(r, c.data + 320, &mut d)?;
-                let s = format!("{} {}", ascii(&d[..10]), ascii(&d[10..]).replace([':', '-', '.'], ":"));
+                let s = format!(
+                    "{} {}",
+                    ascii(&d[..10]),
+                    ascii(&d[10..]).replace([':', '-', '.'], ":")
+                );
                 info.capture_start = parse_riff_date(&s).map(CaptureTime::Local);
             }
             b"LIST" if c.data + c.size <= len => {
@@ -189,9 +218,18 @@ pub fn probe_wav<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo> {
         }
     }
     let byte_rate = byte_rate.ok_or_else(|| Damage::Corrupt("WAV 缺少 fmt 块".into()))?;
-    let data = data.ok_or_else(|| Damage::Truncated { what: "WAV 缺少 data 块".into(), expected: len + 1, actual: len })?;
+    let data = data.ok_or_else(|| Damage::Truncated {
+        what: "WAV 缺少 data 块".into(),
+        expected: len + 1,
+        actual: len,
+    })?;
     if truncated {
-        return Err(Damage::Truncated { what: "WAV 音频数据".into(), expected: data.data + data.size, actual: len }.into());
+        return Err(Damage::Truncated {
+            what: "WAV 音频数据".into(),
+            expected: data.data + data.size,
+            actual: len,
+        }
+        .into());
     }
     info.duration_s = Some(data.size as f64 / f64::from(byte_rate));
     Ok(info)

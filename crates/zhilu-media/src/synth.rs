@@ -35,23 +35,33 @@ pub fn wav(duration_s: f64, sample_rate: u32, tone_hz: f64) -> Vec<u8> {
 }
 
 fn damaged(kind: MediaKind, what: &str) -> ProbeError {
-    ProbeError::Damaged { kind, reason: Damage::Corrupt(what.to_string()) }
+    ProbeError::Damaged {
+        kind,
+        reason: Damage::Corrupt(what.to_string()),
+    }
 }
 
 /// A copy of a real MP4/MOV with every creation/modification time set to `creation` and a `free`
 /// box holding `salt` appended, so the copy is unique and still a valid file.
-pub fn restamp_mp4(template: &[u8], creation: DateTime<Utc>, salt: &[u8]) -> Result<Vec<u8>, ProbeError> {
-    let fields = bmff::time_fields(template).ok_or_else(|| damaged(MediaKind::Mp4, "模板不是完整的 MP4"))?;
+pub fn restamp_mp4(
+    template: &[u8],
+    creation: DateTime<Utc>,
+    salt: &[u8],
+) -> Result<Vec<u8>, ProbeError> {
+    let fields =
+        bmff::time_fields(template).ok_or_else(|| damaged(MediaKind::Mp4, "模板不是完整的 MP4"))?;
     if fields.is_empty() {
         return Err(damaged(MediaKind::Mp4, "模板中没有时间字段"));
     }
-    let t = u64::try_from(creation.timestamp() + EPOCH_1904).map_err(|_| damaged(MediaKind::Mp4, "时间早于 1904 年"))?;
+    let t = u64::try_from(creation.timestamp() + EPOCH_1904)
+        .map_err(|_| damaged(MediaKind::Mp4, "时间早于 1904 年"))?;
     let mut out = template.to_vec();
     for (at, wide) in fields {
         if wide {
             out[at..at + 8].copy_from_slice(&t.to_be_bytes());
         } else {
-            let t32 = u32::try_from(t).map_err(|_| damaged(MediaKind::Mp4, "时间超出 32 位范围"))?;
+            let t32 =
+                u32::try_from(t).map_err(|_| damaged(MediaKind::Mp4, "时间超出 32 位范围"))?;
             out[at..at + 4].copy_from_slice(&t32.to_be_bytes());
         }
     }
@@ -63,7 +73,11 @@ pub fn restamp_mp4(template: &[u8], creation: DateTime<Utc>, salt: &[u8]) -> Res
 }
 
 /// A copy of a real JPEG with its EXIF date-times set to `local` and a comment segment holding `salt`.
-pub fn restamp_jpeg(template: &[u8], local: NaiveDateTime, salt: &[u8]) -> Result<Vec<u8>, ProbeError> {
+pub fn restamp_jpeg(
+    template: &[u8],
+    local: NaiveDateTime,
+    salt: &[u8],
+) -> Result<Vec<u8>, ProbeError> {
     if !template.starts_with(&[0xFF, 0xD8]) || salt.len() > 60_000 {
         return Err(damaged(MediaKind::Jpeg, "模板不是 JPEG"));
     }
@@ -127,7 +141,9 @@ fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
 /// for parsers and hashers, not players).
 fn synth_moov(creation: u32, duration_s: f64) -> Vec<u8> {
     let timescale = 1000u32;
-    let duration = (duration_s.max(0.0) * 1000.0).round().min(f64::from(u32::MAX - 1)) as u32;
+    let duration = (duration_s.max(0.0) * 1000.0)
+        .round()
+        .min(f64::from(u32::MAX - 1)) as u32;
     let mut mvhd = vec![0u8; 100];
     mvhd[4..8].copy_from_slice(&creation.to_be_bytes());
     mvhd[8..12].copy_from_slice(&creation.to_be_bytes());
@@ -135,7 +151,10 @@ fn synth_moov(creation: u32, duration_s: f64) -> Vec<u8> {
     mvhd[16..20].copy_from_slice(&duration.to_be_bytes());
     mvhd[20..24].copy_from_slice(&0x0001_0000u32.to_be_bytes()); // rate 1.0
     mvhd[24..26].copy_from_slice(&0x0100u16.to_be_bytes()); // volume 1.0
-    for (i, v) in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000].iter().enumerate() {
+    for (i, v) in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000]
+        .iter()
+        .enumerate()
+    {
         mvhd[36 + i * 4..40 + i * 4].copy_from_slice(&v.to_be_bytes());
     }
     mvhd[96..100].copy_from_slice(&2u32.to_be_bytes()); // next track id
@@ -158,13 +177,22 @@ fn synth_moov(creation: u32, duration_s: f64) -> Vec<u8> {
 /// Writes a structurally valid MP4 of exactly `total_size` bytes: `ftyp`, an `mdat` of pseudo-random
 /// bytes from `seed`, then `moov` (last, as a camera writes it) with the given creation time and
 /// duration.
-pub fn write_large_mp4<W: Write>(w: &mut W, total_size: u64, creation: DateTime<Utc>, duration_s: f64, seed: u64) -> io::Result<()> {
+pub fn write_large_mp4<W: Write>(
+    w: &mut W,
+    total_size: u64,
+    creation: DateTime<Utc>,
+    duration_s: f64,
+    seed: u64,
+) -> io::Result<()> {
     let ftyp = bx(b"ftyp", b"isom\0\0\x02\0isommp41");
     let created = u32::try_from(creation.timestamp() + EPOCH_1904).unwrap_or(0);
     let moov = synth_moov(created, duration_s);
     let overhead = (ftyp.len() + 16 + moov.len()) as u64;
     if total_size < overhead {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("an MP4 needs at least {overhead} bytes")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("an MP4 needs at least {overhead} bytes"),
+        ));
     }
     let payload = total_size - overhead;
     w.write_all(&ftyp)?;

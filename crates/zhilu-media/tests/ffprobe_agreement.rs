@@ -7,14 +7,15 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
-use zhilu_media::{probe, CaptureTime, MediaKind, ProbeError};
+use zhilu_media::{CaptureTime, MediaKind, ProbeError, probe};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn expected() -> Value {
-    serde_json::from_slice(&std::fs::read(dir().join("expected.json")).expect("expected.json")).expect("json")
+    serde_json::from_slice(&std::fs::read(dir().join("expected.json")).expect("expected.json"))
+        .expect("json")
 }
 
 fn run(name: &str) -> Result<zhilu_media::MediaInfo, ProbeError> {
@@ -39,10 +40,18 @@ fn r16_durations_and_capture_times_agree_with_ffprobe_and_exiftool() {
         let kind = MediaKind::parse(want["kind"].as_str().expect("kind")).expect("kind");
         assert_eq!(info.kind, kind, "{name}");
         if let Some(d) = want["duration_s"].as_f64() {
-            let ours = info.duration_s.unwrap_or_else(|| panic!("{name}: no duration"));
-            assert!((ours - d).abs() <= tolerance(kind), "{name}: ours {ours} vs ffprobe {d}");
+            let ours = info
+                .duration_s
+                .unwrap_or_else(|| panic!("{name}: no duration"));
+            assert!(
+                (ours - d).abs() <= tolerance(kind),
+                "{name}: ours {ours} vs ffprobe {d}"
+            );
         }
-        match (want["creation_time"].as_str(), want["datetime_original"].as_str()) {
+        match (
+            want["creation_time"].as_str(),
+            want["datetime_original"].as_str(),
+        ) {
             (Some(t), _) if t.ends_with('Z') => {
                 let t: DateTime<Utc> = t.parse().expect("rfc3339");
                 assert_eq!(info.capture_start, Some(CaptureTime::Utc(t)), "{name}");
@@ -56,9 +65,17 @@ fn r16_durations_and_capture_times_agree_with_ffprobe_and_exiftool() {
                 match want["offset"].as_str() {
                     Some("+08:00") => {
                         let utc = local - chrono::Duration::hours(8);
-                        assert_eq!(info.capture_start, Some(CaptureTime::Utc(utc.and_utc())), "{name}");
+                        assert_eq!(
+                            info.capture_start,
+                            Some(CaptureTime::Utc(utc.and_utc())),
+                            "{name}"
+                        );
                     }
-                    _ => assert_eq!(info.capture_start, Some(CaptureTime::Local(local)), "{name}"),
+                    _ => assert_eq!(
+                        info.capture_start,
+                        Some(CaptureTime::Local(local)),
+                        "{name}"
+                    ),
                 }
                 assert_eq!(info.make_model.as_deref(), Some("Zhilu DSC-T1"), "{name}");
             }
@@ -77,7 +94,10 @@ fn r16_damaged_recordings_are_reported_as_damaged_with_a_reason() {
         match run(name) {
             Err(ProbeError::Damaged { reason, .. }) => {
                 let text = reason.to_string();
-                assert!(text.contains(needle.as_str().unwrap_or("")), "{name}: {text}");
+                assert!(
+                    text.contains(needle.as_str().unwrap_or("")),
+                    "{name}: {text}"
+                );
                 assert!(!text.is_empty());
             }
             other => panic!("{name}: expected Damaged, got {other:?}"),
@@ -91,9 +111,15 @@ fn r16_non_media_is_not_media() {
         let name = name.as_str().expect("name");
         assert!(matches!(run(name), Err(ProbeError::NotMedia)), "{name}");
     }
-    assert!(matches!(probe(&mut Cursor::new(Vec::new()), 0), Err(ProbeError::NotMedia)));
+    assert!(matches!(
+        probe(&mut Cursor::new(Vec::new()), 0),
+        Err(ProbeError::NotMedia)
+    ));
     let log = b"2026-11-20 09:30:00 power on\n".to_vec();
-    assert!(matches!(probe(&mut Cursor::new(log), 29), Err(ProbeError::NotMedia)));
+    assert!(matches!(
+        probe(&mut Cursor::new(log), 29),
+        Err(ProbeError::NotMedia)
+    ));
 }
 
 #[test]
@@ -103,10 +129,19 @@ fn r16_synthetic_recordings_parse_as_written() {
     zhilu_media::synth::write_large_mp4(&mut big, 300_000, t, 61.5, 9).expect("write");
     assert_eq!(big.len(), 300_000);
     let info = probe(&mut Cursor::new(&big), 300_000).expect("probe");
-    assert_eq!((info.kind, info.capture_start, info.duration_s), (MediaKind::Mp4, Some(CaptureTime::Utc(t)), Some(61.5)));
+    assert_eq!(
+        (info.kind, info.capture_start, info.duration_s),
+        (MediaKind::Mp4, Some(CaptureTime::Utc(t)), Some(61.5))
+    );
     let mut cut = big.clone();
     cut.truncate(200_000);
-    assert!(matches!(probe(&mut Cursor::new(&cut), 200_000), Err(ProbeError::Damaged { reason: zhilu_media::Damage::MissingIndex, .. })));
+    assert!(matches!(
+        probe(&mut Cursor::new(&cut), 200_000),
+        Err(ProbeError::Damaged {
+            reason: zhilu_media::Damage::MissingIndex,
+            ..
+        })
+    ));
 
     let template = std::fs::read(dir().join("demo_template.mp4")).expect("template");
     let t2: DateTime<Utc> = "2027-01-02T03:04:05Z".parse().expect("t");
@@ -117,7 +152,8 @@ fn r16_synthetic_recordings_parse_as_written() {
     assert!((info.duration_s.unwrap_or(0.0) - 2.0).abs() < 0.002);
 
     let jpg = std::fs::read(dir().join("demo_template.jpg")).expect("template");
-    let local = NaiveDateTime::parse_from_str("2027-01-02 11:04:05", "%Y-%m-%d %H:%M:%S").expect("t");
+    let local =
+        NaiveDateTime::parse_from_str("2027-01-02 11:04:05", "%Y-%m-%d %H:%M:%S").expect("t");
     let re = zhilu_media::synth::restamp_jpeg(&jpg, local, b"salt").expect("restamp");
     let info = probe(&mut Cursor::new(&re), re.len() as u64).expect("probe");
     assert_eq!(info.capture_start, Some(CaptureTime::Local(local)));

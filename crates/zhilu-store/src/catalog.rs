@@ -185,8 +185,8 @@ impl Catalog {
             sqlx::query_as("SELECT size, root FROM ledger_head WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
-        let first_seq = u64::try_from(size0)
-            .map_err(|_| StoreError::LedgerCorrupt("日志长度为负数".into()))?;
+        let first_seq =
+            u64::try_from(size0).map_err(|_| StoreError::LedgerCorrupt("日志长度为负数".into()))?;
         let mut size = first_seq;
         let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
         for change in changes {
@@ -262,19 +262,6 @@ impl Catalog {
         .await?)
     }
 
-    /// The latest entry for each subject starting with `prefix` (e.g. `recording:`), keyed by subject.
-    pub async fn latest_entries(&self, prefix: &str) -> Result<HashMap<String, EntryRow>> {
-        let rows: Vec<EntryRow> = sqlx::query_as(
-            "SELECT e.seq, e.at, e.kind, e.subject, e.body, e.leaf_hash FROM ledger_entries e \
-             JOIN (SELECT subject, MAX(seq) AS seq FROM ledger_entries WHERE subject LIKE $1 GROUP BY subject) m \
-             ON e.seq = m.seq",
-        )
-        .bind(format!("{prefix}%"))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.subject.clone(), r)).collect())
-    }
-
     /// The tree root at `size`, recomputed from stored nodes.
     pub async fn root_at(&self, size: u64) -> Result<Hash> {
         let nodes = self.nodes(&ledger::root_needs(size)).await?;
@@ -325,7 +312,10 @@ impl Catalog {
             sqlx::query_as("SELECT size, note FROM ledger_checkpoints ORDER BY size")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(|(s, n)| (s.max(0) as u64, n)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s.max(0) as u64, n))
+            .collect())
     }
 
     pub async fn device(&self, serial: &str) -> Result<Option<DeviceRow>> {
@@ -342,9 +332,11 @@ impl Catalog {
     }
 
     pub async fn device_events(&self) -> Result<Vec<DeviceEventRow>> {
-        Ok(sqlx::query_as("SELECT * FROM device_events ORDER BY at, id")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM device_events ORDER BY at, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn station(&self, id: &str) -> Result<Option<StationRow>> {
@@ -379,10 +371,13 @@ impl Catalog {
     pub async fn recordings(&self, device: Option<&str>) -> Result<Vec<RecordingRow>> {
         Ok(match device {
             Some(d) => {
-                sqlx::query_as(concat!("SELECT * FROM recordings WHERE device_serial = $1 ", recordings_order!()))
-                    .bind(d)
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query_as(concat!(
+                    "SELECT * FROM recordings WHERE device_serial = $1 ",
+                    recordings_order!()
+                ))
+                .bind(d)
+                .fetch_all(&self.pool)
+                .await?
             }
             None => {
                 sqlx::query_as(concat!("SELECT * FROM recordings ", recordings_order!()))

@@ -10,12 +10,13 @@
 mod catalog;
 mod error;
 mod rows;
-mod vault;
 pub mod testing;
+mod vault;
 
-pub use catalog::{entry_body, Backend, Catalog, Committed, EntryRow};
+pub use catalog::{Backend, Catalog, Committed, EntryRow, entry_body};
 pub use error::StoreError;
-pub use rows::{subject,
+pub use rows::{
     Change, DeviceEventRow, DeviceRow, RecordingNameRow, RecordingRow, SessionRow, StationRow,
+    subject,
 };
 pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};

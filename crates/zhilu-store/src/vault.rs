@@ -56,7 +56,10 @@ pub struct LocalRoot {
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn valid_hex(sha256: &str) -> bool {
-    sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -101,7 +104,10 @@ impl LocalRoot {
 
     /// Where an object lives: `objects/sha256/ab/cd/<hex>`.
     pub fn object_path(&self, sha256: &str) -> PathBuf {
-        let (a, b) = (&sha256[..2.min(sha256.len())], &sha256[2.min(sha256.len())..4.min(sha256.len())]);
+        let (a, b) = (
+            &sha256[..2.min(sha256.len())],
+            &sha256[2.min(sha256.len())..4.min(sha256.len())],
+        );
         self.dir.join("objects/sha256").join(a).join(b).join(sha256)
     }
 
@@ -118,7 +124,10 @@ impl ObjectRoot for LocalRoot {
 
     fn begin(&self) -> Result<Box<dyn PendingObject>> {
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.dir.join("tmp").join(format!("{}-{n}.part", std::process::id()));
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("{}-{n}.part", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
             .read(true)
@@ -160,10 +169,10 @@ impl ObjectRoot for LocalRoot {
         for a in read_dir_sorted(&base)? {
             for b in read_dir_sorted(&a)? {
                 for f in read_dir_sorted(&b)? {
-                    if let Some(name) = f.file_name().and_then(|n| n.to_str()) {
-                        if valid_hex(name) {
-                            out.push(name.to_string());
-                        }
+                    if let Some(name) = f.file_name().and_then(|n| n.to_str())
+                        && valid_hex(name)
+                    {
+                        out.push(name.to_string());
                     }
                 }
             }
@@ -221,10 +230,9 @@ impl Write for LocalPending {
 impl PendingObject for LocalPending {
     fn finish(mut self: Box<Self>, sha256: &[u8; 32]) -> Result<bool> {
         let hex_name = hex::encode(sha256);
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| StoreError::io(&self.tmp, io::Error::other("object already finished")))?;
+        let file = self.file.take().ok_or_else(|| {
+            StoreError::io(&self.tmp, io::Error::other("object already finished"))
+        })?;
         file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
         drop(file);
         // Read back what the disk holds, not what we meant to write.
@@ -241,10 +249,15 @@ impl PendingObject for LocalPending {
         if h.finalize().as_slice() != sha256.as_slice() {
             return Err(StoreError::io(
                 &self.tmp,
-                io::Error::new(io::ErrorKind::InvalidData, "写入后回读校验失败：磁盘上的内容与复制时计算的哈希不符"),
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "写入后回读校验失败：磁盘上的内容与复制时计算的哈希不符",
+                ),
             ));
         }
-        let mut ro = fs::metadata(&self.tmp).map_err(|e| StoreError::io(&self.tmp, e))?.permissions();
+        let mut ro = fs::metadata(&self.tmp)
+            .map_err(|e| StoreError::io(&self.tmp, e))?
+            .permissions();
         ro.set_readonly(true);
         fs::set_permissions(&self.tmp, ro).map_err(|e| StoreError::io(&self.tmp, e))?;
         let dest = self
@@ -309,7 +322,10 @@ impl Vault {
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(StoreError::io("vault", io::Error::other("写入线程异常退出")))
+                        Err(StoreError::io(
+                            "vault",
+                            io::Error::other("写入线程异常退出"),
+                        ))
                     })
                 })
                 .collect()

@@ -18,7 +18,10 @@ fn put(root: &dyn ObjectRoot, bytes: &[u8]) -> bool {
 
 fn read(root: &dyn ObjectRoot, sha: &str) -> Vec<u8> {
     let mut v = Vec::new();
-    root.open(sha).expect("open").read_to_end(&mut v).expect("read");
+    root.open(sha)
+        .expect("open")
+        .read_to_end(&mut v)
+        .expect("read");
     v
 }
 
@@ -33,7 +36,10 @@ fn r24_an_object_is_written_once_and_a_second_write_never_replaces_it() {
     for (_d, root) in roots() {
         let a = b"original bytes".to_vec();
         assert!(put(root.as_ref(), &a));
-        assert!(!put(root.as_ref(), &a), "second write of the same object reports it existed");
+        assert!(
+            !put(root.as_ref(), &a),
+            "second write of the same object reports it existed"
+        );
         let sha = hex::encode(digest(&a));
         assert_eq!(read(root.as_ref(), &sha), a);
         assert_eq!(root.list().expect("list"), vec![sha]);
@@ -47,7 +53,12 @@ fn r16_a_copy_whose_bytes_do_not_match_the_hash_is_refused_and_leaves_nothing() 
         p.write_all(b"what was written").expect("write");
         assert!(p.finish(&digest(b"what was hashed")).is_err());
         assert!(root.list().expect("list").is_empty());
-        assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+        assert_eq!(
+            std::fs::read_dir(d.path().join("tmp"))
+                .expect("tmp")
+                .count(),
+            0
+        );
     }
 }
 
@@ -58,7 +69,12 @@ fn r16_an_abandoned_write_leaves_no_partial_object() {
         p.write_all(b"half a recording").expect("write");
         drop(p);
         assert!(root.list().expect("list").is_empty());
-        assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+        assert_eq!(
+            std::fs::read_dir(d.path().join("tmp"))
+                .expect("tmp")
+                .count(),
+            0
+        );
     }
 }
 
@@ -68,7 +84,12 @@ fn r16_temporary_files_left_by_a_crash_are_removed_when_the_root_is_opened() {
     LocalRoot::open(d.path()).expect("open");
     std::fs::write(d.path().join("tmp/123-0.part"), b"partial").expect("write");
     let root = LocalRoot::open(d.path()).expect("reopen");
-    assert_eq!(std::fs::read_dir(d.path().join("tmp")).expect("tmp").count(), 0);
+    assert_eq!(
+        std::fs::read_dir(d.path().join("tmp"))
+            .expect("tmp")
+            .count(),
+        0
+    );
     assert!(root.list().expect("list").is_empty());
 }
 
@@ -86,7 +107,10 @@ fn r18_quarantine_moves_a_copy_aside_without_deleting_it() {
 
 #[test]
 fn r18_the_vault_writes_every_root_and_reports_presence_everywhere() {
-    let (d1, d2) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let (d1, d2) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
     let vault = Vault::new(vec![
         Box::new(LocalRoot::open(d1.path()).expect("open")),
         Box::new(LocalRoot::open(d2.path()).expect("open")),
@@ -100,5 +124,9 @@ fn r18_the_vault_writes_every_root_and_reports_presence_everywhere() {
     let sha = hex::encode(digest(&a));
     assert!(vault.has_everywhere(&sha, a.len() as u64).expect("has"));
     assert!(!vault.has_everywhere(&sha, 3).expect("has"));
-    assert!(!vault.has_everywhere("not-a-hash/../../etc/passwd", 1).expect("hostile name"));
+    assert!(
+        !vault
+            .has_everywhere("not-a-hash/../../etc/passwd", 1)
+            .expect("hostile name")
+    );
 }

@@ -21,7 +21,11 @@ pub async fn fresh_db(dir: &Path) -> String {
 }
 
 pub fn clock() -> Arc<FixedClock> {
-    Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).single().expect("time")))
+    Arc::new(FixedClock(
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+            .single()
+            .expect("time"),
+    ))
 }
 
 impl TestApp {
@@ -30,7 +34,10 @@ impl TestApp {
         let db_url = fresh_db(dir.path()).await;
         let app = App::init(
             DataDir::new(dir.path().join("data")),
-            InitOptions { database_url: Some(db_url.clone()), ..Default::default() },
+            InitOptions {
+                database_url: Some(db_url.clone()),
+                ..Default::default()
+            },
             clock(),
         )
         .await
@@ -70,20 +77,28 @@ impl TestApp {
     pub async fn reopen(self) -> TestApp {
         let TestApp { app, dir, db_url } = self;
         app.close().await;
-        let app = App::open(DataDir::new(dir.path().join("data")), clock(), Some(db_url.clone()))
-            .await
-            .expect("reopen");
+        let app = App::open(
+            DataDir::new(dir.path().join("data")),
+            clock(),
+            Some(db_url.clone()),
+        )
+        .await
+        .expect("reopen");
         TestApp { app, dir, db_url }
     }
 
     /// A raw connection to the catalog, to play an administrator editing rows behind the program.
     pub async fn raw(&self) -> sqlx::AnyConnection {
         sqlx::any::install_default_drivers();
-        sqlx::AnyConnection::connect(&self.db_url).await.expect("raw connection")
+        sqlx::AnyConnection::connect(&self.db_url)
+            .await
+            .expect("raw connection")
     }
 }
 
 /// Fixture media from the media crate (real encoded files).
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../zhilu-media/tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../zhilu-media/tests/fixtures")
+        .join(name)
 }
