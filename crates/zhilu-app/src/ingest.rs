@@ -565,7 +565,10 @@ impl App {
 
     /// Offloads one file and records it. Returns the stored object's SHA-256 when the file is now
     /// safely in the vault (and so may be cleared from the device).
-    #[expect(clippy::too_many_arguments, reason = "one offload's context, passed down once")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one offload's context, passed down once"
+    )]
     async fn offload_one(
         &self,
         f: &Found,

@@ -236,3 +236,18 @@ fn x1_entry_body_bytes_are_pinned() {
         r#"{"v":1,"seq":7,"at":1763640000000000,"actor":"officer-1","kind":"device.registered","subject":"device:DSJ-1","state":{"keeper":"张伟","serial":"DSJ-1"}}"#
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_embedded_sqlite_catalog_runs_in_wal_mode_with_full_sync() {
+    if zhilu_store::testing::postgres() {
+        return; // this property is SQLite's; the PostgreSQL run checks the same behaviour elsewhere
+    }
+    let t = TestApp::new().await;
+    t.register("DSJ-1").await;
+    let mut c = t.raw().await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut c)
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+}

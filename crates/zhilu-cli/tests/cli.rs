@@ -928,3 +928,99 @@ fn bench_ingest_prints_throughput_next_to_its_baselines() {
     assert_eq!(r["vault_copies"], 2);
     assert!(!work.join(format!("bench-{}", 0)).exists());
 }
+
+#[test]
+fn r16_an_empty_device_offloads_nothing_and_succeeds() {
+    let e = env();
+    e.ready("DSJ0001");
+    let d = e.device_dir("empty");
+    let r = e.ingest(&d, "DSJ0001");
+    assert_eq!(
+        (
+            r["imported"].as_u64(),
+            r["duplicates"].as_u64(),
+            r["bytes"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
+    assert!(
+        r["skipped"].as_array().is_some_and(Vec::is_empty)
+            && r["damaged"].as_array().is_some_and(Vec::is_empty)
+    );
+    assert!(e.recordings().is_empty());
+}
+
+#[test]
+fn r16_real_encoded_recordings_offload_with_their_metadata_and_damage_reasons() {
+    let e = env();
+    e.ready("DSJ0001");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../zhilu-media/tests/fixtures");
+    let expected: Value =
+        serde_json::from_slice(&fs::read(fixtures.join("expected.json")).expect("expected"))
+            .expect("json");
+    let d = e.device_dir("real");
+    for f in fs::read_dir(&fixtures).expect("fixtures").flatten() {
+        fs::copy(f.path(), d.join(f.file_name())).expect("copy");
+    }
+    let r = e.ingest(&d, "DSJ0001");
+    let good = expected["good"].as_object().expect("good");
+    // demo_template.jpg is byte-identical to photo.jpg: stored once, counted as a duplicate.
+    assert_eq!(r["imported"].as_u64(), Some(good.len() as u64), "{r}");
+    assert_eq!(r["duplicates"], 1, "{r}");
+    let mut damaged: Vec<&str> = r["damaged"]
+        .as_array()
+        .expect("damaged")
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    damaged.sort();
+    let mut want: Vec<&str> = expected["damaged"]
+        .as_object()
+        .expect("damaged")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    want.sort();
+    assert_eq!(damaged, want);
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert_eq!(skipped, ["expected.json", "random.MP4"]);
+    let recs = e.recordings();
+    let clip = recs
+        .iter()
+        .find(|r| r["original_name"] == "clip.mov")
+        .expect("mov");
+    assert_eq!(
+        (clip["media_kind"].as_str(), clip["capture_start"].as_str()),
+        (Some("mov"), Some("2026-11-20T02:15:30Z"))
+    );
+    assert_eq!(clip["duration_s"], 3.0);
+    let photo = recs
+        .iter()
+        .find(|r| r["original_name"] == "photo_with_offset.jpg")
+        .expect("photo");
+    assert_eq!(
+        photo["capture_start"], "2026-11-20T01:46:00Z",
+        "EXIF 09:46 at +08:00"
+    );
+    let named = recs
+        .iter()
+        .find(|r| r["original_name"] == "DSJ0001_000123_20261120093000_0001.MP4")
+        .expect("named");
+    assert_eq!(named["sequence"], 1);
+}
+
+#[test]
+fn r16_init_is_idempotent_and_other_commands_need_it() {
+    let e = env();
+    let (_, err) = e.fails(&["recordings", "list"]);
+    assert!(err.contains("zhilu init"), "{err}");
+    let first = e.json(&["init"]);
+    let second = e.json(&["init"]);
+    assert_eq!(first, second, "a second init changes nothing");
+    assert_eq!(first["ledger_entries"], 1);
+}
