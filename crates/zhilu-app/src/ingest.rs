@@ -378,6 +378,14 @@ pub(crate) fn capture_start(
     name: Option<&DeviceFileName>,
 ) -> (Option<DateTime<Utc>>, &'static str) {
     let from_name = name.and_then(|n| china_local_to_utc(n.start_local));
+    let by_name = (
+        from_name,
+        if from_name.is_some() {
+            "file_name"
+        } else {
+            "unknown"
+        },
+    );
     match meta {
         Some(CaptureTime::Utc(t)) => {
             if let Some(n) = from_name {
@@ -392,23 +400,9 @@ pub(crate) fn capture_start(
         }
         Some(CaptureTime::Local(l)) => match china_local_to_utc(*l) {
             Some(t) => (Some(t), "metadata"),
-            None => (
-                from_name,
-                if from_name.is_some() {
-                    "file_name"
-                } else {
-                    "unknown"
-                },
-            ),
+            None => by_name,
         },
-        None => (
-            from_name,
-            if from_name.is_some() {
-                "file_name"
-            } else {
-                "unknown"
-            },
-        ),
+        None => by_name,
     }
 }
 

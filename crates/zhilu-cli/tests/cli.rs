@@ -101,6 +101,22 @@ impl Env {
         ]);
     }
 
+    /// Runs an ingest of `dir` from `serial` that must fail; returns stderr.
+    fn ingest_fails(&self, dir: &Path, serial: &str) -> String {
+        let d = dir.to_str().expect("utf8");
+        self.fails(&[
+            "ingest",
+            d,
+            "--device",
+            serial,
+            "--officer",
+            "000123",
+            "--station",
+            "CJZ-01",
+        ])
+        .1
+    }
+
     fn ingest(&self, dir: &Path, serial: &str) -> Value {
         self.json(&[
             "ingest",
@@ -190,16 +206,7 @@ fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
     let e = env();
     e.json(&["init"]);
     let d = typical_device(&e);
-    let (_, err) = e.fails(&[
-        "ingest",
-        d.to_str().expect("utf8"),
-        "--device",
-        "NOPE-1",
-        "--officer",
-        "000123",
-        "--station",
-        "CJZ-01",
-    ]);
+    let err = e.ingest_fails(&d, "NOPE-1");
     assert!(
         err.contains("未登记") && err.contains("not registered"),
         "{err}"
@@ -432,29 +439,11 @@ fn r16_symbolic_links_are_never_followed_out_of_the_device_folder() {
 fn r16_an_unreadable_folder_or_missing_device_path_fails_the_offload() {
     let e = env();
     e.ready("DSJ0001");
-    let (_, err) = e.fails(&[
-        "ingest",
-        "/nonexistent/device",
-        "--device",
-        "DSJ0001",
-        "--officer",
-        "000123",
-        "--station",
-        "CJZ-01",
-    ]);
+    let err = e.ingest_fails(Path::new("/nonexistent/device"), "DSJ0001");
     assert!(err.contains("无法读取设备目录"), "{err}");
     let file = e.dir.path().join("plain.txt");
     fs::write(&file, "x").expect("write");
-    let (_, err) = e.fails(&[
-        "ingest",
-        file.to_str().expect("utf8"),
-        "--device",
-        "DSJ0001",
-        "--officer",
-        "000123",
-        "--station",
-        "CJZ-01",
-    ]);
+    let err = e.ingest_fails(&file, "DSJ0001");
     assert!(err.contains("不是目录"), "{err}");
 }
 
@@ -859,16 +848,7 @@ fn r16_vault_disk_full_fails_the_offload_cleanly_and_keeps_what_was_stored() {
         60.0,
         3,
     );
-    let (_, err) = e.fails(&[
-        "ingest",
-        d.to_str().expect("utf8"),
-        "--device",
-        "DSJ0001",
-        "--officer",
-        "000123",
-        "--station",
-        "CJZ-01",
-    ]);
+    let err = e.ingest_fails(&d, "DSJ0001");
     assert!(
         err.contains("写入证据库失败") && err.contains("B_HUGE.MP4"),
         "{err}"
