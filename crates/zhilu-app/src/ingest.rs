@@ -21,7 +21,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use zhilu_media::{CaptureTime, DeviceFileName, MediaInfo, ProbeError};
-use zhilu_store::{Change, RecordingNameRow, RecordingRow, SessionRow, StationRow, Vault};
+use zhilu_store::{
+    Change, RecordingNameRow, RecordingRow, SessionRow, StationRow, StoreError, Vault,
+};
 
 use crate::app::App;
 use crate::error::AppError;
@@ -199,6 +201,15 @@ fn rel_of(root: &Path, p: &Path) -> String {
         .into_owned()
 }
 
+/// What one offload passes to each file's steps.
+struct Ctx<'a> {
+    device: &'a str,
+    officer: &'a str,
+    station: &'a str,
+    session: &'a str,
+    obs: &'a dyn IngestObserver,
+}
+
 /// What happened to one file before it reached the catalog.
 enum Outcome {
     /// Not stored. `unread` is true when the file may hold evidence we could not read (so the
@@ -206,15 +217,18 @@ enum Outcome {
     Skipped { reason: String, unread: bool },
     /// Same device, same path, same bytes as an earlier offload: nothing to do.
     AlreadyRecorded(String),
+    /// Copied and hashed; `finishing` is making the copies durable and checking them read back,
+    /// in the background while the next file is copied. Recorded only once it has succeeded.
     Stored {
         digests: Digests,
         media: Result<MediaInfo, String>,
         name: Option<DeviceFileName>,
+        finishing: std::thread::JoinHandle<Result<bool, StoreError>>,
     },
 }
 
-/// Reads, probes, copies and verifies one file. Storage failures abort the offload (`Err`);
-/// problems with the file itself are outcomes.
+/// Reads, probes and copies one file, and starts making the copies durable and verifying them.
+/// Storage failures abort the offload (`Err`); problems with the file itself are outcomes.
 fn process_file(
     vault: &Vault,
     f: &Found,
@@ -349,13 +363,13 @@ fn process_file(
             unread: true,
         });
     }
-    Vault::finish_all(pending, &digests.sha256)
-        .map_err(|e| AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel)))?;
-    obs.file_done(&f.rel);
+    let sha = digests.sha256;
+    let finishing = std::thread::spawn(move || Vault::finish_all(pending, &sha));
     Ok(Outcome::Stored {
         digests,
         media,
         name,
+        finishing,
     })
 }
 
@@ -501,24 +515,50 @@ impl App {
         };
         let mut clearable: Vec<(&Found, String)> = Vec::new();
         let mut failure = None;
+        // Pipelined: file N is made durable and verified in the background while file N+1 is
+        // copied; N is recorded once both are done, so records stay in order and a record is only
+        // ever written for a verified, durable object.
+        let ctx = Ctx {
+            device: &device,
+            officer: &officer,
+            station: &station,
+            session: &session.id,
+            obs,
+        };
+        let mut waiting: Option<(&Found, Outcome)> = None;
         for f in &files {
-            match self
-                .offload_one(
-                    f,
-                    &device,
-                    &officer,
-                    &station,
-                    &session.id,
-                    obs,
-                    &mut report,
-                )
-                .await
-            {
-                Ok(Some(sha)) => clearable.push((f, sha)),
-                Ok(None) => {}
+            let next = match self.prepare(f, &ctx).await {
+                Ok(o) => o,
                 Err(e) => {
                     failure = Some(e);
                     break;
+                }
+            };
+            let ready: Vec<(&Found, Outcome)> = match next {
+                Outcome::Stored { .. } => waiting.replace((f, next)).into_iter().collect(),
+                other => waiting.take().into_iter().chain([(f, other)]).collect(),
+            };
+            for (rf, outcome) in ready {
+                match self.settle(rf, outcome, &ctx, &mut report).await {
+                    Ok(Some(sha)) => clearable.push((rf, sha)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        // The last copied file is recorded even if a later one failed: its copies are independent
+        // and, once verified, are evidence like any other.
+        if let Some((rf, outcome)) = waiting.take() {
+            match self.settle(rf, outcome, &ctx, &mut report).await {
+                Ok(Some(sha)) => clearable.push((rf, sha)),
+                Ok(None) => {}
+                Err(e) => {
+                    failure.get_or_insert(e);
                 }
             }
         }
@@ -557,31 +597,30 @@ impl App {
         Ok(report)
     }
 
-    /// Offloads one file and records it. Returns the stored object's SHA-256 when the file is now
-    /// safely in the vault (and so may be cleared from the device).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one offload's context, passed down once"
-    )]
-    async fn offload_one(
-        &self,
-        f: &Found,
-        device: &str,
-        officer: &str,
-        station: &str,
-        session: &str,
-        obs: &dyn IngestObserver,
-        report: &mut IngestReport,
-    ) -> Result<Option<String>, AppError> {
+    /// Copies one file into the vault (first phase of an offload of one file).
+    async fn prepare(&self, f: &Found, ctx: &Ctx<'_>) -> Result<Outcome, AppError> {
         let known: Vec<String> = self
             .catalog
-            .names_at(device, &f.rel)
+            .names_at(ctx.device, &f.rel)
             .await?
             .into_iter()
             .filter(|n| n.size == f.size as i64)
             .map(|n| n.sha256)
             .collect();
-        let outcome = tokio::task::block_in_place(|| process_file(&self.vault, f, &known, obs))?;
+        tokio::task::block_in_place(|| process_file(&self.vault, f, &known, ctx.obs))
+    }
+
+    /// Records one prepared file, after its copies are durable and verified. Returns the stored
+    /// object's SHA-256 when the file is now safely in the vault (so it may be cleared from the device).
+    async fn settle(
+        &self,
+        f: &Found,
+        outcome: Outcome,
+        ctx: &Ctx<'_>,
+        report: &mut IngestReport,
+    ) -> Result<Option<String>, AppError> {
+        let (device, officer, station, session) =
+            (ctx.device, ctx.officer, ctx.station, ctx.session);
         let (digests, media, name) = match outcome {
             Outcome::Skipped { reason, unread } => {
                 report.unread |= unread;
@@ -600,7 +639,16 @@ impl App {
                 digests,
                 media,
                 name,
-            } => (digests, media, name),
+                finishing,
+            } => {
+                tokio::task::block_in_place(|| finishing.join())
+                    .unwrap_or_else(|_| Err(StoreError::NotFound("写入线程异常退出".into())))
+                    .map_err(|e| {
+                        AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel))
+                    })?;
+                ctx.obs.file_done(&f.rel);
+                (digests, media, name)
+            }
         };
         report.bytes_read += digests.size;
         let sha = digests.sha256_hex();

@@ -157,6 +157,9 @@ enum BenchCmd {
         /// Where to generate files and the benchmark vault (removed afterwards).
         #[arg(long, default_value = "./zhilu-bench")]
         work_dir: PathBuf,
+        /// A memory-backed folder for a second run with the vault off the disk (skipped if absent).
+        #[arg(long, default_value = "/dev/shm")]
+        memory_dir: PathBuf,
     },
     /// Durable ledger appends per second and inclusion-proof time in a large log.
     Ledger {
@@ -357,9 +360,18 @@ async fn run(cli: Cli) -> Result<bool> {
             print::verify(&report, json)?;
             Ok(report.problems.is_empty())
         }
-        Command::Bench(BenchCmd::Ingest { size_gib, work_dir }) => {
-            let report =
-                zhilu_app::bench_ingest(&BenchIngestOptions { size_gib, work_dir }, clock).await?;
+        Command::Bench(BenchCmd::Ingest {
+            size_gib,
+            work_dir,
+            memory_dir,
+        }) => {
+            let memory_dir = Some(memory_dir).filter(|m| m.is_dir());
+            let opts = BenchIngestOptions {
+                size_gib,
+                work_dir,
+                memory_dir,
+            };
+            let report = zhilu_app::bench_ingest(&opts, clock).await?;
             print::bench(&report, json)?;
             Ok(true)
         }

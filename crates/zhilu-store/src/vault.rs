@@ -134,11 +134,14 @@ impl ObjectRoot for LocalRoot {
             .create_new(true)
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
+        let flusher = Flusher::start(&file, &tmp)?;
         Ok(Box::new(LocalPending {
             file: Some(file),
             tmp,
             root: self.dir.clone(),
             finished: false,
+            written: 0,
+            flusher: Some(flusher),
         }))
     }
 
@@ -207,20 +210,62 @@ struct LocalPending {
     tmp: PathBuf,
     root: PathBuf,
     finished: bool,
+    written: u64,
+    flusher: Option<Flusher>,
+}
+
+/// Bytes between background flushes of a pending object.
+const FLUSH_EVERY: u64 = 64 << 20;
+
+/// Pushes written data to disk in the background while the copy goes on, so the final fsync only
+/// has the tail left and the disk works in parallel with hashing (it would otherwise sit idle
+/// until the whole file is in the page cache, then stall the offload).
+struct Flusher {
+    tx: std::sync::mpsc::SyncSender<()>,
+    handle: std::thread::JoinHandle<io::Result<()>>,
+}
+
+impl Flusher {
+    fn start(file: &File, path: &Path) -> Result<Self> {
+        let f = file.try_clone().map_err(|e| StoreError::io(path, e))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let handle = std::thread::spawn(move || {
+            while rx.recv().is_ok() {
+                f.sync_data()?;
+            }
+            Ok(())
+        });
+        Ok(Flusher { tx, handle })
+    }
+
+    /// Asks for a flush unless one is already queued.
+    fn poke(&self) {
+        let _ = self.tx.try_send(());
+    }
+
+    /// Waits for the flusher to finish, reporting a failed flush.
+    fn stop(self) -> io::Result<()> {
+        drop(self.tx);
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("flush thread panicked")))
+    }
 }
 
 impl Write for LocalPending {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.file {
-            Some(f) => f.write(buf),
-            None => Err(io::Error::other("object already finished")),
+        let n = match &mut self.file {
+            Some(f) => f.write(buf)?,
+            None => return Err(io::Error::other("object already finished")),
+        };
+        let before = self.written;
+        self.written += n as u64;
+        if before / FLUSH_EVERY != self.written / FLUSH_EVERY {
+            if let Some(fl) = &self.flusher {
+                fl.poke();
+            }
         }
-    }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.file {
-            Some(f) => f.write_all(buf),
-            None => Err(io::Error::other("object already finished")),
-        }
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -283,6 +328,9 @@ impl PendingObject for LocalPending {
 impl Drop for LocalPending {
     fn drop(&mut self) {
         if !self.finished {
+            if let Some(fl) = self.flusher.take() {
+                let _ = fl.stop();
+            }
             self.file.take();
             let _ = fs::remove_file(&self.tmp);
         }
