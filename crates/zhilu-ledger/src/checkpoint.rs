@@ -10,7 +10,19 @@
 //! Key id = first 4 bytes of SHA-256(key name || 0x0A || algorithm byte || public key), as in
 //! signed-note. Algorithm bytes: 0x01 Ed25519 (signed-note's own); 0xFF SM2 with the default
 //! distinguishing ID "1234567812345678" (GB/T 32918; 0xFF is signed-note's "other" range, and this
-//! meaning is ours — a verifier must know it from this documentation).
+//! meaning is ours — a verifier must know it from this documentation). The SM2 signature in the note
+//! is the 64-byte `r || s` (big-endian) over the SM3 digest of Z_A || body, as GB/T 32918.2 defines;
+//! its nonce comes from RFC 6979 HMAC-DRBG inside the `sm2` crate, so signing needs no randomness
+//! source and this crate stays free of OS calls. Ed25519 is RFC 8032 (deterministic).
+//!
+//! Key text forms (one line each, like Go's `sumdb/note` keys):
+//! verifying key `<name>+<hex key id>+<base64(alg byte || public key)>`, where the SM2 public key is
+//! the 65-byte uncompressed SEC1 point; signing key
+//! `PRIVATE+KEY+<name>+<hex key id>+<base64(alg byte || 32-byte secret)>`.
+//!
+//! Verification follows signed-note: the text must be UTF-8 with no control characters but
+//! newline; the body ends at the last blank line; every signature line is
+//! `— <name> <base64(key id || sig)>`; at most 100 signature lines; lines by other keys are ignored.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -24,19 +36,31 @@ const ALG_ED25519: u8 = 0x01;
 const ALG_SM2: u8 = 0xFF;
 const SM2_DIST_ID: &str = "1234567812345678";
 const EM_DASH: &str = "\u{2014} ";
+/// n - 1 for the SM2 curve: a valid scalar but not a valid private key (1 + d has no inverse).
+const SM2_N_MINUS_1: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0x72, 0x03, 0xDF, 0x6B, 0x21, 0xC6, 0x05, 0x2B, 0x53, 0xBB, 0xF4, 0x09, 0x39, 0xD5, 0x41, 0x22,
+];
 
-/// A tree head.
+/// A tree head: what the ledger commits to at one moment. Signed, it is the receipt an auditor
+/// keeps; every later state must be provably consistent with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
-    /// Names the log, e.g. `zhilu.ledger/v1 <install>`; one line, no control characters.
+    /// Names the log, e.g. `zhilu.ledger/v1 <install>`; one line, no control characters. It stops a
+    /// checkpoint of one installation from being passed off as another's.
     pub origin: String,
+    /// Number of leaves in the tree.
     pub size: u64,
+    /// RFC 6962 root of the first `size` leaves.
     pub root: Hash,
+    /// The tree's hash; written as the extension line `hash: sm3` when SM3, nothing when SHA-256
+    /// (so SHA-256 checkpoints are plain C2SP checkpoints other tools can read).
     pub alg: HashAlg,
 }
 
 impl Checkpoint {
-    /// The checkpoint body (the signed bytes).
+    /// The checkpoint body (the exact signed bytes):
+    /// `<origin>\n<size>\n<base64 std root>\n` plus `hash: sm3\n` for SM3 trees.
     pub fn body_text(&self) -> String {
         let mut s = format!(
             "{}\n{}\n{}\n",
@@ -50,9 +74,13 @@ impl Checkpoint {
         s
     }
 
-    /// Parses a checkpoint body.
+    /// Parses a checkpoint body, strictly: canonical decimal size, 32-byte standard base64 root,
+    /// and no extension line other than `hash: sm3`, so that one checkpoint has one byte form.
     pub fn parse_body(body: &str) -> Result<Self, LedgerError> {
         let bad = |m: &str| LedgerError::Malformed(format!("检查点{m}"));
+        if body.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(bad("含控制字符"));
+        }
         let body = body.strip_suffix('\n').ok_or_else(|| bad("应以换行结尾"))?;
         let mut lines = body.split('\n');
         let origin = lines
@@ -89,11 +117,32 @@ impl Checkpoint {
     }
 }
 
-/// Which signature algorithm a key uses.
+/// Which signature algorithm a key uses; chosen once per installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureKind {
+    /// Ed25519 (RFC 8032), signed-note's standard algorithm, readable by C2SP tooling. Default.
     Ed25519,
+    /// SM2 (GB/T 32918.2, default distinguishing ID), for national commercial-crypto deployments.
     Sm2,
+}
+
+impl SignatureKind {
+    /// The stable lowercase name (`"ed25519"` / `"sm2"`) used in configuration.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignatureKind::Ed25519 => "ed25519",
+            SignatureKind::Sm2 => "sm2",
+        }
+    }
+
+    /// Reads a name written by [`SignatureKind::as_str`] (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ed25519" => Some(SignatureKind::Ed25519),
+            "sm2" => Some(SignatureKind::Sm2),
+            _ => None,
+        }
+    }
 }
 
 enum Secret {
@@ -101,7 +150,8 @@ enum Secret {
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
-/// A named signing key. `Debug` never shows secret bytes.
+/// A named checkpoint-signing key. `Debug` never shows secret bytes (it prints the name and the
+/// public key), so a key can sit in a logged configuration struct without leaking.
 pub struct SigningKey {
     name: String,
     secret: Secret,
@@ -139,12 +189,21 @@ fn key_id(name: &str, alg: u8, public: &[u8]) -> [u8; 4] {
 }
 
 impl SigningKey {
-    /// A key from 32 secret bytes (the caller draws them from the OS).
+    /// A key from 32 secret bytes the caller draws from the OS (this crate has no randomness).
+    /// For Ed25519 the bytes are the RFC 8032 seed; for SM2 they are the big-endian private scalar,
+    /// which must lie in [1, n-2] — out-of-range seeds (probability about 2^-32) are refused with
+    /// [`LedgerError::InvalidKey`] so the caller draws again. `name` must be non-empty with no
+    /// whitespace or `+` (signed-note key names).
     pub fn from_seed(kind: SignatureKind, name: &str, seed: [u8; 32]) -> Result<Self, LedgerError> {
         check_name(name)?;
         let secret = match kind {
             SignatureKind::Ed25519 => {
                 Secret::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
+            }
+            SignatureKind::Sm2 if seed == SM2_N_MINUS_1 => {
+                return Err(LedgerError::InvalidKey(
+                    "SM2 私钥不能为 n-1（GB/T 32918 要求 1 ≤ d ≤ n-2），请重新生成".into(),
+                ));
             }
             SignatureKind::Sm2 => Secret::Sm2(Box::new(
                 sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &seed).map_err(|_| {
@@ -158,8 +217,17 @@ impl SigningKey {
         })
     }
 
+    /// The key name that appears on signature lines.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Which algorithm this key signs with.
+    pub fn kind(&self) -> SignatureKind {
+        match self.secret {
+            Secret::Ed25519(_) => SignatureKind::Ed25519,
+            Secret::Sm2(_) => SignatureKind::Sm2,
+        }
     }
 
     fn alg_and_public(&self) -> (u8, Vec<u8>) {
@@ -169,7 +237,7 @@ impl SigningKey {
         }
     }
 
-    /// The public half.
+    /// The public half, to publish to auditors.
     pub fn verifying_key(&self) -> VerifyingKey {
         let (alg, public) = self.alg_and_public();
         VerifyingKey {
@@ -180,7 +248,8 @@ impl SigningKey {
         }
     }
 
-    /// One line: `PRIVATE+KEY+<name>+<hex key id>+<base64(alg || secret)>`.
+    /// One line: `PRIVATE+KEY+<name>+<hex key id>+<base64(alg || secret)>`, for the key file. The
+    /// `PRIVATE+KEY` prefix makes a leaked line recognisable to secret scanners.
     pub fn to_secret_string(&self) -> String {
         let (alg, secret) = match &self.secret {
             Secret::Ed25519(k) => (ALG_ED25519, k.to_bytes().to_vec()),
@@ -196,7 +265,8 @@ impl SigningKey {
         )
     }
 
-    /// Parses [`SigningKey::to_secret_string`] output.
+    /// Parses [`SigningKey::to_secret_string`] output, checking the embedded key id so a corrupted
+    /// file is refused rather than silently yielding a different key.
     pub fn from_secret_string(s: &str) -> Result<Self, LedgerError> {
         let bad = || LedgerError::InvalidKey("私钥文件格式错误".into());
         let rest = s.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(bad)?;
@@ -224,7 +294,9 @@ impl SigningKey {
         Ok(key)
     }
 
-    /// Signs a checkpoint; returns the whole signed note.
+    /// Signs a checkpoint; returns the whole signed note (body, blank line, one signature line).
+    /// Fails with [`LedgerError::Malformed`] for an empty origin or one with control characters,
+    /// which would make the note ambiguous.
     pub fn sign(&self, cp: &Checkpoint) -> Result<String, LedgerError> {
         if cp.origin.is_empty() || cp.origin.chars().any(char::is_control) {
             return Err(LedgerError::Malformed(
@@ -237,7 +309,7 @@ impl SigningKey {
             Secret::Sm2(k) => {
                 let s: sm2::dsa::Signature = k
                     .try_sign(body.as_bytes())
-                    .map_err(|_| LedgerError::BadSignature)?;
+                    .map_err(|_| LedgerError::InvalidKey("SM2 签名计算失败".into()))?;
                 s.to_bytes().to_vec()
             }
         };
@@ -251,7 +323,8 @@ impl SigningKey {
     }
 }
 
-/// A named public key: `<name>+<hex key id>+<base64(alg || public key)>`.
+/// A named public key, what an auditor needs to check checkpoints. Its text form (via `Display` /
+/// `to_string()` and [`VerifyingKey::parse`]) is `<name>+<hex key id>+<base64(alg || public key)>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyingKey {
     name: String,
@@ -274,11 +347,26 @@ impl std::fmt::Display for VerifyingKey {
     }
 }
 
+impl std::str::FromStr for VerifyingKey {
+    type Err = LedgerError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VerifyingKey::parse(s)
+    }
+}
+
 impl VerifyingKey {
+    /// The key name expected on signature lines.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The signed-note key id (first 4 bytes of SHA-256(name || 0x0A || alg || public key)).
+    pub fn key_id(&self) -> [u8; 4] {
+        self.id
+    }
+
+    /// Which algorithm this key verifies.
     pub fn kind(&self) -> SignatureKind {
         if self.alg == ALG_SM2 {
             SignatureKind::Sm2
@@ -351,27 +439,48 @@ impl VerifyingKey {
     }
 }
 
+/// Most signature lines a note may carry (signed-note's limit), bounding verification work.
+const MAX_SIGNATURES: usize = 100;
+
 /// Checks a signed note against `key` and returns the checkpoint it signs.
+///
+/// Errors, most specific first: [`LedgerError::Malformed`] for text that is not a signed note
+/// (control characters, no blank line before the signatures, no final newline, a bad signature
+/// line, a body that is not a checkpoint); [`LedgerError::NoSignatureByKey`] when no line carries
+/// this key's name and id (e.g. the wrong key); [`LedgerError::BadSignature`] when one does but the
+/// signature fails (the body was altered or the signature forged).
 pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<Checkpoint, LedgerError> {
+    let malformed = |m: &str| LedgerError::Malformed(format!("签名检查点{m}"));
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(malformed("含控制字符"));
+    }
     let split = note
         .rfind("\n\n")
-        .ok_or_else(|| LedgerError::Malformed("签名检查点缺少签名部分".into()))?;
+        .ok_or_else(|| malformed("缺少签名部分"))?;
     let (body, sigs) = (&note[..split + 1], &note[split + 2..]);
     if sigs.is_empty() || !sigs.ends_with('\n') {
-        return Err(LedgerError::Malformed("签名行应以换行结尾".into()));
+        return Err(malformed("的签名行应以换行结尾"));
+    }
+    let lines: Vec<&str> = sigs[..sigs.len() - 1].split('\n').collect();
+    if lines.len() > MAX_SIGNATURES {
+        return Err(malformed("的签名行过多"));
     }
     let mut found = false;
-    for line in sigs.trim_end_matches('\n').split('\n') {
+    for line in lines {
         let rest = line
             .strip_prefix(EM_DASH)
-            .ok_or_else(|| LedgerError::Malformed(format!("签名行格式错误：{line:?}")))?;
+            .ok_or_else(|| malformed(&format!("的签名行格式错误：{line:?}")))?;
         let (name, b64) = rest
-            .rsplit_once(' ')
-            .ok_or_else(|| LedgerError::Malformed("签名行缺少签名".into()))?;
+            .split_once(' ')
+            .ok_or_else(|| malformed("的签名行缺少签名"))?;
+        check_name(name).map_err(|_| malformed("的签名行密钥名无效"))?;
         let blob = B64
             .decode(b64)
-            .map_err(|_| LedgerError::Malformed("签名不是 base64".into()))?;
-        if name != key.name || blob.len() < 4 || blob[..4] != key.id {
+            .map_err(|_| malformed("的签名不是 base64"))?;
+        if blob.len() < 5 {
+            return Err(malformed("的签名过短"));
+        }
+        if name != key.name || blob[..4] != key.id {
             continue;
         }
         found = true;
@@ -381,4 +490,12 @@ pub fn verify_checkpoint(note: &str, key: &VerifyingKey) -> Result<Checkpoint, L
         return Err(LedgerError::NoSignatureByKey(key.name.clone()));
     }
     Checkpoint::parse_body(body)
+}
+
+/// [`verify_checkpoint`] for raw bytes as read from a file or a database column: text that is not
+/// UTF-8 is [`LedgerError::Malformed`], never a panic or a lossy conversion.
+pub fn verify_checkpoint_bytes(note: &[u8], key: &VerifyingKey) -> Result<Checkpoint, LedgerError> {
+    let text = std::str::from_utf8(note)
+        .map_err(|_| LedgerError::Malformed("签名检查点不是 UTF-8 文本".into()))?;
+    verify_checkpoint(text, key)
 }

@@ -2,6 +2,9 @@
 
 use crate::tree::NodeId;
 
+/// Everything that can go wrong in the ledger's maths, split so callers can tell a storage gap
+/// ([`LedgerError::MissingNode`]) or a caller mistake ([`LedgerError::InvalidRange`]) from evidence
+/// of tampering ([`LedgerError::ProofMismatch`], [`LedgerError::BadSignature`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
     /// A stored tree node the computation needs is absent.

@@ -10,22 +10,36 @@ use std::collections::{BTreeMap, HashMap};
 use crate::error::LedgerError;
 use crate::hash::{Hash, HashAlg};
 
-/// The address of a perfect subtree.
+/// The address of a perfect subtree: the unit the caller stores (one row per node), so that a
+/// node, once written, never changes and an append only inserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId {
+    /// Height above the leaves: 0 is a leaf hash, `l` covers `2^l` leaves (at most 63).
     pub level: u8,
+    /// Position within the level: the node covers leaves `[index << level, (index + 1) << level)`.
     pub index: u64,
 }
 
 impl NodeId {
+    /// Shorthand constructor, so call sites read `NodeId::new(level, index)` in that order.
     pub fn new(level: u8, index: u64) -> Self {
         NodeId { level, index }
     }
 }
 
 /// Where node hashes come from (a map the caller filled from its store, or a [`MemoryTree`]).
+/// Synchronous and read-only on purpose: the caller fetches what a `*_needs` function named
+/// (asynchronously, from SQL) and hands the result in, so this crate never does IO.
 pub trait NodeSource {
+    /// The hash of perfect subtree `id`, or `None` if the caller does not have it (the compute
+    /// functions then fail with [`LedgerError::MissingNode`] naming it).
     fn node(&self, id: NodeId) -> Option<Hash>;
+}
+
+impl<T: NodeSource + ?Sized> NodeSource for &T {
+    fn node(&self, id: NodeId) -> Option<Hash> {
+        (**self).node(id)
+    }
 }
 
 impl NodeSource for HashMap<NodeId, Hash> {
@@ -86,7 +100,8 @@ fn range_hash(
     Ok(acc)
 }
 
-/// Nodes to read before appending leaf number `size`: the left siblings it completes subtrees with.
+/// Nodes to read before appending leaf number `size` (0-based, i.e. the current tree size): the
+/// left siblings the new leaf completes perfect subtrees with — one per trailing 1-bit of `size`.
 pub fn append_needs(size: u64) -> Vec<NodeId> {
     let mut out = Vec::new();
     let mut level = 0u8;
@@ -99,7 +114,9 @@ pub fn append_needs(size: u64) -> Vec<NodeId> {
     out
 }
 
-/// Appends leaf number `size`; returns the new perfect nodes to persist (the leaf itself first).
+/// Appends leaf number `size`; returns the new perfect nodes to persist, the leaf itself first
+/// and then each completed parent bottom-up. Existing nodes are never returned (they never change),
+/// so the caller can store them with plain inserts.
 pub fn append(
     alg: HashAlg,
     size: u64,
@@ -115,14 +132,16 @@ pub fn append(
     Ok(out)
 }
 
-/// Nodes needed for the root of a tree of `size` leaves.
+/// Nodes needed for the root of a tree of `size` leaves: the perfect subtrees of its binary
+/// decomposition (one per 1-bit of `size`, none for the empty tree).
 pub fn root_needs(size: u64) -> Vec<NodeId> {
     let mut out = Vec::new();
     range_nodes(0, size, &mut out);
     out
 }
 
-/// The RFC 6962 Merkle tree hash of the first `size` leaves.
+/// The RFC 6962 Merkle tree hash MTH of the first `size` leaves (H("") when `size` is 0), from the
+/// nodes named by [`root_needs`].
 pub fn root(alg: HashAlg, size: u64, nodes: &impl NodeSource) -> Result<Hash, LedgerError> {
     range_hash(alg, 0, size, nodes)
 }
@@ -195,12 +214,14 @@ fn consistency_ranges(old: u64, new: u64) -> Result<Vec<(u64, u64)>, LedgerError
     Ok(r)
 }
 
-/// Nodes needed for an inclusion proof of leaf `index` in a tree of `size` leaves.
+/// Nodes needed for an inclusion proof of leaf `index` in a tree of `size` leaves (sorted, no
+/// duplicates). Fails with [`LedgerError::InvalidRange`] if `index >= size`.
 pub fn inclusion_needs(index: u64, size: u64) -> Result<Vec<NodeId>, LedgerError> {
     Ok(needs_of(&inclusion_ranges(index, size)?))
 }
 
-/// The RFC 6962 audit path for leaf `index` in the tree of `size` leaves.
+/// The RFC 6962 audit path `PATH(index, D[size])` — RFC 9162's inclusion proof — for leaf `index`
+/// in the tree of `size` leaves, leaf side first. Empty for a one-leaf tree.
 pub fn inclusion_proof(
     alg: HashAlg,
     index: u64,
@@ -213,12 +234,14 @@ pub fn inclusion_proof(
         .collect()
 }
 
-/// Nodes needed for a consistency proof between sizes `old` and `new`.
+/// Nodes needed for a consistency proof between sizes `old` and `new` (sorted, no duplicates;
+/// none when `old` is 0 or equals `new`). Fails with [`LedgerError::InvalidRange`] if `old > new`.
 pub fn consistency_needs(old: u64, new: u64) -> Result<Vec<NodeId>, LedgerError> {
     Ok(needs_of(&consistency_ranges(old, new)?))
 }
 
-/// The RFC 6962 consistency proof between sizes `old` and `new` (empty when old is 0 or equal).
+/// The RFC 6962 consistency proof `PROOF(old, D[new])` (RFC 9162 §2.1.4). Empty when `old` is 0 or
+/// equals `new`, the cases RFC 6962 leaves undefined and verifiers accept with an empty proof.
 pub fn consistency_proof(
     alg: HashAlg,
     old: u64,
@@ -235,7 +258,10 @@ fn mismatch(what: &str) -> LedgerError {
     LedgerError::ProofMismatch(what.to_string())
 }
 
-/// Verifies an audit path (RFC 9162 §2.1.3.2).
+/// Verifies an audit path (RFC 9162 §2.1.3.2): that `leaf_hash` is leaf `index` of the tree of
+/// `size` leaves whose root is `root`. Written from the RFC's algorithm rather than by recomputing
+/// the tree shape, so it is independent of the proof generator it checks. Errors:
+/// [`LedgerError::InvalidRange`] if `index >= size`, [`LedgerError::ProofMismatch`] otherwise.
 pub fn verify_inclusion(
     alg: HashAlg,
     leaf_hash: &Hash,
@@ -279,7 +305,11 @@ pub fn verify_inclusion(
 }
 
 /// Verifies a consistency proof (RFC 9162 §2.1.4.2): the tree of `new` leaves extends the tree of
-/// `old` leaves without changing any of them.
+/// `old` leaves without changing any of them — the check that detects a rewritten history.
+///
+/// `old == new` needs an empty proof and equal roots. `old == 0` needs an empty proof and, stricter
+/// than trillian (which ignores it), `old_root` must be the empty-tree hash H(""): a checkpoint of
+/// size 0 with any other root is itself forged.
 pub fn verify_consistency(
     alg: HashAlg,
     old: u64,
@@ -294,17 +324,26 @@ pub fn verify_consistency(
         )));
     }
     if old == new {
-        return if proof.is_empty() && old_root == new_root {
+        if !proof.is_empty() {
+            return Err(mismatch("长度相同时一致性证明应为空"));
+        }
+        if old == 0 && *old_root != alg.empty_root() {
+            return Err(mismatch("长度为 0 的旧根哈希不是空树哈希"));
+        }
+        return if old_root == new_root {
             Ok(())
         } else {
             Err(mismatch("长度相同但根哈希不同"))
         };
     }
     if old == 0 {
-        return if proof.is_empty() {
+        if !proof.is_empty() {
+            return Err(mismatch("空树的一致性证明应为空"));
+        }
+        return if *old_root == alg.empty_root() {
             Ok(())
         } else {
-            Err(mismatch("空树的一致性证明应为空"))
+            Err(mismatch("长度为 0 的旧根哈希不是空树哈希"))
         };
     }
     if proof.is_empty() {
@@ -363,6 +402,7 @@ pub struct CompactRange {
 }
 
 impl CompactRange {
+    /// An empty range (size 0, root H("")) hashing with `alg`.
     pub fn new(alg: HashAlg) -> Self {
         CompactRange {
             alg,
@@ -371,6 +411,7 @@ impl CompactRange {
         }
     }
 
+    /// Appends the next leaf hash, merging completed perfect subtrees (amortised O(1) hashes).
     pub fn push(&mut self, leaf_hash: Hash) {
         let mut node = (0u8, leaf_hash);
         while let Some(&(level, left)) = self.stack.last() {
@@ -384,10 +425,13 @@ impl CompactRange {
         self.size += 1;
     }
 
+    /// Number of leaves pushed so far.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// The RFC 6962 root of the leaves pushed so far, equal to [`root`] for the same leaves;
+    /// O(log n) hashes and does not consume the range, so it can be read at every checkpoint.
     pub fn root(&self) -> Hash {
         let mut it = self.stack.iter().rev();
         let Some(&(_, mut acc)) = it.next() else {
@@ -400,7 +444,9 @@ impl CompactRange {
     }
 }
 
-/// An in-memory tree (one vector per level) for tests, benchmarks and offline verification.
+/// An in-memory tree (one vector per level) for tests, benchmarks and offline verification. It
+/// stores exactly the perfect nodes the catalog stores, goes through the same two-phase functions,
+/// and so doubles as the reference the SQL-backed tree is compared with. About 64 bytes per leaf.
 #[derive(Debug, Clone)]
 pub struct MemoryTree {
     alg: HashAlg,
@@ -417,6 +463,7 @@ impl NodeSource for MemoryTree {
 }
 
 impl MemoryTree {
+    /// An empty tree hashing with `alg`.
     pub fn new(alg: HashAlg) -> Self {
         MemoryTree {
             alg,
@@ -424,57 +471,63 @@ impl MemoryTree {
         }
     }
 
+    /// The tree's hash algorithm.
+    pub fn alg(&self) -> HashAlg {
+        self.alg
+    }
+
+    /// Number of leaves.
     pub fn size(&self) -> u64 {
         self.levels[0].len() as u64
     }
 
-    /// Appends a leaf hash, completing perfect subtrees upward.
+    /// Appends a leaf hash through [`append`], storing the nodes it returns (the leaf and every
+    /// perfect subtree it completes).
     pub fn append(&mut self, leaf_hash: Hash) {
-        let mut level = 0usize;
-        let mut node = leaf_hash;
-        loop {
+        let new_nodes = append(self.alg, self.size(), leaf_hash, &*self)
+            .expect("a MemoryTree holds every perfect node below its size");
+        for (id, hash) in new_nodes {
+            let level = id.level as usize;
             if self.levels.len() <= level {
                 self.levels.push(Vec::new());
             }
-            self.levels[level].push(node);
-            let n = self.levels[level].len();
-            if n % 2 == 1 {
-                break;
-            }
-            node = self
-                .alg
-                .node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
-            level += 1;
+            debug_assert_eq!(self.levels[level].len() as u64, id.index);
+            self.levels[level].push(hash);
         }
     }
 
-    /// The root of the whole tree.
+    /// The root of the whole tree (H("") when empty).
     pub fn root(&self) -> Hash {
-        root(self.alg, self.size(), self).unwrap_or_else(|_| self.alg.empty_root())
+        root(self.alg, self.size(), self).expect("a MemoryTree holds every perfect node")
     }
 
-    /// The root of the first `size` leaves.
+    /// The root of the first `size` leaves, for checking older checkpoints. Fails with
+    /// [`LedgerError::InvalidRange`] past the end.
     pub fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
+        self.check_size(size)?;
         root(self.alg, size, self)
     }
 
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
         if size > self.size() {
             return Err(LedgerError::InvalidRange(format!(
-                "日志只有 {} 条",
+                "请求的长度 {size} 超过日志长度 {}",
                 self.size()
             )));
         }
+        Ok(())
+    }
+
+    /// The audit path of leaf `index` in the tree's first `size` leaves ([`inclusion_proof`]).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.check_size(size)?;
         inclusion_proof(self.alg, index, size, self)
     }
 
+    /// The consistency proof between the tree's first `old` and first `new` leaves
+    /// ([`consistency_proof`]).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
-        if new > self.size() {
-            return Err(LedgerError::InvalidRange(format!(
-                "日志只有 {} 条",
-                self.size()
-            )));
-        }
+        self.check_size(new)?;
         consistency_proof(self.alg, old, new, self)
     }
 }
