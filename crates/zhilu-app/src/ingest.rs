@@ -211,6 +211,10 @@ struct Ctx<'a> {
 }
 
 /// What happened to one file before it reached the catalog.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per file; boxing buys nothing"
+)]
 enum Outcome {
     /// Not stored. `unread` is true when the file may hold evidence we could not read (so the
     /// device must not be cleared); false for empty and non-media files.

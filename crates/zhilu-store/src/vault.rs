@@ -5,7 +5,8 @@
 //! for writes in progress and `quarantine/` for damaged copies moved aside by a repair.
 //!
 //! Crash-consistency argument for [`PendingObject::finish`]: bytes go to a fresh temporary file,
-//! which is fsynced, read back and checked against the SHA-256 computed while copying, then
+//! which is fsynced, read back and checked against a checksum of exactly the bytes that were
+//! written (XXH3-128, computed as they were written), then
 //! *hard-linked* to its final name (which fails if the name exists, so nothing is ever replaced)
 //! and the directory is fsynced. A crash before the link leaves only a temporary file, removed at the
 //! next start; a crash after it leaves a complete, verified object. There is no API that writes to
@@ -17,7 +18,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::error::StoreError;
 
@@ -41,7 +42,9 @@ pub trait ObjectRoot: Send + Sync + fmt::Debug {
 
 /// An object being written. Dropping it without [`PendingObject::finish`] discards the partial copy.
 pub trait PendingObject: Write + Send {
-    /// Makes the object durable under its hash after checking the bytes on disk against `sha256`.
+    /// Makes the object durable under its name `sha256` after reading it back and checking that the
+    /// bytes on disk are the bytes written. The caller guarantees `sha256` is the digest of those
+    /// bytes (it hashes the very buffers it writes); fixity re-checks SHA-256 and SM3 later.
     /// Returns `false` if the root already held this object (the new copy is discarded).
     fn finish(self: Box<Self>, sha256: &[u8; 32]) -> Result<bool>;
 }
@@ -141,6 +144,7 @@ impl ObjectRoot for LocalRoot {
             root: self.dir.clone(),
             finished: false,
             written: 0,
+            checksum: Xxh3Default::new(),
             flusher: Some(flusher),
         }))
     }
@@ -211,6 +215,10 @@ struct LocalPending {
     root: PathBuf,
     finished: bool,
     written: u64,
+    /// XXH3-128 of everything written, to check the read-back against. A fast checksum is enough
+    /// here: it guards against storage faults (torn, lost or misdirected writes, flipped bits), not
+    /// an adversary, and costs a tenth of re-hashing each copy with SHA-256.
+    checksum: Xxh3Default,
     flusher: Option<Flusher>,
 }
 
@@ -258,12 +266,13 @@ impl Write for LocalPending {
             Some(f) => f.write(buf)?,
             None => return Err(io::Error::other("object already finished")),
         };
+        self.checksum.update(&buf[..n]);
         let before = self.written;
         self.written += n as u64;
-        if before / FLUSH_EVERY != self.written / FLUSH_EVERY {
-            if let Some(fl) = &self.flusher {
-                fl.poke();
-            }
+        if before / FLUSH_EVERY != self.written / FLUSH_EVERY
+            && let Some(fl) = &self.flusher
+        {
+            fl.poke();
         }
         Ok(n)
     }
@@ -281,22 +290,24 @@ impl PendingObject for LocalPending {
         file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
         drop(file);
         // Read back what the disk holds, not what we meant to write.
-        let mut h = Sha256::new();
+        let mut back = Xxh3Default::new();
         let mut f = File::open(&self.tmp).map_err(|e| StoreError::io(&self.tmp, e))?;
         let mut buf = vec![0u8; 1 << 20];
+        let mut read = 0u64;
         loop {
             let n = f.read(&mut buf).map_err(|e| StoreError::io(&self.tmp, e))?;
             if n == 0 {
                 break;
             }
-            h.update(&buf[..n]);
+            read += n as u64;
+            back.update(&buf[..n]);
         }
-        if h.finalize().as_slice() != sha256.as_slice() {
+        if read != self.written || back.digest128() != self.checksum.digest128() {
             return Err(StoreError::io(
                 &self.tmp,
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    "写入后回读校验失败：磁盘上的内容与复制时计算的哈希不符",
+                    "写入后回读校验失败：磁盘上的内容与写入的内容不符",
                 ),
             ));
         }

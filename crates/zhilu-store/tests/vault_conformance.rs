@@ -47,11 +47,23 @@ fn r24_an_object_is_written_once_and_a_second_write_never_replaces_it() {
 }
 
 #[test]
-fn r16_a_copy_whose_bytes_do_not_match_the_hash_is_refused_and_leaves_nothing() {
+fn r16_a_copy_altered_on_disk_before_it_is_finished_is_refused_and_leaves_nothing() {
     for (d, root) in roots() {
+        let bytes = vec![7u8; 300_000];
         let mut p = root.begin().expect("begin");
-        p.write_all(b"what was written").expect("write");
-        assert!(p.finish(&digest(b"what was hashed")).is_err());
+        p.write_all(&bytes).expect("write");
+        p.flush().expect("flush");
+        // A storage fault between write and read-back: one byte differs on disk.
+        let tmp: Vec<_> = std::fs::read_dir(d.path().join("tmp"))
+            .expect("tmp")
+            .flatten()
+            .collect();
+        assert_eq!(tmp.len(), 1);
+        let mut on_disk = std::fs::read(tmp[0].path()).expect("read tmp");
+        on_disk[123_456] ^= 1;
+        std::fs::write(tmp[0].path(), &on_disk).expect("corrupt");
+        let err = p.finish(&digest(&bytes)).expect_err("refused");
+        assert!(err.to_string().contains("回读校验失败"), "{err}");
         assert!(root.list().expect("list").is_empty());
         assert_eq!(
             std::fs::read_dir(d.path().join("tmp"))
