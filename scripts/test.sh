@@ -14,6 +14,11 @@ fi
 if [ -n "$pg_url" ]; then
   echo "== tests: PostgreSQL ($pg_url) =="
   ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli --all-targets
+  # Each test made its own database; drop them so repeated runs do not pile up.
+  if command -v psql >/dev/null 2>&1; then
+    psql "$pg_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'zhilu\_t\_%'" 2>/dev/null |
+      while read -r db; do psql "$pg_url" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+  fi
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is required in CI but none is reachable" >&2
   exit 1
