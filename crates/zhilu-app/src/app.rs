@@ -42,6 +42,14 @@ impl DataDir {
     pub fn checkpoint(&self) -> PathBuf {
         self.root.join("ledger/checkpoint")
     }
+    /// The policy profile in force (see `policy.rs`).
+    pub fn profile(&self) -> PathBuf {
+        self.root.join("profile.toml")
+    }
+    /// Calendar years loaded by an administrator.
+    pub fn calendar_dir(&self) -> PathBuf {
+        self.root.join("calendar")
+    }
     pub fn lock(&self) -> PathBuf {
         self.root.join("zhilu.lock")
     }
@@ -77,7 +85,7 @@ impl std::fmt::Debug for App {
     }
 }
 
-fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError> {
+pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| AppError::io(dir, e))?;
     let tmp = path.with_extension("tmp");

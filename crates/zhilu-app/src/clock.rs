@@ -26,3 +26,24 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock a script moves forward by hand (the demo's story of a working day).
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(t: DateTime<Utc>) -> Self {
+        ManualClock(std::sync::Mutex::new(t))
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = t;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().map(|g| *g).unwrap_or_default()
+    }
+}

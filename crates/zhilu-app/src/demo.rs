@@ -1,5 +1,7 @@
 //! `zhilu demo`: builds a demo data directory from generated sample recordings (made from small
-//! real encoded clips shipped in the binary), offloads them twice, and checks fixity and the ledger.
+//! real encoded clips shipped in the binary) and plays one working day of an agency under the
+//! chosen policy profile: officers, a device checkout, two activities, an offload the next morning
+//! (run twice: nothing is imported twice), fixity, the ledger, and the compliance check.
 //! Works on a fresh machine with nothing configured and no network.
 
 use std::fs;
@@ -11,8 +13,10 @@ use serde::Serialize;
 use zhilu_store::RecordingRow;
 
 use crate::app::{App, DataDir, InitOptions};
-use crate::clock::Clock;
+use crate::check::CheckScope;
+use crate::clock::{Clock, ManualClock};
 use crate::device::RegisterDevice;
+use crate::domain::{NewActivity, NewCheckout};
 use crate::error::AppError;
 use crate::fixity::FixityReport;
 use crate::ingest::{IngestOptions, IngestReport, NoProgress};
@@ -33,10 +37,13 @@ pub struct DemoReport {
     pub recordings: Vec<RecordingRow>,
     pub fixity: FixityReport,
     pub verify: VerifyReport,
+    pub profile: String,
+    pub findings: Vec<zhilu_policy::engine::Finding>,
 }
 
 const DEVICE: &str = "DSJ-2026-0001";
 const OFFICER: &str = "000123";
+const PARTNER: &str = "000124";
 const STATION: &str = "CJZ-01";
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
@@ -56,14 +63,18 @@ fn make_device_folder(dir: &Path) -> Result<(), AppError> {
         TEMPLATE_MP4.len() as u64,
     )
     .map_err(|e| AppError::invalid("demo", format!("内置示例视频无法解析：{e:?}")))?;
-    let seg = Duration::milliseconds((info.duration_s.unwrap_or(3.0) * 1000.0) as i64);
+    drop(info);
+    // Ten-minute segments as a body camera cuts them (the movie header declares the length; see
+    // synth::restamp_mp4_with_duration).
+    let seg = Duration::minutes(10);
     let mut last = Vec::new();
     for i in 0..4u32 {
         let t = start + seg * i as i32;
         let local = t.with_timezone(&china()).format("%Y%m%d%H%M%S");
-        let bytes = zhilu_media::synth::restamp_mp4(
+        let bytes = zhilu_media::synth::restamp_mp4_with_duration(
             TEMPLATE_MP4,
             t,
+            600,
             format!("demo-segment-{i}").as_bytes(),
         )
         .map_err(|e| AppError::invalid("demo", format!("生成示例视频失败：{e:?}")))?;
@@ -101,9 +112,31 @@ fn make_device_folder(dir: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Runs the demo in `dir` (initialising it if needed).
-pub async fn run_demo(dir: DataDir, clock: Arc<dyn Clock>) -> Result<DemoReport, AppError> {
+fn at(local: (u32, u32, u32, u32)) -> chrono::DateTime<Utc> {
+    let (d, h, m, sec) = local;
+    china()
+        .with_ymd_and_hms(2026, 11, d, h, m, sec)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// Runs the demo in `dir` (initialising it if needed) under `profile` (a preset id).
+pub async fn run_demo(
+    dir: DataDir,
+    profile: &str,
+    _clock: Arc<dyn Clock>,
+) -> Result<DemoReport, AppError> {
+    // The story happens on 20–21 November 2026, whatever today is, so the findings are the same
+    // on every machine.
+    let story = Arc::new(ManualClock::new(at((20, 8, 30, 0))));
+    let clock: Arc<dyn Clock> = story.clone();
     let app = App::init(dir.clone(), InitOptions::default(), clock.clone()).await?;
+    if app.profile_opt()?.is_none() {
+        app.apply_profile(crate::policy::preset_text(profile)?, "demo")
+            .await?;
+    }
+    let p = app.profile()?;
     if app.catalog.device(DEVICE).await?.is_none() {
         app.register_device(
             "demo",
@@ -117,7 +150,53 @@ pub async fn run_demo(dir: DataDir, clock: Arc<dyn Clock>) -> Result<DemoReport,
             },
         )
         .await?;
+        app.add_officer(OFFICER, "张伟", "综合执法一大队", None)
+            .await?;
+        app.add_officer(PARTNER, "李强", "综合执法一大队", None)
+            .await?;
+        app.checkout(NewCheckout {
+            device: DEVICE.into(),
+            officer: OFFICER.into(),
+            battery_pct: Some(96),
+            free_gb: Some(48),
+            clock_ok: true,
+        })
+        .await?;
+        // 09:30–10:00 an inspection, filmed; 14:00–15:00 a seizure nobody filmed.
+        let code = format!(
+            "91210200MA0DEM5G1{}",
+            zhilu_policy::ids::credit_code_check_char("91210200MA0DEM5G1").unwrap_or('0')
+        );
+        for (kind, subject, start, end) in [
+            (
+                "routine_inspection",
+                "大连示例商贸有限公司",
+                (20, 9, 30, 0),
+                (20, 10, 0, 0),
+            ),
+            (
+                "compulsory_measure",
+                "大连示例商贸有限公司",
+                (20, 14, 0, 0),
+                (20, 15, 0, 0),
+            ),
+        ] {
+            app.add_activity(NewActivity {
+                kind: kind.into(),
+                subject_name: subject.into(),
+                subject_code: Some(code.clone()),
+                place: "金州区示例路 1 号".into(),
+                officers: vec![OFFICER.into(), PARTNER.into()],
+                start: Some(at(start)),
+                end: Some(at(end)),
+                case_no: None,
+                flags: vec![],
+            })
+            .await?;
+        }
     }
+    // The next morning at 10:00 the device reaches the collection station.
+    story.set(at((21, 10, 0, 0)));
     let source: PathBuf = dir.root.join("demo-source").join(DEVICE);
     if !source.exists() {
         make_device_folder(&source)?;
@@ -134,6 +213,8 @@ pub async fn run_demo(dir: DataDir, clock: Arc<dyn Clock>) -> Result<DemoReport,
     let again = app.ingest(&opts, &NoProgress).await?;
     let recordings = app.catalog.recordings(None).await?;
     let fixity = app.fixity(false).await?;
+    story.set(at((23, 9, 0, 0)));
+    let findings = app.check(&CheckScope::default()).await?;
     let verify = app.verify().await?;
     app.close().await;
     Ok(DemoReport {
@@ -145,5 +226,7 @@ pub async fn run_demo(dir: DataDir, clock: Arc<dyn Clock>) -> Result<DemoReport,
         recordings,
         fixity,
         verify,
+        profile: p.id().to_string(),
+        findings,
     })
 }

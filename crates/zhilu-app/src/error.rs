@@ -32,6 +32,16 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("执法规范配置 {path} 有误，未作任何改动：{message}")]
+    Profile { path: String, message: String },
+    #[error(
+        "尚未选择执法规范配置：请运行 `zhilu init --profile <配置>` 或 `zhilu profile apply <文件>`"
+    )]
+    NoProfile,
+    #[error("{what} {id} 不存在")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Refused(String),
     #[error("导入中断：{0}")]
     OffloadFailed(String),
 }

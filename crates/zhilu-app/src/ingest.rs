@@ -77,6 +77,8 @@ pub struct IngestReport {
     pub device_cleared: bool,
     /// Earlier offloads of this data directory that had been cut off and are now marked interrupted.
     pub recovered_sessions: Vec<String>,
+    /// Recordings linked to registered activities after the offload (officer + device + time).
+    pub linked: usize,
     /// Something on the device could not be read; the device is then never cleared.
     #[serde(skip)]
     pub(crate) unread: bool,
@@ -501,6 +503,7 @@ impl App {
 
         obs.planned(files.len() as u64, files.iter().map(|f| f.size).sum());
         let mut report = IngestReport {
+            linked: 0,
             session: session.id.clone(),
             device: device.clone(),
             station: station.clone(),
@@ -585,6 +588,7 @@ impl App {
         session.damaged = report.damaged.len() as i64;
         session.skipped = report.skipped.len() as i64;
         session.bytes = report.bytes as i64;
+        let session_id = session.id.clone();
         let closed = self
             .record(&officer, vec![Change::UpdateSession(session)])
             .await;
@@ -592,6 +596,7 @@ impl App {
             return Err(e);
         }
         closed?;
+        report.linked = self.autolink_session(&session_id).await?;
         report.seconds = started.elapsed().as_secs_f64();
         report.mb_per_s = if report.seconds > 0.0 {
             report.bytes_read as f64 / 1e6 / report.seconds

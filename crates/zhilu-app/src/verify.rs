@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 use zhilu_ledger::{self as ledger, CompactRange};
+use zhilu_store::domain::DOMAIN_NOUNS;
 use zhilu_store::subject;
 
 use crate::app::App;
@@ -236,6 +237,7 @@ impl App {
         for r in self.catalog.names().await? {
             rows.push((subject::name(&r), r.ledger_seq, snap(&r)));
         }
+        rows.extend(self.catalog.domain_snapshots().await?);
         let rows_checked = rows.len() as u64;
         let mut seen = std::collections::HashSet::new();
         for (subj, seq, actual) in rows {
@@ -277,7 +279,13 @@ impl App {
         ];
         let mut missing: Vec<(&String, &u64)> = latest
             .iter()
-            .filter(|(s, _)| TABLES.iter().any(|p| s.starts_with(p)) && !seen.contains(*s))
+            .filter(|(s, _)| {
+                (TABLES.iter().any(|p| s.starts_with(p))
+                    || DOMAIN_NOUNS
+                        .iter()
+                        .any(|n| s.strip_prefix(n).is_some_and(|r| r.starts_with(':'))))
+                    && !seen.contains(*s)
+            })
             .map(|(s, (seq, _))| (s, seq))
             .collect();
         missing.sort_by_key(|(_, seq)| **seq);

@@ -15,7 +15,10 @@ use zhilu_app::{
     InitOptions, RegisterDevice, SystemClock,
 };
 
+mod domain_cmd;
 mod print;
+
+use domain_cmd::*;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,7 +64,68 @@ enum Command {
         /// Checkpoint signature: ed25519 or sm2.
         #[arg(long)]
         signature: Option<String>,
+        /// The agency's policy profile: a preset id (dalian-ftz, zhejiang-rf, luohe-xm, lushan-sj,
+        /// jinpu-wj) or a profile file.
+        #[arg(long)]
+        profile: Option<String>,
     },
+    /// The agency's policy profile (presets, validate, apply, show).
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// The working-day calendar (public holidays and make-up working days).
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+    /// Officers and their roles.
+    #[command(subcommand)]
+    Officer(OfficerCmd),
+    /// Enforcement activities.
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Link a recording to an activity by hand.
+    Link {
+        #[arg(long)]
+        recording: String,
+        #[arg(long)]
+        activity: String,
+    },
+    /// Non-recording records (R10).
+    #[command(subcommand)]
+    Norecord(NoRecordCmd),
+    /// Interruption records (R11).
+    #[command(subcommand)]
+    Interruption(InterruptionCmd),
+    /// Offload-deadline extensions (R17).
+    #[command(subcommand)]
+    Extension(ExtensionCmd),
+    /// Approve a pending record (one level of its approval chain).
+    Approve {
+        id: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Requests to view or copy recordings (R23).
+    #[command(subcommand)]
+    Access(AccessCmd),
+    /// Legal holds on recordings (R20).
+    #[command(subcommand)]
+    Hold(HoldCmd),
+    /// Check the records against the profile and print the findings.
+    Check {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        officer: Option<String>,
+    },
+    /// Retention of every recording (R20-R21).
+    #[command(subcommand)]
+    Retention(RetentionCmd),
+    /// Everything about one enforcement subject (R19).
+    #[command(subcommand)]
+    Subject(SubjectCmd),
     /// Device registry and lifecycle.
     #[command(subcommand)]
     Device(DeviceCmd),
@@ -81,7 +145,11 @@ enum Command {
     #[command(subcommand)]
     Bench(BenchCmd),
     /// Build a demo data directory from generated sample recordings and show the result.
-    Demo,
+    Demo {
+        /// The policy profile to play the demo under (a preset id).
+        #[arg(long, default_value = "dalian-ftz")]
+        profile: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +186,27 @@ enum DeviceCmd {
     },
     /// List registered devices.
     List,
+    /// Check a device out to an officer, with the pre-use check (R3, R4).
+    Checkout {
+        #[arg(long)]
+        device: String,
+        #[arg(long)]
+        officer: String,
+        /// Battery level, percent.
+        #[arg(long)]
+        battery: Option<i64>,
+        /// Free storage, GB.
+        #[arg(long)]
+        free_gb: Option<i64>,
+        /// The device clock was checked against the current time.
+        #[arg(long)]
+        clock_ok: bool,
+    },
+    /// Return a checked-out device.
+    Return {
+        #[arg(long)]
+        device: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -160,6 +249,13 @@ enum BenchCmd {
         /// A memory-backed folder for a second run with the vault off the disk (skipped if absent).
         #[arg(long, default_value = "/dev/shm")]
         memory_dir: PathBuf,
+    },
+    /// A large agency's year in SQLite: full and incremental `check` next to a bare table scan.
+    Check {
+        #[arg(long, default_value_t = 200_000)]
+        activities: u64,
+        #[arg(long, default_value = "./zhilu-bench")]
+        work_dir: PathBuf,
     },
     /// Durable ledger appends per second and inclusion-proof time in a large log.
     Ledger {
@@ -234,6 +330,7 @@ async fn run(cli: Cli) -> Result<bool> {
             vault_roots,
             ledger_hash,
             signature,
+            profile,
         } => {
             let app = App::init(
                 dir,
@@ -246,6 +343,28 @@ async fn run(cli: Cli) -> Result<bool> {
                 clock,
             )
             .await?;
+            if let Some(p) = profile {
+                let src = match zhilu_app::preset_text(&p) {
+                    Ok(s) => s.to_string(),
+                    Err(e) if std::path::Path::new(&p).is_file() => {
+                        let _ = e;
+                        std::fs::read_to_string(&p)?
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                match app.profile_opt()? {
+                    Some(cur) if cur.id() != zhilu_app::validate_profile_text(&p, &src)?.id() => {
+                        anyhow::bail!(
+                            "数据目录已启用配置 {}；更换配置请运行 `zhilu profile apply {p}`",
+                            cur.id()
+                        )
+                    }
+                    Some(_) => {}
+                    None => {
+                        app.apply_profile(&src, &cli.actor).await?;
+                    }
+                }
+            }
             print::init(&app, json).await?;
             app.close().await;
             Ok(true)
@@ -296,6 +415,25 @@ async fn run(cli: Cli) -> Result<bool> {
                     print::device_registered(&d, json)?;
                 }
                 DeviceCmd::List => print::devices(&app.catalog().devices().await?, json)?,
+                DeviceCmd::Checkout {
+                    device,
+                    officer,
+                    battery,
+                    free_gb,
+                    clock_ok,
+                } => {
+                    let c = zhilu_app::NewCheckout {
+                        device,
+                        officer,
+                        battery_pct: battery,
+                        free_gb,
+                        clock_ok,
+                    };
+                    checkout(&app, c, json).await?;
+                }
+                DeviceCmd::Return { device } => {
+                    device_return(&app, &device, json).await?;
+                }
             }
             app.close().await;
             Ok(true)
@@ -375,13 +513,133 @@ async fn run(cli: Cli) -> Result<bool> {
             print::bench(&report, json)?;
             Ok(true)
         }
+        Command::Bench(BenchCmd::Check {
+            activities,
+            work_dir,
+        }) => {
+            let report = zhilu_app::bench_check(activities, &work_dir).await?;
+            print::bench(&report, json)?;
+            Ok(true)
+        }
         Command::Bench(BenchCmd::Ledger { entries, work_dir }) => {
             let report = zhilu_app::bench_ledger(entries, &work_dir, clock).await?;
             print::bench(&report, json)?;
             Ok(true)
         }
-        Command::Demo => {
-            let report = zhilu_app::run_demo(dir, clock).await?;
+        Command::Profile(cmd) => {
+            let needs_dir = matches!(cmd, ProfileCmd::Show | ProfileCmd::Apply { .. });
+            if !needs_dir {
+                return profile(None, cmd, json, &cli.actor).await;
+            }
+            let app = if matches!(cmd, ProfileCmd::Show) {
+                App::open_read_only(dir, clock, db).await?
+            } else {
+                App::open(dir, clock, db).await?
+            };
+            let r = profile(Some(&app), cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Check {
+            from,
+            to,
+            unit,
+            officer,
+        } => {
+            let scope = zhilu_app::CheckScope {
+                from: from
+                    .as_deref()
+                    .map(|t| zhilu_app::parse_instant("--from", t))
+                    .transpose()?,
+                to: to
+                    .as_deref()
+                    .map(|t| zhilu_app::parse_instant("--to", t))
+                    .transpose()?,
+                unit,
+                officer,
+            };
+            let app = App::open_read_only(dir, clock, db).await?;
+            let r = check(&app, scope, json).await;
+            app.close().await;
+            r
+        }
+        Command::Retention(RetentionCmd::List) => {
+            let app = App::open_read_only(dir, clock, db).await?;
+            let r = retention(&app, json).await;
+            app.close().await;
+            r
+        }
+        Command::Subject(cmd) => {
+            let app = App::open_read_only(dir, clock, db).await?;
+            let r = subject(&app, cmd, json).await;
+            app.close().await;
+            r
+        }
+        Command::Calendar(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = calendar(&app, cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Officer(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = officer(&app, cmd, json).await;
+            app.close().await;
+            r
+        }
+        Command::Activity(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = activity(&app, cmd, json).await;
+            app.close().await;
+            r
+        }
+        Command::Link {
+            recording,
+            activity,
+        } => {
+            let app = App::open(dir, clock, db).await?;
+            let r = link(&app, &recording, &activity, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Norecord(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = norecord(&app, cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Interruption(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = interruption(&app, cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Extension(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = extension(&app, cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Approve { id, by } => {
+            let app = App::open(dir, clock, db).await?;
+            let r = approve(&app, &id, &by, json).await;
+            app.close().await;
+            r
+        }
+        Command::Access(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = access(&app, cmd, json).await;
+            app.close().await;
+            r
+        }
+        Command::Hold(cmd) => {
+            let app = App::open(dir, clock, db).await?;
+            let r = hold(&app, cmd, json, &cli.actor).await;
+            app.close().await;
+            r
+        }
+        Command::Demo { profile } => {
+            let report = zhilu_app::run_demo(dir, &profile, clock).await?;
             print::demo(&report, json)?;
             Ok(report.verify.problems.is_empty() && report.fixity.unrepaired() == 0)
         }

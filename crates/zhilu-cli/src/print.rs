@@ -8,7 +8,7 @@ use zhilu_app::{
     format_micros,
 };
 
-fn emit_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
+pub(crate) fn emit_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -277,8 +277,22 @@ pub fn demo(r: &DemoReport, json: bool) -> Result<()> {
     println!();
     verify(&r.verify, false)?;
     println!();
+    println!("按执法规范配置 {} 检查（zhilu check）：", r.profile);
+    for f in &r.findings {
+        println!(
+            "  [{}] {} {}：{}",
+            f.rule,
+            f.article,
+            f.severity.label(),
+            f.message
+        );
+    }
+    if r.findings.is_empty() {
+        println!("  未发现问题");
+    }
+    println!();
     println!(
-        "下一步：zhilu --data-dir {} recordings list --json",
+        "下一步：zhilu --data-dir {} check（或 recordings list --json、profile show）",
         r.data_dir
     );
     Ok(())

@@ -218,6 +218,16 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, kind: MediaKind) -> Result<Med
     Ok(info)
 }
 
+/// The offset of the `mvhd` payload and whether it is version 1 (for synth::with_duration).
+pub(crate) fn mvhd_payload(file: &[u8]) -> Option<(usize, bool)> {
+    let fields = time_fields(file)?;
+    // The first time field time_fields reports is mvhd's creation time (payload + 4): mvhd comes
+    // before any trak in every file we write, and walk_times visits moov's children in order.
+    let (creation_at, v1) = *fields.first()?;
+    let p = creation_at.checked_sub(4)?;
+    (file.get(p.checked_sub(4)?..p)? == b"mvhd").then_some((p, v1))
+}
+
 /// Offsets of the time fields inside `moov` (for synth::restamp): (absolute offset, is_64bit) of
 /// creation and modification times in every mvhd, tkhd and mdhd.
 pub(crate) fn time_fields(file: &[u8]) -> Option<Vec<(usize, bool)>> {

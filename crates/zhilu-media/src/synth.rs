@@ -72,6 +72,38 @@ pub fn restamp_mp4(
     Ok(out)
 }
 
+/// Like [`restamp_mp4`], and the movie header also declares `duration_s`: a stand-in for a long
+/// body-camera segment in scenario tests, without megabytes of frames. The tracks keep their real
+/// (short) media, so the file still plays; only the declared movie duration changes.
+pub fn restamp_mp4_with_duration(
+    template: &[u8],
+    creation: DateTime<Utc>,
+    duration_s: u32,
+    salt: &[u8],
+) -> Result<Vec<u8>, ProbeError> {
+    let mut out = restamp_mp4(template, creation, salt)?;
+    let (p, v1) =
+        bmff::mvhd_payload(&out).ok_or_else(|| damaged(MediaKind::Mp4, "模板中没有 mvhd"))?;
+    let (ts_at, dur_at) = if v1 {
+        (p + 20, p + 24)
+    } else {
+        (p + 12, p + 16)
+    };
+    let ts = u32::from_be_bytes(
+        out[ts_at..ts_at + 4]
+            .try_into()
+            .map_err(|_| damaged(MediaKind::Mp4, "mvhd 太短"))?,
+    );
+    let d = u64::from(duration_s) * u64::from(ts);
+    if v1 {
+        out[dur_at..dur_at + 8].copy_from_slice(&d.to_be_bytes());
+    } else {
+        let d32 = u32::try_from(d).map_err(|_| damaged(MediaKind::Mp4, "时长超出 32 位范围"))?;
+        out[dur_at..dur_at + 4].copy_from_slice(&d32.to_be_bytes());
+    }
+    Ok(out)
+}
+
 /// A copy of a real JPEG with its EXIF date-times set to `local` and a comment segment holding `salt`.
 pub fn restamp_jpeg(
     template: &[u8],

@@ -8,6 +8,7 @@
 //!   under a new name only (link, never rename-over), and a damaged copy is moved to quarantine.
 
 mod catalog;
+pub mod domain;
 mod error;
 mod rows;
 pub mod testing;

@@ -124,6 +124,10 @@ pub enum Change {
     UpdateSession(SessionRow),
     StoreRecording(RecordingRow),
     AddName(RecordingNameRow),
+    /// A new row of a domain table (officers, activities, approvals…).
+    Insert(crate::domain::DomainRow),
+    /// A new version of an existing domain row, matched by its key.
+    Update(crate::domain::DomainRow),
     /// A change with no catalog row: a repair, a quarantine, an interrupted session found at start…
     Event {
         kind: String,
@@ -144,6 +148,8 @@ impl Change {
             Change::UpdateSession(_) => "offload.updated",
             Change::StoreRecording(_) => "recording.stored",
             Change::AddName(_) => "recording.name_added",
+            Change::Insert(r) => r.kind(true),
+            Change::Update(r) => r.kind(false),
             Change::Event { kind, .. } => kind,
         }
     }
@@ -157,6 +163,7 @@ impl Change {
             Change::StartSession(s) | Change::UpdateSession(s) => subject::session(&s.id),
             Change::StoreRecording(r) => subject::recording(&r.sha256),
             Change::AddName(n) => subject::name(n),
+            Change::Insert(r) | Change::Update(r) => r.subject(),
             Change::Event { subject, .. } => subject.clone(),
         }
     }
@@ -170,6 +177,7 @@ impl Change {
             Change::StartSession(s) | Change::UpdateSession(s) => serde_json::to_value(s),
             Change::StoreRecording(r) => serde_json::to_value(r),
             Change::AddName(n) => serde_json::to_value(n),
+            Change::Insert(r) | Change::Update(r) => Ok(r.state()),
             Change::Event { data, .. } => Ok(data.clone()),
         };
         // Serialising these plain structs cannot fail: no maps with non-string keys, no floats.

@@ -1,0 +1,494 @@
+//! `zhilu check`, `zhilu retention list` and the subject view (R19): read the catalog into the
+//! policy engine's facts, run the engine, filter. Reading only; findings are computed, not stored.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use zhilu_policy::engine::{self, Finding};
+use zhilu_policy::facts::{self, Facts};
+use zhilu_policy::retention::retention;
+use zhilu_store::domain::*;
+use zhilu_store::{RecordingRow, SessionRow, subject};
+
+use crate::app::App;
+use crate::domain::{instant, parse_list};
+use crate::error::AppError;
+use crate::time::to_micros;
+
+/// What `zhilu check` looks at.
+#[derive(Debug, Clone, Default)]
+pub struct CheckScope {
+    /// Findings that arose in [from, to).
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub unit: Option<String>,
+    pub officer: Option<String>,
+}
+
+/// One recording's retention, for `zhilu retention list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionItem {
+    pub sha256: String,
+    pub device: String,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub retain_until: Option<DateTime<Utc>>,
+    pub class: &'static str,
+    pub reason: String,
+    /// `retain`, or `purge_review` once the date has passed (never deleted automatically).
+    pub status: &'static str,
+}
+
+/// Everything about one enforcement subject (一户式, R19).
+#[derive(Debug, Clone, Serialize)]
+pub struct SubjectView {
+    pub activities: Vec<ActivityRow>,
+    pub recordings: Vec<RecordingRow>,
+    pub norecords: Vec<NoRecordRow>,
+    pub interruptions: Vec<InterruptionRow>,
+    pub findings: Vec<Finding>,
+}
+
+fn us(d: Duration) -> i64 {
+    d.num_microseconds().unwrap_or(i64::MAX / 4)
+}
+
+fn recording_fact(r: RecordingRow, failed: &HashSet<String>) -> facts::Recording {
+    facts::Recording {
+        integrity_failed: failed.contains(&r.sha256),
+        capture_start: r.capture_start.map(instant),
+        capture_end: r.capture_end.or(r.capture_start).map(instant),
+        offloaded_at: instant(r.offloaded_at),
+        sequence: r.sequence,
+        name_officer: r.name_officer_id,
+        officer: r.officer,
+        device: r.device_serial,
+        session: r.session_id,
+        sha256: r.sha256,
+    }
+}
+
+fn activity_fact(a: &ActivityRow) -> facts::Activity {
+    facts::Activity {
+        id: a.id.clone(),
+        kind: a.kind.clone(),
+        subject_name: a.subject_name.clone(),
+        officers: parse_list(&a.officers),
+        start: instant(a.start_at),
+        end: instant(a.end_at),
+        case_no: a.case_no.clone(),
+        flags: parse_list(&a.flags),
+    }
+}
+
+impl App {
+    /// Reads the facts for a window of time (everything when `window` is `None`). A window takes the
+    /// activities that overlap it (with a margin for deadlines), the recordings captured or
+    /// offloaded in it or linked to those activities, and the records attached to them.
+    pub async fn facts(
+        &self,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Facts, AppError> {
+        let c = &self.catalog;
+        let failed: HashSet<String> = self.integrity_failures().await?;
+        let (activities, recordings, sessions, links) = match window {
+            None => (
+                c.select::<ActivityRow>(None, vec![]).await?,
+                c.recordings_where("1 = 1", vec![]).await?,
+                c.sessions().await?,
+                c.select::<LinkRow>(None, vec![]).await?,
+            ),
+            Some((from, to)) => {
+                // A finding that arises in [from, to) concerns: recordings captured shortly before
+                // or in it (gaps, sequence numbers, unlinked after the deadline), recordings
+                // offloaded in it (late offload), recordings whose minimum period ends in it
+                // (expiry), the activities overlapping it or linked to those recordings, and the
+                // offload sessions started in it (device clock).
+                let (f, t) = (to_micros(from), to_micros(to));
+                let lo = f - us(Duration::days(4));
+                let months = self
+                    .profile()?
+                    .retention
+                    .minimum_months
+                    .get_ref()
+                    .to_owned();
+                let shift = |x: DateTime<Utc>| {
+                    u32::try_from(months)
+                        .ok()
+                        .and_then(|m| x.checked_sub_months(chrono::Months::new(m)))
+                        .map(to_micros)
+                        .unwrap_or(i64::MIN / 2)
+                };
+                let (ef, et) = (
+                    shift(from) - us(Duration::days(1)),
+                    shift(to) + us(Duration::days(1)),
+                );
+                let rec_filter = "(capture_start >= $1 AND capture_start <= $2) OR (offloaded_at >= $3 AND offloaded_at <= $4) \
+                                  OR (capture_start >= $5 AND capture_start <= $6)";
+                let rec_binds = || -> Vec<zhilu_store::domain::SqlValue> {
+                    vec![
+                        lo.into(),
+                        t.into(),
+                        f.into(),
+                        t.into(),
+                        ef.into(),
+                        et.into(),
+                    ]
+                };
+                let mut recs = c.recordings_where(rec_filter, rec_binds()).await?;
+                let mut acts = c
+                    .select::<ActivityRow>(
+                        Some("end_at >= $1 AND start_at <= $2"),
+                        vec![lo.into(), t.into()],
+                    )
+                    .await?;
+                let link_filter = format!(
+                    "sha256 IN (SELECT sha256 FROM recordings WHERE {rec_filter}) \
+                     OR activity_id IN (SELECT id FROM activities WHERE end_at >= $7 AND start_at <= $8)"
+                );
+                let mut binds = rec_binds();
+                binds.extend([lo.into(), t.into()]);
+                let links = c.select::<LinkRow>(Some(&link_filter), binds).await?;
+                let have_rec: HashSet<String> = recs.iter().map(|r| r.sha256.clone()).collect();
+                let have_act: HashSet<String> = acts.iter().map(|a| a.id.clone()).collect();
+                let mut more_recs: Vec<&str> = links
+                    .iter()
+                    .map(|l| l.sha256.as_str())
+                    .filter(|s| !have_rec.contains(*s))
+                    .collect();
+                more_recs.sort_unstable();
+                more_recs.dedup();
+                for sha in more_recs {
+                    if let Some(r) = c.recording(sha).await? {
+                        recs.push(r);
+                    }
+                }
+                let mut more_acts: Vec<&str> = links
+                    .iter()
+                    .map(|l| l.activity_id.as_str())
+                    .filter(|a| !have_act.contains(*a))
+                    .collect();
+                more_acts.sort_unstable();
+                more_acts.dedup();
+                for id in more_acts {
+                    if let Some(a) = c.get::<ActivityRow>(id).await? {
+                        acts.push(a);
+                    }
+                }
+                let sessions: Vec<SessionRow> = c.sessions_started_between(f, t).await?;
+                (acts, recs, sessions, links)
+            }
+        };
+        let checkouts = match window {
+            None => c.select::<CheckoutRow>(None, vec![]).await?,
+            Some((from, to)) => {
+                let lo = to_micros(from) - us(Duration::days(5));
+                c.select::<CheckoutRow>(
+                    Some("out_at <= $1 AND (returned_at IS NULL OR returned_at >= $2)"),
+                    vec![to_micros(to).into(), lo.into()],
+                )
+                .await?
+            }
+        };
+        let shas: HashSet<&str> = recordings.iter().map(|r| r.sha256.as_str()).collect();
+        let act_ids: HashSet<&str> = activities.iter().map(|a| a.id.as_str()).collect();
+        let links: Vec<(String, String)> = links
+            .into_iter()
+            .filter(|l| {
+                shas.contains(l.sha256.as_str()) && act_ids.contains(l.activity_id.as_str())
+            })
+            .map(|l| (l.sha256, l.activity_id))
+            .collect();
+        let approvals: HashMap<String, bool> = c
+            .select::<ApprovalRow>(None, vec![])
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.status == "approved"))
+            .collect();
+        let approved = |id: &str| approvals.get(id).copied().unwrap_or(false);
+        let mut facts = Facts {
+            officers: c
+                .select::<OfficerRow>(None, vec![])
+                .await?
+                .into_iter()
+                .map(|o| facts::Officer {
+                    id: o.id,
+                    name: o.name,
+                    unit: o.unit,
+                    role: o.role,
+                })
+                .collect(),
+            devices: c
+                .devices()
+                .await?
+                .into_iter()
+                .map(|d| facts::Device {
+                    serial: d.serial,
+                    unit: d.unit,
+                    status: d.status,
+                })
+                .collect(),
+            checkouts: checkouts
+                .into_iter()
+                .map(|k| facts::Checkout {
+                    out_at: instant(k.out_at),
+                    returned_at: k.returned_at.map(instant),
+                    battery_pct: k.battery_pct,
+                    free_gb: k.free_gb,
+                    clock_ok: k.clock_ok != 0,
+                    id: k.id,
+                    device: k.device_serial,
+                    officer: k.officer,
+                })
+                .collect(),
+            activities: activities.iter().map(activity_fact).collect(),
+            links,
+            offloads: sessions
+                .into_iter()
+                .map(|s| facts::Offload {
+                    at: instant(s.started_at),
+                    clock_offset_ms: s.device_clock_offset_ms,
+                    id: s.id,
+                    device: s.device_serial,
+                    officer: s.officer,
+                })
+                .collect(),
+            norecords: c
+                .select::<NoRecordRow>(None, vec![])
+                .await?
+                .into_iter()
+                .filter(|n| act_ids.contains(n.activity_id.as_str()))
+                .map(|n| facts::NoRecord {
+                    approved: approved(&n.id),
+                    id: n.id,
+                    activity: n.activity_id,
+                    reason: n.reason,
+                })
+                .collect(),
+            interruptions: c
+                .select::<InterruptionRow>(None, vec![])
+                .await?
+                .into_iter()
+                .filter(|i| act_ids.contains(i.activity_id.as_str()))
+                .map(|i| facts::Interruption {
+                    approved: approved(&i.id),
+                    voice_stated: i.voice_stated != 0,
+                    id: i.id,
+                    activity: i.activity_id,
+                    after: i.after_sha256,
+                    reason: i.reason,
+                })
+                .collect(),
+            extensions: c
+                .select::<ExtensionRow>(None, vec![])
+                .await?
+                .into_iter()
+                .filter(|x| act_ids.contains(x.activity_id.as_str()))
+                .map(|x| facts::Extension {
+                    approved: approved(&x.id),
+                    id: x.id,
+                    activity: x.activity_id,
+                })
+                .collect(),
+            holds: c
+                .select::<HoldRow>(Some("released_at IS NULL"), vec![])
+                .await?
+                .into_iter()
+                .map(|h| h.sha256)
+                .collect(),
+            recordings: Vec::new(),
+        };
+        facts.recordings = recordings
+            .into_iter()
+            .map(|r| recording_fact(r, &failed))
+            .collect();
+        Ok(facts)
+    }
+
+    /// Objects whose every copy failed fixity and could not be repaired (ledger `object.repair_failed`
+    /// with no later `object.repaired`).
+    async fn integrity_failures(&self) -> Result<HashSet<String>, AppError> {
+        let mut failed = HashSet::new();
+        for e in self
+            .catalog
+            .events_of_kinds(&["object.repair_failed", "object.repaired"])
+            .await?
+        {
+            let Some(sha) = e.subject.strip_prefix(&subject::object("")) else {
+                continue;
+            };
+            if e.kind == "object.repair_failed" {
+                failed.insert(sha.to_string());
+            } else {
+                failed.remove(sha);
+            }
+        }
+        Ok(failed)
+    }
+
+    /// Runs the compliance engine over the scope.
+    pub async fn check(&self, scope: &CheckScope) -> Result<Vec<Finding>, AppError> {
+        let profile = self.profile()?;
+        let calendar = self.calendar()?;
+        let window = match (scope.from, scope.to) {
+            (None, None) => None,
+            (f, t) => Some((
+                f.unwrap_or(DateTime::<Utc>::MIN_UTC + Duration::days(365)),
+                t.unwrap_or(self.clock.now()),
+            )),
+        };
+        let facts = self.facts(window).await?;
+        let now = self.clock.now();
+        let mut found = engine::check(&profile, &calendar, &facts, now);
+        if let Some((f, t)) = window {
+            found.retain(|x| x.at >= f && x.at < t);
+        }
+        if scope.officer.is_some() || scope.unit.is_some() {
+            let acts: HashMap<&str, &facts::Activity> = facts
+                .activities
+                .iter()
+                .map(|a| (a.id.as_str(), a))
+                .collect();
+            let units: HashMap<&str, &str> = facts
+                .officers
+                .iter()
+                .map(|o| (o.id.as_str(), o.unit.as_str()))
+                .collect();
+            let dev_units: HashMap<&str, &str> = facts
+                .devices
+                .iter()
+                .map(|d| (d.serial.as_str(), d.unit.as_str()))
+                .collect();
+            found.retain(|x| {
+                let mut people: Vec<&str> = x.officer.iter().map(String::as_str).collect();
+                if let Some(a) = x.activity.as_deref().and_then(|a| acts.get(a)) {
+                    people.extend(a.officers.iter().map(String::as_str));
+                }
+                let officer_ok = scope.officer.as_deref().is_none_or(|o| people.contains(&o));
+                let unit_ok = scope.unit.as_deref().is_none_or(|u| {
+                    people.iter().any(|p| units.get(p) == Some(&u))
+                        || x.device.as_deref().and_then(|d| dev_units.get(d)) == Some(&u)
+                });
+                officer_ok && unit_ok
+            });
+        }
+        Ok(found)
+    }
+
+    /// Retention of every recording (R20–R21).
+    pub async fn retention_list(&self) -> Result<Vec<RetentionItem>, AppError> {
+        let profile = self.profile()?;
+        let facts = self.facts(None).await?;
+        let ix = engine::Index::new(&facts);
+        let holds: HashSet<&str> = facts.holds.iter().map(String::as_str).collect();
+        let now = self.clock.now();
+        Ok(facts
+            .recordings
+            .iter()
+            .map(|r| {
+                let ret = retention(
+                    &profile,
+                    r,
+                    ix.activities_of(&r.sha256),
+                    holds.contains(r.sha256.as_str()),
+                );
+                RetentionItem {
+                    sha256: r.sha256.clone(),
+                    device: r.device.clone(),
+                    capture_start: r.capture_start,
+                    retain_until: ret.retain_until,
+                    class: ret.class.as_str(),
+                    status: if ret.expired(now) {
+                        "purge_review"
+                    } else {
+                        "retain"
+                    },
+                    reason: ret.reason,
+                }
+            })
+            .collect())
+    }
+
+    /// Everything about one subject, by its code or its name (R19, 一户式).
+    pub async fn subject_view(
+        &self,
+        code: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<SubjectView, AppError> {
+        let activities = match (
+            code.map(str::trim).filter(|s| !s.is_empty()),
+            name.map(str::trim).filter(|s| !s.is_empty()),
+        ) {
+            (Some(c), _) => {
+                let c = zhilu_policy::ids::SubjectCode::parse(c)
+                    .map_err(|e| AppError::invalid("--code", e.to_string()))?;
+                self.catalog
+                    .select::<ActivityRow>(
+                        Some("subject_code = $1"),
+                        vec![c.as_str().to_string().into()],
+                    )
+                    .await?
+            }
+            (None, Some(n)) => {
+                self.catalog
+                    .select::<ActivityRow>(Some("subject_name = $1"), vec![n.to_string().into()])
+                    .await?
+            }
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "--code/--name",
+                    "请给出当事人的统一社会信用代码（或身份证号）或名称",
+                ));
+            }
+        };
+        let ids: HashSet<&str> = activities.iter().map(|a| a.id.as_str()).collect();
+        let mut recordings = Vec::new();
+        for a in &activities {
+            for l in self
+                .catalog
+                .select::<LinkRow>(Some("activity_id = $1"), vec![a.id.clone().into()])
+                .await?
+            {
+                if let Some(r) = self.catalog.recording(&l.sha256).await?
+                    && !recordings
+                        .iter()
+                        .any(|x: &RecordingRow| x.sha256 == r.sha256)
+                {
+                    recordings.push(r);
+                }
+            }
+        }
+        let norecords = self
+            .catalog
+            .select::<NoRecordRow>(None, vec![])
+            .await?
+            .into_iter()
+            .filter(|n| ids.contains(n.activity_id.as_str()))
+            .collect();
+        let interruptions = self
+            .catalog
+            .select::<InterruptionRow>(None, vec![])
+            .await?
+            .into_iter()
+            .filter(|n| ids.contains(n.activity_id.as_str()))
+            .collect();
+        let findings = self
+            .check(&CheckScope::default())
+            .await?
+            .into_iter()
+            .filter(|f| {
+                f.activity.as_deref().is_some_and(|a| ids.contains(a))
+                    || f.recording
+                        .as_deref()
+                        .is_some_and(|s| recordings.iter().any(|r| r.sha256 == s))
+            })
+            .collect();
+        Ok(SubjectView {
+            activities,
+            recordings,
+            norecords,
+            interruptions,
+            findings,
+        })
+    }
+}

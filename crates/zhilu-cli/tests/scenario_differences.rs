@@ -1,0 +1,121 @@
+//! The same facts under different profiles give different answers: retention 6 vs 24 months
+//! (jinpu-wj §19 vs lushan-sj §15), one vs two access approvers (jinpu-wj §22 vs luohe-xm §17),
+//! same-day vs 24 hours + 2 working days (dalian-ftz §18 vs zhejiang-rf §19).
+
+mod scenario;
+
+use scenario::{Agency, seg};
+
+/// Plays one recorded inspection on 10 March 2026 and returns the agency and the file's hash.
+fn one_inspection(profile: &str) -> (Agency, String) {
+    let mut a = Agency::new(profile, "2026-03-10 08:00:00");
+    a.officer("500001", "甲", "一科", "officer");
+    a.officer("500002", "乙", "一科", "officer");
+    a.device("X01", "一科");
+    a.checkout("X01", "500001");
+    a.activity(
+        "routine_inspection",
+        "某单位",
+        "500001,500002",
+        "2026-03-10 09:00:00",
+        "2026-03-10 10:00:00",
+        &[],
+    );
+    a.at("2026-03-10 15:00:00");
+    let (f, _) = a.offload("X01", "500001", &[seg("2026-03-10 09:00:00", 3600, 1)], &[]);
+    a.give_back("X01");
+    (a, f[0].clone())
+}
+
+/// r20: six months (jinpu-wj) expires by November; 24 months (lushan-sj) does not.
+#[test]
+fn r20_retention_six_months_versus_twenty_four() {
+    for (profile, until, status) in [
+        ("jinpu-wj", "2026-09-10T01:00:00Z", "purge_review"),
+        ("lushan-sj", "2028-03-10T01:00:00Z", "retain"),
+    ] {
+        let (mut a, sha) = one_inspection(profile);
+        a.at("2026-11-01 12:00:00");
+        let ret = a.retention();
+        let r = ret.iter().find(|r| r["sha256"] == sha.as_str()).unwrap();
+        assert_eq!(r["retain_until"], until, "{profile}");
+        assert_eq!(r["status"], status, "{profile}");
+        let expired = a.findings().iter().filter(|f| f["rule"] == "R20").count();
+        assert_eq!(expired, usize::from(status == "purge_review"), "{profile}");
+    }
+}
+
+/// r23: jinpu-wj needs one approver (案件主管领导), luohe-xm two (法制办公室 then 主管领导).
+#[test]
+fn r23_one_versus_two_approvers() {
+    let (a, sha) = one_inspection("jinpu-wj");
+    a.officer("500009", "主管领导", "局领导", "case_leader");
+    let id = a.ok(&[
+        "access",
+        "request",
+        "--recording",
+        &sha,
+        "--by",
+        "500002",
+        "--reason",
+        "复核",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        a.ok(&["approve", &id, "--by", "500009"])["status"],
+        "approved"
+    );
+
+    let (b, sha) = one_inspection("luohe-xm");
+    b.officer("500010", "法制办", "法制办公室", "legal_office");
+    b.officer("500020", "主管领导", "大队领导", "chief_leader");
+    let id = b.ok(&[
+        "access",
+        "request",
+        "--recording",
+        &sha,
+        "--by",
+        "500002",
+        "--reason",
+        "复核",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        b.ok(&["approve", &id, "--by", "500010"])["status"],
+        "pending"
+    );
+    assert_eq!(
+        b.ok(&["approve", &id, "--by", "500020"])["status"],
+        "approved"
+    );
+}
+
+/// r17: offloaded at 11:00 the next morning: late under dalian-ftz's same-day rule, on time under
+/// zhejiang-rf's 24 hours.
+#[test]
+fn r17_same_day_versus_twenty_four_hours() {
+    for (profile, late) in [("dalian-ftz", true), ("zhejiang-rf", false)] {
+        let mut a = Agency::new(profile, "2026-03-10 08:00:00");
+        a.officer("500001", "甲", "一科", "officer");
+        a.officer("500002", "乙", "一科", "officer");
+        a.device("X01", "一科");
+        a.checkout("X01", "500001");
+        a.activity(
+            "routine_inspection",
+            "某单位",
+            "500001,500002",
+            "2026-03-10 14:00:00",
+            "2026-03-10 15:00:00",
+            &[],
+        );
+        a.at("2026-03-11 11:00:00");
+        a.offload("X01", "500001", &[seg("2026-03-10 14:00:00", 3600, 1)], &[]);
+        a.give_back("X01");
+        let n = a.findings().iter().filter(|f| f["rule"] == "R17").count();
+        assert_eq!(n, usize::from(late), "{profile}");
+    }
+}

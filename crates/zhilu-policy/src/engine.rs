@@ -1,0 +1,926 @@
+//! The compliance engine: profile + facts in, findings out. Each rule of a regulation is one
+//! function here, tested with plain values; nothing here reads a database or a clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::calendar::Calendar;
+use crate::deadline::{DeadlineInput, NoDeadline, offload_deadline};
+use crate::facts::{Activity, Checkout, Facts, Recording, local_date};
+use crate::profile::{Obligation, Profile};
+use crate::retention::retention;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For the record (e.g. an expired recording entering purge review).
+    Info,
+    Warning,
+    /// A breach of a mandatory rule.
+    Violation,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "提示",
+            Severity::Warning => "预警",
+            Severity::Violation => "违规",
+        }
+    }
+}
+
+/// One compliance problem (预警/问题), citing the article it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Requirement id, e.g. `R17`.
+    pub rule: &'static str,
+    /// A stable machine code for the kind of problem, e.g. `late_offload`.
+    pub code: &'static str,
+    /// e.g. `jinpu-wj §18`.
+    pub article: String,
+    pub severity: Severity,
+    /// Chinese, for people.
+    pub message: String,
+    /// When the problem arose; `check --from/--to` selects on it.
+    pub at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+}
+
+impl Finding {
+    fn new(
+        rule: &'static str,
+        code: &'static str,
+        article: String,
+        severity: Severity,
+        at: DateTime<Utc>,
+        message: String,
+    ) -> Self {
+        Finding {
+            rule,
+            code,
+            article,
+            severity,
+            message,
+            at,
+            activity: None,
+            recording: None,
+            device: None,
+            officer: None,
+        }
+    }
+    fn activity(mut self, id: &str) -> Self {
+        self.activity = Some(id.to_string());
+        self
+    }
+    fn recording(mut self, sha: &str) -> Self {
+        self.recording = Some(sha.to_string());
+        self
+    }
+    fn device(mut self, serial: &str) -> Self {
+        self.device = Some(serial.to_string());
+        self
+    }
+    fn officer(mut self, id: &str) -> Self {
+        self.officer = Some(id.to_string());
+        self
+    }
+}
+
+/// Indexes over the facts that several rules share, built once per check.
+pub struct Index<'a> {
+    pub facts: &'a Facts,
+    activities: HashMap<&'a str, &'a Activity>,
+    recordings: HashMap<&'a str, &'a Recording>,
+    links_by_activity: HashMap<&'a str, Vec<&'a Recording>>,
+    activities_by_recording: HashMap<&'a str, Vec<&'a Activity>>,
+    checkouts_by_device: HashMap<&'a str, Vec<&'a Checkout>>,
+    units: HashMap<&'a str, &'a str>,
+    device_units: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(facts: &'a Facts) -> Self {
+        let activities: HashMap<&str, &Activity> = facts
+            .activities
+            .iter()
+            .map(|a| (a.id.as_str(), a))
+            .collect();
+        let recordings: HashMap<&str, &Recording> = facts
+            .recordings
+            .iter()
+            .map(|r| (r.sha256.as_str(), r))
+            .collect();
+        let mut links_by_activity: HashMap<&str, Vec<&Recording>> = HashMap::new();
+        let mut activities_by_recording: HashMap<&str, Vec<&Activity>> = HashMap::new();
+        for (sha, act) in &facts.links {
+            if let (Some(r), Some(a)) = (recordings.get(sha.as_str()), activities.get(act.as_str()))
+            {
+                links_by_activity.entry(a.id.as_str()).or_default().push(r);
+                activities_by_recording
+                    .entry(r.sha256.as_str())
+                    .or_default()
+                    .push(a);
+            }
+        }
+        let mut checkouts_by_device: HashMap<&str, Vec<&Checkout>> = HashMap::new();
+        for c in &facts.checkouts {
+            checkouts_by_device
+                .entry(c.device.as_str())
+                .or_default()
+                .push(c);
+        }
+        for v in checkouts_by_device.values_mut() {
+            v.sort_by_key(|c| c.out_at);
+        }
+        Index {
+            facts,
+            activities,
+            recordings,
+            links_by_activity,
+            activities_by_recording,
+            checkouts_by_device,
+            units: facts
+                .officers
+                .iter()
+                .map(|o| (o.id.as_str(), o.unit.as_str()))
+                .collect(),
+            device_units: facts
+                .devices
+                .iter()
+                .map(|d| (d.serial.as_str(), d.unit.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The checkout of `device` that covers instant `t`.
+    pub fn holder_at(&self, device: &str, t: DateTime<Utc>) -> Option<&'a Checkout> {
+        let list = self.checkouts_by_device.get(device)?;
+        let i = list.partition_point(|c| c.out_at <= t);
+        let c = list.get(i.checked_sub(1)?)?;
+        match c.returned_at {
+            Some(back) if back < t => None,
+            _ => Some(c),
+        }
+    }
+
+    /// The first return of `device` at or after `t`.
+    pub fn returned_after(&self, device: &str, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.checkouts_by_device
+            .get(device)?
+            .iter()
+            .filter_map(|c| c.returned_at)
+            .filter(|back| *back >= t)
+            .min()
+    }
+
+    pub fn recordings_of(&self, activity: &str) -> &[&'a Recording] {
+        self.links_by_activity
+            .get(activity)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn activities_of(&self, sha: &str) -> &[&'a Activity] {
+        self.activities_by_recording
+            .get(sha)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn activity(&self, id: &str) -> Option<&'a Activity> {
+        self.activities.get(id).copied()
+    }
+
+    pub fn recording(&self, sha: &str) -> Option<&'a Recording> {
+        self.recordings.get(sha).copied()
+    }
+}
+
+/// Runs every rule. Findings come sorted by time, then requirement.
+pub fn check(
+    profile: &Profile,
+    calendar: &Calendar,
+    facts: &Facts,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let ix = Index::new(facts);
+    let mut out = Vec::new();
+    pre_use_check(profile, &ix, &mut out);
+    device_clock(profile, &ix, &mut out);
+    lending(profile, &ix, &mut out);
+    for a in &facts.activities {
+        if a.end > now {
+            continue; // not over yet: nothing is due
+        }
+        unrecorded_mandatory(profile, &ix, a, &mut out);
+        coverage(profile, &ix, a, &mut out);
+        officers(profile, a, &mut out);
+        gaps(profile, &ix, a, &mut out);
+        after_the_fact(profile, &ix, a, &mut out);
+    }
+    pending_approvals(profile, &ix, now, &mut out);
+    sequence_gaps(profile, &ix, &mut out);
+    integrity(profile, &ix, &mut out);
+    late_offload(profile, calendar, &ix, &mut out);
+    unlinked(profile, calendar, &ix, now, &mut out);
+    expired(profile, &ix, now, &mut out);
+    out.sort_by(|a, b| {
+        (a.at, a.rule, &a.code, &a.activity, &a.recording).cmp(&(
+            b.at,
+            b.rule,
+            &b.code,
+            &b.activity,
+            &b.recording,
+        ))
+    });
+    out
+}
+
+fn fmt_local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&crate::facts::china())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn fmt_secs(s: i64) -> String {
+    if s >= 3600 {
+        format!("{} 小时 {} 分", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} 分 {} 秒", s / 60, s % 60)
+    } else {
+        format!("{s} 秒")
+    }
+}
+
+/// R4: the pre-use check at checkout — battery, free storage, clock.
+pub fn pre_use_check(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    let rule = &profile.pre_use;
+    for c in &ix.facts.checkouts {
+        let mut bad = Vec::new();
+        match c.battery_pct {
+            None => bad.push("未记录电量".to_string()),
+            Some(b) if b < *rule.min_battery_pct.get_ref() => bad.push(format!(
+                "电量 {b}% 低于 {}%",
+                rule.min_battery_pct.get_ref()
+            )),
+            _ => {}
+        }
+        match c.free_gb {
+            None => bad.push("未记录剩余存储空间".to_string()),
+            Some(g) if g < *rule.min_free_gb.get_ref() => bad.push(format!(
+                "剩余空间 {g} GB 低于 {} GB",
+                rule.min_free_gb.get_ref()
+            )),
+            _ => {}
+        }
+        if !c.clock_ok {
+            bad.push("未确认设备时间已校准".to_string());
+        }
+        if !bad.is_empty() {
+            out.push(
+                Finding::new(
+                    "R4",
+                    "pre_use_check_failed",
+                    profile.cite(&rule.article),
+                    Severity::Warning,
+                    c.out_at,
+                    format!(
+                        "设备 {} 领用时使用前检查不合格：{}",
+                        c.device,
+                        bad.join("；")
+                    ),
+                )
+                .device(&c.device)
+                .officer(&c.officer),
+            );
+        }
+    }
+}
+
+/// R4: the device clock measured at offload.
+pub fn device_clock(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    let tol = *profile.pre_use.clock_tolerance_s.get_ref();
+    for o in &ix.facts.offloads {
+        let Some(ms) = o.clock_offset_ms else {
+            continue;
+        };
+        if ms.abs() > tol * 1000 {
+            let dir = if ms > 0 { "快" } else { "慢" };
+            out.push(
+                Finding::new("R4", "device_clock_offset", profile.cite(&profile.pre_use.article), Severity::Warning, o.at,
+                    format!("设备 {} 的时钟比采集站{dir} {}，超过允许的 {tol} 秒；该设备记录的拍摄时间需人工核对", o.device, fmt_secs(ms.abs() / 1000)))
+                .device(&o.device)
+                .officer(&o.officer),
+            );
+        }
+    }
+}
+
+/// R5: recordings made on a device not checked out to the officer who made them, or by someone
+/// outside the device's unit.
+pub fn lending(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    let article = profile.cite(&profile.offload.link_article);
+    let lend_article = profile
+        .violations
+        .iter()
+        .find(|v| v.id.get_ref() == "lend_device")
+        .map(|v| profile.cite(&v.article))
+        .unwrap_or(article);
+    // One finding per device, officer and checkout state, not one per file.
+    let mut seen: HashSet<(String, Option<String>, &'static str)> = HashSet::new();
+    for r in &ix.facts.recordings {
+        let Some(t) = r.capture_start else { continue };
+        let claimed = r.name_officer.as_deref().unwrap_or(&r.officer);
+        match ix.holder_at(&r.device, t) {
+            None => {
+                if seen.insert((r.device.clone(), None, "no_checkout")) {
+                    out.push(
+                        Finding::new(
+                            "R5",
+                            "used_without_checkout",
+                            lend_article.clone(),
+                            Severity::Violation,
+                            t,
+                            format!(
+                                "设备 {} 在未登记领用期间产生了记录（{}，{}），无法确定使用人",
+                                r.device,
+                                fmt_local(t),
+                                short(&r.sha256)
+                            ),
+                        )
+                        .device(&r.device)
+                        .recording(&r.sha256),
+                    );
+                }
+            }
+            Some(c) if c.officer != claimed => {
+                if seen.insert((r.device.clone(), Some(c.id.clone()), "lent")) {
+                    out.push(
+                        Finding::new("R5", "device_lent", lend_article.clone(), Severity::Violation, t,
+                            format!("设备 {} 领用人为 {}，但记录 {} 显示使用人为 {}：疑似擅自借给他人使用", r.device, c.officer, short(&r.sha256), claimed))
+                        .device(&r.device)
+                        .officer(&c.officer)
+                        .recording(&r.sha256),
+                    );
+                }
+            }
+            Some(c) => {
+                let (Some(u), Some(du)) = (
+                    ix.units.get(c.officer.as_str()),
+                    ix.device_units.get(r.device.as_str()),
+                ) else {
+                    continue;
+                };
+                if u != du && seen.insert((r.device.clone(), Some(c.id.clone()), "unit")) {
+                    out.push(
+                        Finding::new(
+                            "R5",
+                            "outside_unit",
+                            lend_article.clone(),
+                            Severity::Violation,
+                            t,
+                            format!(
+                                "设备 {} 属于 {du}，由非本单位人员 {}（{u}）使用",
+                                r.device, c.officer
+                            ),
+                        )
+                        .device(&r.device)
+                        .officer(&c.officer),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn mandatory_article(profile: &Profile, a: &Activity) -> Option<String> {
+    if let Some(rule) = profile
+        .mandatory_rules
+        .iter()
+        .find(|m| m.flags.iter().any(|f| a.has_flag(f.get_ref())))
+    {
+        return Some(profile.cite(&rule.article));
+    }
+    profile
+        .kind(&a.kind)
+        .filter(|row| row.obligation == Obligation::Mandatory)
+        .map(|row| profile.cite(&row.article))
+}
+
+fn approved_norecord(ix: &Index<'_>, activity: &str) -> bool {
+    ix.facts
+        .norecords
+        .iter()
+        .any(|n| n.activity == activity && n.approved)
+}
+
+/// R7: a mandatory activity with no recording and no approved non-recording record.
+pub fn unrecorded_mandatory(
+    profile: &Profile,
+    ix: &Index<'_>,
+    a: &Activity,
+    out: &mut Vec<Finding>,
+) {
+    let Some(article) = mandatory_article(profile, a) else {
+        return;
+    };
+    if !ix.recordings_of(&a.id).is_empty() || approved_norecord(ix, &a.id) {
+        return;
+    }
+    let situation = profile
+        .kind(&a.kind)
+        .map(|r| r.situation.as_str())
+        .unwrap_or(&a.kind);
+    out.push(
+        Finding::new("R7", "mandatory_not_recorded", article, Severity::Violation, a.end,
+            format!("应当记录的执法活动 {}（{situation}，{}）没有音像记录，也没有经批准的未记录工作记录", a.id, a.subject_name))
+        .activity(&a.id),
+    );
+}
+
+/// R8: the recordings must run from arrival to the end, within the profile's tolerance.
+pub fn coverage(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Finding>) {
+    let recs = ix.recordings_of(&a.id);
+    if recs.is_empty() || approved_norecord(ix, &a.id) {
+        return;
+    }
+    let rule = &profile.coverage;
+    let first = recs.iter().filter_map(|r| r.capture_start).min();
+    let last = recs
+        .iter()
+        .filter_map(|r| r.capture_end.or(r.capture_start))
+        .max();
+    let article = profile.cite(&rule.article);
+    if let Some(first) = first {
+        let late = (first - a.start).num_seconds();
+        if late > *rule.start_tolerance_s.get_ref() {
+            out.push(
+                Finding::new(
+                    "R8",
+                    "late_start",
+                    article.clone(),
+                    Severity::Violation,
+                    a.start,
+                    format!(
+                        "活动 {} 文书记载 {} 开始，音像记录 {} 才开始，晚了 {}",
+                        a.id,
+                        fmt_local(a.start),
+                        fmt_local(first),
+                        fmt_secs(late)
+                    ),
+                )
+                .activity(&a.id),
+            );
+        }
+    }
+    if let Some(last) = last {
+        let early = (a.end - last).num_seconds();
+        if early > *rule.end_tolerance_s.get_ref() {
+            out.push(
+                Finding::new(
+                    "R8",
+                    "early_end",
+                    article,
+                    Severity::Violation,
+                    a.end,
+                    format!(
+                        "活动 {} 文书记载 {} 结束，音像记录 {} 即结束，提前了 {}",
+                        a.id,
+                        fmt_local(a.end),
+                        fmt_local(last),
+                        fmt_secs(early)
+                    ),
+                )
+                .activity(&a.id),
+            );
+        }
+    }
+}
+
+/// R9: at least the profile's number of officers.
+pub fn officers(profile: &Profile, a: &Activity, out: &mut Vec<Finding>) {
+    let min = *profile.officers.min_per_activity.get_ref();
+    if (a.officers.len() as i64) < min {
+        out.push(
+            Finding::new(
+                "R9",
+                "too_few_officers",
+                profile.cite(&profile.officers.article),
+                Severity::Violation,
+                a.start,
+                format!(
+                    "活动 {} 只有 {} 名执法人员，至少需要 {min} 名",
+                    a.id,
+                    a.officers.len()
+                ),
+            )
+            .activity(&a.id),
+        );
+    }
+}
+
+/// R11: gaps between consecutive recordings of one device within an activity. A pause no longer
+/// than the split tolerance is the device cutting files; a longer one needs an interruption record.
+pub fn gaps(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Finding>) {
+    let tol = *profile.segments.split_tolerance_s.get_ref();
+    let mut by_device: BTreeMap<&str, Vec<&Recording>> = BTreeMap::new();
+    for r in ix.recordings_of(&a.id) {
+        if r.capture_start.is_some() {
+            by_device.entry(r.device.as_str()).or_default().push(r);
+        }
+    }
+    let article = profile.cite(&profile.interruption.article);
+    for (device, mut recs) in by_device {
+        recs.sort_by_key(|r| r.capture_start);
+        for pair in recs.windows(2) {
+            let (prev, next) = (pair[0], pair[1]);
+            let (Some(prev_end), Some(next_start)) =
+                (prev.capture_end.or(prev.capture_start), next.capture_start)
+            else {
+                continue;
+            };
+            let gap = (next_start - prev_end).num_seconds();
+            if gap <= tol {
+                continue;
+            }
+            let record = ix
+                .facts
+                .interruptions
+                .iter()
+                .find(|i| i.activity == a.id && i.after == prev.sha256);
+            let Some(rec) = record else {
+                out.push(
+                    Finding::new(
+                        "R11",
+                        "unexplained_gap",
+                        article.clone(),
+                        Severity::Violation,
+                        prev_end,
+                        format!(
+                            "活动 {} 设备 {device} 的记录在 {} 中断 {}，没有中断说明",
+                            a.id,
+                            fmt_local(prev_end),
+                            fmt_secs(gap)
+                        ),
+                    )
+                    .activity(&a.id)
+                    .device(device)
+                    .recording(&prev.sha256),
+                );
+                continue;
+            };
+            let reason = profile
+                .interruption
+                .reasons
+                .iter()
+                .find(|r| r.id.get_ref() == &rec.reason);
+            if reason.is_some_and(|r| r.voice_statement) && !rec.voice_stated {
+                out.push(
+                    Finding::new(
+                        "R11",
+                        "gap_not_stated_by_voice",
+                        article.clone(),
+                        Severity::Warning,
+                        next_start,
+                        format!(
+                            "活动 {} 中断后重新开始记录时未对中断原因进行语音说明（{}）",
+                            a.id,
+                            reason.map(|r| r.label.as_str()).unwrap_or("")
+                        ),
+                    )
+                    .activity(&a.id)
+                    .device(device)
+                    .recording(&next.sha256),
+                );
+            }
+            if reason.is_some_and(|r| !r.voice_statement)
+                && profile.interruption.report_to.is_some()
+                && !rec.approved
+            {
+                let role = profile
+                    .interruption
+                    .report_to
+                    .as_ref()
+                    .map(|r| profile.role_label(r.get_ref()))
+                    .unwrap_or("");
+                out.push(
+                    Finding::new(
+                        "R11",
+                        "interruption_not_reported",
+                        article.clone(),
+                        Severity::Warning,
+                        prev_end,
+                        format!(
+                            "活动 {} 无法继续记录，但中断说明 {} 尚未经{role}确认",
+                            a.id, rec.id
+                        ),
+                    )
+                    .activity(&a.id)
+                    .device(device),
+                );
+            }
+        }
+    }
+}
+
+/// R12: a recording captured after its activity ended (补录).
+pub fn after_the_fact(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Finding>) {
+    let tol = Duration::seconds(*profile.coverage.end_tolerance_s.get_ref());
+    for r in ix.recordings_of(&a.id) {
+        let Some(t) = r.capture_start else { continue };
+        if t > a.end + tol {
+            out.push(
+                Finding::new(
+                    "R12",
+                    "recorded_after_activity",
+                    profile.cite(&profile.interruption.article),
+                    Severity::Violation,
+                    t,
+                    format!(
+                        "记录 {} 拍摄于 {}，晚于活动 {} 结束时间 {}：疑似事后补录",
+                        short(&r.sha256),
+                        fmt_local(t),
+                        a.id,
+                        fmt_local(a.end)
+                    ),
+                )
+                .activity(&a.id)
+                .recording(&r.sha256)
+                .device(&r.device),
+            );
+        }
+    }
+}
+
+/// R10, R11: records that still wait for their approval once the activity is over.
+pub fn pending_approvals(
+    profile: &Profile,
+    ix: &Index<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Finding>,
+) {
+    for n in &ix.facts.norecords {
+        if n.approved {
+            continue;
+        }
+        let Some(a) = ix.activity(&n.activity) else {
+            continue;
+        };
+        if a.end > now {
+            continue;
+        }
+        let chain: Vec<&str> = profile
+            .norecord
+            .approvers
+            .iter()
+            .map(|r| profile.role_label(r.get_ref()))
+            .collect();
+        out.push(
+            Finding::new(
+                "R10",
+                "norecord_not_approved",
+                profile.cite(&profile.norecord.article),
+                Severity::Warning,
+                a.end,
+                format!(
+                    "活动 {} 的未记录工作记录 {} 尚未经{}审批",
+                    a.id,
+                    n.id,
+                    chain.join("、")
+                ),
+            )
+            .activity(&a.id),
+        );
+    }
+}
+
+/// R12: numbers missing from a device's file series on one day (a file not offloaded or deleted).
+pub fn sequence_gaps(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    type Series<'a> = BTreeMap<(&'a str, chrono::NaiveDate), Vec<(i64, DateTime<Utc>)>>;
+    let mut series: Series<'_> = BTreeMap::new();
+    for r in &ix.facts.recordings {
+        if let (Some(seq), Some(t)) = (r.sequence, r.capture_start) {
+            series
+                .entry((r.device.as_str(), local_date(t)))
+                .or_default()
+                .push((seq, t));
+        }
+    }
+    let article = profile.cite(&profile.interruption.article);
+    for ((device, day), mut seqs) in series {
+        seqs.sort();
+        seqs.dedup_by_key(|s| s.0);
+        let mut missing = Vec::new();
+        for w in seqs.windows(2) {
+            let (a, b) = (w[0].0, w[1].0);
+            if b - a > 1 {
+                missing.extend((a + 1..b).take(20 - missing.len().min(20)));
+            }
+        }
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|m| format!("{m:04}")).collect();
+            out.push(
+                Finding::new("R12", "sequence_gap", article.clone(), Severity::Violation, seqs[0].1,
+                    format!("设备 {device} 在 {day} 的文件序号不连续，缺少 {}：可能有文件未导出或被删除", list.join("、")))
+                .device(device),
+            );
+        }
+    }
+}
+
+/// R12: content that no longer matches its hash in any copy.
+pub fn integrity(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    for r in ix.facts.recordings.iter().filter(|r| r.integrity_failed) {
+        out.push(
+            Finding::new(
+                "R12",
+                "hash_mismatch",
+                profile.cite(&profile.interruption.article),
+                Severity::Violation,
+                r.offloaded_at,
+                format!(
+                    "记录 {} 的内容与导出时的哈希值不符，且没有完好的副本可以修复",
+                    short(&r.sha256)
+                ),
+            )
+            .recording(&r.sha256)
+            .device(&r.device),
+        );
+    }
+}
+
+fn deadline_for(
+    profile: &Profile,
+    calendar: &Calendar,
+    ix: &Index<'_>,
+    r: &Recording,
+    a: Option<&Activity>,
+) -> Result<crate::deadline::Deadline, NoDeadline> {
+    let work_end = match a {
+        Some(a) => a.end,
+        None => r.capture_end.or(r.capture_start).unwrap_or(r.offloaded_at),
+    };
+    let extension_approved = a.is_some_and(|a| {
+        ix.facts
+            .extensions
+            .iter()
+            .any(|x| x.activity == a.id && x.approved)
+    });
+    offload_deadline(
+        profile,
+        calendar,
+        DeadlineInput {
+            work_end,
+            activity: a,
+            returned_at: ix.returned_after(&r.device, work_end),
+            extension_approved,
+        },
+    )
+}
+
+/// R17: offloaded after the profile's deadline. One finding per activity and offload session.
+pub fn late_offload(
+    profile: &Profile,
+    calendar: &Calendar,
+    ix: &Index<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let mut seen: HashSet<(Option<&str>, &str)> = HashSet::new();
+    for r in &ix.facts.recordings {
+        let acts = ix.activities_of(&r.sha256);
+        let targets: Vec<Option<&Activity>> = if acts.is_empty() {
+            vec![None]
+        } else {
+            acts.iter().map(|a| Some(*a)).collect()
+        };
+        for a in targets {
+            if !seen.insert((a.map(|a| a.id.as_str()), r.session.as_str())) {
+                continue;
+            }
+            match deadline_for(profile, calendar, ix, r, a) {
+                Ok(d) if r.offloaded_at > d.at => {
+                    let late = (r.offloaded_at - d.at).num_seconds();
+                    let what = a
+                        .map(|a| format!("活动 {} 的记录", a.id))
+                        .unwrap_or_else(|| format!("设备 {} 的记录", r.device));
+                    let mut f = Finding::new(
+                        "R17",
+                        "late_offload",
+                        d.article,
+                        Severity::Violation,
+                        r.offloaded_at,
+                        format!(
+                            "{what}于 {} 导出，超过期限（{}，{}）{}",
+                            fmt_local(r.offloaded_at),
+                            d.rule,
+                            fmt_local(d.at),
+                            fmt_secs(late)
+                        ),
+                    )
+                    .device(&r.device)
+                    .officer(&r.officer)
+                    .recording(&r.sha256);
+                    if let Some(a) = a {
+                        f = f.activity(&a.id);
+                    }
+                    out.push(f);
+                }
+                Ok(_) | Err(NoDeadline::NotReturned) => {}
+                Err(NoDeadline::Calendar(msg)) => out.push(
+                    Finding::new(
+                        "R17",
+                        "calendar_missing",
+                        profile.cite(&profile.offload.article),
+                        Severity::Warning,
+                        r.offloaded_at,
+                        format!("无法计算导出期限：{msg}"),
+                    )
+                    .recording(&r.sha256),
+                ),
+            }
+        }
+    }
+}
+
+/// R14: still linked to no activity well after the offload deadline — possible non-work use.
+pub fn unlinked(
+    profile: &Profile,
+    calendar: &Calendar,
+    ix: &Index<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Finding>,
+) {
+    let grace = Duration::hours(*profile.offload.link_grace_hours.get_ref());
+    for r in &ix.facts.recordings {
+        if !ix.activities_of(&r.sha256).is_empty() {
+            continue;
+        }
+        let Ok(d) = deadline_for(profile, calendar, ix, r, None) else {
+            continue;
+        };
+        let due = d.at.max(r.offloaded_at) + grace;
+        if now > due {
+            out.push(
+                Finding::new("R14", "not_linked_to_activity", profile.cite(&profile.offload.link_article), Severity::Warning, due,
+                    format!("记录 {}（设备 {}，{}）未关联任何执法活动：可能用于非工作用途，请关联或说明", short(&r.sha256), r.device, r.capture_start.map(fmt_local).unwrap_or_else(|| "拍摄时间不明".into())))
+                .recording(&r.sha256)
+                .device(&r.device)
+                .officer(&r.officer),
+            );
+        }
+    }
+}
+
+/// R20: recordings past their retention date enter the purge review; nothing is deleted here.
+pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let holds: HashSet<&str> = ix.facts.holds.iter().map(String::as_str).collect();
+    for r in &ix.facts.recordings {
+        let ret = retention(
+            profile,
+            r,
+            ix.activities_of(&r.sha256),
+            holds.contains(r.sha256.as_str()),
+        );
+        if let (true, Some(until)) = (ret.expired(now), ret.retain_until) {
+            let approvers: Vec<&str> = profile
+                .retention
+                .purge_approvers
+                .iter()
+                .map(|r| profile.role_label(r.get_ref()))
+                .collect();
+            out.push(
+                Finding::new(
+                    "R20",
+                    "retention_expired",
+                    profile.cite(&profile.retention.minimum_article),
+                    Severity::Info,
+                    until,
+                    format!(
+                        "记录 {} 已于 {} 届满保存期限（{}），进入清除审核，须经{}批准后方可清除",
+                        short(&r.sha256),
+                        fmt_local(until),
+                        ret.reason,
+                        approvers.join("、")
+                    ),
+                )
+                .recording(&r.sha256)
+                .device(&r.device),
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The facts the engine judges: plain values the application layer reads from the catalog.
+//!
+//! Instants are UTC. Calendar-day rules convert to China Standard Time (UTC+8, no daylight saving
+//! since 1991) with [`local_date`] and [`end_of_local_day`].
+
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Serialize;
+
+/// China Standard Time. A fixed offset is exact here: China has not observed DST since 1991.
+pub fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+}
+
+/// The calendar day in China of an instant.
+pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&china()).date_naive()
+}
+
+/// 24:00 China time at the end of `d`, as a UTC instant.
+pub fn end_of_local_day(d: NaiveDate) -> DateTime<Utc> {
+    let next = d.checked_add_days(Days::new(1)).unwrap_or(d);
+    china()
+        .from_local_datetime(&next.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Officer {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub serial: String,
+    pub unit: String,
+    pub status: String,
+}
+
+/// A device checked out to an officer (R3) with the pre-use check (R4).
+#[derive(Debug, Clone, Serialize)]
+pub struct Checkout {
+    pub id: String,
+    pub device: String,
+    pub officer: String,
+    pub out_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub battery_pct: Option<i64>,
+    pub free_gb: Option<i64>,
+    pub clock_ok: bool,
+}
+
+/// An enforcement activity as written in its documents (R7).
+#[derive(Debug, Clone, Serialize)]
+pub struct Activity {
+    pub id: String,
+    pub kind: String,
+    pub subject_name: String,
+    pub officers: Vec<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub case_no: Option<String>,
+    pub flags: Vec<String>,
+}
+
+impl Activity {
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+}
+
+/// A stored recording, with what the station learned at offload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recording {
+    pub sha256: String,
+    pub device: String,
+    /// The officer named at offload.
+    pub officer: String,
+    /// The officer id from the body-camera file name, when it had one.
+    pub name_officer: Option<String>,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub capture_end: Option<DateTime<Utc>>,
+    pub sequence: Option<i64>,
+    pub offloaded_at: DateTime<Utc>,
+    pub session: String,
+    /// No good copy is left whose content matches the stored hash (fixity could not repair it).
+    pub integrity_failed: bool,
+}
+
+/// One offload session, for the device clock (R4).
+#[derive(Debug, Clone, Serialize)]
+pub struct Offload {
+    pub id: String,
+    pub device: String,
+    pub officer: String,
+    pub at: DateTime<Utc>,
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// A non-recording record (R10).
+#[derive(Debug, Clone, Serialize)]
+pub struct NoRecord {
+    pub id: String,
+    pub activity: String,
+    pub reason: String,
+    pub approved: bool,
+}
+
+/// An interruption record (R11): the gap after recording `after`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Interruption {
+    pub id: String,
+    pub activity: String,
+    pub after: String,
+    pub reason: String,
+    pub voice_stated: bool,
+    /// For reasons that must be reported (cannot continue): the head acknowledged the report.
+    pub approved: bool,
+}
+
+/// An approved request to offload later than the ordinary deadline (zhejiang-rf §19).
+#[derive(Debug, Clone, Serialize)]
+pub struct Extension {
+    pub id: String,
+    pub activity: String,
+    pub approved: bool,
+}
+
+/// Everything the engine looks at. The application fills it for the period being checked.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub officers: Vec<Officer>,
+    pub devices: Vec<Device>,
+    pub checkouts: Vec<Checkout>,
+    pub activities: Vec<Activity>,
+    pub recordings: Vec<Recording>,
+    /// (recording sha256, activity id).
+    pub links: Vec<(String, String)>,
+    pub offloads: Vec<Offload>,
+    pub norecords: Vec<NoRecord>,
+    pub interruptions: Vec<Interruption>,
+    pub extensions: Vec<Extension>,
+    /// Recordings under an active legal hold.
+    pub holds: Vec<String>,
+}

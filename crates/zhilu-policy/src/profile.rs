@@ -1,0 +1,691 @@
+//! Policy profiles: one agency's regulation as data (R6–R29's numbers, lists and approvers).
+//!
+//! A profile is a TOML file. The five presets in `presets/` are the five source regulations, with a
+//! comment quoting the article behind every value; an administrator may edit a copy. Loading is
+//! all-or-nothing: [`Profile::parse`] either returns a profile that passed every check or the first
+//! problem with its line, field and what is wrong, so a broken profile can never be half-applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// The version of the profile schema this build reads.
+pub const SCHEMA: i64 = 1;
+
+/// The preset profiles shipped with the product: (id, TOML text).
+pub const PRESETS: [(&str, &str); 5] = [
+    ("dalian-ftz", include_str!("../presets/dalian-ftz.toml")),
+    ("zhejiang-rf", include_str!("../presets/zhejiang-rf.toml")),
+    ("luohe-xm", include_str!("../presets/luohe-xm.toml")),
+    ("lushan-sj", include_str!("../presets/lushan-sj.toml")),
+    ("jinpu-wj", include_str!("../presets/jinpu-wj.toml")),
+];
+
+/// Activity flags the engine understands. Profiles refer to them in mandatory-recording rules,
+/// offload exceptions and long-term retention triggers; the CLI sets them on activities.
+pub const FLAGS: [(&str, &str); 10] = [
+    ("dispute", "现场发生纠纷冲突或当事人有异议"),
+    ("complaint", "投诉、上访、复议或诉讼"),
+    (
+        "obstruction",
+        "逃避、拒绝、阻碍执法或谩骂、侮辱、殴打执法人员",
+    ),
+    ("incident", "群体性事件、突发事件"),
+    ("evidence", "作为证据或行政决定证据使用"),
+    ("public_interest", "涉及公共利益、人身安全等复杂案件"),
+    ("major", "其他重大、复杂、敏感情况"),
+    ("life_health", "直接涉及生命健康"),
+    ("major_property", "直接涉及重大财产权益"),
+    ("remote", "异地、偏远、连续执法，无法当天移交"),
+];
+
+/// How strongly the checklist requires recording an activity kind (R6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Obligation {
+    /// 应当进行: an activity of this kind without recording is a finding (R7).
+    Mandatory,
+    /// 根据实际情况进行.
+    AsCircumstances,
+    /// 根据执法需要进行.
+    AsNeeded,
+}
+
+impl Obligation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Obligation::Mandatory => "应当进行",
+            Obligation::AsCircumstances => "根据实际情况进行",
+            Obligation::AsNeeded => "根据执法需要进行",
+        }
+    }
+}
+
+/// One row of the recording checklist (音像记录清单, R6); its `kind` is an activity kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistRow {
+    pub kind: Spanned<String>,
+    /// Row number in the agency's own list, where it has one (dalian-ftz's annex: 1–17).
+    #[serde(default)]
+    pub no: Option<u32>,
+    /// 记录环节或者情形.
+    pub situation: String,
+    /// 记录场所.
+    #[serde(default)]
+    pub place: String,
+    /// 开始记录时间.
+    #[serde(default)]
+    pub start_trigger: String,
+    /// 记录内容: the items reviewers tick (R6, R13, R27).
+    #[serde(default)]
+    pub content: Vec<String>,
+    /// 结束记录时间.
+    #[serde(default)]
+    pub end_trigger: String,
+    pub obligation: Obligation,
+    pub article: String,
+}
+
+/// Activities with any of these flags must be recorded whatever their kind (jinpu-wj §8).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MandatoryRule {
+    pub flags: Vec<Spanned<String>>,
+    pub description: String,
+    pub article: String,
+}
+
+/// R9: officers per activity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficersRule {
+    pub min_per_activity: Spanned<i64>,
+    /// dalian-ftz §13: one of them films the whole process.
+    #[serde(default)]
+    pub one_films_whole: bool,
+    pub article: String,
+}
+
+/// R4: the pre-use check and the device clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreUseRule {
+    /// Largest accepted |device clock − station clock| at offload, seconds.
+    pub clock_tolerance_s: Spanned<i64>,
+    /// The regulations say "电量充足" and "足够存储空间"; the numbers are the agency's.
+    pub min_battery_pct: Spanned<i64>,
+    pub min_free_gb: Spanned<i64>,
+    pub article: String,
+}
+
+/// R8: how far the recordings' start and end may be from the document times.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRule {
+    pub start_tolerance_s: Spanned<i64>,
+    pub end_tolerance_s: Spanned<i64>,
+    pub article: String,
+}
+
+/// R11: the largest pause between consecutive files that is still an automatic segment split.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRule {
+    pub split_tolerance_s: Spanned<i64>,
+    pub article: String,
+}
+
+/// How the ordinary offload deadline is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineBase {
+    /// 当天执法活动结束后第一时间: by the end (24:00 local) of the day the activity ended.
+    SameDay,
+    /// Within `hours` of the activity's end (zhejiang-rf §19: 24 小时内).
+    Hours,
+}
+
+/// R17: the offload deadline and its exceptions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffloadRule {
+    pub base: DeadlineBase,
+    #[serde(default)]
+    pub hours: Option<Spanned<i64>>,
+    /// Remote or continuous work (activity flag `remote`): within this many hours of the device's
+    /// return to the unit (返回单位后 24 小时内). Absent: the profile has no such exception.
+    #[serde(default)]
+    pub after_return_hours: Option<Spanned<i64>>,
+    pub article: String,
+    #[serde(default)]
+    pub extension: Option<ExtensionRule>,
+    /// A recording still linked to no activity this many hours after its offload deadline is
+    /// possible non-work use (R14).
+    pub link_grace_hours: Spanned<i64>,
+    pub link_article: String,
+}
+
+/// zhejiang-rf §19: with the head's approval, offload within N working days — except when the
+/// activity had a dispute or an emergency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRule {
+    pub working_days: Spanned<i64>,
+    pub approvers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub excluded_flags: Vec<Spanned<String>>,
+    pub article: String,
+}
+
+/// Retention classes, from weakest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionClass {
+    Minimum,
+    Case,
+    LongTerm,
+    Permanent,
+    Hold,
+}
+
+impl RetentionClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetentionClass::Minimum => "minimum",
+            RetentionClass::Case => "case",
+            RetentionClass::LongTerm => "long_term",
+            RetentionClass::Permanent => "permanent",
+            RetentionClass::Hold => "hold",
+        }
+    }
+}
+
+/// Flags that move a recording into long-term or permanent retention (R21).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionTrigger {
+    pub flags: Vec<Spanned<String>>,
+    pub class: RetentionClass,
+    pub article: String,
+}
+
+/// R20–R21: retention periods and triggers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRule {
+    pub minimum_months: Spanned<i64>,
+    pub minimum_article: String,
+    /// Recordings of an activity with a case number follow the case file (随案卷保存时限); the
+    /// regulations do not give the case file's period, the agency's archive rules do.
+    pub case_years: Spanned<i64>,
+    pub case_article: String,
+    /// zhejiang-rf §20(2): the case's records join the case file within this many days of closure.
+    #[serde(default)]
+    pub case_file_join_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub triggers: Vec<RetentionTrigger>,
+    /// "长期保存" in years (archive practice: 30).
+    pub long_term_years: Spanned<i64>,
+    /// Preservation copies burned to disc (一式两份).
+    pub disc_copies: Spanned<i64>,
+    /// Who approves the purge of an expired recording (lushan-sj §15: 管理人员根据情况清除).
+    pub purge_approvers: Vec<Spanned<String>>,
+}
+
+/// A reason allowed for not recording or for stopping (R10, R11).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub id: Spanned<String>,
+    pub label: String,
+    /// R11: the resumed recording must state the reason by voice.
+    #[serde(default)]
+    pub voice_statement: bool,
+}
+
+/// R10: not recording an activity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoRecordRule {
+    pub reasons: Vec<Reason>,
+    /// Approval levels, in order (role ids).
+    pub approvers: Vec<Spanned<String>>,
+    pub article: String,
+}
+
+/// R11: interrupting a recording.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptionRule {
+    pub reasons: Vec<Reason>,
+    /// "确实无法继续记录的，应当立即向…负责人报告": the role told, when the profile says so.
+    #[serde(default)]
+    pub report_to: Option<Spanned<String>>,
+    pub article: String,
+}
+
+/// R23: who approves viewing or copying, in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRule {
+    pub approvers: Vec<Spanned<String>>,
+    pub article: String,
+}
+
+/// R13: the standard notification phrase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRule {
+    pub phrase: String,
+    /// lushan-sj §8: a spoken statement of purpose, task and officers at arrival.
+    #[serde(default)]
+    pub spoken_statement: bool,
+    pub article: String,
+}
+
+/// R27: sampling review.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingRule {
+    pub ratio: Spanned<f64>,
+    pub article: String,
+}
+
+/// One entry of the violation or sanction catalogue (R29).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogItem {
+    pub id: Spanned<String>,
+    pub text: String,
+    pub article: String,
+}
+
+/// An agency's policy profile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub schema: Spanned<i64>,
+    pub id: Spanned<String>,
+    pub agency: String,
+    pub regulation: String,
+    /// Role id → Chinese title. Approval chains name roles; officers are given roles.
+    pub roles: BTreeMap<String, String>,
+    pub checklist: Vec<ChecklistRow>,
+    #[serde(default)]
+    pub mandatory_rules: Vec<MandatoryRule>,
+    pub officers: OfficersRule,
+    pub pre_use: PreUseRule,
+    pub coverage: CoverageRule,
+    pub segments: SegmentRule,
+    pub offload: OffloadRule,
+    pub retention: RetentionRule,
+    pub norecord: NoRecordRule,
+    pub interruption: InterruptionRule,
+    pub access: AccessRule,
+    pub notification: NotificationRule,
+    pub sampling: SamplingRule,
+    pub violations: Vec<CatalogItem>,
+    pub sanctions: Vec<CatalogItem>,
+}
+
+/// Why a profile was refused: the line (1-based, when known), the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}字段 {field}：{message}", line.map(|l| format!("第 {l} 行，")).unwrap_or_default())]
+pub struct ProfileError {
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())].matches('\n').count() + 1
+}
+
+struct Checker<'a> {
+    src: &'a str,
+}
+
+impl Checker<'_> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: &str,
+        message: String,
+    ) -> Result<T, ProfileError> {
+        Err(ProfileError {
+            line: Some(line_of(self.src, span.start)),
+            field: field.to_string(),
+            message,
+        })
+    }
+
+    fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<(), ProfileError> {
+        if *v.get_ref() < 0 {
+            return self.err(v.span(), field, format!("不能为负数（{}）", v.get_ref()));
+        }
+        Ok(())
+    }
+
+    fn positive(&self, v: &Spanned<i64>, field: &str) -> Result<(), ProfileError> {
+        if *v.get_ref() <= 0 {
+            return self.err(v.span(), field, format!("必须大于 0（{}）", v.get_ref()));
+        }
+        Ok(())
+    }
+
+    fn at_most(&self, v: &Spanned<i64>, field: &str, max: i64) -> Result<(), ProfileError> {
+        if *v.get_ref() > max {
+            return self.err(
+                v.span(),
+                field,
+                format!("数值 {} 过大，上限为 {max}", v.get_ref()),
+            );
+        }
+        Ok(())
+    }
+
+    fn flags(&self, flags: &[Spanned<String>], field: &str) -> Result<(), ProfileError> {
+        for f in flags {
+            if !FLAGS.iter().any(|(id, _)| id == f.get_ref()) {
+                let known: Vec<&str> = FLAGS.iter().map(|(id, _)| *id).collect();
+                return self.err(
+                    f.span(),
+                    field,
+                    format!(
+                        "未知的活动标记“{}”，可用：{}",
+                        f.get_ref(),
+                        known.join("、")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn roles(
+        &self,
+        roles: &BTreeMap<String, String>,
+        chain: &[Spanned<String>],
+        field: &str,
+        allow_empty: bool,
+    ) -> Result<(), ProfileError> {
+        if chain.is_empty() && !allow_empty {
+            return Err(ProfileError {
+                line: None,
+                field: field.to_string(),
+                message: "审批链不能为空，至少需要一级审批人".into(),
+            });
+        }
+        for r in chain {
+            if !roles.contains_key(r.get_ref()) {
+                return self.err(
+                    r.span(),
+                    field,
+                    format!("未定义的角色“{}”，请先在 [roles] 中定义", r.get_ref()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn unique_ids<'b>(
+        &self,
+        ids: impl Iterator<Item = &'b Spanned<String>>,
+        field: &str,
+    ) -> Result<(), ProfileError> {
+        let mut seen = BTreeSet::new();
+        for id in ids {
+            let s = id.get_ref();
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return self.err(
+                    id.span(),
+                    field,
+                    format!("标识“{s}”只能由字母、数字、下划线和连字符组成"),
+                );
+            }
+            if !seen.insert(s.clone()) {
+                return self.err(id.span(), field, format!("标识“{s}”重复"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Profile {
+    /// Parses and checks a profile. Either every check passes or nothing is returned.
+    pub fn parse(src: &str) -> Result<Profile, ProfileError> {
+        let p: Profile = toml::from_str(src).map_err(|e| {
+            let message = e.message().trim().to_string();
+            let field = message
+                .split('`')
+                .nth(1)
+                .map(str::to_string)
+                .unwrap_or_else(|| "（文件）".into());
+            ProfileError {
+                line: e.span().map(|s| line_of(src, s.start)),
+                field,
+                message: format!("格式错误：{}", translate_toml(&message)),
+            }
+        })?;
+        p.check(src)?;
+        Ok(p)
+    }
+
+    /// A preset by id.
+    pub fn preset(id: &str) -> Option<Profile> {
+        PRESETS
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .and_then(|(_, src)| Profile::parse(src).ok())
+    }
+
+    fn check(&self, src: &str) -> Result<(), ProfileError> {
+        let c = Checker { src };
+        if *self.schema.get_ref() != SCHEMA {
+            return c.err(
+                self.schema.span(),
+                "schema",
+                format!(
+                    "本程序只识别第 {SCHEMA} 版配置，文件为第 {} 版",
+                    self.schema.get_ref()
+                ),
+            );
+        }
+        c.unique_ids(std::iter::once(&self.id), "id")?;
+        if !self.roles.contains_key("officer") {
+            return Err(ProfileError {
+                line: None,
+                field: "roles".into(),
+                message: "必须定义 officer（执法人员）角色".into(),
+            });
+        }
+        if self.checklist.is_empty() {
+            return Err(ProfileError {
+                line: None,
+                field: "checklist".into(),
+                message: "音像记录清单不能为空".into(),
+            });
+        }
+        c.unique_ids(self.checklist.iter().map(|r| &r.kind), "checklist.kind")?;
+        for r in &self.mandatory_rules {
+            c.flags(&r.flags, "mandatory_rules.flags")?;
+        }
+        c.positive(&self.officers.min_per_activity, "officers.min_per_activity")?;
+        c.at_most(
+            &self.officers.min_per_activity,
+            "officers.min_per_activity",
+            20,
+        )?;
+        c.non_negative(&self.pre_use.clock_tolerance_s, "pre_use.clock_tolerance_s")?;
+        c.non_negative(&self.pre_use.min_battery_pct, "pre_use.min_battery_pct")?;
+        c.at_most(
+            &self.pre_use.min_battery_pct,
+            "pre_use.min_battery_pct",
+            100,
+        )?;
+        c.non_negative(&self.pre_use.min_free_gb, "pre_use.min_free_gb")?;
+        c.non_negative(
+            &self.coverage.start_tolerance_s,
+            "coverage.start_tolerance_s",
+        )?;
+        c.non_negative(&self.coverage.end_tolerance_s, "coverage.end_tolerance_s")?;
+        c.non_negative(
+            &self.segments.split_tolerance_s,
+            "segments.split_tolerance_s",
+        )?;
+        match (&self.offload.base, &self.offload.hours) {
+            (DeadlineBase::Hours, None) => {
+                return Err(ProfileError {
+                    line: None,
+                    field: "offload.hours".into(),
+                    message: "base = \"hours\" 时必须给出 hours".into(),
+                });
+            }
+            (_, Some(h)) => {
+                c.positive(h, "offload.hours")?;
+                c.at_most(h, "offload.hours", 24 * 366)?;
+            }
+            _ => {}
+        }
+        if let Some(h) = &self.offload.after_return_hours {
+            c.positive(h, "offload.after_return_hours")?;
+        }
+        c.non_negative(&self.offload.link_grace_hours, "offload.link_grace_hours")?;
+        if let Some(x) = &self.offload.extension {
+            c.positive(&x.working_days, "offload.extension.working_days")?;
+            c.at_most(&x.working_days, "offload.extension.working_days", 60)?;
+            c.roles(
+                &self.roles,
+                &x.approvers,
+                "offload.extension.approvers",
+                false,
+            )?;
+            c.flags(&x.excluded_flags, "offload.extension.excluded_flags")?;
+        }
+        let r = &self.retention;
+        c.positive(&r.minimum_months, "retention.minimum_months")?;
+        c.at_most(&r.minimum_months, "retention.minimum_months", 1200)?;
+        c.positive(&r.case_years, "retention.case_years")?;
+        c.at_most(&r.case_years, "retention.case_years", 100)?;
+        if let Some(d) = &r.case_file_join_days {
+            c.positive(d, "retention.case_file_join_days")?;
+        }
+        for t in &r.triggers {
+            c.flags(&t.flags, "retention.triggers.flags")?;
+            if !matches!(
+                t.class,
+                RetentionClass::LongTerm | RetentionClass::Permanent
+            ) {
+                return Err(ProfileError {
+                    line: None,
+                    field: "retention.triggers.class".into(),
+                    message: "长期保存触发条件的 class 只能是 long_term 或 permanent".into(),
+                });
+            }
+        }
+        c.positive(&r.long_term_years, "retention.long_term_years")?;
+        c.at_most(&r.long_term_years, "retention.long_term_years", 100)?;
+        c.positive(&r.disc_copies, "retention.disc_copies")?;
+        c.roles(
+            &self.roles,
+            &r.purge_approvers,
+            "retention.purge_approvers",
+            false,
+        )?;
+        c.unique_ids(
+            self.norecord.reasons.iter().map(|r| &r.id),
+            "norecord.reasons.id",
+        )?;
+        if self.norecord.reasons.is_empty() {
+            return Err(ProfileError {
+                line: None,
+                field: "norecord.reasons".into(),
+                message: "至少需要一种可以不记录的情形".into(),
+            });
+        }
+        c.roles(
+            &self.roles,
+            &self.norecord.approvers,
+            "norecord.approvers",
+            false,
+        )?;
+        c.unique_ids(
+            self.interruption.reasons.iter().map(|r| &r.id),
+            "interruption.reasons.id",
+        )?;
+        if let Some(r) = &self.interruption.report_to {
+            c.roles(
+                &self.roles,
+                std::slice::from_ref(r),
+                "interruption.report_to",
+                false,
+            )?;
+        }
+        c.roles(
+            &self.roles,
+            &self.access.approvers,
+            "access.approvers",
+            false,
+        )?;
+        if self.notification.phrase.trim().is_empty() {
+            return Err(ProfileError {
+                line: None,
+                field: "notification.phrase".into(),
+                message: "告知用语不能为空".into(),
+            });
+        }
+        let ratio = *self.sampling.ratio.get_ref();
+        if !(ratio > 0.0 && ratio <= 1.0) {
+            return c.err(
+                self.sampling.ratio.span(),
+                "sampling.ratio",
+                format!("抽查比例必须在 0 到 1 之间（{ratio}）"),
+            );
+        }
+        c.unique_ids(self.violations.iter().map(|v| &v.id), "violations.id")?;
+        c.unique_ids(self.sanctions.iter().map(|v| &v.id), "sanctions.id")?;
+        Ok(())
+    }
+
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+
+    /// The checklist row for an activity kind.
+    pub fn kind(&self, kind: &str) -> Option<&ChecklistRow> {
+        self.checklist.iter().find(|r| r.kind.get_ref() == kind)
+    }
+
+    /// Cites an article of this profile's regulation, e.g. `jinpu-wj §18` from `§18`.
+    pub fn cite(&self, article: &str) -> String {
+        format!("{} {}", self.id(), article)
+    }
+
+    pub fn role_label<'a>(&'a self, role: &'a str) -> &'a str {
+        self.roles.get(role).map(String::as_str).unwrap_or(role)
+    }
+}
+
+/// The TOML parser's messages are English; the common ones get a Chinese lead.
+fn translate_toml(message: &str) -> String {
+    let lead = if message.starts_with("unknown field") {
+        "未知字段"
+    } else if message.starts_with("missing field") {
+        "缺少必填字段"
+    } else if message.starts_with("invalid type") {
+        "类型错误"
+    } else if message.starts_with("unknown variant") {
+        "取值不在允许范围内"
+    } else if message.contains("duplicate key") {
+        "键重复"
+    } else {
+        "无法解析"
+    };
+    format!("{lead}（{message}）")
+}
