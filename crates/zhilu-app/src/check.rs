@@ -123,58 +123,74 @@ impl App {
                     shift(from) - us(Duration::days(1)),
                     shift(to) + us(Duration::days(1)),
                 );
-                let rec_filter = "(capture_start >= $1 AND capture_start <= $2) OR (offloaded_at >= $3 AND offloaded_at <= $4) \
-                                  OR (capture_start >= $5 AND capture_start <= $6)";
-                let rec_binds = || -> Vec<zhilu_store::domain::SqlValue> {
-                    vec![
-                        lo.into(),
-                        t.into(),
-                        f.into(),
-                        t.into(),
-                        ef.into(),
-                        et.into(),
-                    ]
-                };
-                let mut recs = c.recordings_where(rec_filter, rec_binds()).await?;
+                // One indexed range query per reason, merged here: an OR across columns would
+                // make SQLite scan the whole table.
+                let mut recs: Vec<RecordingRow> = Vec::new();
+                let mut have_rec: HashSet<String> = HashSet::new();
+                for (col, a, b) in [
+                    ("capture_start", lo, t),
+                    ("offloaded_at", f, t),
+                    ("capture_start", ef, et),
+                ] {
+                    let filter = format!("{col} >= $1 AND {col} <= $2");
+                    for r in c
+                        .recordings_where(&filter, vec![a.into(), b.into()])
+                        .await?
+                    {
+                        if have_rec.insert(r.sha256.clone()) {
+                            recs.push(r);
+                        }
+                    }
+                }
                 let mut acts = c
                     .select::<ActivityRow>(
                         Some("end_at >= $1 AND start_at <= $2"),
                         vec![lo.into(), t.into()],
                     )
                     .await?;
-                let link_filter = format!(
-                    "sha256 IN (SELECT sha256 FROM recordings WHERE {rec_filter}) \
-                     OR activity_id IN (SELECT id FROM activities WHERE end_at >= $7 AND start_at <= $8)"
-                );
-                let mut binds = rec_binds();
-                binds.extend([lo.into(), t.into()]);
-                let links = c.select::<LinkRow>(Some(&link_filter), binds).await?;
-                let have_rec: HashSet<String> = recs.iter().map(|r| r.sha256.clone()).collect();
-                let have_act: HashSet<String> = acts.iter().map(|a| a.id.clone()).collect();
-                let mut more_recs: Vec<&str> = links
+                let mut links = c
+                    .select::<LinkRow>(
+                        Some("activity_id IN (SELECT id FROM activities WHERE end_at >= $1 AND start_at <= $2)"),
+                        vec![lo.into(), t.into()],
+                    )
+                    .await?;
+                let mut have_link: HashSet<(String, String)> = links
                     .iter()
-                    .map(|l| l.sha256.as_str())
-                    .filter(|s| !have_rec.contains(*s))
+                    .map(|l| (l.sha256.clone(), l.activity_id.clone()))
                     .collect();
-                more_recs.sort_unstable();
-                more_recs.dedup();
-                for sha in more_recs {
-                    if let Some(r) = c.recording(sha).await? {
-                        recs.push(r);
+                let shas: Vec<String> = recs.iter().map(|r| r.sha256.clone()).collect();
+                for l in self.in_chunks::<LinkRow>("sha256", &shas).await? {
+                    if have_link.insert((l.sha256.clone(), l.activity_id.clone())) {
+                        links.push(l);
                     }
                 }
-                let mut more_acts: Vec<&str> = links
+                let have_act: HashSet<&str> = acts.iter().map(|a| a.id.as_str()).collect();
+                let mut more_recs: Vec<String> = links
                     .iter()
-                    .map(|l| l.activity_id.as_str())
-                    .filter(|a| !have_act.contains(*a))
+                    .filter(|l| !have_rec.contains(&l.sha256))
+                    .map(|l| l.sha256.clone())
                     .collect();
-                more_acts.sort_unstable();
-                more_acts.dedup();
-                for id in more_acts {
-                    if let Some(a) = c.get::<ActivityRow>(id).await? {
-                        acts.push(a);
-                    }
+                let mut more_acts: Vec<String> = links
+                    .iter()
+                    .filter(|l| !have_act.contains(l.activity_id.as_str()))
+                    .map(|l| l.activity_id.clone())
+                    .collect();
+                for v in [&mut more_recs, &mut more_acts] {
+                    v.sort_unstable();
+                    v.dedup();
                 }
+                for chunk in more_recs.chunks(500) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let filter = format!("sha256 IN ({})", marks.join(", "));
+                    recs.extend(
+                        c.recordings_where(
+                            &filter,
+                            chunk.iter().map(|s| s.clone().into()).collect(),
+                        )
+                        .await?,
+                    );
+                }
+                acts.extend(self.in_chunks::<ActivityRow>("id", &more_acts).await?);
                 let sessions: Vec<SessionRow> = c.sessions_started_between(f, t).await?;
                 (acts, recs, sessions, links)
             }
@@ -182,12 +198,23 @@ impl App {
         let checkouts = match window {
             None => c.select::<CheckoutRow>(None, vec![]).await?,
             Some((from, to)) => {
-                let lo = to_micros(from) - us(Duration::days(5));
-                c.select::<CheckoutRow>(
-                    Some("out_at <= $1 AND (returned_at IS NULL OR returned_at >= $2)"),
-                    vec![to_micros(to).into(), lo.into()],
-                )
-                .await?
+                // Checkouts that began up to 30 days before the window, plus any still open.
+                let lo = to_micros(from) - us(Duration::days(30));
+                let mut list = c
+                    .select::<CheckoutRow>(
+                        Some("out_at >= $1 AND out_at <= $2"),
+                        vec![lo.into(), to_micros(to).into()],
+                    )
+                    .await?;
+                for k in c
+                    .select::<CheckoutRow>(Some("returned_at IS NULL"), vec![])
+                    .await?
+                {
+                    if k.out_at < lo {
+                        list.push(k);
+                    }
+                }
+                list
             }
         };
         let shas: HashSet<&str> = recordings.iter().map(|r| r.sha256.as_str()).collect();
@@ -303,6 +330,27 @@ impl App {
             .map(|r| recording_fact(r, &failed))
             .collect();
         Ok(facts)
+    }
+
+    /// Rows of a domain table whose `column` is one of `values`, 500 per query.
+    async fn in_chunks<T>(&self, column: &str, values: &[String]) -> Result<Vec<T>, AppError>
+    where
+        T: DomainTable + for<'r> zhilu_store::FromAnyRow<'r> + Send + Unpin,
+    {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let filter = format!("{column} IN ({})", marks.join(", "));
+            out.extend(
+                self.catalog
+                    .select::<T>(
+                        Some(&filter),
+                        chunk.iter().map(|s| s.clone().into()).collect(),
+                    )
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 
     /// Objects whose every copy failed fixity and could not be repaired (ledger `object.repair_failed`

@@ -514,13 +514,7 @@ impl App {
         activity: &str,
         actor: &str,
     ) -> Result<LinkRow, AppError> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        if self.catalog.recording(&sha).await?.is_none() {
-            return Err(AppError::NotFound {
-                what: "记录",
-                id: sha,
-            });
-        }
+        let sha = self.existing_recording(sha256).await?;
         let a = self.activity(activity).await?;
         let existing = self
             .catalog
@@ -543,6 +537,36 @@ impl App {
         self.record(actor, vec![Change::Insert(DomainRow::Link(row.clone()))])
             .await?;
         Ok(row)
+    }
+
+    /// The id of a stored recording, or a clear error.
+    async fn existing_recording(&self, sha256: &str) -> Result<String, AppError> {
+        let sha = sha256.trim().to_ascii_lowercase();
+        if self.catalog.recording(&sha).await?.is_none() {
+            return Err(AppError::NotFound {
+                what: "记录",
+                id: sha,
+            });
+        }
+        Ok(sha)
+    }
+
+    /// Writes a record together with the approval it waits for (the profile's chain of roles).
+    async fn record_with_approval(
+        &self,
+        actor: &str,
+        row: DomainRow,
+        id: &str,
+        kind: &str,
+        chain: &[zhilu_policy::profile::Spanned<String>],
+    ) -> Result<(), AppError> {
+        let roles: Vec<String> = chain.iter().map(|r| r.get_ref().clone()).collect();
+        self.record(
+            actor,
+            vec![Change::Insert(row), self.approval_for(id, kind, roles)],
+        )
+        .await?;
+        Ok(())
     }
 
     fn approval_for(&self, id: &str, kind: &str, chain: Vec<String>) -> Change {
@@ -599,18 +623,12 @@ impl App {
             created_by: actor.into(),
             ledger_seq: 0,
         };
-        let chain = profile
-            .norecord
-            .approvers
-            .iter()
-            .map(|r| r.get_ref().clone())
-            .collect();
-        self.record(
+        self.record_with_approval(
             actor,
-            vec![
-                Change::Insert(DomainRow::NoRecord(row.clone())),
-                self.approval_for(&row.id, "norecord", chain),
-            ],
+            DomainRow::NoRecord(row.clone()),
+            &row.id,
+            "norecord",
+            &profile.norecord.approvers,
         )
         .await?;
         Ok(row)
@@ -628,13 +646,7 @@ impl App {
     ) -> Result<InterruptionRow, AppError> {
         let profile = self.profile()?;
         let a = self.activity(activity).await?;
-        let sha = after.trim().to_ascii_lowercase();
-        if self.catalog.recording(&sha).await?.is_none() {
-            return Err(AppError::NotFound {
-                what: "记录",
-                id: sha,
-            });
-        }
+        let sha = self.existing_recording(after).await?;
         let reason = reason.trim();
         let Some(r) = profile
             .interruption
@@ -701,13 +713,12 @@ impl App {
             created_by: actor.into(),
             ledger_seq: 0,
         };
-        let chain = ext.approvers.iter().map(|r| r.get_ref().clone()).collect();
-        self.record(
+        self.record_with_approval(
             actor,
-            vec![
-                Change::Insert(DomainRow::Extension(row.clone())),
-                self.approval_for(&row.id, "extension", chain),
-            ],
+            DomainRow::Extension(row.clone()),
+            &row.id,
+            "extension",
+            &ext.approvers,
         )
         .await?;
         Ok(row)
@@ -795,13 +806,7 @@ impl App {
         reason: &str,
     ) -> Result<AccessRequestRow, AppError> {
         let profile = self.profile()?;
-        let sha = sha256.trim().to_ascii_lowercase();
-        if self.catalog.recording(&sha).await?.is_none() {
-            return Err(AppError::NotFound {
-                what: "记录",
-                id: sha,
-            });
-        }
+        let sha = self.existing_recording(sha256).await?;
         let officer = self
             .officer_row(&validate::ident("--by", requester)?, "--by")
             .await?;
@@ -814,18 +819,12 @@ impl App {
             created_at: self.now_micros(),
             ledger_seq: 0,
         };
-        let chain = profile
-            .access
-            .approvers
-            .iter()
-            .map(|r| r.get_ref().clone())
-            .collect();
-        self.record(
+        self.record_with_approval(
             &officer.id,
-            vec![
-                Change::Insert(DomainRow::Access(row.clone())),
-                self.approval_for(&row.id, "access", chain),
-            ],
+            DomainRow::Access(row.clone()),
+            &row.id,
+            "access",
+            &profile.access.approvers,
         )
         .await?;
         Ok(row)
@@ -838,13 +837,7 @@ impl App {
         reason: &str,
         actor: &str,
     ) -> Result<HoldRow, AppError> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        if self.catalog.recording(&sha).await?.is_none() {
-            return Err(AppError::NotFound {
-                what: "记录",
-                id: sha,
-            });
-        }
+        let sha = self.existing_recording(sha256).await?;
         let reason = validate::text("--reason", reason)?;
         let row = HoldRow {
             id: self.next_id::<HoldRow>("H").await?,

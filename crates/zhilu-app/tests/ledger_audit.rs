@@ -251,3 +251,57 @@ async fn x5_embedded_sqlite_catalog_runs_in_wal_mode_with_full_sync() {
         .expect("pragma");
     assert_eq!(mode, "wal");
 }
+
+/// X1 for the domain tables (issue #3): an officer's role raised, or an approval deleted, in the
+/// database behind the program's back is found and named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
+    let t = TestApp::new().await;
+    t.app
+        .apply_profile(zhilu_app::preset_text("jinpu-wj").expect("preset"), "test")
+        .await
+        .expect("profile");
+    t.app
+        .add_officer("000101", "王强", "监督一科", None)
+        .await
+        .expect("officer");
+    t.app
+        .add_officer("000900", "陈局", "局领导", Some("agency_head"))
+        .await
+        .expect("officer");
+    let r = t.app.verify().await.expect("verify");
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(
+        exec(
+            &t,
+            "UPDATE officers SET role = 'agency_head' WHERE id = '000101'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        exec(&t, "DELETE FROM officers WHERE id = '000900'").await,
+        1
+    );
+    let r = t.app.verify().await.expect("verify");
+    let subjects: Vec<_> = r
+        .problems
+        .iter()
+        .filter_map(|p| p.subject.clone())
+        .collect();
+    assert!(
+        subjects.contains(&"officer:000101".to_string()),
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        subjects.contains(&"officer:000900".to_string()),
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("role")),
+        "{:?}",
+        r.problems
+    );
+}

@@ -281,7 +281,10 @@ pub async fn profile(app: Option<&App>, cmd: ProfileCmd, json: bool, actor: &str
             let app = app.context("内部错误：缺少数据目录")?;
             let src = match zhilu_app::preset_text(&file) {
                 Ok(s) => s.to_string(),
-                Err(_) => read(std::path::Path::new(&file))?,
+                Err(_) if std::path::Path::new(&file).exists() => {
+                    read(std::path::Path::new(&file))?
+                }
+                Err(e) => return Err(e.into()),
             };
             let p = app.apply_profile(&src, actor).await?;
             if json {

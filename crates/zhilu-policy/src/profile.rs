@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
+pub use toml::Spanned;
 
 /// The version of the profile schema this build reads.
 pub const SCHEMA: i64 = 1;
@@ -369,7 +369,8 @@ impl Checker<'_> {
     }
 
     fn positive(&self, v: &Spanned<i64>, field: &str) -> Result<(), ProfileError> {
-        if *v.get_ref() <= 0 {
+        self.non_negative(v, field)?;
+        if *v.get_ref() == 0 {
             return self.err(v.span(), field, format!("必须大于 0（{}）", v.get_ref()));
         }
         Ok(())

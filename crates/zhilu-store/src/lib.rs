@@ -16,6 +16,10 @@ mod vault;
 
 pub use catalog::{Backend, Catalog, Committed, EntryRow, entry_body};
 pub use error::StoreError;
+
+/// The row-decoding bound of [`Catalog::select`], nameable without depending on sqlx.
+pub trait FromAnyRow<'r>: sqlx::FromRow<'r, sqlx::any::AnyRow> {}
+impl<'r, T: sqlx::FromRow<'r, sqlx::any::AnyRow>> FromAnyRow<'r> for T {}
 pub use rows::{
     Change, DeviceEventRow, DeviceRow, RecordingNameRow, RecordingRow, SessionRow, StationRow,
     subject,

@@ -126,6 +126,7 @@ CREATE INDEX recordings_offloaded ON recordings(offloaded_at);
 CREATE INDEX ledger_entries_kind ON ledger_entries(kind, seq);
 CREATE INDEX offload_sessions_started ON offload_sessions(started_at);
 CREATE INDEX checkouts_out ON checkouts(out_at);
+CREATE INDEX checkouts_returned ON checkouts(returned_at);
 
 CREATE TABLE access_requests (
     id         TEXT PRIMARY KEY,
