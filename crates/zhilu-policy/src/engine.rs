@@ -538,22 +538,40 @@ pub fn officers(profile: &Profile, a: &Activity, out: &mut Vec<Finding>) {
 /// than the split tolerance is the device cutting files; a longer one needs an interruption record.
 pub fn gaps(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Finding>) {
     let tol = *profile.segments.split_tolerance_s.get_ref();
-    let mut by_device: BTreeMap<&str, Vec<&Recording>> = BTreeMap::new();
+    // Only continuous media (video, audio) can have gaps; a photo is an instant.
+    /// A continuous file with its start and end.
+    type Span<'a> = (&'a Recording, DateTime<Utc>, DateTime<Utc>);
+    let mut by_device: BTreeMap<&str, Vec<Span<'_>>> = BTreeMap::new();
     for r in ix.recordings_of(&a.id) {
-        if r.capture_start.is_some() {
-            by_device.entry(r.device.as_str()).or_default().push(r);
+        if let (Some(s), Some(e)) = (r.capture_start, r.capture_end)
+            && e > s
+        {
+            by_device
+                .entry(r.device.as_str())
+                .or_default()
+                .push((r, s, e));
         }
     }
     let article = profile.cite(&profile.interruption.article);
     for (device, mut recs) in by_device {
-        recs.sort_by_key(|r| r.capture_start);
-        for pair in recs.windows(2) {
-            let (prev, next) = (pair[0], pair[1]);
-            let (Some(prev_end), Some(next_start)) =
-                (prev.capture_end.or(prev.capture_start), next.capture_start)
-            else {
+        recs.sort_by_key(|(_, s, _)| *s);
+        // Walk in start order keeping how far the files so far reach, so an overlapping or
+        // nested file (a second audio track) never makes a gap appear.
+        let Some(&(first, _, first_end)) = recs.first() else {
+            continue;
+        };
+        let (mut prev, mut prev_end) = (first, first_end);
+        for &(next, next_start, next_end) in &recs[1..] {
+            if next_end > prev_end && next_start <= prev_end {
+                (prev, prev_end) = (next, next_end);
                 continue;
-            };
+            }
+            if next_end <= prev_end {
+                continue;
+            }
+            let gap_from = (prev, prev_end);
+            (prev, prev_end) = (next, next_end);
+            let (prev, prev_end) = gap_from;
             let gap = (next_start - prev_end).num_seconds();
             if gap <= tol {
                 continue;

@@ -243,3 +243,19 @@ fn r5_r9_lending_and_too_few_officers() {
     let got = codes(&p, &f, "2026-11-03 12:00");
     assert_eq!(got, vec![("R5", "device_lent"), ("R9", "too_few_officers")]);
 }
+
+#[test]
+fn r11_a_photo_or_a_nested_audio_file_inside_the_video_is_not_a_gap() {
+    let p = profile("jinpu-wj");
+    let mut photo = rec("p", "2026-11-02 09:35", 0, 0, "2026-11-02 15:00");
+    photo.sequence = None;
+    let mut audio = rec("w", "2026-11-02 09:38", 3, 0, "2026-11-02 15:00");
+    audio.sequence = None;
+    let f = base(vec![
+        rec("a", "2026-11-02 09:00", 2400, 1, "2026-11-02 15:00"),
+        photo,
+        audio,
+        rec("b", "2026-11-02 09:40", 1200, 2, "2026-11-02 15:00"),
+    ]);
+    assert_eq!(codes(&p, &f, "2026-11-03 12:00"), vec![]);
+}
