@@ -316,6 +316,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Opens the data directory (`write` takes the write lock, `read` does not), runs `$body` with the
+/// app, and closes the catalog cleanly whatever the outcome.
+macro_rules! with_app {
+    (write, $dir:expr, $clock:expr, $db:expr, |$app:ident| $body:expr) => {{
+        let opened = App::open($dir, $clock, $db).await?;
+        let $app = &opened;
+        let r = $body;
+        opened.close().await;
+        r
+    }};
+    (read, $dir:expr, $clock:expr, $db:expr, |$app:ident| $body:expr) => {{
+        let opened = App::open_read_only($dir, $clock, $db).await?;
+        let $app = &opened;
+        let r = $body;
+        opened.close().await;
+        r
+    }};
+}
+
 /// Runs the command; `Ok(false)` means it ran but found something wrong.
 async fn run(cli: Cli) -> Result<bool> {
     let clock: Arc<dyn Clock> = match &cli.now {
@@ -558,85 +577,65 @@ async fn run(cli: Cli) -> Result<bool> {
                 unit,
                 officer,
             };
-            let app = App::open_read_only(dir, clock, db).await?;
-            let r = check(&app, scope, json).await;
-            app.close().await;
-            r
+            with_app!(read, dir, clock, db, |app| check(app, scope, json).await)
         }
         Command::Retention(RetentionCmd::List) => {
-            let app = App::open_read_only(dir, clock, db).await?;
-            let r = retention(&app, json).await;
-            app.close().await;
-            r
+            with_app!(read, dir, clock, db, |app| retention(app, json).await)
         }
         Command::Subject(cmd) => {
-            let app = App::open_read_only(dir, clock, db).await?;
-            let r = subject(&app, cmd, json).await;
-            app.close().await;
-            r
+            with_app!(read, dir, clock, db, |app| subject(app, cmd, json).await)
         }
         Command::Calendar(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = calendar(&app, cmd, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| calendar(
+                app, cmd, json, &cli.actor
+            )
+            .await)
         }
         Command::Officer(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = officer(&app, cmd, json).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| officer(app, cmd, json).await)
         }
         Command::Activity(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = activity(&app, cmd, json).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| activity(app, cmd, json).await)
         }
         Command::Link {
             recording,
             activity,
         } => {
-            let app = App::open(dir, clock, db).await?;
-            let r = link(&app, &recording, &activity, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| link(
+                app, &recording, &activity, json, &cli.actor
+            )
+            .await)
         }
         Command::Norecord(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = norecord(&app, cmd, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| norecord(
+                app, cmd, json, &cli.actor
+            )
+            .await)
         }
         Command::Interruption(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = interruption(&app, cmd, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| interruption(
+                app, cmd, json, &cli.actor
+            )
+            .await)
         }
         Command::Extension(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = extension(&app, cmd, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| extension(
+                app, cmd, json, &cli.actor
+            )
+            .await)
         }
         Command::Approve { id, by } => {
-            let app = App::open(dir, clock, db).await?;
-            let r = approve(&app, &id, &by, json).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| approve(app, &id, &by, json)
+                .await)
         }
         Command::Access(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = access(&app, cmd, json).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| access(app, cmd, json).await)
         }
         Command::Hold(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            let r = hold(&app, cmd, json, &cli.actor).await;
-            app.close().await;
-            r
+            with_app!(write, dir, clock, db, |app| hold(
+                app, cmd, json, &cli.actor
+            )
+            .await)
         }
         Command::Demo { profile } => {
             let report = zhilu_app::run_demo(dir, &profile, clock).await?;

@@ -229,7 +229,7 @@ fn r20_r21_retention_classes_by_profile() {
 }
 
 #[test]
-fn r5_r9_lending_and_too_few_officers() {
+fn r9_too_few_officers_and_r5_lending() {
     let p = profile("jinpu-wj");
     let mut f = base(vec![rec(
         "a",
@@ -258,4 +258,52 @@ fn r11_a_photo_or_a_nested_audio_file_inside_the_video_is_not_a_gap() {
         rec("b", "2026-11-02 09:40", 1200, 2, "2026-11-02 15:00"),
     ]);
     assert_eq!(codes(&p, &f, "2026-11-03 12:00"), vec![]);
+}
+
+#[test]
+fn r8_late_start_and_early_end_beyond_tolerance_but_not_within_it() {
+    let p = profile("jinpu-wj"); // 120 s each way (§12)
+    let within = base(vec![rec(
+        "a",
+        "2026-11-02 09:01",
+        3540,
+        1,
+        "2026-11-02 15:00",
+    )]);
+    assert_eq!(codes(&p, &within, "2026-11-03 12:00"), vec![]);
+    let late = base(vec![rec(
+        "a",
+        "2026-11-02 09:05",
+        3000,
+        1,
+        "2026-11-02 15:00",
+    )]);
+    assert_eq!(
+        codes(&p, &late, "2026-11-03 12:00"),
+        vec![("R8", "late_start"), ("R8", "early_end")]
+    );
+}
+
+#[test]
+fn r14_unlinked_recording_is_flagged_only_after_deadline_and_grace() {
+    let p = profile("jinpu-wj"); // same day + 24 h grace (§5, §18)
+    let mut f = base(vec![rec(
+        "a",
+        "2026-11-02 20:00",
+        600,
+        1,
+        "2026-11-02 21:00",
+    )]);
+    f.links.clear();
+    f.activities.clear();
+    f.checkouts[0].returned_at = None;
+    assert_eq!(
+        codes(&p, &f, "2026-11-03 23:00"),
+        vec![],
+        "inside the grace period"
+    );
+    assert_eq!(
+        codes(&p, &f, "2026-11-04 01:00"),
+        vec![("R14", "not_linked_to_activity")]
+    );
 }

@@ -161,3 +161,24 @@ fn r27_sampling_ratio_above_one_and_wrong_schema_are_refused() {
         ("schema", Some(line_of(&src, "schema = 2")))
     );
 }
+
+#[test]
+fn r13_notification_phrases_are_the_regulations_words() {
+    let phrase = |id: &str| Profile::parse(preset(id)).unwrap().notification.phrase;
+    assert_eq!(
+        phrase("zhejiang-rf"),
+        "为保护您的合法权益，监督我们的执法行为，本次执法全程录音录像。"
+    );
+    assert!(phrase("luohe-xm").starts_with("您好，我们是漯河市畜牧兽医执法大队执法人员×××、×××"));
+    assert!(
+        phrase("jinpu-wj")
+            .starts_with("我们是大连市卫生健康委执法人员＊＊＊、＊＊＊，这是我们的执法证件")
+    );
+    assert!(
+        Profile::parse(preset("lushan-sj"))
+            .unwrap()
+            .notification
+            .spoken_statement,
+        "lushan-sj §8"
+    );
+}
