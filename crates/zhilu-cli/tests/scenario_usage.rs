@@ -53,7 +53,7 @@ fn r3_checkout_and_return_form_the_usage_ledger() {
         &[],
     );
     let back = a.ok(&["device", "return", "--device", "DSJ01"]);
-    assert_eq!(back["returned_at"].as_i64().is_some(), true);
+    assert!(back["returned_at"].as_i64().is_some());
     assert_eq!(back["recorded_summary"], "已导出 2 个文件，合计 60 分钟");
     assert!(
         a.fails(&["device", "return", "--device", "DSJ01"])
