@@ -257,6 +257,7 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, AppError>
         app.catalog.bench_load_without_ledger(&rows).await?;
         i = to;
     }
+    app.catalog.checkpoint_wal().await?;
     let load_seconds = started.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -271,12 +272,13 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, AppError>
     let next = activities + per_day;
     let rows = day_rows(&mut rng, t0us, per_day, activities, next, devices, officers);
     app.catalog.bench_load_without_ledger(&rows).await?;
+    app.catalog.checkpoint_wal().await?;
     let day = t0 + Duration::days((activities / per_day) as i64);
     let t = Instant::now();
     let inc = app
         .check(&CheckScope {
             from: Some(day),
-            to: Some(day + Duration::days(2)),
+            to: Some(day + Duration::days(1)),
             ..Default::default()
         })
         .await?;

@@ -53,6 +53,17 @@ fn us(d: Duration) -> i64 {
     d.num_microseconds().unwrap_or(i64::MAX / 4)
 }
 
+/// How far before a window a recording may have been captured and still produce a finding in it:
+/// an unlinked file's offload deadline (24:00 of its day, or the profile's hours) plus the link
+/// grace (R14), and one more day for a file series that spans midnight or a long recording.
+/// Deadlines that end later (remote work, approved extensions) are reached through the offload
+/// time, which then lies in the window.
+fn lookback(profile: &zhilu_policy::profile::Profile) -> Duration {
+    let o = &profile.offload;
+    let deadline = o.hours.as_ref().map_or(24, |h| *h.get_ref()).max(24);
+    Duration::hours(deadline + o.link_grace_hours.get_ref()) + Duration::days(1)
+}
+
 fn recording_fact(r: RecordingRow, failed: &HashSet<String>) -> facts::Recording {
     facts::Recording {
         integrity_failed: failed.contains(&r.sha256),
@@ -105,7 +116,7 @@ impl App {
                 // (expiry), the activities overlapping it or linked to those recordings, and the
                 // offload sessions started in it (device clock).
                 let (f, t) = (to_micros(from), to_micros(to));
-                let lo = f - us(Duration::days(4));
+                let lo = f - us(lookback(&self.profile()?));
                 let months = self
                     .profile()?
                     .retention
@@ -198,22 +209,19 @@ impl App {
         let checkouts = match window {
             None => c.select::<CheckoutRow>(None, vec![]).await?,
             Some((from, to)) => {
-                // Checkouts that began up to 30 days before the window, plus any still open.
-                let lo = to_micros(from) - us(Duration::days(30));
+                // Every checkout that was open at some point since `lo` (the earliest capture the
+                // window's recordings can have): returned on or after it, or still open.
+                let lo = to_micros(from) - us(lookback(&self.profile()?));
                 let mut list = c
                     .select::<CheckoutRow>(
-                        Some("out_at >= $1 AND out_at <= $2"),
+                        Some("returned_at >= $1 AND out_at <= $2"),
                         vec![lo.into(), to_micros(to).into()],
                     )
                     .await?;
-                for k in c
-                    .select::<CheckoutRow>(Some("returned_at IS NULL"), vec![])
-                    .await?
-                {
-                    if k.out_at < lo {
-                        list.push(k);
-                    }
-                }
+                list.extend(
+                    c.select::<CheckoutRow>(Some("returned_at IS NULL"), vec![])
+                        .await?,
+                );
                 list
             }
         };

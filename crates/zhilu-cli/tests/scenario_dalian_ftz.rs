@@ -143,4 +143,6 @@ fn r4_r7_r10_r17_dalian_month_reports_exactly_the_planted_breaches() {
     );
     assert_eq!(a.cite("/offload/article"), "dalian-ftz §18");
     let _ = d1;
+    // The windowed check (what a dashboard runs each day) agrees with the full one.
+    a.assert_daily_windows_match_full("2026-11-01");
 }

@@ -119,3 +119,33 @@ fn r17_same_day_versus_twenty_four_hours() {
         assert_eq!(n, usize::from(late), "{profile}");
     }
 }
+
+/// r14: a file shot just after midnight, offloaded at once and never linked, becomes a finding two
+/// days later (deadline + link grace). The daily windowed check must reach back far enough to
+/// see it, under the same-day rule (dalian-ftz §18) and the 24-hour rule (zhejiang-rf §19).
+#[test]
+fn r14_unlinked_file_is_found_by_the_daily_windowed_check() {
+    for (profile, due) in [
+        // 24:00 of 2 March (China time), then 24 hours' grace.
+        ("dalian-ftz", "2026-03-03T16:00:00Z"),
+        // 24 hours after the file ended (00:40), then 24 hours' grace.
+        ("zhejiang-rf", "2026-03-03T16:40:00Z"),
+    ] {
+        let mut a = Agency::new(profile, "2026-03-02 00:00:00");
+        a.officer("500001", "甲", "一科", "officer");
+        a.device("X01", "一科");
+        a.checkout("X01", "500001");
+        a.at("2026-03-02 00:50:00");
+        a.offload("X01", "500001", &[seg("2026-03-02 00:30:00", 600, 1)], &[]);
+        a.give_back("X01");
+        a.at("2026-03-31 12:00:00");
+        let unlinked: Vec<_> = a
+            .findings()
+            .into_iter()
+            .filter(|f| f["rule"] == "R14")
+            .collect();
+        assert_eq!(unlinked.len(), 1, "{profile}");
+        assert_eq!(unlinked[0]["at"], due, "{profile}");
+        a.assert_daily_windows_match_full("2026-03-02");
+    }
+}

@@ -358,6 +358,8 @@ fn r7_r8_r9_r11_r12_r14_r17_r20_jinpu_month_reports_exactly_the_planted_breaches
 
     // Everything above went through the audit ledger, which still verifies.
     assert!(a.ledger_size() > 40);
+    // The windowed check (what a dashboard runs each day) agrees with the full one.
+    a.assert_daily_windows_match_full("2026-11-01");
 }
 
 /// r7 r9: bad input is refused with a clear message and writes nothing.

@@ -118,4 +118,6 @@ fn r7_r8_r20_r23_luohe_month_reports_exactly_the_planted_breaches() {
         "one year (§15)"
     );
     assert_eq!(mine["status"], "purge_review");
+    // The windowed check (what a dashboard runs each day) agrees with the full one.
+    a.assert_daily_windows_match_full("2026-10-01");
 }

@@ -106,4 +106,6 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
     assert_eq!(of(&old[0])["retain_until"], "2027-03-10T01:00:00Z");
     assert_eq!(of(&f2[0])["class"], "long_term");
     assert_eq!(a.profile()["retention"]["disc_copies"], 2, "一式两份 (§16)");
+    // The windowed check (what a dashboard runs each day) agrees with the full one.
+    a.assert_daily_windows_match_full("2026-11-01");
 }

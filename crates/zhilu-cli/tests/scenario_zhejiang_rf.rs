@@ -150,4 +150,6 @@ fn r17_r7_r21_zhejiang_holiday_month_reports_exactly_the_planted_breaches() {
     assert_eq!(of(&f3[0])["class"], "permanent");
     assert!(of(&f3[0])["retain_until"].is_null());
     assert_eq!(of(&f5[0])["class"], "permanent");
+    // The windowed check (what a dashboard runs each day) agrees with the full one.
+    a.assert_daily_windows_match_full("2026-09-29");
 }

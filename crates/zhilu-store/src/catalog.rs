@@ -784,6 +784,18 @@ impl Catalog {
         Ok(())
     }
 
+    /// SQLite only: folds the write-ahead log back into the database file and truncates it. After a
+    /// bulk load of millions of rows the WAL is gigabytes long until the next checkpoint, and every
+    /// read pays for searching it; SQLite's auto-checkpoint does this in normal operation.
+    pub async fn checkpoint_wal(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// One full scan of the recordings table, every column decoded: the benchmark's baseline.
     pub async fn bench_scan_recordings(&self) -> Result<u64> {
         use futures_util::TryStreamExt;

@@ -281,6 +281,42 @@ impl Agency {
         v
     }
 
+    /// `check --from --to` reads only the part of the catalog a window can need. Day by day from
+    /// `first` (China local date, "2026-11-01") up to the clock, the windowed checks together must
+    /// report exactly what the full check reports as arising since `first` — no finding lost,
+    /// none doubled.
+    pub fn assert_daily_windows_match_full(&self, first: &str) {
+        let now = DateTime::parse_from_rfc3339(&self.now)
+            .expect("clock")
+            .with_timezone(&Utc);
+        let key = |v: &Value| v.to_string();
+        let mut day = utc(&format!("{first} 00:00:00"));
+        let mut full: Vec<String> = self
+            .findings()
+            .iter()
+            .filter(|v| {
+                let at = v["at"].as_str().expect("at");
+                DateTime::parse_from_rfc3339(at).expect("rfc3339") >= day
+            })
+            .map(key)
+            .collect();
+        full.sort();
+        let mut daily: Vec<String> = Vec::new();
+        let mut days = 0;
+        while day < now {
+            let next = (day + chrono::Duration::days(1)).min(now);
+            let (f, t) = (day.to_rfc3339(), next.to_rfc3339());
+            let found = self.ok(&["check", "--from", &f, "--to", &t]);
+            daily.extend(found.as_array().expect("array").iter().map(key));
+            day = next;
+            days += 1;
+        }
+        daily.sort();
+        assert!(days >= 28, "a month of windows, got {days}");
+        assert!(!full.is_empty(), "the scenario plants findings");
+        assert_eq!(daily, full, "daily windows differ from the full check");
+    }
+
     pub fn retention(&self) -> Vec<Value> {
         self.ok(&["retention", "list"])
             .as_array()
