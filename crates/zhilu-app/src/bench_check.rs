@@ -137,6 +137,45 @@ fn day_rows(
         }));
         // An occasional gap between segments, so the gap rule has work to do.
         let gap = if rng.below(10) == 0 { 600 } else { 0 };
+        // The records that explain activities, each with its approval, at a year's rates: a
+        // non-recording record for one activity in 25, an interruption for one in 100, an
+        // offload extension for one in 100, a legal hold on one in 1,000.
+        let approval = |id: &str, kind: &str| {
+            Change::Insert(DomainRow::Approval(ApprovalRow {
+                id: id.into(),
+                subject_kind: kind.into(),
+                chain: "[\"unit_head\"]".into(),
+                steps: "[]".into(),
+                status: "approved".into(),
+                updated_at: offloaded,
+                ledger_seq: 0,
+            }))
+        };
+        if i % 25 == 7 {
+            let id = format!("N{i:07}");
+            out.push(Change::Insert(DomainRow::NoRecord(NoRecordRow {
+                id: id.clone(),
+                activity_id: act.clone(),
+                reason: "objective".into(),
+                basis: "设备临时故障".into(),
+                created_at: end,
+                created_by: o1.clone(),
+                ledger_seq: 0,
+            })));
+            out.push(approval(&id, "norecord"));
+        }
+        if i % 100 == 13 {
+            let id = format!("E{i:07}");
+            out.push(Change::Insert(DomainRow::Extension(ExtensionRow {
+                id: id.clone(),
+                activity_id: act.clone(),
+                reason: "外出执法当日无法返回".into(),
+                created_at: end,
+                created_by: o1.clone(),
+                ledger_seq: 0,
+            })));
+            out.push(approval(&id, "extension"));
+        }
         for k in 0..PER_ACTIVITY as i64 {
             let cs = start + us(Duration::seconds(k * seg + if k >= 5 { gap } else { 0 }));
             let sha = format!("{:016x}{:016x}{:016x}{:016x}", i, k, rng.next(), rng.next());
@@ -164,6 +203,32 @@ fn day_rows(
                 sha256: sha.clone(),
                 ledger_seq: 0,
             }));
+            if gap > 0 && k == 4 && i % 10 == 3 {
+                let id = format!("I{i:07}");
+                out.push(Change::Insert(DomainRow::Interruption(InterruptionRow {
+                    id: id.clone(),
+                    activity_id: act.clone(),
+                    after_sha256: sha.clone(),
+                    reason: "device_fault".into(),
+                    voice_stated: 1,
+                    detail: "设备重启".into(),
+                    created_at: end,
+                    created_by: o1.clone(),
+                    ledger_seq: 0,
+                })));
+                out.push(approval(&id, "interruption"));
+            }
+            if k == 0 && i % 1000 == 11 {
+                out.push(Change::Insert(DomainRow::Hold(HoldRow {
+                    id: format!("H{i:07}"),
+                    sha256: sha.clone(),
+                    reason: "诉讼保全".into(),
+                    placed_at: offloaded,
+                    placed_by: "archivist".into(),
+                    released_at: None,
+                    ledger_seq: 0,
+                })));
+            }
             out.push(Change::Insert(DomainRow::Link(LinkRow {
                 sha256: sha,
                 activity_id: act.clone(),

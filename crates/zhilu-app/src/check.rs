@@ -234,9 +234,25 @@ impl App {
             })
             .map(|l| (l.sha256, l.activity_id))
             .collect();
-        let approvals: HashMap<String, bool> = c
-            .select::<ApprovalRow>(None, vec![])
-            .await?
+        // The records that explain an activity (R10, R11, R17) and their approvals: all of them for
+        // a full check, only those of the window's activities otherwise.
+        let act_list: Vec<String> = activities.iter().map(|a| a.id.clone()).collect();
+        let norecords: Vec<NoRecordRow> = self.of_activities(window, &act_list).await?;
+        let interruptions: Vec<InterruptionRow> = self.of_activities(window, &act_list).await?;
+        let extensions: Vec<ExtensionRow> = self.of_activities(window, &act_list).await?;
+        let approvals: Vec<ApprovalRow> = match window {
+            None => c.select(None, vec![]).await?,
+            Some(_) => {
+                let ids: Vec<String> = norecords
+                    .iter()
+                    .map(|n| n.id.clone())
+                    .chain(interruptions.iter().map(|i| i.id.clone()))
+                    .chain(extensions.iter().map(|x| x.id.clone()))
+                    .collect();
+                self.in_chunks("id", &ids).await?
+            }
+        };
+        let approvals: HashMap<String, bool> = approvals
             .into_iter()
             .map(|a| (a.id, a.status == "approved"))
             .collect();
@@ -288,9 +304,7 @@ impl App {
                     officer: s.officer,
                 })
                 .collect(),
-            norecords: c
-                .select::<NoRecordRow>(None, vec![])
-                .await?
+            norecords: norecords
                 .into_iter()
                 .filter(|n| act_ids.contains(n.activity_id.as_str()))
                 .map(|n| facts::NoRecord {
@@ -300,9 +314,7 @@ impl App {
                     reason: n.reason,
                 })
                 .collect(),
-            interruptions: c
-                .select::<InterruptionRow>(None, vec![])
-                .await?
+            interruptions: interruptions
                 .into_iter()
                 .filter(|i| act_ids.contains(i.activity_id.as_str()))
                 .map(|i| facts::Interruption {
@@ -314,9 +326,7 @@ impl App {
                     reason: i.reason,
                 })
                 .collect(),
-            extensions: c
-                .select::<ExtensionRow>(None, vec![])
-                .await?
+            extensions: extensions
                 .into_iter()
                 .filter(|x| act_ids.contains(x.activity_id.as_str()))
                 .map(|x| facts::Extension {
@@ -338,6 +348,21 @@ impl App {
             .map(|r| recording_fact(r, &failed))
             .collect();
         Ok(facts)
+    }
+
+    /// Every row of a per-activity table (`activity_id`), or, for a window, those of `activities`.
+    async fn of_activities<T>(
+        &self,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        activities: &[String],
+    ) -> Result<Vec<T>, AppError>
+    where
+        T: DomainTable + for<'r> zhilu_store::FromAnyRow<'r> + Send + Unpin,
+    {
+        match window {
+            None => Ok(self.catalog.select::<T>(None, vec![]).await?),
+            Some(_) => self.in_chunks("activity_id", activities).await,
+        }
     }
 
     /// Rows of a domain table whose `column` is one of `values`, 500 per query.
