@@ -26,12 +26,17 @@ pub struct BenchCheckReport {
     pub activities: u64,
     pub recordings: u64,
     pub load_seconds: f64,
-    /// Baseline: one full scan of the recordings table, all columns decoded.
+    /// Baseline: one full scan of the recordings table, all columns decoded, through the driver
+    /// the catalog uses (sqlx `Any`).
     pub table_scan_seconds: f64,
+    /// Second baseline: the same scan through sqlx's native SQLite driver (`None` on PostgreSQL).
+    pub table_scan_native_seconds: Option<f64>,
     pub full_check_seconds: f64,
     pub full_check_findings: usize,
     /// `full_check_seconds / table_scan_seconds` (target ≤ 3).
     pub full_check_ratio_to_scan: f64,
+    /// `full_check_seconds / table_scan_native_seconds`.
+    pub full_check_ratio_to_native_scan: Option<f64>,
     /// Re-check of the day just offloaded (`check --from day --to day+1`), target < 1 s.
     pub incremental_check_seconds: f64,
     pub incremental_findings: usize,
@@ -242,8 +247,12 @@ fn day_rows(
     out
 }
 
-/// Runs the benchmark in `work_dir` (removed afterwards).
-pub async fn bench_check(activities: u64, work_dir: &Path) -> Result<BenchCheckReport, AppError> {
+/// Runs the benchmark in `work_dir` (removed afterwards unless `keep`, for profiling the catalog).
+pub async fn bench_check(
+    activities: u64,
+    work_dir: &Path,
+    keep: bool,
+) -> Result<BenchCheckReport, AppError> {
     if !(10..=10_000_000).contains(&activities) {
         return Err(AppError::invalid(
             "--activities",
@@ -252,7 +261,11 @@ pub async fn bench_check(activities: u64, work_dir: &Path) -> Result<BenchCheckR
     }
     let work = work_dir.join(format!("bench-check-{}", std::process::id()));
     let result = run(activities, &work).await;
-    let _ = fs::remove_dir_all(&work);
+    if keep {
+        tracing::info!(dir = %work.display(), "bench catalog kept");
+    } else {
+        let _ = fs::remove_dir_all(&work);
+    }
     result
 }
 
@@ -328,6 +341,9 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, AppError>
     let t = Instant::now();
     let scanned = app.catalog.bench_scan_recordings().await?;
     let table_scan_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let native = app.catalog.bench_scan_recordings_native().await?;
+    let table_scan_native_seconds = native.map(|_| t.elapsed().as_secs_f64());
 
     let t = Instant::now();
     let full = app.check(&CheckScope::default()).await?;
@@ -354,9 +370,12 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, AppError>
         recordings: scanned,
         load_seconds,
         table_scan_seconds,
+        table_scan_native_seconds,
         full_check_seconds,
         full_check_findings: full.len(),
         full_check_ratio_to_scan: full_check_seconds / table_scan_seconds.max(1e-9),
+        full_check_ratio_to_native_scan: table_scan_native_seconds
+            .map(|s| full_check_seconds / s.max(1e-9)),
         incremental_check_seconds,
         incremental_findings: inc.len(),
     })

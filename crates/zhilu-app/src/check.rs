@@ -9,7 +9,7 @@ use zhilu_policy::engine::{self, Finding};
 use zhilu_policy::facts::{self, Facts};
 use zhilu_policy::retention::retention;
 use zhilu_store::domain::*;
-use zhilu_store::{RecordingRow, SessionRow, subject};
+use zhilu_store::{RecordingFactRow, RecordingRow, SessionRow, subject};
 
 use crate::app::App;
 use crate::domain::{instant, parse_list};
@@ -64,7 +64,7 @@ fn lookback(profile: &zhilu_policy::profile::Profile) -> Duration {
     Duration::hours(deadline + o.link_grace_hours.get_ref()) + Duration::days(1)
 }
 
-fn recording_fact(r: RecordingRow, failed: &HashSet<String>) -> facts::Recording {
+fn recording_fact(r: RecordingFactRow, failed: &HashSet<String>) -> facts::Recording {
     facts::Recording {
         integrity_failed: failed.contains(&r.sha256),
         capture_start: r.capture_start.map(instant),
@@ -105,9 +105,9 @@ impl App {
         let (activities, recordings, sessions, links) = match window {
             None => (
                 c.select::<ActivityRow>(None, vec![]).await?,
-                c.recordings_where("1 = 1", vec![]).await?,
+                c.recording_facts_where("1 = 1", vec![]).await?,
                 c.sessions().await?,
-                c.select::<LinkRow>(None, vec![]).await?,
+                c.link_pairs_where("1 = 1", vec![]).await?,
             ),
             Some((from, to)) => {
                 // A finding that arises in [from, to) concerns: recordings captured shortly before
@@ -136,7 +136,7 @@ impl App {
                 );
                 // One indexed range query per reason, merged here: an OR across columns would
                 // make SQLite scan the whole table.
-                let mut recs: Vec<RecordingRow> = Vec::new();
+                let mut recs: Vec<RecordingFactRow> = Vec::new();
                 let mut have_rec: HashSet<String> = HashSet::new();
                 for (col, a, b) in [
                     ("capture_start", lo, t),
@@ -145,7 +145,7 @@ impl App {
                 ] {
                     let filter = format!("{col} >= $1 AND {col} <= $2");
                     for r in c
-                        .recordings_where(&filter, vec![a.into(), b.into()])
+                        .recording_facts_where(&filter, vec![a.into(), b.into()])
                         .await?
                     {
                         if have_rec.insert(r.sha256.clone()) {
@@ -153,38 +153,42 @@ impl App {
                         }
                     }
                 }
-                let mut acts = c
-                    .select::<ActivityRow>(
-                        Some("end_at >= $1 AND start_at <= $2"),
-                        vec![lo.into(), t.into()],
-                    )
-                    .await?;
+                // Activities overlapping [lo, t]: one range on start_at (the longest activity
+                // bounds how early an overlapping one can start), then end_at filtered.
+                let overlap = "start_at >= $1 AND start_at <= $2 AND end_at >= $3";
+                let span = c.longest_activity_us().await?;
+                let binds = || -> Vec<SqlValue> {
+                    vec![lo.saturating_sub(span).into(), t.into(), lo.into()]
+                };
+                let mut acts = c.select::<ActivityRow>(Some(overlap), binds()).await?;
                 let mut links = c
-                    .select::<LinkRow>(
-                        Some("activity_id IN (SELECT id FROM activities WHERE end_at >= $1 AND start_at <= $2)"),
-                        vec![lo.into(), t.into()],
+                    .link_pairs_where(
+                        &format!("activity_id IN (SELECT id FROM activities WHERE {overlap})"),
+                        binds(),
                     )
                     .await?;
-                let mut have_link: HashSet<(String, String)> = links
-                    .iter()
-                    .map(|l| (l.sha256.clone(), l.activity_id.clone()))
-                    .collect();
+                let mut have_link: HashSet<(String, String)> = links.iter().cloned().collect();
                 let shas: Vec<String> = recs.iter().map(|r| r.sha256.clone()).collect();
-                for l in self.in_chunks::<LinkRow>("sha256", &shas).await? {
-                    if have_link.insert((l.sha256.clone(), l.activity_id.clone())) {
-                        links.push(l);
+                for chunk in shas.chunks(500) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let filter = format!("sha256 IN ({})", marks.join(", "));
+                    let binds = chunk.iter().map(|s| s.clone().into()).collect();
+                    for l in c.link_pairs_where(&filter, binds).await? {
+                        if have_link.insert(l.clone()) {
+                            links.push(l);
+                        }
                     }
                 }
                 let have_act: HashSet<&str> = acts.iter().map(|a| a.id.as_str()).collect();
                 let mut more_recs: Vec<String> = links
                     .iter()
-                    .filter(|l| !have_rec.contains(&l.sha256))
-                    .map(|l| l.sha256.clone())
+                    .filter(|(sha, _)| !have_rec.contains(sha))
+                    .map(|(sha, _)| sha.clone())
                     .collect();
                 let mut more_acts: Vec<String> = links
                     .iter()
-                    .filter(|l| !have_act.contains(l.activity_id.as_str()))
-                    .map(|l| l.activity_id.clone())
+                    .filter(|(_, act)| !have_act.contains(act.as_str()))
+                    .map(|(_, act)| act.clone())
                     .collect();
                 for v in [&mut more_recs, &mut more_acts] {
                     v.sort_unstable();
@@ -194,7 +198,7 @@ impl App {
                     let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
                     let filter = format!("sha256 IN ({})", marks.join(", "));
                     recs.extend(
-                        c.recordings_where(
+                        c.recording_facts_where(
                             &filter,
                             chunk.iter().map(|s| s.clone().into()).collect(),
                         )
@@ -212,10 +216,15 @@ impl App {
                 // Every checkout that was open at some point since `lo` (the earliest capture the
                 // window's recordings can have): returned on or after it, or still open.
                 let lo = to_micros(from) - us(lookback(&self.profile()?));
+                let span = c.longest_checkout_us().await?;
                 let mut list = c
                     .select::<CheckoutRow>(
-                        Some("returned_at >= $1 AND out_at <= $2"),
-                        vec![lo.into(), to_micros(to).into()],
+                        Some("out_at >= $1 AND out_at <= $2 AND returned_at >= $3"),
+                        vec![
+                            lo.saturating_sub(span).into(),
+                            to_micros(to).into(),
+                            lo.into(),
+                        ],
                     )
                     .await?;
                 list.extend(
@@ -229,10 +238,7 @@ impl App {
         let act_ids: HashSet<&str> = activities.iter().map(|a| a.id.as_str()).collect();
         let links: Vec<(String, String)> = links
             .into_iter()
-            .filter(|l| {
-                shas.contains(l.sha256.as_str()) && act_ids.contains(l.activity_id.as_str())
-            })
-            .map(|l| (l.sha256, l.activity_id))
+            .filter(|(sha, act)| shas.contains(sha.as_str()) && act_ids.contains(act.as_str()))
             .collect();
         // The records that explain an activity (R10, R11, R17) and their approvals: all of them for
         // a full check, only those of the window's activities otherwise.
@@ -418,9 +424,18 @@ impl App {
                 t.unwrap_or(self.clock.now()),
             )),
         };
+        let started = std::time::Instant::now();
         let facts = self.facts(window).await?;
+        let read = started.elapsed();
         let now = self.clock.now();
         let mut found = engine::check(&profile, &calendar, &facts, now);
+        tracing::debug!(
+            read_ms = read.as_millis() as u64,
+            engine_ms = (started.elapsed() - read).as_millis() as u64,
+            recordings = facts.recordings.len(),
+            activities = facts.activities.len(),
+            "check"
+        );
         if let Some((f, t)) = window {
             found.retain(|x| x.at >= f && x.at < t);
         }

@@ -256,6 +256,9 @@ enum BenchCmd {
         activities: u64,
         #[arg(long, default_value = "./zhilu-bench")]
         work_dir: PathBuf,
+        /// Keep the generated catalog (for profiling) instead of removing it.
+        #[arg(long)]
+        keep: bool,
     },
     /// Durable ledger appends per second and inclusion-proof time in a large log.
     Ledger {
@@ -535,8 +538,9 @@ async fn run(cli: Cli) -> Result<bool> {
         Command::Bench(BenchCmd::Check {
             activities,
             work_dir,
+            keep,
         }) => {
-            let report = zhilu_app::bench_check(activities, &work_dir).await?;
+            let report = zhilu_app::bench_check(activities, &work_dir, keep).await?;
             print::bench(&report, json)?;
             Ok(true)
         }

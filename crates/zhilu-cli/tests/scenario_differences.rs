@@ -149,3 +149,29 @@ fn r14_unlinked_file_is_found_by_the_daily_windowed_check() {
         a.assert_daily_windows_match_full("2026-03-02");
     }
 }
+
+/// A six-day enforcement action (a seizure kept under watch) started well before
+/// the windowed check's look-back: the window that holds its end must still see it.
+#[test]
+fn r7_six_day_activity_is_found_by_the_daily_windowed_check() {
+    let mut a = Agency::new("dalian-ftz", "2026-03-01 08:00:00");
+    a.officer("500001", "甲", "一科", "officer");
+    a.officer("500002", "乙", "一科", "officer");
+    a.at("2026-03-02 08:00:00");
+    let id = a.activity(
+        "compulsory_measure",
+        "某冷链仓库",
+        "500001,500002",
+        "2026-03-02 09:00:00",
+        "2026-03-08 09:00:00",
+        &[],
+    );
+    a.at("2026-03-31 12:00:00");
+    let unrecorded: Vec<_> = a
+        .findings()
+        .into_iter()
+        .filter(|f| f["rule"] == "R7" && f["activity"] == id.as_str())
+        .collect();
+    assert_eq!(unrecorded.len(), 1, "{unrecorded:?}");
+    a.assert_daily_windows_match_full("2026-03-01");
+}

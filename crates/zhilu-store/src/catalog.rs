@@ -81,6 +81,7 @@ pub struct Catalog {
     pool: AnyPool,
     backend: Backend,
     alg: HashAlg,
+    url: String,
 }
 
 /// The leaf data of ledger entry `seq`: versioned canonical JSON. Field order is fixed by the struct;
@@ -177,7 +178,12 @@ impl Catalog {
                 alg.as_str()
             )));
         }
-        Ok(Catalog { pool, backend, alg })
+        Ok(Catalog {
+            pool,
+            backend,
+            alg,
+            url: url.to_string(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -735,6 +741,63 @@ impl Catalog {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
+    /// The check's columns of the recordings matching `filter` (SQL after `WHERE`, written by the
+    /// application layer; values bound).
+    pub async fn recording_facts_where(
+        &self,
+        filter: &str,
+        binds: Vec<SqlValue>,
+    ) -> Result<Vec<RecordingFactRow>> {
+        let sql = format!(
+            "SELECT {} FROM recordings WHERE {filter}",
+            RecordingFactRow::COLUMNS
+        );
+        let mut q = sqlx::query_as::<_, RecordingFactRow>(sqlx::AssertSqlSafe(sql));
+        for v in binds {
+            q = match v {
+                SqlValue::Text(t) => q.bind(t),
+                SqlValue::Int(i) => q.bind(i),
+            };
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// (recording, activity) pairs of the links matching `filter` (SQL after `WHERE`, written by
+    /// the application layer; values bound).
+    pub async fn link_pairs_where(
+        &self,
+        filter: &str,
+        binds: Vec<SqlValue>,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = format!("SELECT sha256, activity_id FROM activity_links WHERE {filter}");
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for v in binds {
+            q = match v {
+                SqlValue::Text(t) => q.bind(t),
+                SqlValue::Int(i) => q.bind(i),
+            };
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// The longest activity (end − start, µs; 0 when there is none): with it, "activities that
+    /// overlap [lo, hi]" is one indexed range on `start_at` (migration 0003 indexes the span).
+    pub async fn longest_activity_us(&self) -> Result<i64> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(end_at - start_at) FROM activities")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.unwrap_or(0).max(0))
+    }
+
+    /// The longest returned checkout (return − out, µs; 0 when there is none); open checkouts
+    /// are read separately.
+    pub async fn longest_checkout_us(&self) -> Result<i64> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(returned_at - out_at) FROM checkouts")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.unwrap_or(0).max(0))
+    }
+
     /// Every domain row as (ledger subject, ledger_seq, the snapshot the ledger recorded), for `verify`.
     pub async fn domain_snapshots(&self) -> Result<Vec<(String, i64, serde_json::Value)>> {
         async fn add<T>(c: &Catalog, out: &mut Vec<(String, i64, serde_json::Value)>) -> Result<()>
@@ -806,5 +869,26 @@ impl Catalog {
             n += u64::from(!r.sha256.is_empty());
         }
         Ok(n)
+    }
+
+    /// The same full scan through sqlx's native SQLite driver instead of the `Any` driver the
+    /// catalog uses (`None` on PostgreSQL): the second baseline, closer to SQLite itself.
+    pub async fn bench_scan_recordings_native(&self) -> Result<Option<u64>> {
+        use futures_util::TryStreamExt;
+        use sqlx::Connection;
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
+        let mut n = 0u64;
+        {
+            let mut rows =
+                sqlx::query_as::<_, RecordingRow>("SELECT * FROM recordings").fetch(&mut conn);
+            while let Some(r) = rows.try_next().await? {
+                n += u64::from(!r.sha256.is_empty());
+            }
+        }
+        conn.close().await?;
+        Ok(Some(n))
     }
 }

@@ -21,7 +21,7 @@ pub use error::StoreError;
 pub trait FromAnyRow<'r>: sqlx::FromRow<'r, sqlx::any::AnyRow> {}
 impl<'r, T: sqlx::FromRow<'r, sqlx::any::AnyRow>> FromAnyRow<'r> for T {}
 pub use rows::{
-    Change, DeviceEventRow, DeviceRow, RecordingNameRow, RecordingRow, SessionRow, StationRow,
-    subject,
+    Change, DeviceEventRow, DeviceRow, RecordingFactRow, RecordingNameRow, RecordingRow,
+    SessionRow, StationRow, subject,
 };
 pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};

@@ -100,6 +100,26 @@ pub struct RecordingRow {
     pub ledger_seq: i64,
 }
 
+/// The columns of a recording the compliance check reads: a narrow projection, since the check
+/// reads every recording of a year and decoding unused columns would be most of its cost.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecordingFactRow {
+    pub sha256: String,
+    pub capture_start: Option<i64>,
+    pub capture_end: Option<i64>,
+    pub offloaded_at: i64,
+    pub sequence: Option<i64>,
+    pub name_officer_id: Option<String>,
+    pub officer: String,
+    pub device_serial: String,
+    pub session_id: String,
+}
+
+impl RecordingFactRow {
+    pub const COLUMNS: &'static str = "sha256, capture_start, capture_end, offloaded_at, sequence, \
+        name_officer_id, officer, device_serial, session_id";
+}
+
 /// A name under which a stored object was found on a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RecordingNameRow {
