@@ -489,6 +489,19 @@ pub(crate) fn bind_all(mut q: AnyQuery<'_>, values: Vec<SqlValue>) -> AnyQuery<'
     q
 }
 
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>;
+
+/// [`bind_all`] for a query that decodes into rows of `O`.
+pub(crate) fn bind_all_as<O>(mut q: AnyQueryAs<'_, O>, values: Vec<SqlValue>) -> AnyQueryAs<'_, O> {
+    for v in values {
+        q = match v {
+            SqlValue::Text(t) => q.bind(t),
+            SqlValue::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
 async fn apply(tx: &mut sqlx::AnyConnection, change: &Change, seq: i64) -> Result<()> {
     let what = change.subject();
     let done = match change {
@@ -692,14 +705,11 @@ impl Catalog {
             T::KEY.join(", ")
         );
         // `filter` is written by the application layer, never taken from input; values are bound.
-        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-        for v in binds {
-            q = match v {
-                SqlValue::Text(t) => q.bind(t),
-                SqlValue::Int(i) => q.bind(i),
-            };
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+        Ok(
+            bind_all_as(sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql)), binds)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// How many rows a domain table holds.
@@ -731,14 +741,12 @@ impl Catalog {
         binds: Vec<SqlValue>,
     ) -> Result<Vec<RecordingRow>> {
         let sql = format!("SELECT * FROM recordings WHERE {filter}");
-        let mut q = sqlx::query_as::<_, RecordingRow>(sqlx::AssertSqlSafe(sql));
-        for v in binds {
-            q = match v {
-                SqlValue::Text(t) => q.bind(t),
-                SqlValue::Int(i) => q.bind(i),
-            };
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+        Ok(bind_all_as(
+            sqlx::query_as::<_, RecordingRow>(sqlx::AssertSqlSafe(sql)),
+            binds,
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The check's columns of the recordings matching `filter` (SQL after `WHERE`, written by the
@@ -752,14 +760,12 @@ impl Catalog {
             "SELECT {} FROM recordings WHERE {filter}",
             RecordingFactRow::COLUMNS
         );
-        let mut q = sqlx::query_as::<_, RecordingFactRow>(sqlx::AssertSqlSafe(sql));
-        for v in binds {
-            q = match v {
-                SqlValue::Text(t) => q.bind(t),
-                SqlValue::Int(i) => q.bind(i),
-            };
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+        Ok(bind_all_as(
+            sqlx::query_as::<_, RecordingFactRow>(sqlx::AssertSqlSafe(sql)),
+            binds,
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// (recording, activity) pairs of the links matching `filter` (SQL after `WHERE`, written by
@@ -770,14 +776,12 @@ impl Catalog {
         binds: Vec<SqlValue>,
     ) -> Result<Vec<(String, String)>> {
         let sql = format!("SELECT sha256, activity_id FROM activity_links WHERE {filter}");
-        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
-        for v in binds {
-            q = match v {
-                SqlValue::Text(t) => q.bind(t),
-                SqlValue::Int(i) => q.bind(i),
-            };
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+        Ok(bind_all_as(
+            sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)),
+            binds,
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The longest activity (end − start, µs; 0 when there is none): with it, "activities that
