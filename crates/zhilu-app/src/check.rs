@@ -64,6 +64,12 @@ fn lookback(profile: &zhilu_policy::profile::Profile) -> Duration {
     Duration::hours(deadline + o.link_grace_hours.get_ref()) + Duration::days(1)
 }
 
+/// `column IN ($1, …, $n)`: a filter for one chunk of bound values.
+fn in_filter(column: &str, n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("{column} IN ({})", marks.join(", "))
+}
+
 fn recording_fact(r: RecordingFactRow, failed: &HashSet<String>) -> facts::Recording {
     facts::Recording {
         integrity_failed: failed.contains(&r.sha256),
@@ -170,8 +176,7 @@ impl App {
                 let mut have_link: HashSet<(String, String)> = links.iter().cloned().collect();
                 let shas: Vec<String> = recs.iter().map(|r| r.sha256.clone()).collect();
                 for chunk in shas.chunks(500) {
-                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let filter = format!("sha256 IN ({})", marks.join(", "));
+                    let filter = in_filter("sha256", chunk.len());
                     let binds = chunk.iter().map(|s| s.clone().into()).collect();
                     for l in c.link_pairs_where(&filter, binds).await? {
                         if have_link.insert(l.clone()) {
@@ -195,8 +200,7 @@ impl App {
                     v.dedup();
                 }
                 for chunk in more_recs.chunks(500) {
-                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let filter = format!("sha256 IN ({})", marks.join(", "));
+                    let filter = in_filter("sha256", chunk.len());
                     recs.extend(
                         c.recording_facts_where(
                             &filter,
@@ -378,8 +382,7 @@ impl App {
     {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let filter = format!("{column} IN ({})", marks.join(", "));
+            let filter = in_filter(column, chunk.len());
             out.extend(
                 self.catalog
                     .select::<T>(
