@@ -175,3 +175,44 @@ fn r7_six_day_activity_is_found_by_the_daily_windowed_check() {
     assert_eq!(unrecorded.len(), 1, "{unrecorded:?}");
     a.assert_daily_windows_match_full("2026-03-01");
 }
+
+/// R5: a camera checked out to one officer films under another's number. Every profile flags it,
+/// citing its own article on lending devices (zhejiang-rf, which has none, its rule that devices
+/// serve enforcement only); the officer it was checked out to is the one named.
+#[test]
+fn r5_device_filmed_by_someone_it_was_not_checked_out_to_is_flagged_in_every_profile() {
+    for profile in [
+        "dalian-ftz",
+        "zhejiang-rf",
+        "luohe-xm",
+        "lushan-sj",
+        "jinpu-wj",
+    ] {
+        let mut a = Agency::new(profile, "2026-06-01 08:00:00");
+        a.officer("600001", "甲", "一科", "officer");
+        a.officer("600002", "乙", "一科", "officer");
+        a.device("L01", "一科");
+        a.checkout("L01", "600001");
+        a.at("2026-06-01 12:00:00");
+        a.offload("L01", "600002", &[seg("2026-06-01 09:00:00", 600, 1)], &[]);
+        a.give_back("L01");
+        let p = a.profile();
+        let lend = p["violations"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["id"] == "lend_device"));
+        let expected = match lend {
+            Some(v) => format!("{profile} {}", v["article"].as_str().unwrap()),
+            None => a.cite("/offload/link_article"),
+        };
+        let lent: Vec<_> = a
+            .findings()
+            .into_iter()
+            .filter(|f| f["rule"] == "R5")
+            .collect();
+        assert_eq!(lent.len(), 1, "{profile}: {lent:?}");
+        assert_eq!(lent[0]["code"], "device_lent", "{profile}");
+        assert_eq!(lent[0]["article"], expected.as_str(), "{profile}");
+        assert_eq!(lent[0]["officer"], "600001", "{profile}");
+        assert_eq!(lent[0]["device"], "L01", "{profile}");
+    }
+}
