@@ -8,6 +8,7 @@
 //! No IO beyond the `Read + Seek` it is given.
 
 mod bmff;
+mod capture;
 mod filename;
 mod jpeg;
 mod mp3;
@@ -19,6 +20,7 @@ use std::io::{Read, Seek};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+pub use capture::{TimeSource, capture_start};
 pub use filename::{DeviceFileName, parse_device_file_name};
 
 /// The media formats a collection station must take off a device.
@@ -33,6 +35,7 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
+    /// The stable machine name stored in the catalog (`mp4`, `mov`, `avi`, `jpeg`, `wav`, `mp3`).
     pub fn as_str(&self) -> &'static str {
         match self {
             MediaKind::Mp4 => "mp4",
@@ -44,6 +47,7 @@ impl MediaKind {
         }
     }
 
+    /// The inverse of [`MediaKind::as_str`], for reading the catalog back.
     pub fn parse(s: &str) -> Option<Self> {
         [
             MediaKind::Mp4,
@@ -57,8 +61,18 @@ impl MediaKind {
         .find(|k| k.as_str() == s)
     }
 
+    /// Video containers: they have a duration and a picture size.
     pub fn is_video(&self) -> bool {
         matches!(self, MediaKind::Mp4 | MediaKind::Mov | MediaKind::Avi)
+    }
+
+    /// What the file is, in Chinese, for people: 视频, 音频 or 照片.
+    pub fn label(&self) -> &'static str {
+        match self {
+            MediaKind::Mp4 | MediaKind::Mov | MediaKind::Avi => "视频",
+            MediaKind::Wav | MediaKind::Mp3 => "音频",
+            MediaKind::Jpeg => "照片",
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub enum Obligation {
 }
 
 impl Obligation {
+    /// The checklist's own Chinese wording, for people.
     pub fn label(self) -> &'static str {
         match self {
             Obligation::Mandatory => "应当进行",
@@ -147,6 +148,17 @@ pub enum DeadlineBase {
     Hours,
 }
 
+impl DeadlineBase {
+    /// How the deadline is counted, in Chinese, for people (the serialized names are for files).
+    /// [`OffloadRule::describe`] gives the whole rule with its numbers.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeadlineBase::SameDay => "执法活动结束当日 24 时前",
+            DeadlineBase::Hours => "执法活动结束后规定小时数内",
+        }
+    }
+}
+
 /// R17: the offload deadline and its exceptions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +177,65 @@ pub struct OffloadRule {
     /// possible non-work use (R14).
     pub link_grace_hours: Spanned<i64>,
     pub link_article: String,
+}
+
+impl OffloadRule {
+    /// The whole offload rule in one Chinese sentence for people (e.g. `zhilu profile show`):
+    /// the ordinary deadline, then the remote-work and extension exceptions when the profile has
+    /// them. The extension's approvers are not named here (their titles live in the profile's
+    /// roles); [`Profile::describe_offload`] names them.
+    pub fn describe(&self) -> String {
+        self.describe_with(None)
+    }
+
+    fn describe_with(&self, profile: Option<&Profile>) -> String {
+        let mut s = match self.base {
+            DeadlineBase::SameDay => DeadlineBase::SameDay.label().to_string(),
+            DeadlineBase::Hours => {
+                let h = self.hours.as_ref().map_or(24, |h| *h.get_ref());
+                format!("执法活动结束后 {h} 小时内")
+            }
+        };
+        if let Some(h) = &self.after_return_hours {
+            s.push_str(&format!(
+                "；异地或连续执法的，返回单位后 {} 小时内",
+                h.get_ref()
+            ));
+        }
+        if let Some(x) = &self.extension {
+            let by = match profile {
+                Some(p) => x
+                    .approvers
+                    .iter()
+                    .map(|r| p.role_label(r.get_ref()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                None => String::new(),
+            };
+            s.push_str(&format!(
+                "；经{by}批准可延长至 {} 个工作日",
+                x.working_days.get_ref()
+            ));
+            if !x.excluded_flags.is_empty() {
+                let flags: Vec<&str> = x
+                    .excluded_flags
+                    .iter()
+                    .map(|f| flag_label(f.get_ref()))
+                    .collect();
+                s.push_str(&format!("（{}的除外）", flags.join("、")));
+            }
+        }
+        s
+    }
+}
+
+/// The Chinese label of an activity flag, or the flag itself when unknown.
+fn flag_label(flag: &str) -> &str {
+    FLAGS
+        .iter()
+        .find(|(id, _)| *id == flag)
+        .map(|(_, l)| *l)
+        .unwrap_or(flag)
 }
 
 /// zhejiang-rf §19: with the head's approval, offload within N working days — except when the
@@ -191,6 +262,18 @@ pub enum RetentionClass {
 }
 
 impl RetentionClass {
+    /// Chinese name of the class, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            RetentionClass::Minimum => "最低保存期限",
+            RetentionClass::Case => "随案卷保存",
+            RetentionClass::LongTerm => "长期保存",
+            RetentionClass::Permanent => "永久保存",
+            RetentionClass::Hold => "保全中",
+        }
+    }
+
+    /// The stable machine name, as in profiles and JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
             RetentionClass::Minimum => "minimum",
@@ -654,6 +737,7 @@ impl Profile {
         Ok(())
     }
 
+    /// The profile's id, e.g. `jinpu-wj`; messages cite articles with it.
     pub fn id(&self) -> &str {
         self.id.get_ref()
     }
@@ -668,9 +752,117 @@ impl Profile {
         format!("{} {}", self.id(), article)
     }
 
+    /// The Chinese title of a role id, or the id itself when the profile does not define it.
     pub fn role_label<'a>(&'a self, role: &'a str) -> &'a str {
         self.roles.get(role).map(String::as_str).unwrap_or(role)
     }
+}
+
+/// A value given by a person (on the command line, in a form) that the profile or the engine does
+/// not know, with the accepted choices. `Display` is the Chinese sentence shown to them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{given}”不是{what}，可选：{}", .choices.iter().map(|(id, label)| format!("{id}（{label}）")).collect::<Vec<_>>().join("、"))]
+pub struct NotInProfile {
+    /// What was expected, e.g. "zhejiang-rf §9 允许的不记录情形".
+    pub what: String,
+    /// The value given (trimmed).
+    pub given: String,
+    /// The accepted (id, label) pairs, in the profile's order.
+    pub choices: Vec<(String, String)>,
+}
+
+impl Profile {
+    /// A reason allowed for not recording an activity (R10), by id (surrounding spaces ignored).
+    pub fn norecord_reason(&self, id: &str) -> Result<&Reason, NotInProfile> {
+        let id = id.trim();
+        self.norecord
+            .reasons
+            .iter()
+            .find(|r| r.id.get_ref() == id)
+            .ok_or_else(|| NotInProfile {
+                what: format!("{} 允许的不记录情形", self.cite(&self.norecord.article)),
+                given: id.to_string(),
+                choices: reason_choices(&self.norecord.reasons),
+            })
+    }
+
+    /// A reason allowed for interrupting a recording (R11), by id (surrounding spaces ignored).
+    pub fn interruption_reason(&self, id: &str) -> Result<&Reason, NotInProfile> {
+        let id = id.trim();
+        self.interruption
+            .reasons
+            .iter()
+            .find(|r| r.id.get_ref() == id)
+            .ok_or_else(|| NotInProfile {
+                what: format!("{} 允许的中断原因", self.cite(&self.interruption.article)),
+                given: id.to_string(),
+                choices: reason_choices(&self.interruption.reasons),
+            })
+    }
+
+    /// The checklist row of an activity kind (R6, R7), by id (surrounding spaces ignored); an
+    /// activity of a kind the profile does not list cannot be registered.
+    pub fn activity_kind(&self, id: &str) -> Result<&ChecklistRow, NotInProfile> {
+        let id = id.trim();
+        self.kind(id).ok_or_else(|| NotInProfile {
+            what: format!("配置 {} 中的活动类型", self.id()),
+            given: id.to_string(),
+            choices: self
+                .checklist
+                .iter()
+                .map(|r| (r.kind.get_ref().clone(), r.situation.clone()))
+                .collect(),
+        })
+    }
+
+    /// The title of a role the profile defines, by id (surrounding spaces ignored); officers can
+    /// only be given roles that approval chains can name.
+    pub fn check_role(&self, id: &str) -> Result<&str, NotInProfile> {
+        let id = id.trim();
+        self.roles
+            .get(id)
+            .map(String::as_str)
+            .ok_or_else(|| NotInProfile {
+                what: format!("配置 {} 中的角色", self.id()),
+                given: id.to_string(),
+                choices: self
+                    .roles
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+    }
+
+    /// [`OffloadRule::describe`] with the extension's approvers named by their titles in this
+    /// profile, e.g. "…；经本处室负责人批准可延长至 2 个工作日（…的除外）".
+    pub fn describe_offload(&self) -> String {
+        self.offload.describe_with(Some(self))
+    }
+}
+
+fn reason_choices(reasons: &[Reason]) -> Vec<(String, String)> {
+    reasons
+        .iter()
+        .map(|r| (r.id.get_ref().clone(), r.label.clone()))
+        .collect()
+}
+
+/// The label of an activity flag the engine knows ([`FLAGS`]), by id (surrounding spaces
+/// ignored); activities can only carry flags that rules can refer to.
+pub fn check_flag(flag: &str) -> Result<&'static str, NotInProfile> {
+    let flag = flag.trim();
+    FLAGS
+        .iter()
+        .find(|(id, _)| *id == flag)
+        .map(|(_, l)| *l)
+        .ok_or_else(|| NotInProfile {
+            what: "已知的活动标记".into(),
+            given: flag.to_string(),
+            choices: FLAGS
+                .iter()
+                .map(|(id, l)| (id.to_string(), l.to_string()))
+                .collect(),
+        })
 }
 
 /// The TOML parser's messages are English; the common ones get a Chinese lead.
