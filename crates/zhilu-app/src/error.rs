@@ -1,30 +1,218 @@
-//! The application's error type. Display strings are what officers and custodians read: Chinese,
-//! naming the thing concerned and what to do.
+//! The application's error type: one matchable variant per way a use case can refuse or fail.
+//!
+//! Display strings are Chinese and name the thing concerned and what is wrong, but never a
+//! command-line flag or a command: the edges (CLI, web) add their own hints, keyed by
+//! [`AppError::code`].
 
+use std::fmt;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
+use zhilu_model::{DeviceSerial, DeviceStatus, IdError};
+use zhilu_policy::approval::Refusal;
+use zhilu_policy::profile::{NotInProfile, ProfileError};
 use zhilu_store::StoreError;
+
+use crate::time::beijing;
+
+/// An input field, named the way people know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Actor,
+    Serial,
+    DeviceKind,
+    Model,
+    AssetNo,
+    Unit,
+    Keeper,
+    Event,
+    Detail,
+    Device,
+    Officer,
+    Officers,
+    Station,
+    Name,
+    Role,
+    Battery,
+    FreeGb,
+    ActivityKind,
+    SubjectName,
+    SubjectCode,
+    Place,
+    Start,
+    End,
+    Case,
+    Flag,
+    Recording,
+    Activity,
+    Reason,
+    Basis,
+    Record,
+    Hold,
+    Profile,
+    Calendar,
+    Time,
+    Source,
+    VaultRoots,
+}
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Actor => "操作人",
+            Field::Serial => "设备编号",
+            Field::DeviceKind => "设备类型",
+            Field::Model => "型号",
+            Field::AssetNo => "资产编号",
+            Field::Unit => "单位",
+            Field::Keeper => "保管人",
+            Field::Event => "设备事件",
+            Field::Detail => "说明",
+            Field::Device => "设备编号",
+            Field::Officer => "执法人员编号",
+            Field::Officers => "执法人员",
+            Field::Station => "采集站编号",
+            Field::Name => "姓名",
+            Field::Role => "角色",
+            Field::Battery => "电量",
+            Field::FreeGb => "剩余空间",
+            Field::ActivityKind => "活动类型",
+            Field::SubjectName => "当事人名称",
+            Field::SubjectCode => "当事人证件号码",
+            Field::Place => "地点",
+            Field::Start => "开始时间",
+            Field::End => "结束时间",
+            Field::Case => "案件编号",
+            Field::Flag => "活动标记",
+            Field::Recording => "音像记录",
+            Field::Activity => "执法活动编号",
+            Field::Reason => "原因",
+            Field::Basis => "依据",
+            Field::Record => "事项编号",
+            Field::Hold => "保全编号",
+            Field::Profile => "执法规范配置",
+            Field::Calendar => "工作日历",
+            Field::Time => "时间",
+            Field::Source => "设备目录",
+            Field::VaultRoots => "存储位置",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A kind of thing that can be missing or already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thing {
+    Device,
+    Officer,
+    Activity,
+    Recording,
+    Approval,
+    Hold,
+    AccessRequest,
+    Station,
+}
+
+impl Thing {
+    pub fn label(self) -> &'static str {
+        match self {
+            Thing::Device => "设备",
+            Thing::Officer => "执法人员",
+            Thing::Activity => "执法活动",
+            Thing::Recording => "音像记录",
+            Thing::Approval => "待审批事项",
+            Thing::Hold => "保全",
+            Thing::AccessRequest => "调阅申请",
+            Thing::Station => "采集站",
+        }
+    }
+}
+
+impl Thing {
+    /// How a missing one is described: a person or device is "not registered", a record "does
+    /// not exist".
+    fn missing(self) -> &'static str {
+        match self {
+            Thing::Device | Thing::Officer | Thing::Station => "未登记",
+            _ => "不存在",
+        }
+    }
+}
+
+impl fmt::Display for Thing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("数据目录 {0} 尚未初始化：请先运行 `zhilu init`")]
+    #[error("数据目录 {0} 尚未初始化")]
     NotInitialized(PathBuf),
-    #[error("另一个 zhilu 进程正在写入数据目录 {0}，请等它结束后再试")]
-    Locked(PathBuf),
+    #[error("尚未选择执法规范配置")]
+    NoProfile,
+    #[error("{field}无效：{reason}")]
+    Invalid { field: Field, reason: String },
+    #[error("{what} {id} {}", what.missing())]
+    NotFound { what: Thing, id: String },
+    #[error("{what} {id} 已登记，不能重复登记")]
+    AlreadyExists { what: Thing, id: String },
+    #[error("以 {prefix} 开头的音像记录不止一个（{count} 个以上），请多输入几位哈希值")]
+    AmbiguousPrefix { prefix: String, count: usize },
+    #[error("设备 {0} 未登记，拒绝导入，未导入任何文件")]
+    DeviceNotRegistered(DeviceSerial),
+    #[error("设备 {serial} 状态为“{}”，不能领用", status.label())]
+    DeviceNotInService {
+        serial: DeviceSerial,
+        status: DeviceStatus,
+    },
     #[error(
-        "设备 {0} 未登记，拒绝导入，未导入任何文件（device not registered）：请先运行 `zhilu device register`"
+        "设备 {serial} 已由 {officer} 于 {} 领用且尚未归还（领用单 {checkout}），不能重复领用",
+        beijing(*since)
     )]
-    DeviceNotRegistered(String),
-    #[error("设备 {0} 已登记，不能重复登记")]
-    DeviceAlreadyRegistered(String),
+    DeviceAlreadyOut {
+        serial: DeviceSerial,
+        officer: String,
+        since: DateTime<Utc>,
+        checkout: String,
+    },
+    #[error("设备 {0} 当前没有未归还的领用记录")]
+    NoOpenCheckout(DeviceSerial),
+    #[error("设备 {0} 正在另一个导入过程中，请等它结束后再试")]
+    OffloadInProgress(DeviceSerial),
+    #[error("{0}")]
+    NotInProfile(#[from] NotInProfile),
+    #[error("{message}")]
+    ApprovalRefused { refusal: Refusal, message: String },
+    #[error("{actor} 不是已登记的执法人员，不能{action}")]
+    ActorNotOfficer { actor: String, action: &'static str },
+    #[error("配置 {profile} 的导出期限不允许延期（{article}）")]
+    ExtensionNotAllowed { profile: String, article: String },
+    #[error("保全 {0} 已解除")]
+    HoldAlreadyReleased(String),
     #[error("无法读取设备目录 {path}：{reason}")]
     SourceUnreadable { path: PathBuf, reason: String },
-    #[error("参数 {field} 无效：{message}")]
-    Invalid { field: String, message: String },
+    #[error("设备目录 {0} 中没有任何文件：请确认设备已连接并已挂载，未导入任何内容")]
+    EmptySource(PathBuf),
+    #[error("数据目录已启用执法规范配置 {current}，初始化不会更换为 {requested}")]
+    ProfileAlreadySet { current: String, requested: String },
+    #[error("执法规范配置 {origin} 有误，未作任何改动：{error}")]
+    Profile { origin: String, error: ProfileError },
+    #[error("没有名为“{given}”的预置配置，可选：{choices}")]
+    UnknownPreset { given: String, choices: String },
+    #[error("工作日历有误，未作任何改动：{0}")]
+    Calendar(String),
     #[error("配置文件 {path} 有误：{message}")]
     Config { path: PathBuf, message: String },
+    #[error("{0} 已被他人同时修改，未作任何改动，请重试")]
+    Conflict(String),
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("审计日志错误：{0}")]
     Ledger(#[from] zhilu_ledger::LedgerError),
     #[error("文件操作失败（{path}）：{source}")]
@@ -32,18 +220,17 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("执法规范配置 {path} 有误，未作任何改动：{message}")]
-    Profile { path: String, message: String },
-    #[error(
-        "尚未选择执法规范配置：请运行 `zhilu init --profile <配置>` 或 `zhilu profile apply <文件>`"
-    )]
-    NoProfile,
-    #[error("{what} {id} 不存在")]
-    NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    Refused(String),
     #[error("导入中断：{0}")]
     OffloadFailed(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(s) => AppError::Conflict(s),
+            e => AppError::Store(e),
+        }
+    }
 }
 
 impl AppError {
@@ -54,10 +241,49 @@ impl AppError {
         }
     }
 
-    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: Field, reason: impl Into<String>) -> Self {
         AppError::Invalid {
-            field: field.to_string(),
-            message: message.into(),
+            field,
+            reason: reason.into(),
         }
     }
+
+    /// A stable machine code for the kind of error (JSON `code`, API responses, CLI hints).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotInitialized(_) => "not_initialized",
+            AppError::NoProfile => "no_profile",
+            AppError::Invalid { .. } => "invalid",
+            AppError::NotFound { .. } => "not_found",
+            AppError::AlreadyExists { .. } => "already_exists",
+            AppError::AmbiguousPrefix { .. } => "ambiguous_prefix",
+            AppError::DeviceNotRegistered(_) => "device_not_registered",
+            AppError::DeviceNotInService { .. } => "device_not_in_service",
+            AppError::DeviceAlreadyOut { .. } => "device_already_out",
+            AppError::NoOpenCheckout(_) => "no_open_checkout",
+            AppError::OffloadInProgress(_) => "offload_in_progress",
+            AppError::NotInProfile(_) => "not_in_profile",
+            AppError::ApprovalRefused { .. } => "approval_refused",
+            AppError::ActorNotOfficer { .. } => "actor_not_officer",
+            AppError::ExtensionNotAllowed { .. } => "extension_not_allowed",
+            AppError::HoldAlreadyReleased(_) => "hold_already_released",
+            AppError::SourceUnreadable { .. } => "source_unreadable",
+            AppError::EmptySource(_) => "empty_source",
+            AppError::ProfileAlreadySet { .. } => "profile_already_set",
+            AppError::Profile { .. } => "profile_invalid",
+            AppError::UnknownPreset { .. } => "unknown_preset",
+            AppError::Calendar(_) => "calendar_invalid",
+            AppError::Config { .. } => "config_invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::Store(_) => "store",
+            AppError::Ledger(_) => "ledger",
+            AppError::Io { .. } => "io",
+            AppError::OffloadFailed(_) => "offload_failed",
+        }
+    }
+}
+
+/// Checks an identifier typed by a person.
+pub(crate) fn id<T>(field: Field, parse: fn(&str) -> Result<T, IdError>, s: &str) -> Result<T, AppError> {
+    parse(s).map_err(|e| AppError::invalid(field, e.to_string()))
 }

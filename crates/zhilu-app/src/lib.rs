@@ -1,46 +1,177 @@
-//! Zhilu's use cases: initialise a data directory, register devices, offload a device at a
-//! collection station, check fixity, verify the audit ledger, benchmark.
+//! Zhilu's use cases, one folder per capability: `setup` (data directory, configuration, policy
+//! profile, calendar), `registry` (devices, officers, checkouts), `offload` (a device at a
+//! collection station), `records` (activities, links, written records, holds), `access`
+//! (requests and approvals), `compliance` (check, retention, one subject), `integrity` (fixity,
+//! verify).
 //!
-//! This is the only layer that changes state, and it does so in one place: [`App::record`], which
-//! commits catalog changes together with their ledger entries and then signs a checkpoint.
-//! The CLI and (later) the web UI call these functions and only translate input and output.
+//! Every use case is a function that takes the shared [`App`], the [`Actor`] doing it and typed
+//! input, and returns typed output or a matchable [`AppError`]. None of them speaks of command-line
+//! flags or pages: the CLI and (next) the web server translate. The only state change goes through
+//! [`App::record`], which commits the catalog changes with their ledger entries and signed
+//! checkpoint in one transaction.
+//!
+//! `App` is meant to be shared (`Arc<App>`): any number of use cases may run at once, in this
+//! process or beside another process on the same data directory. The database serialises the
+//! ledger; each pending object in the vault is locked by its writer; an offload locks its device.
 
-mod app;
-mod bench;
-mod bench_check;
-mod check;
+pub mod access;
+mod actor;
 mod clock;
-mod config;
-mod demo;
-mod device;
-mod domain;
+pub mod compliance;
 mod error;
-mod fixity;
 mod hashing;
-mod ingest;
+pub mod integrity;
+pub mod offload;
 mod policy;
+pub mod records;
+pub mod registry;
+pub mod setup;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
-mod validate;
-mod verify;
+mod uuids;
 
-pub use app::{App, DataDir, InitOptions};
-pub use bench::{
-    BenchIngestOptions, BenchIngestReport, BenchLedgerReport, bench_ingest, bench_ledger,
-};
-pub use bench_check::{BenchCheckReport, bench_check};
-pub use check::{CheckScope, RetentionItem, SubjectView};
+use std::sync::{Arc, Mutex};
+
+use zhilu_ledger::{Checkpoint, Hash, SigningKey, VerifyingKey};
+use zhilu_store::{Appended, Catalog, Change, CheckpointSigner, Vault};
+
+pub use actor::Actor;
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
-pub use config::Config;
-pub use demo::{DemoReport, run_demo};
-pub use device::{DeviceKind, RegisterDevice};
-pub use domain::{ApprovalOutcome, NewActivity, NewCheckout};
-pub use error::AppError;
-pub use fixity::{FixityProblem, FixityReport};
+pub use error::{AppError, Field, Thing};
 pub use hashing::Digests;
-pub use ingest::{IngestObserver, IngestOptions, IngestReport, ListedFile, NoProgress};
-pub use policy::{preset_text, validate_profile_text};
-pub use time::{format_micros, parse_instant};
-pub use verify::{VerifyProblem, VerifyReport};
+pub use setup::{Config, DataDir, InitOptions, ProfileSource};
+pub use time::{Bound, beijing, beijing_day, parse_bound, parse_instant, rfc3339, start_of_day};
+pub use uuids::{RandomUuids, SequentialUuids, Uuids};
+pub use zhilu_model as model;
 pub use zhilu_policy;
-pub use zhilu_store::domain::{ActivityRow, CheckoutRow, HoldRow, OfficerRow};
-pub use zhilu_store::{DeviceRow, RecordingRow, SessionRow};
+
+/// The shared application handle: the data directory, the catalog, the vault, the signing key, the
+/// clock and the cached policy. Open it once and share it.
+pub struct App {
+    pub(crate) dir: DataDir,
+    pub(crate) config: Config,
+    pub(crate) catalog: Catalog,
+    pub(crate) vault: Vault,
+    pub(crate) signer: Signer,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) uuids: Arc<dyn Uuids>,
+    pub(crate) policy: policy::PolicyCache,
+    /// Serialises writes of the checkpoint file within this process (across processes: a lock file).
+    checkpoint_file: Mutex<()>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("dir", &self.dir.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ledger's signing key, which signs a checkpoint inside every commit.
+pub(crate) struct Signer {
+    key: SigningKey,
+    pub(crate) verifying_key: VerifyingKey,
+}
+
+impl Signer {
+    pub(crate) fn new(key: SigningKey, verifying_key: VerifyingKey) -> Self {
+        Signer { key, verifying_key }
+    }
+
+    /// The origin line of every checkpoint this ledger signs.
+    pub(crate) fn origin(&self) -> String {
+        format!("zhilu.ledger/v1 {}", self.verifying_key.name())
+    }
+}
+
+pub(crate) struct CommitSigner<'a> {
+    signer: &'a Signer,
+    alg: zhilu_ledger::HashAlg,
+}
+
+impl CheckpointSigner for CommitSigner<'_> {
+    fn sign_checkpoint(&self, size: u64, root: &Hash) -> Result<String, String> {
+        let cp = Checkpoint {
+            origin: self.signer.origin(),
+            size,
+            root: *root,
+            alg: self.alg,
+        };
+        self.signer.key.sign(&cp).map_err(|e| e.to_string())
+    }
+}
+
+impl App {
+    pub fn data_dir(&self) -> &DataDir {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The catalog, for reading. (Writing is [`App::record`]'s alone.)
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.signer.verifying_key
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The one write path: commits the changes with their ledger entries and a signed
+    /// checkpoint of the new head, in one transaction; then keeps the latest checkpoint in
+    /// `ledger/checkpoint` as well, outside the database, so that rolling the database back
+    /// is detected.
+    pub(crate) async fn record(
+        &self,
+        actor: &Actor,
+        changes: Vec<Change>,
+    ) -> Result<Appended, AppError> {
+        let signer = CommitSigner {
+            signer: &self.signer,
+            alg: self.catalog.hash_alg(),
+        };
+        let appended = self
+            .catalog
+            .commit(self.clock.now(), actor.ledger_name(), &changes, &signer)
+            .await?;
+        self.keep_checkpoint(&appended)?;
+        Ok(appended)
+    }
+
+    /// Writes the checkpoint file unless a larger checkpoint is already there (another writer
+    /// committed after us and wrote first).
+    fn keep_checkpoint(&self, appended: &Appended) -> Result<(), AppError> {
+        let _in_process = self
+            .checkpoint_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let path = self.dir.checkpoint();
+        let lock = setup::lock_file(&self.dir.checkpoint_lock())?;
+        lock.lock().map_err(|e| AppError::io(self.dir.checkpoint_lock(), e))?;
+        let held = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| zhilu_ledger::verify_checkpoint(&t, &self.signer.verifying_key).ok())
+            .map(|cp| cp.size);
+        if held.is_none_or(|size| size < appended.size) {
+            setup::write_file_atomically(&path, appended.checkpoint.as_bytes(), 0o644)?;
+        }
+        Ok(())
+    }
+
+    /// Releases the catalog cleanly (lets SQLite fold its write-ahead log back).
+    pub async fn close(&self) {
+        self.catalog.close().await;
+    }
+}

@@ -1,51 +1,46 @@
-//! `zhilu`: the command line. Thin by design: parse, call zhilu-app, print (Chinese text for people,
-//! `--json` for machines). Exit code 0 on success, 1 when the command could not do its job or when
-//! `fixity` / `verify` found something wrong, 2 for usage errors.
+//! `zhilu`: the command line. An edge that only translates: parse (in Chinese, `zh.rs`), call one
+//! use case of `zhilu-app`, print (`output.rs`: Chinese text with Beijing times for people, JSON
+//! with RFC 3339 times for machines, errors as `{"code", "message"}` with `--json`).
+//!
+//! Exit code 0 on success, 1 when the command could not do its job or `fixity` / `verify` found
+//! something wrong, 2 for usage errors.
 
-use std::io::IsTerminal;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use zhilu_app::{
-    App, BenchIngestOptions, Clock, DataDir, FixedClock, IngestObserver, IngestOptions,
-    InitOptions, RegisterDevice, SystemClock,
-};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use zhilu_app::{Actor, App, Clock, DataDir, Field, FixedClock, SystemClock, parse_instant};
 
-mod domain_cmd;
-mod print;
+mod commands;
+mod output;
+mod zh;
 
-use domain_cmd::*;
+use output::Out;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "zhilu",
     version,
-    about = "执录：行政执法音像记录管理（证据库、审计日志、导入采集）"
+    about = "执录：行政执法音像记录管理（设备台账、采集导入、证据库、审计日志、合规检查）"
 )]
 struct Cli {
-    /// Data directory (catalog, vault, keys, ledger checkpoint).
-    #[arg(
-        long,
-        global = true,
-        env = "ZHILU_DATA_DIR",
-        default_value = "./zhilu-data"
-    )]
-    data_dir: PathBuf,
-    /// Machine-readable JSON on stdout instead of text.
+    /// 数据目录（配置、编目库、证据库、密钥、检查点）。默认 ./zhilu-data；demo 命令默认 ./zhilu-demo。
+    #[arg(long, global = true, env = "ZHILU_DATA_DIR", value_name = "目录")]
+    data_dir: Option<PathBuf>,
+    /// 以 JSON 输出结果（时间为 RFC 3339 格式），出错时输出 {"code", "message"}。
     #[arg(long, global = true)]
     json: bool,
-    /// The clock every command uses (RFC 3339), so a past day can be replayed.
-    #[arg(long, global = true, env = "ZHILU_NOW")]
+    /// 重放时钟：所有命令以此时间为“现在”（北京时间 2026-11-20 09:30 或 RFC 3339）。
+    #[arg(long, global = true, env = "ZHILU_NOW", value_name = "时间")]
     now: Option<String>,
-    /// Catalog database URL (overrides zhilu.toml), e.g. postgres://user@host/db.
-    #[arg(long, global = true, env = "ZHILU_DATABASE_URL")]
+    /// 编目数据库地址（优先于 zhilu.toml），例如 postgres://user@host/db；也可用环境变量
+    /// ZHILU_DATABASE_URL_FILE 指向保存地址的文件。
+    #[arg(long, global = true, env = "ZHILU_DATABASE_URL", value_name = "地址")]
     database_url: Option<String>,
-    /// Who is acting (recorded in the audit ledger).
-    #[arg(long, global = true, env = "ZHILU_ACTOR", default_value = "admin")]
+    /// 操作人编号，记入审计日志。
+    #[arg(long, global = true, env = "ZHILU_ACTOR", default_value = "admin", value_name = "编号")]
     actor: String,
     #[command(subcommand)]
     command: Command,
@@ -53,245 +48,138 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create the data directory, catalog, vault roots, signing key and ledger (idempotent).
-    Init {
-        /// A vault root (give at least two, on independent disks). Default: vault/primary, vault/replica.
-        #[arg(long = "vault-root")]
-        vault_roots: Vec<PathBuf>,
-        /// Ledger tree hash: sha256 or sm3.
-        #[arg(long)]
-        ledger_hash: Option<String>,
-        /// Checkpoint signature: ed25519 or sm2.
-        #[arg(long)]
-        signature: Option<String>,
-        /// The agency's policy profile: a preset id (dalian-ftz, zhejiang-rf, luohe-xm, lushan-sj,
-        /// jinpu-wj) or a profile file.
-        #[arg(long)]
-        profile: Option<String>,
-    },
-    /// The agency's policy profile (presets, validate, apply, show).
+    /// 创建数据目录：配置、编目库、两个证据存储位置、签名密钥和审计日志（可重复执行）。
+    Init(commands::setup::InitArgs),
+    /// 执法规范配置：预置配置、校验、启用、查看。
     #[command(subcommand)]
-    Profile(ProfileCmd),
-    /// The working-day calendar (public holidays and make-up working days).
+    Profile(commands::setup::ProfileCmd),
+    /// 工作日历（法定节假日与调休工作日）。
     #[command(subcommand)]
-    Calendar(CalendarCmd),
-    /// Officers and their roles.
+    Calendar(commands::setup::CalendarCmd),
+    /// 执法人员及其角色。
     #[command(subcommand)]
-    Officer(OfficerCmd),
-    /// Enforcement activities.
+    Officer(commands::registry::OfficerCmd),
+    /// 设备台账：登记、生命周期事件、领用与归还。
     #[command(subcommand)]
-    Activity(ActivityCmd),
-    /// Link a recording to an activity by hand.
-    Link {
-        #[arg(long)]
-        recording: String,
-        #[arg(long)]
-        activity: String,
-    },
-    /// Non-recording records (R10).
+    Device(commands::registry::DeviceCmd),
+    /// 像采集站一样导入已连接的设备目录。
+    Ingest(commands::offload::IngestArgs),
+    /// 已入库的音像记录。
     #[command(subcommand)]
-    Norecord(NoRecordCmd),
-    /// Interruption records (R11).
+    Recordings(commands::offload::RecordingsCmd),
+    /// 执法活动。
     #[command(subcommand)]
-    Interruption(InterruptionCmd),
-    /// Offload-deadline extensions (R17).
+    Activity(commands::records::ActivityCmd),
+    /// 将音像记录人工关联到执法活动。
+    Link(commands::records::LinkArgs),
+    /// 未记录工作记录（R10）。
     #[command(subcommand)]
-    Extension(ExtensionCmd),
-    /// Approve a pending record (one level of its approval chain).
-    Approve {
-        id: String,
-        #[arg(long)]
-        by: String,
-    },
-    /// Requests to view or copy recordings (R23).
+    Norecord(commands::records::NoRecordCmd),
+    /// 中断说明（R11）。
     #[command(subcommand)]
-    Access(AccessCmd),
-    /// Legal holds on recordings (R20).
+    Interruption(commands::records::InterruptionCmd),
+    /// 延期导出申请（R17）。
     #[command(subcommand)]
-    Hold(HoldCmd),
-    /// Check the records against the profile and print the findings.
-    Check {
-        #[arg(long)]
-        from: Option<String>,
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        officer: Option<String>,
-    },
-    /// Retention of every recording (R20-R21).
+    Extension(commands::records::ExtensionCmd),
+    /// 音像记录的保全（R20）。
     #[command(subcommand)]
-    Retention(RetentionCmd),
-    /// Everything about one enforcement subject (R19).
+    Hold(commands::records::HoldCmd),
+    /// 调阅或复制音像记录的申请（R23）。
     #[command(subcommand)]
-    Subject(SubjectCmd),
-    /// Device registry and lifecycle.
+    Access(commands::access::AccessCmd),
+    /// 审批一项待审批事项（审批链中的一级），或列出待审批事项。
+    Approve(commands::access::ApproveArgs),
+    /// 对照执法规范配置检查各项记录，列出发现的问题。
+    Check(commands::compliance::CheckArgs),
+    /// 音像记录的保存期限（R20-R21）。
     #[command(subcommand)]
-    Device(DeviceCmd),
-    /// Offload a mounted device folder as a collection station does.
-    Ingest(IngestArgs),
-    /// Stored recordings.
+    Retention(commands::compliance::RetentionCmd),
+    /// 一户式：一个当事人的全部执法活动、音像记录和问题（R19）。
     #[command(subcommand)]
-    Recordings(RecordingsCmd),
-    /// Re-hash every stored object in every root; --repair restores bad copies from good ones.
-    Fixity {
-        #[arg(long)]
-        repair: bool,
-    },
-    /// Check the audit ledger end to end and the catalog against it.
+    Subject(commands::compliance::SubjectCmd),
+    /// 重新计算每个存储位置中每份副本的哈希值；加 --repair 用完好副本修复。
+    Fixity(commands::integrity::FixityArgs),
+    /// 完整校验审计日志，并据此核对编目库中的每一行。
     Verify,
-    /// Benchmarks that print figures next to their baselines.
+    /// 性能测试：输出测得数据及同次运行测得的基准值。
+    #[cfg(feature = "lab")]
     #[command(subcommand)]
-    Bench(BenchCmd),
-    /// Build a demo data directory from generated sample recordings and show the result.
-    Demo {
-        /// The policy profile to play the demo under (a preset id).
-        #[arg(long, default_value = "dalian-ftz")]
-        profile: String,
-    },
+    Bench(commands::lab::BenchCmd),
+    /// 用生成的样例音像记录演示一个执法日（重放目录，默认 ./zhilu-demo）。
+    #[cfg(feature = "lab")]
+    Demo(commands::lab::DemoArgs),
 }
 
-#[derive(Subcommand, Debug)]
-enum DeviceCmd {
-    /// Register a device (only registered devices can be offloaded).
-    Register {
-        #[arg(long)]
-        serial: String,
-        /// 执法记录仪 (body-camera), 照相机 (camera), 录音机 (audio-recorder), 摄像机 (video-camera),
-        /// 手持执法终端 (handheld-terminal), 视频监控 (surveillance), 采集站 (collection-station).
-        #[arg(long)]
-        kind: String,
-        #[arg(long)]
-        model: String,
-        #[arg(long)]
-        unit: String,
-        #[arg(long)]
-        keeper: String,
-        #[arg(long)]
-        asset_no: Option<String>,
-    },
-    /// Record a lifecycle event: 发放 调拨 更新 维修 恢复使用 停用 报废 遗失.
-    Event {
-        #[arg(long)]
-        serial: String,
-        #[arg(long)]
-        event: String,
-        #[arg(long)]
-        detail: String,
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        keeper: Option<String>,
-    },
-    /// List registered devices.
-    List,
-    /// Check a device out to an officer, with the pre-use check (R3, R4).
-    Checkout {
-        #[arg(long)]
-        device: String,
-        #[arg(long)]
-        officer: String,
-        /// Battery level, percent.
-        #[arg(long)]
-        battery: Option<i64>,
-        /// Free storage, GB.
-        #[arg(long)]
-        free_gb: Option<i64>,
-        /// The device clock was checked against the current time.
-        #[arg(long)]
-        clock_ok: bool,
-    },
-    /// Return a checked-out device.
-    Return {
-        #[arg(long)]
-        device: String,
-    },
+/// What every command needs: where, when, who, and how to print.
+pub(crate) struct Ctx {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    pub clock: Arc<dyn Clock>,
+    pub actor: String,
+    pub out: Out,
 }
 
-#[derive(Args, Debug)]
-struct IngestArgs {
-    /// The mounted device folder.
-    dir: PathBuf,
-    #[arg(long)]
-    device: String,
-    #[arg(long)]
-    officer: String,
-    #[arg(long)]
-    station: String,
-    /// The time the device reported when connected (RFC 3339); its offset is recorded.
-    #[arg(long)]
-    device_clock: Option<String>,
-    /// Delete the files from the device after every one is verified in every vault root.
-    #[arg(long)]
-    clear_device: bool,
-}
-
-#[derive(Subcommand, Debug)]
-enum RecordingsCmd {
-    /// List recordings, optionally of one device.
-    List {
-        #[arg(long)]
-        device: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchCmd {
-    /// Offload throughput next to `openssl dgst -sha256` / `-sm3` over the same files.
-    Ingest {
-        /// Total size of the generated recordings, in GiB.
-        #[arg(long, default_value_t = 2.0)]
-        size_gib: f64,
-        /// Where to generate files and the benchmark vault (removed afterwards).
-        #[arg(long, default_value = "./zhilu-bench")]
-        work_dir: PathBuf,
-        /// A memory-backed folder for a second run with the vault off the disk (skipped if absent).
-        #[arg(long, default_value = "/dev/shm")]
-        memory_dir: PathBuf,
-    },
-    /// A large agency's year in SQLite: full and incremental `check` next to a bare table scan.
-    Check {
-        #[arg(long, default_value_t = 200_000)]
-        activities: u64,
-        #[arg(long, default_value = "./zhilu-bench")]
-        work_dir: PathBuf,
-        /// Keep the generated catalog (for profiling) instead of removing it.
-        #[arg(long)]
-        keep: bool,
-    },
-    /// Durable ledger appends per second and inclusion-proof time in a large log.
-    Ledger {
-        #[arg(long, default_value_t = 1_000_000)]
-        entries: u64,
-        #[arg(long, default_value = "./zhilu-bench")]
-        work_dir: PathBuf,
-    },
-}
-
-struct Bar(Option<ProgressBar>);
-
-impl IngestObserver for Bar {
-    fn planned(&self, files: u64, bytes: u64) {
-        if let Some(b) = &self.0 {
-            b.set_length(bytes);
-            b.set_message(format!("共 {files} 个文件"));
-        }
+impl Ctx {
+    /// The data directory (`default` when none was given).
+    pub fn dir_or(&self, default: &str) -> DataDir {
+        DataDir::new(
+            self.data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(default)),
+        )
     }
-    fn file_started(&self, name: &str, _size: u64) {
-        if let Some(b) = &self.0 {
-            b.set_message(name.escape_debug().to_string());
-        }
+
+    pub fn dir(&self) -> DataDir {
+        self.dir_or("./zhilu-data")
     }
-    fn bytes(&self, n: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(n);
+
+    pub fn database_url(&self) -> Option<String> {
+        self.database_url.clone()
+    }
+
+    /// Opens the data directory.
+    pub async fn open(&self) -> anyhow::Result<App> {
+        Ok(App::open(self.dir(), self.clock.clone(), self.database_url()).await?)
+    }
+
+    /// Who is acting: `by` when the command names a person, the global `--actor` otherwise.
+    pub fn actor(&self, by: Option<&str>) -> anyhow::Result<Actor> {
+        Ok(Actor::parse(by.unwrap_or(&self.actor))?)
+    }
+}
+
+/// The database URL: the flag or `ZHILU_DATABASE_URL`, else the file `ZHILU_DATABASE_URL_FILE`
+/// names (so a password need not appear in the process list or the environment).
+fn database_url(flag: Option<String>) -> anyhow::Result<Option<String>> {
+    if flag.as_deref().is_some_and(|u| !u.is_empty()) {
+        return Ok(flag);
+    }
+    match std::env::var_os("ZHILU_DATABASE_URL_FILE") {
+        Some(path) if !path.is_empty() => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow::anyhow!(
+                    "无法读取 ZHILU_DATABASE_URL_FILE 指向的文件 {}：{e}",
+                    PathBuf::from(&path).display()
+                )
+            })?;
+            Ok(Some(text.trim().to_string()))
         }
+        _ => Ok(None),
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let out = Out::new(json);
+    let matches = match zh::localize(Cli::command()).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => return out.usage(&e, &zh::render_error(&e)),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return out.usage(&e, &zh::render_error(&e)),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ZHILU_LOG")
@@ -305,346 +193,58 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("错误：无法启动运行时：{e}");
+            out.failure(&anyhow::anyhow!("无法启动运行时：{e}"));
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(cli)) {
+    match rt.block_on(run(cli, out)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            out.failure(&e);
             ExitCode::from(1)
         }
     }
 }
 
-/// Opens the data directory (`write` takes the write lock, `read` does not), runs `$body` with the
-/// app, and closes the catalog cleanly whatever the outcome.
-macro_rules! with_app {
-    (write, $dir:expr, $clock:expr, $db:expr, |$app:ident| $body:expr) => {{
-        let opened = App::open($dir, $clock, $db).await?;
-        let $app = &opened;
-        let r = $body;
-        opened.close().await;
-        r
-    }};
-    (read, $dir:expr, $clock:expr, $db:expr, |$app:ident| $body:expr) => {{
-        let opened = App::open_read_only($dir, $clock, $db).await?;
-        let $app = &opened;
-        let r = $body;
-        opened.close().await;
-        r
-    }};
-}
-
 /// Runs the command; `Ok(false)` means it ran but found something wrong.
-async fn run(cli: Cli) -> Result<bool> {
+async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
     let clock: Arc<dyn Clock> = match &cli.now {
-        Some(t) => Arc::new(FixedClock(zhilu_app::parse_instant("--now", t)?)),
+        Some(t) => Arc::new(FixedClock(parse_instant(Field::Time, t)?)),
         None => Arc::new(SystemClock),
     };
-    let dir = DataDir::new(&cli.data_dir);
-    let db = cli.database_url.clone();
-    let json = cli.json;
+    let ctx = Ctx {
+        data_dir: cli.data_dir,
+        database_url: database_url(cli.database_url)?,
+        clock,
+        actor: cli.actor,
+        out,
+    };
+    use commands::*;
     match cli.command {
-        Command::Init {
-            vault_roots,
-            ledger_hash,
-            signature,
-            profile,
-        } => {
-            let app = App::init(
-                dir,
-                InitOptions {
-                    vault_roots,
-                    database_url: db,
-                    ledger_hash,
-                    signature,
-                },
-                clock,
-            )
-            .await?;
-            if let Some(p) = profile {
-                let src = match zhilu_app::preset_text(&p) {
-                    Ok(s) => s.to_string(),
-                    Err(e) if std::path::Path::new(&p).is_file() => {
-                        let _ = e;
-                        std::fs::read_to_string(&p)?
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                match app.profile_opt()? {
-                    Some(cur) if cur.id() != zhilu_app::validate_profile_text(&p, &src)?.id() => {
-                        anyhow::bail!(
-                            "数据目录已启用配置 {}；更换配置请运行 `zhilu profile apply {p}`",
-                            cur.id()
-                        )
-                    }
-                    Some(_) => {}
-                    None => {
-                        app.apply_profile(&src, &cli.actor).await?;
-                    }
-                }
-            }
-            print::init(&app, json).await?;
-            app.close().await;
-            Ok(true)
-        }
-        Command::Device(cmd) => {
-            let app = App::open(dir, clock, db).await?;
-            match cmd {
-                DeviceCmd::Register {
-                    serial,
-                    kind,
-                    model,
-                    unit,
-                    keeper,
-                    asset_no,
-                } => {
-                    let d = app
-                        .register_device(
-                            &cli.actor,
-                            &RegisterDevice {
-                                serial,
-                                kind,
-                                model,
-                                unit,
-                                keeper,
-                                asset_no,
-                            },
-                        )
-                        .await?;
-                    print::device_registered(&d, json)?;
-                }
-                DeviceCmd::Event {
-                    serial,
-                    event,
-                    detail,
-                    unit,
-                    keeper,
-                } => {
-                    let d = app
-                        .device_event(
-                            &cli.actor,
-                            &serial,
-                            &event,
-                            &detail,
-                            unit.as_deref(),
-                            keeper.as_deref(),
-                        )
-                        .await?;
-                    print::device_registered(&d, json)?;
-                }
-                DeviceCmd::List => print::devices(&app.catalog().devices().await?, json)?,
-                DeviceCmd::Checkout {
-                    device,
-                    officer,
-                    battery,
-                    free_gb,
-                    clock_ok,
-                } => {
-                    let c = zhilu_app::NewCheckout {
-                        device,
-                        officer,
-                        battery_pct: battery,
-                        free_gb,
-                        clock_ok,
-                    };
-                    checkout(&app, c, json).await?;
-                }
-                DeviceCmd::Return { device } => {
-                    device_return(&app, &device, json).await?;
-                }
-            }
-            app.close().await;
-            Ok(true)
-        }
-        Command::Ingest(a) => {
-            let app = App::open(dir, clock, db).await?;
-            let device_clock = a
-                .device_clock
-                .as_deref()
-                .map(|t| zhilu_app::parse_instant("--device-clock", t))
-                .transpose()?;
-            let bar = if !json && std::io::stderr().is_terminal() {
-                let b = ProgressBar::new(0);
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta} {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                Some(b)
-            } else {
-                None
-            };
-            let bar = Bar(bar);
-            let opts = IngestOptions {
-                source: a.dir,
-                device: a.device,
-                officer: a.officer,
-                station: a.station,
-                device_clock,
-                clear_device: a.clear_device,
-            };
-            let result = app.ingest(&opts, &bar).await;
-            if let Some(b) = &bar.0 {
-                b.finish_and_clear();
-            }
-            app.close().await;
-            print::ingest(&result?, json)?;
-            Ok(true)
-        }
-        Command::Recordings(RecordingsCmd::List { device }) => {
-            let app = App::open_read_only(dir, clock, db).await?;
-            print::recordings(&app.catalog().recordings(device.as_deref()).await?, json)?;
-            app.close().await;
-            Ok(true)
-        }
-        Command::Fixity { repair } => {
-            let app = if repair {
-                App::open(dir, clock, db).await?
-            } else {
-                App::open_read_only(dir, clock, db).await?
-            };
-            let report = app.fixity(repair).await?;
-            app.close().await;
-            print::fixity(&report, json)?;
-            Ok(report.unrepaired() == 0)
-        }
-        Command::Verify => {
-            let app = App::open_read_only(dir, clock, db).await?;
-            let report = app.verify().await?;
-            app.close().await;
-            print::verify(&report, json)?;
-            Ok(report.problems.is_empty())
-        }
-        Command::Bench(BenchCmd::Ingest {
-            size_gib,
-            work_dir,
-            memory_dir,
-        }) => {
-            let memory_dir = Some(memory_dir).filter(|m| m.is_dir());
-            let opts = BenchIngestOptions {
-                size_gib,
-                work_dir,
-                memory_dir,
-            };
-            let report = zhilu_app::bench_ingest(&opts, clock).await?;
-            print::bench(&report, json)?;
-            Ok(true)
-        }
-        Command::Bench(BenchCmd::Check {
-            activities,
-            work_dir,
-            keep,
-        }) => {
-            let report = zhilu_app::bench_check(activities, &work_dir, keep).await?;
-            print::bench(&report, json)?;
-            Ok(true)
-        }
-        Command::Bench(BenchCmd::Ledger { entries, work_dir }) => {
-            let report = zhilu_app::bench_ledger(entries, &work_dir, clock).await?;
-            print::bench(&report, json)?;
-            Ok(true)
-        }
-        Command::Profile(cmd) => {
-            let needs_dir = matches!(cmd, ProfileCmd::Show | ProfileCmd::Apply { .. });
-            if !needs_dir {
-                return profile(None, cmd, json, &cli.actor).await;
-            }
-            let app = if matches!(cmd, ProfileCmd::Show) {
-                App::open_read_only(dir, clock, db).await?
-            } else {
-                App::open(dir, clock, db).await?
-            };
-            let r = profile(Some(&app), cmd, json, &cli.actor).await;
-            app.close().await;
-            r
-        }
-        Command::Check {
-            from,
-            to,
-            unit,
-            officer,
-        } => {
-            let scope = zhilu_app::CheckScope {
-                from: from
-                    .as_deref()
-                    .map(|t| zhilu_app::parse_instant("--from", t))
-                    .transpose()?,
-                to: to
-                    .as_deref()
-                    .map(|t| zhilu_app::parse_instant("--to", t))
-                    .transpose()?,
-                unit,
-                officer,
-            };
-            with_app!(read, dir, clock, db, |app| check(app, scope, json).await)
-        }
-        Command::Retention(RetentionCmd::List) => {
-            with_app!(read, dir, clock, db, |app| retention(app, json).await)
-        }
-        Command::Subject(cmd) => {
-            with_app!(read, dir, clock, db, |app| subject(app, cmd, json).await)
-        }
-        Command::Calendar(cmd) => {
-            with_app!(write, dir, clock, db, |app| calendar(
-                app, cmd, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Officer(cmd) => {
-            with_app!(write, dir, clock, db, |app| officer(app, cmd, json).await)
-        }
-        Command::Activity(cmd) => {
-            with_app!(write, dir, clock, db, |app| activity(app, cmd, json).await)
-        }
-        Command::Link {
-            recording,
-            activity,
-        } => {
-            with_app!(write, dir, clock, db, |app| link(
-                app, &recording, &activity, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Norecord(cmd) => {
-            with_app!(write, dir, clock, db, |app| norecord(
-                app, cmd, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Interruption(cmd) => {
-            with_app!(write, dir, clock, db, |app| interruption(
-                app, cmd, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Extension(cmd) => {
-            with_app!(write, dir, clock, db, |app| extension(
-                app, cmd, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Approve { id, by } => {
-            with_app!(write, dir, clock, db, |app| approve(app, &id, &by, json)
-                .await)
-        }
-        Command::Access(cmd) => {
-            with_app!(write, dir, clock, db, |app| access(app, cmd, json).await)
-        }
-        Command::Hold(cmd) => {
-            with_app!(write, dir, clock, db, |app| hold(
-                app, cmd, json, &cli.actor
-            )
-            .await)
-        }
-        Command::Demo { profile } => {
-            let report = zhilu_app::run_demo(dir, &profile, clock).await?;
-            print::demo(&report, json)?;
-            Ok(report.verify.problems.is_empty() && report.fixity.unrepaired() == 0)
-        }
+        Command::Init(a) => setup::init(&ctx, a).await,
+        Command::Profile(c) => setup::profile(&ctx, c).await,
+        Command::Calendar(c) => setup::calendar(&ctx, c).await,
+        Command::Officer(c) => registry::officer(&ctx, c).await,
+        Command::Device(c) => registry::device(&ctx, c).await,
+        Command::Ingest(a) => offload::ingest(&ctx, a).await,
+        Command::Recordings(c) => offload::recordings(&ctx, c).await,
+        Command::Activity(c) => records::activity(&ctx, c).await,
+        Command::Link(a) => records::link(&ctx, a).await,
+        Command::Norecord(c) => records::norecord(&ctx, c).await,
+        Command::Interruption(c) => records::interruption(&ctx, c).await,
+        Command::Extension(c) => records::extension(&ctx, c).await,
+        Command::Hold(c) => records::hold(&ctx, c).await,
+        Command::Access(c) => access::access(&ctx, c).await,
+        Command::Approve(a) => access::approve(&ctx, a).await,
+        Command::Check(a) => compliance::check(&ctx, a).await,
+        Command::Retention(c) => compliance::retention(&ctx, c).await,
+        Command::Subject(c) => compliance::subject(&ctx, c).await,
+        Command::Fixity(a) => integrity::fixity(&ctx, a).await,
+        Command::Verify => integrity::verify(&ctx).await,
+        #[cfg(feature = "lab")]
+        Command::Bench(c) => lab::bench(&ctx, c).await,
+        #[cfg(feature = "lab")]
+        Command::Demo(a) => lab::demo(&ctx, a).await,
     }
 }

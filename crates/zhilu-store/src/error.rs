@@ -1,16 +1,19 @@
-//! The store's one error type. Messages are Chinese because they reach officers and custodians.
+//! The store's one error type. Messages are Chinese because they reach officers and custodians;
+//! the database's own error is kept as the source, for the log, without exposing its type.
 
 use std::path::PathBuf;
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// Everything that can go wrong in the catalog or the vault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or failed a statement.
     #[error("数据库错误：{0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] Source),
     /// Applying the schema migrations failed.
-    #[error("数据库迁移失败：{0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("数据库结构升级失败：{0}")]
+    Migrate(#[source] Source),
     /// A file operation in the vault failed.
     #[error("存储错误（{path}）：{source}")]
     Io {
@@ -22,18 +25,27 @@ pub enum StoreError {
     /// The database URL names a backend we do not support.
     #[error("不支持的数据库地址：{0}（请使用 sqlite:// 或 postgres://）")]
     UnsupportedBackend(String),
-    /// An insert would replace an existing row.
-    #[error("{0} 已存在")]
-    AlreadyExists(String),
+    /// A row would duplicate an existing one: the same key, or a value that must be unique (one
+    /// open checkout per device). `subject` is the row's ledger subject; `detail` the database's
+    /// words.
+    #[error("{subject} 与已有记录重复，未作任何改动（{detail}）")]
+    Duplicate { subject: String, detail: String },
     /// An update found no row to change.
     #[error("{0} 不存在")]
     NotFound(String),
-    /// Another writer appended to the ledger at the same time; the caller may retry.
-    #[error("审计日志并发写入冲突，请重试")]
-    LedgerConflict,
+    /// The row changed since it was read (another writer got there first); nothing was written.
+    #[error("{0} 已被他人同时修改，未作任何改动，请重试")]
+    Conflict(String),
     /// The ledger's stored tree is inconsistent (a node is missing or malformed).
     #[error("审计日志数据损坏：{0}")]
     LedgerCorrupt(String),
+    /// A stored value does not decode to its type: the catalog was edited behind the program.
+    #[error("数据库中 {table}.{column} 的值无效：{message}")]
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        message: String,
+    },
 }
 
 impl StoreError {

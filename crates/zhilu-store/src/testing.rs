@@ -1,41 +1,55 @@
-//! Helpers for test suites (ours and downstream crates'): a fresh catalog database per test, on
-//! SQLite by default or on PostgreSQL when `ZHILU_TEST_POSTGRES_URL` names a server, so the same
-//! tests run against both backends.
+//! Helpers for test suites and benchmarks (feature `testing`, never in a production build): a
+//! fresh catalog database per test — SQLite by default, PostgreSQL when `ZHILU_TEST_POSTGRES_URL`
+//! names a server, so the same tests run against both — and a bulk loader for synthetic data.
 
 use std::path::Path;
 
 use sqlx::Connection;
 
-/// A new, empty database URL: `CREATE DATABASE zhilu_t_<uuid>` on the PostgreSQL server named by
+use crate::catalog::driver::{RawRow, Value};
+use crate::catalog::{Catalog, Change, Row, apply};
+use crate::error::StoreError;
+
+/// A new, empty database URL: `CREATE DATABASE zhilu_t_<unique>` on the PostgreSQL server named by
 /// `ZHILU_TEST_POSTGRES_URL`, or a SQLite file `catalog.db` in `dir`.
 ///
 /// # Panics
 /// If PostgreSQL is configured but unreachable: a test that silently fell back to SQLite would
 /// report PostgreSQL coverage it does not have.
 pub async fn fresh_database_url(dir: &Path) -> String {
-    match std::env::var("ZHILU_TEST_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let name = format!("zhilu_t_{}", uuid_like());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("ZHILU_TEST_POSTGRES_URL={admin} is unreachable: {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}?mode=rwc", dir.join("catalog.db").display()),
+    match postgres_admin_url() {
+        Some(admin) => fresh_postgres_database(&admin).await,
+        None => format!("sqlite://{}?mode=rwc", dir.join("catalog.db").display()),
     }
+}
+
+/// A new empty PostgreSQL database on the server `admin` connects to; its URL.
+pub async fn fresh_postgres_database(admin: &str) -> String {
+    let name = format!("zhilu_t_{}", unique());
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
+}
+
+/// The PostgreSQL server the tests may use, if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("ZHILU_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 /// Whether the tests run against PostgreSQL.
 pub fn postgres() -> bool {
-    std::env::var("ZHILU_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty())
+    postgres_admin_url().is_some()
 }
 
-fn uuid_like() -> String {
+fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let t = std::time::SystemTime::now()
@@ -47,4 +61,51 @@ fn uuid_like() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Writes rows **without ledger entries**, many per transaction: only for the compliance-check
+/// benchmark's synthetic year (millions of rows, where one signed entry per row would measure the
+/// ledger, not the check). `verify` reports every row written this way.
+pub async fn bulk_load_without_ledger(catalog: &Catalog, rows: Vec<Row>) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut tx = catalog.db.begin_write().await?;
+        for row in rows.by_ref().take(20_000) {
+            apply(tx.as_mut(), &Change::Insert(row), 0).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// SQLite only: folds the write-ahead log back into the database file. After a bulk load of
+/// millions of rows the WAL is gigabytes long, and every read pays for searching it.
+pub async fn checkpoint_wal(catalog: &Catalog) -> Result<(), StoreError> {
+    if catalog.backend() == crate::Backend::Sqlite {
+        catalog
+            .db
+            .execute("PRAGMA wal_checkpoint(TRUNCATE)".into(), vec![])
+            .await?;
+    }
+    Ok(())
+}
+
+/// One full scan of the recordings table, every column decoded into a typed record: the cost of
+/// reading the table through the catalog, for the benchmark's baseline.
+pub async fn scan_recordings(catalog: &Catalog) -> Result<u64, StoreError> {
+    use crate::catalog::table::{Table, select};
+    let mut n = 0u64;
+    catalog
+        .db
+        .each(
+            select::<zhilu_model::Recording>().into(),
+            Vec::<Value>::new(),
+            &mut |row: &dyn RawRow| {
+                let (r, _) = <zhilu_model::Recording as Table>::decode(row)?;
+                n += u64::from(r.size > 0);
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(n)
 }

@@ -58,6 +58,23 @@ pub struct LocalRoot {
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// How long an unlocked temporary file must have been left alone before it counts as abandoned.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn is_abandoned(p: &Path) -> bool {
+    let Ok(f) = File::open(p) else {
+        return false;
+    };
+    let old = f
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= ABANDONED_AFTER);
+    // The lock is released when `f` is dropped.
+    old && f.try_lock().is_ok()
+}
+
 fn valid_hex(sha256: &str) -> bool {
     sha256.len() == 64
         && sha256
@@ -72,34 +89,43 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 impl LocalRoot {
-    /// Opens (creating if needed) a root and removes temporary files left by a crash.
-    /// The caller must hold the data directory's write lock, so no live writer owns them.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+    /// Creates a root (at `zhilu init`), or opens it if it exists.
+    pub fn create(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
         for sub in ["objects/sha256", "tmp", "quarantine"] {
             let p = dir.join(sub);
             fs::create_dir_all(&p).map_err(|e| StoreError::io(&p, e))?;
         }
+        Self::open(dir)
+    }
+
+    /// Opens an existing root and removes temporary files left by writers that died. A root that
+    /// does not exist is an error, never silently created: an unmounted disk must not turn into
+    /// an empty folder that evidence is then written to.
+    ///
+    /// Several processes may write one root at a time (a server and a station's CLI): each
+    /// pending object holds an exclusive lock on its temporary file for its whole life, so a
+    /// temporary file that can be locked — and has not been touched for a minute, which covers
+    /// the moment between its creation and its lock — belongs to a dead writer.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        for sub in ["objects/sha256", "tmp", "quarantine"] {
+            let p = dir.join(sub);
+            if !p.is_dir() {
+                return Err(StoreError::io(
+                    &p,
+                    io::Error::new(io::ErrorKind::NotFound, "存储位置不存在或未初始化"),
+                ));
+            }
+        }
         let tmp = dir.join("tmp");
         for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))? {
             let entry = entry.map_err(|e| StoreError::io(&tmp, e))?;
             let p = entry.path();
-            tracing::info!(path = %p.display(), "removing partial object left by an interrupted write");
-            fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
-        }
-        let name = dir.display().to_string();
-        Ok(LocalRoot { dir, name })
-    }
-
-    /// Opens a root for reading only: nothing is created or cleaned up.
-    pub fn open_existing(dir: impl Into<PathBuf>) -> Result<Self> {
-        let dir = dir.into();
-        let objects = dir.join("objects/sha256");
-        if !objects.is_dir() {
-            return Err(StoreError::io(
-                &objects,
-                io::Error::new(io::ErrorKind::NotFound, "存储位置不存在或未初始化"),
-            ));
+            if is_abandoned(&p) {
+                tracing::info!(path = %p.display(), "removing partial object left by a writer that died");
+                fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
+            }
         }
         let name = dir.display().to_string();
         Ok(LocalRoot { dir, name })
@@ -127,16 +153,26 @@ impl ObjectRoot for LocalRoot {
 
     fn begin(&self) -> Result<Box<dyn PendingObject>> {
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        // Unique per writer: process id, a per-process counter and the time, so two processes
+        // (or a reused pid after a crash) never share a temporary name.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let tmp = self
             .dir
             .join("tmp")
-            .join(format!("{}-{n}.part", std::process::id()));
+            .join(format!("{}-{n}-{nanos:x}.part", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
             .read(true)
             .create_new(true)
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
+        // Held until the object is finished or dropped: tells other processes the file is live.
+        file.try_lock().map_err(|e| {
+            StoreError::io(&tmp, io::Error::other(format!("无法锁定临时文件：{e}")))
+        })?;
         let flusher = Flusher::start(&file, &tmp)?;
         Ok(Box::new(LocalPending {
             file: Some(file),

@@ -27,7 +27,7 @@ fn read(root: &dyn ObjectRoot, sha: &str) -> Vec<u8> {
 
 fn roots() -> Vec<(tempfile::TempDir, Box<dyn ObjectRoot>)> {
     let d = tempfile::tempdir().expect("tmp");
-    let r = LocalRoot::open(d.path()).expect("open");
+    let r = LocalRoot::create(d.path()).expect("open");
     vec![(d, Box::new(r))]
 }
 
@@ -91,24 +91,60 @@ fn r16_an_abandoned_write_leaves_no_partial_object() {
 }
 
 #[test]
-fn r16_temporary_files_left_by_a_crash_are_removed_when_the_root_is_opened() {
+fn r16_temporary_files_left_by_a_dead_writer_are_removed_when_the_root_is_opened() {
     let d = tempfile::tempdir().expect("tmp");
-    LocalRoot::open(d.path()).expect("open");
-    std::fs::write(d.path().join("tmp/123-0.part"), b"partial").expect("write");
+    LocalRoot::create(d.path()).expect("create");
+    let stale = d.path().join("tmp/123-0-0.part");
+    std::fs::write(&stale, b"partial").expect("write");
+    // Left alone for two minutes and locked by nobody: its writer is dead.
+    let f = std::fs::File::options().write(true).open(&stale).expect("open");
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(120))
+        .expect("age it");
+    drop(f);
     let root = LocalRoot::open(d.path()).expect("reopen");
-    assert_eq!(
-        std::fs::read_dir(d.path().join("tmp"))
-            .expect("tmp")
-            .count(),
-        0
-    );
+    assert!(!stale.exists(), "abandoned temporary file removed");
     assert!(root.list().expect("list").is_empty());
+}
+
+#[test]
+fn r16_a_live_writers_temporary_file_survives_another_process_opening_the_root() {
+    let d = tempfile::tempdir().expect("tmp");
+    let writer = LocalRoot::create(d.path()).expect("create");
+    let mut p = writer.begin().expect("begin");
+    p.write_all(b"half a recording").expect("write");
+    // Age it as if the writer had been busy for minutes: the lock alone must protect it.
+    let tmp: Vec<_> = std::fs::read_dir(d.path().join("tmp"))
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(tmp.len(), 1);
+    std::fs::File::options()
+        .write(true)
+        .open(&tmp[0])
+        .expect("open")
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+        .expect("age it");
+    LocalRoot::open(d.path()).expect("a second writer opens the root");
+    assert!(tmp[0].exists(), "the live writer's file is left alone");
+    let bytes = b"half a recording".to_vec();
+    assert!(p.finish(&digest(&bytes)).expect("finish"));
+    assert_eq!(read(&writer, &hex::encode(digest(&bytes))), bytes);
+}
+
+#[test]
+fn r18_a_root_that_does_not_exist_is_an_error_not_an_empty_folder() {
+    let d = tempfile::tempdir().expect("tmp");
+    let missing = d.path().join("unmounted-disk");
+    let err = LocalRoot::open(&missing).expect_err("refused");
+    assert!(err.to_string().contains("存储位置不存在"), "{err}");
+    assert!(!missing.exists(), "nothing created");
 }
 
 #[test]
 fn r18_quarantine_moves_a_copy_aside_without_deleting_it() {
     let d = tempfile::tempdir().expect("tmp");
-    let root = LocalRoot::open(d.path()).expect("open");
+    let root = LocalRoot::create(d.path()).expect("open");
     let a = b"evidence".to_vec();
     put(&root, &a);
     let sha = hex::encode(digest(&a));
@@ -124,8 +160,8 @@ fn r18_the_vault_writes_every_root_and_reports_presence_everywhere() {
         tempfile::tempdir().expect("tmp"),
     );
     let vault = Vault::new(vec![
-        Box::new(LocalRoot::open(d1.path()).expect("open")),
-        Box::new(LocalRoot::open(d2.path()).expect("open")),
+        Box::new(LocalRoot::create(d1.path()).expect("open")),
+        Box::new(LocalRoot::create(d2.path()).expect("open")),
     ]);
     let a = b"two copies".to_vec();
     let mut pending = vault.begin().expect("begin");

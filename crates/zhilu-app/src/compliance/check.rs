@@ -1,0 +1,80 @@
+//! `check`: the findings of a period, a unit or an officer.
+
+use chrono::{DateTime, Duration, Utc};
+use zhilu_policy::engine::{self, Finding};
+use zhilu_policy::scope::{Scope, retain_in_scope};
+use zhilu_policy::window::fact_window;
+
+use crate::App;
+use crate::error::AppError;
+
+/// What a check looks at: findings that arose in `[from, to)`, for a unit and/or an officer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckScope {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub unit: Option<String>,
+    pub officer: Option<String>,
+}
+
+/// How long a check spent reading the catalog and running the rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CheckTimes {
+    pub read: std::time::Duration,
+    pub engine: std::time::Duration,
+    pub recordings: usize,
+    pub activities: usize,
+}
+
+/// Runs the compliance engine over the scope. A period reads only what can produce a finding in
+/// it; without one, everything.
+pub async fn check(app: &App, scope: &CheckScope) -> Result<Vec<Finding>, AppError> {
+    Ok(check_timed(app, scope).await?.0)
+}
+
+/// [`check`], with the time spent reading and judging (for the benchmark and the log).
+pub async fn check_timed(
+    app: &App,
+    scope: &CheckScope,
+) -> Result<(Vec<Finding>, CheckTimes), AppError> {
+    let profile = app.profile().await?;
+    let calendar = app.calendar().await?;
+    let now = app.now();
+    let window = match (scope.from, scope.to) {
+        (None, None) => None,
+        (f, t) => Some(fact_window(
+            &profile,
+            f.unwrap_or(DateTime::<Utc>::MIN_UTC + Duration::days(365)),
+            t.unwrap_or(now),
+        )),
+    };
+    let started = std::time::Instant::now();
+    let facts = super::facts::read(app, window.as_ref()).await?;
+    let read = started.elapsed();
+    let mut found = engine::check(&profile, &calendar, &facts, now);
+    let times = CheckTimes {
+        read,
+        engine: started.elapsed() - read,
+        recordings: facts.recordings.len(),
+        activities: facts.activities.len(),
+    };
+    tracing::debug!(
+        read_ms = times.read.as_millis() as u64,
+        engine_ms = times.engine.as_millis() as u64,
+        recordings = times.recordings,
+        activities = times.activities,
+        "check"
+    );
+    if let Some(w) = window {
+        found.retain(|x| x.at >= w.from && x.at < w.to);
+    }
+    retain_in_scope(
+        &mut found,
+        &facts,
+        &Scope {
+            unit: scope.unit.clone(),
+            officer: scope.officer.clone(),
+        },
+    );
+    Ok((found, times))
+}

@@ -1,0 +1,171 @@
+//! From the catalog's typed rows to the engine's plain facts.
+
+use std::collections::{HashMap, HashSet};
+
+use zhilu_model::*;
+use zhilu_policy::facts::{self as f, Facts};
+use zhilu_policy::window::FactWindow;
+
+use crate::App;
+use crate::error::AppError;
+use crate::integrity::{REPAIRED, REPAIR_FAILED};
+
+pub(crate) fn activity(a: &Activity) -> f::Activity {
+    f::Activity {
+        id: a.id.to_string(),
+        kind: a.kind.clone(),
+        subject_name: a.subject_name.clone(),
+        officers: a.officers.iter().map(|o| o.to_string()).collect(),
+        start: a.start,
+        end: a.end,
+        case_no: a.case_no.clone(),
+        flags: a.flags.clone(),
+    }
+}
+
+pub(crate) fn recording(r: RecordingFact, integrity_failed: bool) -> f::Recording {
+    f::Recording {
+        integrity_failed,
+        capture_start: r.capture_start,
+        capture_end: r.capture_end.or(r.capture_start),
+        offloaded_at: r.offloaded_at,
+        sequence: r.sequence.map(i64::from),
+        name_officer: r.name_officer_id,
+        officer: r.officer.into_string(),
+        device: r.device.into_string(),
+        session: r.session.into_string(),
+        sha256: r.sha256.to_string(),
+    }
+}
+
+pub(crate) fn checkout(c: &Checkout) -> f::Checkout {
+    f::Checkout {
+        id: c.id.to_string(),
+        device: c.device.to_string(),
+        officer: c.officer.to_string(),
+        out_at: c.out_at,
+        returned_at: c.returned_at,
+        battery_pct: c.battery_pct.map(i64::from),
+        free_gb: c.free_gb.map(i64::from),
+        clock_ok: c.clock_ok,
+    }
+}
+
+/// Objects whose every copy failed fixity and could not be repaired: an `object.repair_failed`
+/// entry with no later `object.repaired`.
+pub(crate) async fn integrity_failures(app: &App) -> Result<HashSet<String>, AppError> {
+    let mut failed = HashSet::new();
+    for e in app
+        .catalog
+        .events_of_kinds(&[REPAIR_FAILED, REPAIRED])
+        .await?
+    {
+        let Some(sha) = e.subject.strip_prefix("object:") else {
+            continue;
+        };
+        if e.kind == REPAIR_FAILED {
+            failed.insert(sha.to_string());
+        } else {
+            failed.remove(sha);
+        }
+    }
+    Ok(failed)
+}
+
+/// The facts of a window (everything when `None`).
+pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts, AppError> {
+    let failed = integrity_failures(app).await?;
+    let w = window.map(|w| zhilu_store::FactWindow {
+        from: w.from,
+        to: w.to,
+        capture_from: w.capture_from,
+        expiry_from: w.expiry_from,
+        expiry_to: w.expiry_to,
+    });
+    let rows = app.catalog.facts(w.as_ref()).await?;
+    let approved: HashMap<String, bool> = rows
+        .approvals
+        .iter()
+        .map(|a| (a.id.to_string(), a.status == ApprovalStatus::Approved))
+        .collect();
+    let is_approved = |id: &RecordId| approved.get(id.as_str()).copied().unwrap_or(false);
+    Ok(Facts {
+        officers: rows
+            .officers
+            .into_iter()
+            .map(|o| f::Officer {
+                id: o.id.into_string(),
+                name: o.name,
+                unit: o.unit,
+                role: o.role,
+            })
+            .collect(),
+        devices: rows
+            .devices
+            .into_iter()
+            .map(|d| f::Device {
+                serial: d.serial.into_string(),
+                unit: d.unit,
+                status: d.status.as_str().to_string(),
+            })
+            .collect(),
+        checkouts: rows.checkouts.iter().map(checkout).collect(),
+        activities: rows.activities.iter().map(activity).collect(),
+        links: rows
+            .links
+            .into_iter()
+            .map(|(s, a)| (s.to_string(), a.into_string()))
+            .collect(),
+        offloads: rows
+            .sessions
+            .into_iter()
+            .map(|s| f::Offload {
+                id: s.id.into_string(),
+                device: s.device.into_string(),
+                officer: s.officer.into_string(),
+                at: s.started_at,
+                clock_offset_ms: s.device_clock_offset_ms,
+            })
+            .collect(),
+        norecords: rows
+            .norecords
+            .into_iter()
+            .map(|n| f::NoRecord {
+                approved: is_approved(&n.id),
+                id: n.id.into_string(),
+                activity: n.activity.into_string(),
+                reason: n.reason,
+            })
+            .collect(),
+        interruptions: rows
+            .interruptions
+            .into_iter()
+            .map(|i| f::Interruption {
+                approved: is_approved(&i.id),
+                id: i.id.into_string(),
+                activity: i.activity.into_string(),
+                after: i.after.to_string(),
+                reason: i.reason,
+                voice_stated: i.voice_stated,
+            })
+            .collect(),
+        extensions: rows
+            .extensions
+            .into_iter()
+            .map(|x| f::Extension {
+                approved: is_approved(&x.id),
+                id: x.id.into_string(),
+                activity: x.activity.into_string(),
+            })
+            .collect(),
+        holds: rows.holds.into_iter().map(|h| h.to_string()).collect(),
+        recordings: rows
+            .recordings
+            .into_iter()
+            .map(|r| {
+                let failed = failed.contains(r.sha256.as_str());
+                recording(r, failed)
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,78 @@
+//! `retention list`: until when each recording is kept, in which class, and why (R20–R21).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use zhilu_model::{DeviceSerial, Sha256};
+use zhilu_policy::engine::Index;
+use zhilu_policy::profile::RetentionClass;
+
+use crate::App;
+use crate::error::AppError;
+
+/// Where a recording stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionStatus {
+    Retain,
+    /// Past its date: a person decides in the purge review; nothing is deleted automatically.
+    PurgeReview,
+}
+
+impl RetentionStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RetentionStatus::Retain => "保存中",
+            RetentionStatus::PurgeReview => "待清除审核",
+        }
+    }
+}
+
+/// One recording's retention.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionItem {
+    pub sha256: Sha256,
+    pub device: DeviceSerial,
+    pub capture_start: Option<DateTime<Utc>>,
+    /// `None`: kept until a person decides otherwise (permanent, or under a legal hold).
+    pub retain_until: Option<DateTime<Utc>>,
+    pub class: RetentionClass,
+    /// Chinese, citing the article.
+    pub reason: String,
+    pub status: RetentionStatus,
+}
+
+/// The retention of every recording.
+pub async fn retention(app: &App) -> Result<Vec<RetentionItem>, AppError> {
+    let profile = app.profile().await?;
+    let facts = super::facts::read(app, None).await?;
+    let ix = Index::new(&facts);
+    let holds: HashSet<&str> = facts.holds.iter().map(String::as_str).collect();
+    let now = app.now();
+    let mut out = Vec::with_capacity(facts.recordings.len());
+    for r in &facts.recordings {
+        let ret = zhilu_policy::retention::retention(
+            &profile,
+            r,
+            ix.activities_of(&r.sha256),
+            holds.contains(r.sha256.as_str()),
+        );
+        out.push(RetentionItem {
+            sha256: Sha256::parse(&r.sha256).map_err(|e| AppError::OffloadFailed(e.to_string()))?,
+            device: DeviceSerial::parse(&r.device)
+                .map_err(|e| AppError::OffloadFailed(e.to_string()))?,
+            capture_start: r.capture_start,
+            retain_until: ret.retain_until,
+            class: ret.class,
+            status: if ret.expired(now) {
+                RetentionStatus::PurgeReview
+            } else {
+                RetentionStatus::Retain
+            },
+            reason: ret.reason,
+        });
+    }
+    out.sort_by(|a, b| (a.capture_start, &a.sha256).cmp(&(b.capture_start, &b.sha256)));
+    Ok(out)
+}

@@ -1,0 +1,18 @@
+//! Integrity: fixity of every stored copy (R18) and verification of the audit ledger and the
+//! catalog against it (X1).
+
+mod fixity;
+mod verify;
+
+pub use fixity::{FixityProblem, FixityReport, Orphan, ProblemKind, fixity};
+pub use verify::{VerifyProblem, VerifyReport, verify};
+
+/// Ledger entry kinds fixity writes.
+pub(crate) const REPAIRED: &str = "object.repaired";
+pub(crate) const REPAIR_FAILED: &str = "object.repair_failed";
+
+/// The ledger's size and root as committed (hex).
+pub async fn head(app: &crate::App) -> Result<(u64, String), crate::AppError> {
+    let (size, root) = app.catalog.ledger_head().await?;
+    Ok((size, hex::encode(root)))
+}

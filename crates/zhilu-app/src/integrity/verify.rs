@@ -1,0 +1,282 @@
+//! `zhilu verify` (X1): re-reads the whole audit ledger, recomputes every leaf and the tree, checks
+//! every signed checkpoint, and holds every catalog row against the ledger entry that wrote it, so
+//! an entry or a row edited, inserted or deleted directly in the database is found and named.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+use zhilu_ledger::{self as ledger, CompactRange};
+use zhilu_store::Catalog;
+
+use crate::App;
+use crate::error::AppError;
+
+/// One thing found wrong.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyProblem {
+    /// The ledger entry concerned, if one can be named.
+    pub entry: Option<u64>,
+    /// The catalog row or ledger subject concerned (`recording:<sha256>`, …).
+    pub subject: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub root: String,
+    /// Size of the signed checkpoint kept outside the database.
+    pub checkpoint_size: Option<u64>,
+    pub checkpoints_checked: u64,
+    pub rows_checked: u64,
+    pub problems: Vec<VerifyProblem>,
+}
+
+const PAGE: u64 = 10_000;
+
+fn problem(entry: Option<u64>, subject: Option<String>, message: String) -> VerifyProblem {
+    VerifyProblem {
+        entry,
+        subject,
+        message,
+    }
+}
+
+/// Names the fields in which two row snapshots differ.
+fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
+    let (Value::Object(e), Value::Object(a)) = (expected, actual) else {
+        return vec!["(整行)".into()];
+    };
+    let mut keys: Vec<&String> = e.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| e.get(*k) != a.get(*k))
+        .map(|k| {
+            format!(
+                "{k}: 日志记为 {} ，数据库为 {}",
+                e.get(k).unwrap_or(&Value::Null),
+                a.get(k).unwrap_or(&Value::Null)
+            )
+        })
+        .collect()
+}
+
+/// Verifies the ledger end to end and the catalog against it.
+pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
+    {
+        let alg = app.catalog.hash_alg();
+        let mut problems = Vec::new();
+
+        // Signed checkpoints: the one outside the database, and every one inside it.
+        let mut expected_roots: BTreeMap<u64, (ledger::Hash, &'static str)> = BTreeMap::new();
+        let mut checkpoint_size = None;
+        match std::fs::read_to_string(app.dir.checkpoint()) {
+            Ok(text) => match ledger::verify_checkpoint(&text, &app.signer.verifying_key) {
+                Ok(cp) => {
+                    checkpoint_size = Some(cp.size);
+                    expected_roots.insert(cp.size, (cp.root, "检查点文件"));
+                }
+                Err(e) => problems.push(problem(
+                    None,
+                    None,
+                    format!("检查点文件签名无效或已被改动：{e}"),
+                )),
+            },
+            Err(e) => problems.push(problem(
+                None,
+                None,
+                format!(
+                    "无法读取检查点文件 {}：{e}",
+                    app.dir.checkpoint().display()
+                ),
+            )),
+        }
+        let stored = app.catalog.checkpoints().await?;
+        let checkpoints_checked = stored.len() as u64;
+        for (size, note) in stored {
+            match ledger::verify_checkpoint(&note, &app.signer.verifying_key) {
+                Ok(cp) if cp.size == size => {
+                    if let Some((root, _)) = expected_roots.get(&size) {
+                        if *root != cp.root {
+                            problems.push(problem(
+                                None,
+                                None,
+                                format!("两份大小为 {size} 的签名检查点根哈希不一致"),
+                            ));
+                        }
+                    } else {
+                        expected_roots.insert(size, (cp.root, "数据库中的检查点"));
+                    }
+                }
+                Ok(_) => problems.push(problem(
+                    None,
+                    None,
+                    format!("大小为 {size} 的检查点与其记录不符"),
+                )),
+                Err(e) => problems.push(problem(
+                    None,
+                    None,
+                    format!("大小为 {size} 的检查点签名无效：{e}"),
+                )),
+            }
+        }
+
+        // Every entry: contiguous, leaf recomputed from the stored body, tree rebuilt.
+        let mut tree = CompactRange::new(alg);
+        let mut latest: HashMap<String, (u64, Value)> = HashMap::new();
+        let mut next = 0u64;
+        'pages: loop {
+            let page = app.catalog.ledger_entries(next, PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                let seq = e.seq;
+                if seq != next {
+                    problems.push(problem(
+                        Some(next),
+                        None,
+                        format!(
+                            "审计日志第 {next} 条缺失（下一条是第 {} 条）：记录被删除",
+                            e.seq
+                        ),
+                    ));
+                    break 'pages;
+                }
+                let leaf = alg.leaf_hash(e.body.as_bytes());
+                if hex::encode(leaf) != e.leaf_hash {
+                    problems.push(problem(
+                        Some(seq),
+                        Some(e.subject.clone()),
+                        format!("审计日志第 {seq} 条内容被改动（叶哈希不符）"),
+                    ));
+                }
+                match serde_json::from_str::<Value>(&e.body) {
+                    Ok(body) => {
+                        let ok = body.get("seq").and_then(Value::as_u64) == Some(seq)
+                            && body.get("kind").and_then(Value::as_str) == Some(e.kind.as_str())
+                            && body.get("subject").and_then(Value::as_str)
+                                == Some(e.subject.as_str());
+                        if !ok {
+                            problems.push(problem(
+                                Some(seq),
+                                Some(e.subject.clone()),
+                                format!("审计日志第 {seq} 条的索引列与内容不一致"),
+                            ));
+                        }
+                        let state = body.get("state").cloned().unwrap_or(Value::Null);
+                        latest.insert(e.subject.clone(), (seq, state));
+                    }
+                    Err(_) => problems.push(problem(
+                        Some(seq),
+                        Some(e.subject.clone()),
+                        format!("审计日志第 {seq} 条不是有效的 JSON"),
+                    )),
+                }
+                tree.push(leaf);
+                next += 1;
+                if let Some((root, source)) = expected_roots.get(&next)
+                    && tree.root() != *root
+                {
+                    problems.push(problem(
+                            Some(seq),
+                            None,
+                            format!("前 {next} 条日志的根哈希与{source}中的签名值不符：第 {seq} 条或之前的记录被改动"),
+                        ));
+                }
+            }
+        }
+        let entries = next;
+        let root = tree.root();
+        if let Some((&size, _)) = expected_roots.range(entries + 1..).next() {
+            problems.push(problem(
+                Some(entries),
+                None,
+                format!("审计日志被截断：签名检查点记录了 {size} 条，数据库中只有 {entries} 条"),
+            ));
+        }
+        let (head_size, head_root) = app.catalog.ledger_head().await?;
+        if head_size != entries || head_root != root {
+            problems.push(problem(
+                None,
+                None,
+                format!("日志头（{head_size} 条）与逐条重算的结果（{entries} 条）不一致"),
+            ));
+        } else {
+            match app.catalog.root_at(entries).await {
+                Ok(r) if r == root => {}
+                Ok(_) => problems.push(problem(
+                    None,
+                    None,
+                    "树节点表被改动：由节点算出的根哈希与逐条重算的不符".into(),
+                )),
+                Err(e) => problems.push(problem(None, None, format!("树节点表损坏：{e}"))),
+            }
+        }
+
+        // Catalog rows against the latest entry for their subject, streamed table by table.
+        let mut seen = std::collections::HashSet::new();
+        let rows_checked = app
+            .catalog
+            .for_each_snapshot(&mut |s| {
+                seen.insert(s.subject.clone());
+                match latest.get(&s.subject) {
+                    None => problems.push(problem(
+                        None,
+                        Some(s.subject),
+                        "数据库中有一行没有对应的审计日志记录：该行是绕过系统直接写入的".into(),
+                    )),
+                    Some((entry, expected)) => {
+                        let fields = diff_fields(expected, &s.state);
+                        if !fields.is_empty() {
+                            problems.push(problem(
+                                Some(*entry),
+                                Some(s.subject),
+                                format!(
+                                    "数据库记录与审计日志第 {entry} 条不符，被直接改动：{}",
+                                    fields.join("；")
+                                ),
+                            ));
+                        } else if s.ledger_seq as u64 != *entry {
+                            problems.push(problem(
+                                Some(*entry),
+                                Some(s.subject),
+                                format!("记录的日志序号为 {}，应为 {entry}", s.ledger_seq),
+                            ));
+                        }
+                    }
+                }
+            })
+            .await?;
+        let nouns: Vec<&str> = Catalog::table_nouns().collect();
+        let mut missing: Vec<(&String, &u64)> = latest
+            .iter()
+            .filter(|(s, _)| {
+                nouns
+                    .iter()
+                    .any(|n| s.strip_prefix(n).is_some_and(|r| r.starts_with(':')))
+                    && !seen.contains(*s)
+            })
+            .map(|(s, (seq, _))| (s, seq))
+            .collect();
+        missing.sort_by_key(|(_, seq)| **seq);
+        for (s, seq) in missing {
+            problems.push(problem(
+                Some(*seq),
+                Some(s.clone()),
+                format!("审计日志第 {seq} 条记录的数据在数据库中已被删除"),
+            ));
+        }
+
+        Ok(VerifyReport {
+            entries,
+            root: hex::encode(root),
+            checkpoint_size,
+            checkpoints_checked,
+            rows_checked,
+            problems,
+        })
+    }
+}

@@ -1,0 +1,480 @@
+//! Offload (R16): take every file off a mounted device folder at a collection station, store each
+//! original in every vault root in one pass with both hashes, verify it, and record it.
+//!
+//! Order of effects for one file, and why a crash anywhere is safe:
+//! 1. the copies are written to temporary files, fsynced, read back and linked into place
+//!    (see `zhilu_store::vault`); a crash here leaves only temporary files, removed later;
+//! 2. the recording row, its name and their ledger entries are committed in one transaction;
+//!    a crash between 1 and 2 leaves a complete object with no row, which the re-run adopts
+//!    (the link finds it present and the row is then written).
+//!
+//! The session row is `running` until the end. An offload holds its device's lock file for as
+//! long as it runs, so a session of that device found `running` by the next offload (which holds
+//! the lock) belongs to a process that died: it is marked `interrupted` in the ledger.
+
+mod pipeline;
+mod walk;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use zhilu_media::DeviceFileName;
+use zhilu_model::*;
+use zhilu_store::{Change, StoreError};
+
+use self::pipeline::{Outcome, process_file};
+use self::walk::{Found, Walk, walk};
+use crate::App;
+use crate::actor::Actor;
+use crate::error::{AppError, Field, id};
+use crate::setup::lock_file;
+
+/// What an offload is asked to do.
+#[derive(Debug, Clone)]
+pub struct OffloadRequest {
+    /// The mounted device folder.
+    pub source: PathBuf,
+    pub device: String,
+    /// The officer who brought the device.
+    pub officer: String,
+    pub station: String,
+    /// The time the device showed when it was connected (R4); its offset to the station clock
+    /// is recorded.
+    pub device_clock: Option<DateTime<Utc>>,
+    /// Delete the offloaded files from the device once every one of them is verified in every
+    /// vault root (R26: officers keep no copies; the station clears the device).
+    pub clear_device: bool,
+}
+
+/// A file that was not imported as intact media, and why (Chinese, for the officer).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListedFile {
+    pub file: String,
+    pub reason: String,
+}
+
+/// The outcome of one offload. `imported + duplicates + damaged + skipped` = files found.
+#[derive(Debug, Clone, Serialize)]
+pub struct OffloadReport {
+    pub session: SessionId,
+    pub device: DeviceSerial,
+    pub station: StationId,
+    /// Intact recordings stored for the first time.
+    pub imported: u64,
+    /// Files whose bytes were already stored (counted once; the extra name is recorded).
+    pub duplicates: u64,
+    /// Media that could not be parsed (e.g. cut off when the battery died): stored byte-exact.
+    pub damaged: Vec<ListedFile>,
+    /// Empty files, non-media files, links and unreadable files, with reasons. Not stored.
+    pub skipped: Vec<ListedFile>,
+    /// Bytes of newly stored originals (imported and damaged).
+    pub bytes: u64,
+    /// Bytes read from the device.
+    pub bytes_read: u64,
+    pub seconds: f64,
+    pub mb_per_s: f64,
+    pub device_clock_offset_ms: Option<i64>,
+    pub device_cleared: bool,
+    /// Earlier offloads of this device that had been cut off and are now marked interrupted.
+    pub recovered_sessions: Vec<SessionId>,
+    /// Recordings linked to registered activities after the offload (officer + device + time).
+    pub linked: usize,
+    /// Something on the device could not be read; the device is then never cleared.
+    #[serde(skip)]
+    unread: bool,
+}
+
+/// Progress of an offload as it goes (a station's progress bar, a page's progress).
+pub trait Progress: Sync {
+    fn planned(&self, _files: u64, _bytes: u64) {}
+    fn file_started(&self, _name: &str, _size: u64) {}
+    fn bytes(&self, _n: u64) {}
+    fn file_done(&self, _name: &str) {}
+}
+
+/// Progress nobody watches.
+#[derive(Debug, Default)]
+pub struct Silent;
+impl Progress for Silent {}
+
+/// What one offload passes to each file's steps.
+struct Ctx<'a> {
+    actor: &'a Actor,
+    device: &'a DeviceSerial,
+    officer: &'a OfficerId,
+    station: &'a StationId,
+    session: &'a SessionId,
+    progress: &'a dyn Progress,
+}
+
+/// Offloads one device folder. See the module documentation for the crash-safety argument.
+pub async fn offload(
+    app: &App,
+    actor: &Actor,
+    req: &OffloadRequest,
+    progress: &dyn Progress,
+) -> Result<OffloadReport, AppError> {
+    let started = Instant::now();
+    let device = id(Field::Device, DeviceSerial::parse, &req.device)?;
+    let officer = id(Field::Officer, OfficerId::parse, &req.officer)?;
+    let station = id(Field::Station, StationId::parse, &req.station)?;
+    if app.catalog.device(&device).await?.is_none() {
+        return Err(AppError::DeviceNotRegistered(device));
+    }
+    let source = fs::canonicalize(&req.source).map_err(|e| AppError::SourceUnreadable {
+        path: req.source.clone(),
+        reason: e.to_string(),
+    })?;
+    if !source.is_dir() {
+        return Err(AppError::SourceUnreadable {
+            path: req.source.clone(),
+            reason: "不是目录".into(),
+        });
+    }
+    let lock = lock_file(&app.dir.offload_lock(&device))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => return Err(AppError::OffloadInProgress(device)),
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(AppError::io(app.dir.offload_lock(&device), e));
+        }
+    }
+    let Walk {
+        found: files,
+        mut skipped,
+        unread,
+    } = walk(&source)?;
+    if files.is_empty() && skipped.is_empty() {
+        return Err(AppError::EmptySource(req.source.clone()));
+    }
+
+    let now = app.now();
+    let mut setup = Vec::new();
+    let mut recovered = Vec::new();
+    // We hold the device's lock: a session of it still marked running was cut off.
+    for s in app.catalog.running_sessions(&device).await? {
+        recovered.push(s.record.id.clone());
+        let mut done = s.record.clone();
+        done.status = SessionStatus::Interrupted;
+        done.finished_at = Some(now);
+        setup.push(Change::update(done, s.version));
+    }
+    if app.catalog.station(&station).await?.is_none() {
+        setup.push(Change::insert(Station {
+            id: station.clone(),
+            first_seen: now,
+        }));
+    }
+    let offset_ms = req
+        .device_clock
+        .map(|t| (t - app.now()).num_milliseconds());
+    let mut session = OffloadSession {
+        id: id(Field::Source, SessionId::parse, &app.uuids.next())?,
+        device: device.clone(),
+        officer: officer.clone(),
+        station: station.clone(),
+        source: source.display().to_string(),
+        started_at: now,
+        finished_at: None,
+        status: SessionStatus::Running,
+        device_clock_offset_ms: offset_ms,
+        device_cleared: false,
+        files_seen: (files.len() + skipped.len()) as u64,
+        imported: 0,
+        duplicates: 0,
+        damaged: 0,
+        skipped: 0,
+        bytes: 0,
+    };
+    setup.push(Change::insert(session.clone()));
+    app.record(actor, setup).await?;
+
+    progress.planned(files.len() as u64, files.iter().map(|f| f.size).sum());
+    let mut report = OffloadReport {
+        linked: 0,
+        session: session.id.clone(),
+        device: device.clone(),
+        station: station.clone(),
+        imported: 0,
+        duplicates: 0,
+        damaged: Vec::new(),
+        skipped: Vec::new(),
+        bytes: 0,
+        bytes_read: 0,
+        seconds: 0.0,
+        mb_per_s: 0.0,
+        device_clock_offset_ms: offset_ms,
+        device_cleared: false,
+        recovered_sessions: recovered,
+        unread,
+    };
+    let mut clearable: Vec<(&Found, Sha256)> = Vec::new();
+    let mut failure = None;
+    // Pipelined: file N is made durable and verified in the background while file N+1 is
+    // copied; N is recorded once both are done, so records stay in order and a record is only
+    // ever written for a verified, durable object.
+    let ctx = Ctx {
+        actor,
+        device: &device,
+        officer: &officer,
+        station: &station,
+        session: &session.id,
+        progress,
+    };
+    let mut waiting: Option<(&Found, Outcome)> = None;
+    for f in &files {
+        let next = match prepare(app, f, &ctx).await {
+            Ok(o) => o,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let ready: Vec<(&Found, Outcome)> = match next {
+            Outcome::Stored { .. } => waiting.replace((f, next)).into_iter().collect(),
+            other => waiting.take().into_iter().chain([(f, other)]).collect(),
+        };
+        for (rf, outcome) in ready {
+            match settle(app, rf, outcome, &ctx, &mut report).await {
+                Ok(Some(sha)) => clearable.push((rf, sha)),
+                Ok(None) => {}
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if failure.is_some() {
+            break;
+        }
+    }
+    // The last copied file is recorded even if a later one failed: its copies are independent
+    // and, once verified, are evidence like any other.
+    if let Some((rf, outcome)) = waiting.take() {
+        match settle(app, rf, outcome, &ctx, &mut report).await {
+            Ok(Some(sha)) => clearable.push((rf, sha)),
+            Ok(None) => {}
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    report.skipped.append(&mut skipped);
+    report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+
+    if failure.is_none() && req.clear_device && !report.unread {
+        report.device_cleared = clear_device(app, &clearable)?;
+    }
+    session.finished_at = Some(app.now());
+    session.status = if failure.is_some() {
+        SessionStatus::Failed
+    } else {
+        SessionStatus::Finished
+    };
+    session.device_cleared = report.device_cleared;
+    session.imported = report.imported;
+    session.duplicates = report.duplicates;
+    session.damaged = report.damaged.len() as u64;
+    session.skipped = report.skipped.len() as u64;
+    session.bytes = report.bytes;
+    // The session row was written by the entry that started it, and only this offload (which
+    // holds the device's lock) changes it.
+    let version = app
+        .catalog
+        .session(&session.id)
+        .await?
+        .map(|v| v.version)
+        .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {} 丢失", session.id)))?;
+    let session_id = session.id.clone();
+    let closed = app
+        .record(actor, vec![Change::update(session, version)])
+        .await;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    closed?;
+    report.linked = crate::records::autolink_session(app, &session_id).await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.mb_per_s = if report.seconds > 0.0 {
+        report.bytes_read as f64 / 1e6 / report.seconds
+    } else {
+        0.0
+    };
+    drop(lock);
+    Ok(report)
+}
+
+/// Copies one file into the vault (first phase of an offload of one file).
+async fn prepare(app: &App, f: &Found, ctx: &Ctx<'_>) -> Result<Outcome, AppError> {
+    let known: Vec<String> = app
+        .catalog
+        .names_at(ctx.device, &f.rel)
+        .await?
+        .into_iter()
+        .filter(|n| n.size == f.size)
+        .map(|n| n.sha256.to_string())
+        .collect();
+    tokio::task::block_in_place(|| process_file(&app.vault, f, &known, ctx.progress))
+}
+
+/// Records one prepared file, after its copies are durable and verified. Returns the stored
+/// object's SHA-256 when the file is now safely in the vault (so it may be cleared from the
+/// device).
+async fn settle(
+    app: &App,
+    f: &Found,
+    outcome: Outcome,
+    ctx: &Ctx<'_>,
+    report: &mut OffloadReport,
+) -> Result<Option<Sha256>, AppError> {
+    let (digests, kind, media, name) = match outcome {
+        Outcome::Skipped { reason, unread } => {
+            report.unread |= unread;
+            report.skipped.push(ListedFile {
+                file: f.rel.clone(),
+                reason,
+            });
+            return Ok(None);
+        }
+        Outcome::AlreadyRecorded(sha) => {
+            report.duplicates += 1;
+            report.bytes_read += f.size;
+            return Ok(Sha256::parse(&sha).ok());
+        }
+        Outcome::Stored {
+            digests,
+            kind,
+            media,
+            name,
+            finishing,
+        } => {
+            tokio::task::block_in_place(|| finishing.join())
+                .unwrap_or_else(|_| Err(StoreError::NotFound("写入线程异常退出".into())))
+                .map_err(|e| AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel)))?;
+            ctx.progress.file_done(&f.rel);
+            (digests, kind, media, name)
+        }
+    };
+    report.bytes_read += digests.size;
+    let sha = Sha256::from_bytes(&digests.sha256);
+    let now = app.now();
+    let name_row = RecordingName {
+        sha256: sha.clone(),
+        device: ctx.device.clone(),
+        original_path: f.rel.clone(),
+        size: digests.size,
+        session: ctx.session.clone(),
+        seen_at: now,
+    };
+    if app.catalog.recording(&sha).await?.is_some() {
+        let already = app
+            .catalog
+            .names_at(ctx.device, &f.rel)
+            .await?
+            .iter()
+            .any(|n| n.sha256 == sha);
+        if !already {
+            app.record(ctx.actor, vec![Change::insert(name_row)])
+                .await?;
+        }
+        report.duplicates += 1;
+        return Ok(Some(sha));
+    }
+    let row = recording_row(f, &digests, kind, media, name.as_ref(), ctx, now);
+    let damage = row.damage_reason.clone();
+    app.record(
+        ctx.actor,
+        vec![Change::insert(row), Change::insert(name_row)],
+    )
+    .await?;
+    report.bytes += digests.size;
+    match damage {
+        Some(reason) => report.damaged.push(ListedFile {
+            file: f.rel.clone(),
+            reason,
+        }),
+        None => report.imported += 1,
+    }
+    Ok(Some(sha))
+}
+
+/// What the station learned about one stored file.
+fn recording_row(
+    f: &Found,
+    digests: &crate::hashing::Digests,
+    kind: zhilu_media::MediaKind,
+    media: Result<zhilu_media::MediaInfo, String>,
+    name: Option<&DeviceFileName>,
+    ctx: &Ctx<'_>,
+    now: DateTime<Utc>,
+) -> Recording {
+    let original_name = Path::new(&f.rel)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| f.rel.clone());
+    let (info, damage) = match media {
+        Ok(info) => (Some(info), None),
+        Err(reason) => (None, Some(reason)),
+    };
+    let (start, source) = zhilu_media::capture_start(
+        info.as_ref().and_then(|i| i.capture_start.as_ref()),
+        name,
+    );
+    let duration_ms = info
+        .as_ref()
+        .and_then(|i| i.duration_s)
+        .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9)
+        .map(|d| (d * 1000.0).round() as u64);
+    Recording {
+        sha256: Sha256::from_bytes(&digests.sha256),
+        sm3: Sm3::from_bytes(&digests.sm3),
+        size: digests.size,
+        media_kind: MediaKind::parse(kind.as_str()).unwrap_or(MediaKind::Unknown),
+        capture_start: start,
+        capture_end: match (start, duration_ms) {
+            (Some(s), Some(d)) => {
+                Some(s + chrono::Duration::milliseconds(i64::try_from(d).unwrap_or(i64::MAX)))
+            }
+            _ => None,
+        },
+        duration_ms,
+        time_source: TimeSource::parse(source.as_str()).unwrap_or(TimeSource::Unknown),
+        device: ctx.device.clone(),
+        officer: ctx.officer.clone(),
+        name_device_id: name.and_then(|n| n.device_id.clone()),
+        name_officer_id: name.and_then(|n| n.officer_id.clone()),
+        sequence: name.and_then(|n| n.sequence),
+        important: name.is_some_and(|n| n.important),
+        original_name,
+        original_path: f.rel.clone(),
+        offloaded_at: now,
+        station: ctx.station.clone(),
+        session: ctx.session.clone(),
+        damaged: damage.is_some(),
+        damage_reason: damage,
+    }
+}
+
+/// R26: removes offloaded files from the device, each only after checking that every vault root
+/// holds its object at the right size. The caller skips this if anything was unreadable.
+fn clear_device(app: &App, stored: &[(&Found, Sha256)]) -> Result<bool, AppError> {
+    for (f, sha) in stored {
+        if !app.vault.has_everywhere(sha.as_str(), f.size)? {
+            return Ok(false);
+        }
+    }
+    for (f, _) in stored {
+        fs::remove_file(&f.abs).map_err(|e| AppError::io(&f.abs, e))?;
+    }
+    Ok(true)
+}
+
+/// Stored recordings, optionally of one device, in reading order (capture time, unknown last).
+pub async fn recordings(app: &App, device: Option<&str>) -> Result<Vec<Recording>, AppError> {
+    let device = device
+        .map(|d| id(Field::Device, DeviceSerial::parse, d))
+        .transpose()?;
+    Ok(app.catalog.recordings(device.as_ref()).await?)
+}

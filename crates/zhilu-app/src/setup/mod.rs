@@ -1,0 +1,260 @@
+//! A data directory: creating it (`init`), opening it, its configuration, the policy profile in
+//! force and the working-day calendar.
+
+mod config;
+mod profile;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use zhilu_ledger::{SigningKey, VerifyingKey};
+use zhilu_store::{Catalog, Change, LocalRoot, ObjectRoot, Vault};
+
+pub use config::Config;
+pub use profile::{
+    ProfileSource, apply_profile, calendar_years, load_calendar, preset_text, presets,
+    validate_profile,
+};
+
+use crate::actor::Actor;
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::policy::PolicyCache;
+use crate::uuids::{RandomUuids, Uuids};
+use crate::{App, Signer};
+
+/// Paths inside a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join(Config::FILE)
+    }
+    pub fn catalog_db(&self) -> PathBuf {
+        self.root.join("catalog.db")
+    }
+    pub fn secret_key(&self) -> PathBuf {
+        self.root.join("keys/ledger.key")
+    }
+    pub fn public_key(&self) -> PathBuf {
+        self.root.join("keys/ledger.pub")
+    }
+    /// The latest signed checkpoint, kept outside the database so that rolling the ledger back is
+    /// detected even by someone who controls the database.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.root.join("ledger/checkpoint")
+    }
+    pub(crate) fn checkpoint_lock(&self) -> PathBuf {
+        self.root.join("ledger/checkpoint.lock")
+    }
+    /// Held while a data directory is being initialised.
+    pub(crate) fn init_lock(&self) -> PathBuf {
+        self.root.join("zhilu.lock")
+    }
+    /// Held by the offload of one device, for as long as it runs.
+    pub(crate) fn offload_lock(&self, device: &zhilu_model::DeviceSerial) -> PathBuf {
+        self.root.join("locks").join(format!("offload-{device}.lock"))
+    }
+    /// A vault root's folder.
+    pub fn vault_root(&self, configured: &Path) -> PathBuf {
+        if configured.is_absolute() {
+            configured.to_path_buf()
+        } else {
+            self.root.join(configured)
+        }
+    }
+}
+
+/// Options for `init`.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Overrides the default vault roots (at least two).
+    pub vault_roots: Vec<PathBuf>,
+    pub database_url: Option<String>,
+    pub ledger_hash: Option<zhilu_ledger::HashAlg>,
+    pub signature: Option<zhilu_ledger::SignatureKind>,
+    /// The policy profile to put in force, if the directory has none yet.
+    pub profile: Option<ProfileSource>,
+}
+
+pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| AppError::io(dir, e))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(|e| AppError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| AppError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| AppError::io(path, e))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| AppError::io(dir, e))
+}
+
+/// Opens (creating) a lock file; the caller locks it.
+pub(crate) fn lock_file(path: &Path) -> Result<File, AppError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| AppError::io(dir, e))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| AppError::io(path, e))
+}
+
+fn random_seed(path: &Path) -> Result<[u8; 32], AppError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)
+        .map_err(|e| AppError::io(path, std::io::Error::other(e.to_string())))?;
+    Ok(seed)
+}
+
+impl App {
+    /// Creates the data directory, configuration, signing key, catalog and vault roots, logs the
+    /// initialisation in the ledger and puts the chosen profile in force. Idempotent: an
+    /// initialised directory is opened as it is (and a different profile is refused, not
+    /// swapped in: changing the profile is `apply_profile`'s job).
+    pub async fn init(
+        dir: DataDir,
+        opts: InitOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        fs::create_dir_all(&dir.root).map_err(|e| AppError::io(&dir.root, e))?;
+        let lock = lock_file(&dir.init_lock())?;
+        lock.lock().map_err(|e| AppError::io(dir.init_lock(), e))?;
+        if !dir.config().exists() {
+            let mut cfg = Config::default();
+            if !opts.vault_roots.is_empty() {
+                cfg.vault_roots = opts.vault_roots.clone();
+            }
+            if let Some(h) = opts.ledger_hash {
+                cfg.ledger_hash = h;
+            }
+            if let Some(s) = opts.signature {
+                cfg.signature = s;
+            }
+            cfg.check(&dir.config())?;
+            write_file_atomically(&dir.config(), cfg.to_toml().as_bytes(), 0o644)?;
+        }
+        let config = Config::load(&dir.config())?;
+        if !dir.secret_key().exists() {
+            let key =
+                SigningKey::from_seed(config.signature, "zhilu-ledger", random_seed(&dir.secret_key())?)?;
+            write_file_atomically(
+                &dir.public_key(),
+                format!("{}\n", key.verifying_key()).as_bytes(),
+                0o644,
+            )?;
+            write_file_atomically(
+                &dir.secret_key(),
+                format!("{}\n", key.to_secret_string()).as_bytes(),
+                0o600,
+            )?;
+        }
+        for r in &config.vault_roots {
+            LocalRoot::create(dir.vault_root(r))?;
+        }
+        let app = App::open_with(
+            dir,
+            clock,
+            opts.database_url.clone(),
+            Arc::new(RandomUuids),
+        )
+        .await?;
+        let (size, _) = app.catalog.ledger_head().await?;
+        if size == 0 {
+            let data = serde_json::json!({
+                "vault_roots": app.config.vault_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "ledger_hash": app.config.ledger_hash.as_str(),
+                "verifying_key": app.signer.verifying_key.to_string(),
+            });
+            app.record(
+                &Actor::system("system"),
+                vec![Change::event("system.initialized", "system", data)],
+            )
+            .await?;
+        }
+        if let Some(source) = &opts.profile {
+            let wanted = source.parse()?;
+            match app.profile_opt().await? {
+                Some(current) if current.id() != wanted.id() => {
+                    return Err(AppError::ProfileAlreadySet {
+                        current: current.id().to_string(),
+                        requested: wanted.id().to_string(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    apply_profile(&app, &Actor::system("system"), source).await?;
+                }
+            }
+        }
+        drop(lock);
+        Ok(app)
+    }
+
+    /// Opens an initialised data directory. Any number of processes may have it open at once.
+    pub async fn open(
+        dir: DataDir,
+        clock: Arc<dyn Clock>,
+        database_url: Option<String>,
+    ) -> Result<App, AppError> {
+        App::open_with(dir, clock, database_url, Arc::new(RandomUuids)).await
+    }
+
+    /// [`App::open`] with the UUID source given (tests pin ledger bytes with a counter).
+    pub async fn open_with(
+        dir: DataDir,
+        clock: Arc<dyn Clock>,
+        database_url: Option<String>,
+        uuids: Arc<dyn Uuids>,
+    ) -> Result<App, AppError> {
+        if !dir.config().exists() {
+            return Err(AppError::NotInitialized(dir.root.clone()));
+        }
+        let config = Config::load(&dir.config())?;
+        let url = match database_url.filter(|u| !u.is_empty()) {
+            Some(u) => u,
+            None if !config.database_url.is_empty() => config.database_url.clone(),
+            None => format!("sqlite://{}?mode=rwc", dir.catalog_db().display()),
+        };
+        let catalog = Catalog::open(&url, config.ledger_hash).await?;
+        let mut roots: Vec<Box<dyn ObjectRoot>> = Vec::new();
+        for r in &config.vault_roots {
+            roots.push(Box::new(LocalRoot::open(dir.vault_root(r))?));
+        }
+        let secret =
+            fs::read_to_string(dir.secret_key()).map_err(|e| AppError::io(dir.secret_key(), e))?;
+        let key = SigningKey::from_secret_string(secret.trim())?;
+        let public =
+            fs::read_to_string(dir.public_key()).map_err(|e| AppError::io(dir.public_key(), e))?;
+        let verifying_key = VerifyingKey::parse(public.trim())?;
+        Ok(App {
+            dir,
+            config,
+            catalog,
+            vault: Vault::new(roots),
+            signer: Signer::new(key, verifying_key),
+            clock,
+            uuids,
+            policy: PolicyCache::default(),
+            checkpoint_file: Mutex::new(()),
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! `fixity`, `verify`.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use serde_json::json;
+use zhilu_app::integrity::{self, FixityReport, VerifyReport};
+
+use super::with_app;
+use crate::Ctx;
+
+#[derive(Args, Debug)]
+pub struct FixityArgs {
+    /// 用完好副本修复缺失或损坏的副本（损坏副本移入隔离区，不删除），每次修复记入审计日志。
+    #[arg(long)]
+    repair: bool,
+}
+
+pub(crate) fn fixity_text(r: &FixityReport) -> String {
+    let mut s = format!(
+        "固定性检查：{} 个对象，{} 份副本，重新计算 {:.1} MB，用时 {:.2} 秒\n",
+        r.objects,
+        r.copies_checked,
+        r.bytes_hashed as f64 / 1e6,
+        r.seconds
+    );
+    for p in &r.problems {
+        let state = if p.repaired { "已修复" } else { "未修复" };
+        let _ = writeln!(
+            s,
+            "  {}：{} 在 {} — {}（{state}）",
+            p.problem.label(),
+            p.sha256,
+            p.root,
+            p.detail
+        );
+        if let Some(q) = &p.quarantined_to {
+            let _ = writeln!(s, "    损坏副本已隔离到 {q}");
+        }
+    }
+    for o in &r.orphans {
+        let _ = writeln!(
+            s,
+            "  未登记的对象：{} 在 {}（可能来自中断的导入，重新导入该设备即可登记）",
+            o.sha256, o.root
+        );
+    }
+    if r.unrepaired() == 0 {
+        s.push_str("结果：全部副本完好。\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "结果：发现 {} 处问题未修复，可运行 `zhilu fixity --repair` 从完好副本修复。",
+            r.unrepaired()
+        );
+    }
+    s
+}
+
+pub async fn fixity(ctx: &Ctx, a: FixityArgs) -> anyhow::Result<bool> {
+    let r = with_app!(ctx, |app| Ok(integrity::fixity(app, a.repair).await?))?;
+    let ok = r.unrepaired() == 0;
+    let mut value = serde_json::to_value(&r)?;
+    if let Some(o) = value.as_object_mut() {
+        o.insert("ok".into(), json!(ok));
+    }
+    ctx.out.show(&value, || fixity_text(&r))?;
+    Ok(ok)
+}
+
+pub(crate) fn verify_text(r: &VerifyReport) -> String {
+    let mut s = format!(
+        "审计日志 {} 条，根哈希 {}，核对签名检查点 {} 个、数据库记录 {} 行\n",
+        r.entries, r.root, r.checkpoints_checked, r.rows_checked
+    );
+    if r.problems.is_empty() {
+        s.push_str("结果：审计日志完整，数据库记录与日志一致。\n");
+    }
+    for p in &r.problems {
+        let entry = p.entry.map(|e| format!("第 {e} 条")).unwrap_or_default();
+        let subj = p.subject.as_deref().unwrap_or("");
+        let _ = writeln!(s, "  问题 {entry} {subj}：{}", p.message);
+    }
+    s
+}
+
+pub async fn verify(ctx: &Ctx) -> anyhow::Result<bool> {
+    let r = with_app!(ctx, |app| Ok(integrity::verify(app).await?))?;
+    let ok = r.problems.is_empty();
+    let mut value = serde_json::to_value(&r)?;
+    if let Some(o) = value.as_object_mut() {
+        o.insert("ok".into(), json!(ok));
+    }
+    ctx.out.show(&value, || verify_text(&r))?;
+    Ok(ok)
+}

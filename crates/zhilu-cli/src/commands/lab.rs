@@ -1,0 +1,115 @@
+//! `bench`, `demo` (feature `lab`: developer tooling, not in a production build).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use zhilu_lab::bench_ingest::BenchIngestOptions;
+use zhilu_lab::demo::run_demo;
+
+use crate::Ctx;
+use crate::commands::compliance::findings_text;
+use crate::commands::integrity::{fixity_text, verify_text};
+use crate::commands::offload::{ingest_text, recordings_text};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// 导入吞吐量，与同次运行的 openssl dgst -sha256 / -sm3 和直接写盘对比。
+    Ingest {
+        /// 生成的录像总量，GiB。
+        #[arg(long, default_value_t = 2.0, value_name = "大小")]
+        size_gib: f64,
+        /// 生成文件和测试证据库的目录（测完删除）。
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+        /// 内存盘目录，用于第二次不受磁盘限制的测试（不存在则跳过）。
+        #[arg(long, default_value = "/dev/shm", value_name = "目录")]
+        memory_dir: PathBuf,
+    },
+    /// 一个大机关一年的数据：完整检查与增量检查，与同一编目库上 sqlite3 全表读取对比。
+    Check {
+        /// 执法活动数（每项 10 个音像记录）。
+        #[arg(long, default_value_t = 200_000, value_name = "数量")]
+        activities: u64,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+        /// 测完保留生成的编目库（用于分析）。
+        #[arg(long)]
+        keep: bool,
+    },
+    /// 审计日志：每秒持久追加条数，以及大日志中的包含证明与一致性证明耗时。
+    Ledger {
+        /// 日志条数。
+        #[arg(long, default_value_t = 1_000_000, value_name = "数量")]
+        entries: u64,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// 演示所用的预置执法规范配置。
+    #[arg(long, default_value = "dalian-ftz", value_name = "配置")]
+    profile: String,
+}
+
+pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
+    // Benchmarks always print JSON: the figures are for people and scripts alike.
+    let json = match cmd {
+        BenchCmd::Ingest {
+            size_gib,
+            work_dir,
+            memory_dir,
+        } => {
+            let opts = BenchIngestOptions {
+                size_gib,
+                work_dir,
+                memory_dir: Some(memory_dir).filter(|m| m.is_dir()),
+            };
+            serde_json::to_string_pretty(
+                &zhilu_lab::bench_ingest::bench_ingest(&opts, ctx.clock.clone()).await?,
+            )?
+        }
+        BenchCmd::Check {
+            activities,
+            work_dir,
+            keep,
+        } => serde_json::to_string_pretty(
+            &zhilu_lab::bench_check::bench_check(activities, &work_dir, keep).await?,
+        )?,
+        BenchCmd::Ledger { entries, work_dir } => serde_json::to_string_pretty(
+            &zhilu_lab::bench_ledger::bench_ledger(entries, &work_dir, ctx.clock.clone()).await?,
+        )?,
+    };
+    println!("{json}");
+    Ok(true)
+}
+
+pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
+    let r = run_demo(ctx.dir_or("./zhilu-demo"), &a.profile).await?;
+    let ok = r.verify.problems.is_empty() && r.fixity.unrepaired() == 0;
+    ctx.out.show(&r, || {
+        let mut s = format!("演示数据目录：{}（重放目录：故事发生在 2026 年 11 月 20–23 日）\n\n", r.data_dir);
+        s.push_str(&ingest_text(&r.ingest));
+        let _ = writeln!(
+            s,
+            "\n再次导入同一设备（应全部识别为重复）：新导入 {}，重复 {}\n",
+            r.reingest_imported, r.reingest_duplicates
+        );
+        s.push_str(&recordings_text(&r.recordings));
+        s.push('\n');
+        s.push_str(&fixity_text(&r.fixity));
+        s.push('\n');
+        s.push_str(&verify_text(&r.verify));
+        let _ = writeln!(s, "\n按执法规范配置 {} 检查（zhilu check）：", r.profile);
+        s.push_str(&findings_text(&r.findings));
+        let _ = writeln!(
+            s,
+            "\n下一步：zhilu --data-dir {} check（或 recordings list、profile show；加 --json 得到机器可读结果）",
+            r.data_dir
+        );
+        s
+    })?;
+    Ok(ok)
+}

@@ -1,0 +1,304 @@
+//! `officer`, `device`: the registry, lifecycle events and the usage ledger.
+
+use std::fmt::Write as _;
+
+use clap::Subcommand;
+use serde_json::json;
+use zhilu_app::registry::{self, NewCheckout, NewDevice, NewOfficer};
+
+use super::with_app;
+use crate::Ctx;
+use crate::output::{opt_t, t, yes};
+
+#[derive(Subcommand, Debug)]
+pub enum OfficerCmd {
+    /// 登记执法人员（所在单位第一次出现时一并登记）。
+    Add {
+        /// 执法人员编号（工号）。
+        #[arg(long, value_name = "编号")]
+        id: String,
+        #[arg(long, value_name = "姓名")]
+        name: String,
+        #[arg(long, value_name = "单位")]
+        unit: String,
+        /// 执法规范配置中的角色编号（officer、unit_head 等，见 `zhilu profile show`），默认 officer。
+        #[arg(long, value_name = "角色")]
+        role: Option<String>,
+    },
+    /// 列出执法人员。
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviceCmd {
+    /// 登记设备（只有已登记的设备才能导入）。
+    Register {
+        /// 设备编号（序列号）。
+        #[arg(long, value_name = "编号")]
+        serial: String,
+        /// 执法记录仪、照相机、录音机、摄像机、手持执法终端、视频监控、采集站（也可用英文别名，如 body-camera）。
+        #[arg(long, value_name = "类型")]
+        kind: String,
+        #[arg(long, value_name = "型号")]
+        model: String,
+        /// 所属单位。
+        #[arg(long, value_name = "单位")]
+        unit: String,
+        /// 专人保管的保管人。
+        #[arg(long, value_name = "姓名")]
+        keeper: String,
+        #[arg(long, value_name = "资产编号")]
+        asset_no: Option<String>,
+    },
+    /// 记录生命周期事件：发放、调拨、更新、维修、恢复使用、停用、报废、遗失。
+    Event {
+        #[arg(long, value_name = "编号")]
+        serial: String,
+        #[arg(long, value_name = "事件")]
+        event: String,
+        #[arg(long, value_name = "说明")]
+        detail: String,
+        /// 调拨后的单位。
+        #[arg(long, value_name = "单位")]
+        unit: Option<String>,
+        /// 新的保管人。
+        #[arg(long, value_name = "姓名")]
+        keeper: Option<String>,
+    },
+    /// 列出已登记的设备。
+    List,
+    /// 一台设备的信息和全部生命周期事件。
+    Show {
+        #[arg(long, value_name = "编号")]
+        serial: String,
+    },
+    /// 领用：将设备交给执法人员，并记录使用前检查（R3、R4）。
+    Checkout {
+        #[arg(long, value_name = "编号")]
+        device: String,
+        /// 领用的执法人员编号。
+        #[arg(long, value_name = "编号")]
+        officer: String,
+        /// 电量，百分比。
+        #[arg(long, value_name = "百分比")]
+        battery: Option<i64>,
+        /// 剩余存储空间，GB。
+        #[arg(long, value_name = "容量")]
+        free_gb: Option<i64>,
+        /// 已核对设备时钟与当前时间一致。
+        #[arg(long)]
+        clock_ok: bool,
+    },
+    /// 归还领用的设备。
+    Return {
+        #[arg(long, value_name = "编号")]
+        device: String,
+    },
+    /// 使用台账：每次领用与归还（R3）。
+    Usage,
+}
+
+pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
+    match cmd {
+        OfficerCmd::Add {
+            id,
+            name,
+            unit,
+            role,
+        } => {
+            let actor = ctx.actor(None)?;
+            let o = with_app!(ctx, |app| Ok(registry::add_officer(
+                app,
+                &actor,
+                NewOfficer {
+                    id,
+                    name,
+                    unit,
+                    role
+                }
+            )
+            .await?))?;
+            ctx.out.show(&o, || {
+                format!(
+                    "已登记执法人员 {}（{}，{}，角色 {}）",
+                    o.id, o.name, o.unit, o.role
+                )
+            })?;
+        }
+        OfficerCmd::List => {
+            let list = with_app!(ctx, |app| Ok(registry::officers(app).await?))?;
+            ctx.out.show(&list, || {
+                if list.is_empty() {
+                    return "尚未登记任何执法人员。".into();
+                }
+                list.iter()
+                    .map(|o| format!("{:<12} {:<8} {:<16} {}\n", o.id, o.name, o.unit, o.role))
+                    .collect()
+            })?;
+        }
+    }
+    Ok(true)
+}
+
+fn device_line(d: &zhilu_app::model::Device) -> String {
+    format!(
+        "{:<16} {:<8} {:<10} {:<4} {:<12} 保管人 {}",
+        d.serial,
+        d.kind.label(),
+        d.model,
+        d.status.label(),
+        d.unit,
+        d.keeper
+    )
+}
+
+pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
+    let actor = ctx.actor(None)?;
+    match cmd {
+        DeviceCmd::Register {
+            serial,
+            kind,
+            model,
+            unit,
+            keeper,
+            asset_no,
+        } => {
+            let d = with_app!(ctx, |app| Ok(registry::register_device(
+                app,
+                &actor,
+                NewDevice {
+                    serial,
+                    kind,
+                    model,
+                    unit,
+                    keeper,
+                    asset_no,
+                },
+            )
+            .await?))?;
+            ctx.out.show(&d, || format!("已登记设备：{}", device_line(&d)))?;
+        }
+        DeviceCmd::Event {
+            serial,
+            event,
+            detail,
+            unit,
+            keeper,
+        } => {
+            let d = with_app!(ctx, |app| Ok(registry::device_event(
+                app,
+                &actor,
+                &serial,
+                &event,
+                &detail,
+                unit.as_deref(),
+                keeper.as_deref(),
+            )
+            .await?))?;
+            ctx.out.show(&d, || format!("已记录“{event}”：{}", device_line(&d)))?;
+        }
+        DeviceCmd::List => {
+            let list = with_app!(ctx, |app| Ok(registry::devices(app).await?))?;
+            ctx.out.show(&list, || {
+                if list.is_empty() {
+                    return "尚未登记任何设备。".into();
+                }
+                list.iter().map(|d| device_line(d) + "\n").collect()
+            })?;
+        }
+        DeviceCmd::Show { serial } => {
+            let (d, events) = with_app!(ctx, |app| Ok((
+                registry::device(app, &serial).await?,
+                registry::events(app, Some(&serial)).await?
+            )))?;
+            ctx.out.show(&json!({"device": d, "events": events}), || {
+                let mut s = device_line(&d) + "\n";
+                if let Some(a) = &d.asset_no {
+                    let _ = writeln!(s, "资产编号 {a}，登记于 {}", t(d.registered_at));
+                }
+                for e in &events {
+                    let _ = writeln!(
+                        s,
+                        "  {}  {:<6} {}（{}）",
+                        t(e.at),
+                        e.event.label(),
+                        e.detail,
+                        e.actor
+                    );
+                }
+                s
+            })?;
+        }
+        DeviceCmd::Checkout {
+            device,
+            officer,
+            battery,
+            free_gb,
+            clock_ok,
+        } => {
+            let c = with_app!(ctx, |app| Ok(registry::checkout(
+                app,
+                &actor,
+                NewCheckout {
+                    device,
+                    officer,
+                    battery_pct: battery,
+                    free_gb,
+                    clock_ok,
+                },
+            )
+            .await?))?;
+            ctx.out.show(&c, || {
+                format!(
+                    "设备 {} 已于 {} 领用给 {}（领用单 {}）",
+                    c.device,
+                    t(c.out_at),
+                    c.officer,
+                    c.id
+                )
+            })?;
+        }
+        DeviceCmd::Return { device } => {
+            let c = with_app!(ctx, |app| Ok(
+                registry::return_device(app, &actor, &device).await?
+            ))?;
+            ctx.out.show(&c, || {
+                format!(
+                    "设备 {} 已于 {} 归还（领用单 {}）：{}",
+                    c.device,
+                    opt_t(c.returned_at, ""),
+                    c.id,
+                    c.recorded_summary.as_deref().unwrap_or("")
+                )
+            })?;
+        }
+        DeviceCmd::Usage => {
+            let list = with_app!(ctx, |app| Ok(registry::checkouts(app).await?))?;
+            ctx.out.show(&list, || {
+                if list.is_empty() {
+                    return "使用台账为空。".into();
+                }
+                let mut s = String::from(
+                    "领用单      设备             执法人员     领用时间             归还时间             电量  空间  时钟  记录情况\n",
+                );
+                for c in &list {
+                    let _ = writeln!(
+                        s,
+                        "{:<11} {:<16} {:<12} {:<20} {:<20} {:<5} {:<5} {:<5} {}",
+                        c.id,
+                        c.device,
+                        c.officer,
+                        t(c.out_at),
+                        opt_t(c.returned_at, "未归还"),
+                        c.battery_pct.map(|b| format!("{b}%")).unwrap_or_else(|| "-".into()),
+                        c.free_gb.map(|g| format!("{g}G")).unwrap_or_else(|| "-".into()),
+                        yes(c.clock_ok),
+                        c.recorded_summary.as_deref().unwrap_or("")
+                    );
+                }
+                s
+            })?;
+        }
+    }
+    Ok(true)
+}

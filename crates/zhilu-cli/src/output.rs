@@ -1,0 +1,166 @@
+//! The one output contract of the command line.
+//!
+//! * For people: Chinese text on stdout, instants in Beijing time (`2026-11-20 09:30:00`), hashes
+//!   shortened to 12 hex digits (any unique prefix of 8 or more is accepted back).
+//! * For machines (`--json`): one JSON document on stdout; instants RFC 3339 in UTC, lists as
+//!   arrays, flags as booleans — the records' own serde form, the same the API will serve.
+//! * Errors: Chinese on stderr with a hint of what to run next; with `--json`, also
+//!   `{"code": …, "message": …}` on stdout, `code` stable for scripts.
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use zhilu_app::{AppError, Thing};
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Out {
+    json: bool,
+}
+
+/// An error as JSON.
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Out {
+        Out { json }
+    }
+
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints `value` as JSON, or `text()` for people.
+    pub fn show<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        text: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value)?);
+        } else {
+            let t = text();
+            print!("{t}");
+            if !t.ends_with('\n') {
+                println!();
+            }
+        }
+        Ok(())
+    }
+
+    /// A parse failure, `--help` or `--version` (`text` is already Chinese).
+    pub fn usage(&self, e: &clap::Error, text: &str) -> ExitCode {
+        if e.use_stderr() {
+            eprint!("{text}");
+            if self.json {
+                let message = text.lines().next().unwrap_or("").trim_start_matches("错误：");
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&ErrorJson {
+                        code: "usage",
+                        message: message.to_string(),
+                    })
+                    .unwrap_or_default()
+                );
+            }
+        } else {
+            print!("{text}");
+        }
+        ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+    }
+
+    /// A command that failed.
+    pub fn failure(&self, e: &anyhow::Error) {
+        let app = e.downcast_ref::<AppError>();
+        let code = app.map_or("error", AppError::code);
+        let message = format!("{e:#}");
+        eprintln!("错误：{message}");
+        if let Some(h) = app.and_then(hint) {
+            eprintln!("提示：{h}");
+        }
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&ErrorJson { code, message }).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// What to run next, for the errors where the command line knows.
+fn hint(e: &AppError) -> Option<String> {
+    Some(match e {
+        AppError::NotInitialized(_) => {
+            "请先运行 `zhilu init --profile <预置配置>`（`zhilu profile list` 列出预置配置）".into()
+        }
+        AppError::NoProfile => {
+            "请运行 `zhilu profile apply <预置配置或文件>`（`zhilu profile list` 列出预置配置）"
+                .into()
+        }
+        AppError::DeviceNotRegistered(_)
+        | AppError::NotFound {
+            what: Thing::Device,
+            ..
+        } => "请先运行 `zhilu device register` 登记设备".into(),
+        AppError::NotFound {
+            what: Thing::Officer,
+            ..
+        } => "请先运行 `zhilu officer add` 登记执法人员".into(),
+        AppError::NotFound {
+            what: Thing::Recording,
+            ..
+        }
+        | AppError::AmbiguousPrefix { .. } => {
+            "运行 `zhilu recordings list` 查看音像记录的哈希值（输入前 8 位以上即可）".into()
+        }
+        AppError::DeviceAlreadyOut { serial, .. } => {
+            format!("设备归还后才能再次领用：`zhilu device return --device {serial}`")
+        }
+        AppError::DeviceNotInService { serial, .. } => format!(
+            "设备修好后先记录恢复使用：`zhilu device event --serial {serial} --event 恢复使用 --detail <说明>`"
+        ),
+        AppError::ProfileAlreadySet { requested, .. } => {
+            format!("更换配置请运行 `zhilu profile apply {requested}`")
+        }
+        AppError::ActorNotOfficer { .. } => {
+            "用 --by（或 --actor）指定一名已登记的执法人员".into()
+        }
+        AppError::ApprovalRefused { .. } => {
+            "运行 `zhilu approve --list` 查看待审批事项及应由哪个角色审批".into()
+        }
+        AppError::Conflict(_) => "稍后重新运行同一命令即可".into(),
+        _ => return None,
+    })
+}
+
+/// Beijing time, for people.
+pub(crate) fn t(at: DateTime<Utc>) -> String {
+    zhilu_app::beijing(at)
+}
+
+pub(crate) fn opt_t(at: Option<DateTime<Utc>>, none: &str) -> String {
+    at.map(t).unwrap_or_else(|| none.to_string())
+}
+
+/// The first 12 hex digits of a hash: unique in any real archive, short enough for a table.
+pub(crate) fn short(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
+
+/// Names can hold newlines or control characters (they come from devices); show them escaped.
+pub(crate) fn shown(name: &str) -> String {
+    if name.chars().any(char::is_control) {
+        format!("{name:?}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// `是` / `否`.
+pub(crate) fn yes(b: bool) -> &'static str {
+    if b { "是" } else { "否" }
+}

@@ -1,0 +1,33 @@
+//! Dev tooling that is not part of the product: the scripted demo day (`zhilu demo`) and the
+//! benchmarks (`zhilu bench …`). The CLI includes it only with its `lab` feature (on by default
+//! for developers and demos; a production build is `--no-default-features`), because the
+//! compliance-check benchmark loads millions of rows without ledger entries through
+//! `zhilu_store::testing`, which a production build must not contain.
+
+pub mod bench_check;
+pub mod bench_ingest;
+pub mod bench_ledger;
+pub mod demo;
+
+use std::path::PathBuf;
+
+/// What can go wrong in a demo or benchmark run.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("{0}")]
+    App(#[from] zhilu_app::AppError),
+    #[error("{0}")]
+    Store(#[from] zhilu_store::StoreError),
+    #[error("审计日志错误：{0}")]
+    Ledger(#[from] zhilu_ledger::LedgerError),
+    #[error("文件操作失败（{path}）：{source}", path = .0.display(), source = .1)]
+    Io(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl LabError {
+    pub(crate) fn io(path: impl Into<PathBuf>, e: std::io::Error) -> Self {
+        LabError::Io(path.into(), e)
+    }
+}

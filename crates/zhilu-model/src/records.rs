@@ -1,0 +1,268 @@
+//! The records the catalog keeps, typed: instants are `DateTime<Utc>`, flags `bool`, lists `Vec`,
+//! identifiers and statuses their own types. Their serde form is the JSON contract of the CLI and
+//! the API. How they are stored, and how the audit ledger records them, is the store's business.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::ids::*;
+use crate::status::*;
+
+/// A registered recording device (R1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub serial: DeviceSerial,
+    pub kind: DeviceKind,
+    pub model: String,
+    pub asset_no: Option<String>,
+    /// The owning unit.
+    pub unit: String,
+    /// The designated keeper (专人管理).
+    pub keeper: String,
+    pub status: DeviceStatus,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// One lifecycle event of a device (R2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceEvent {
+    pub id: EventId,
+    pub serial: DeviceSerial,
+    pub event: DeviceEventKind,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+}
+
+/// A collection station (采集站) that offloads devices (R16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Station {
+    pub id: StationId,
+    pub first_seen: DateTime<Utc>,
+}
+
+/// One offload of one device at one station (R16; R4 clock offset; R26 device cleared).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OffloadSession {
+    pub id: SessionId,
+    pub device: DeviceSerial,
+    /// The officer who brought the device.
+    pub officer: OfficerId,
+    pub station: StationId,
+    /// The device folder as the station saw it.
+    pub source: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: SessionStatus,
+    /// Device clock minus station clock, when the device reported its time (R4).
+    pub device_clock_offset_ms: Option<i64>,
+    /// The station cleared the device after a verified offload (R26).
+    pub device_cleared: bool,
+    pub files_seen: u64,
+    pub imported: u64,
+    pub duplicates: u64,
+    pub damaged: u64,
+    pub skipped: u64,
+    /// Bytes of newly stored originals.
+    pub bytes: u64,
+}
+
+/// One stored original and what the station learned about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recording {
+    pub sha256: Sha256,
+    pub sm3: Sm3,
+    pub size: u64,
+    pub media_kind: MediaKind,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub capture_end: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    pub time_source: TimeSource,
+    pub device: DeviceSerial,
+    /// The officer named at offload.
+    pub officer: OfficerId,
+    /// The device id in a body-camera file name, as written there.
+    pub name_device_id: Option<String>,
+    /// The officer id in a body-camera file name, as written there.
+    pub name_officer_id: Option<String>,
+    /// The file's number in the device's series (GA/T 947 names).
+    pub sequence: Option<u32>,
+    /// Marked important on the device.
+    pub important: bool,
+    pub original_name: String,
+    pub original_path: String,
+    pub offloaded_at: DateTime<Utc>,
+    pub station: StationId,
+    pub session: SessionId,
+    /// Media that could not be parsed (cut off when the battery died…), stored byte-exact anyway.
+    pub damaged: bool,
+    pub damage_reason: Option<String>,
+}
+
+/// The part of a recording the compliance check reads: a narrow projection, because the check
+/// reads every recording of a year and decoding unused columns would be most of its cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordingFact {
+    pub sha256: Sha256,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub capture_end: Option<DateTime<Utc>>,
+    pub offloaded_at: DateTime<Utc>,
+    pub sequence: Option<u32>,
+    pub name_officer_id: Option<String>,
+    pub officer: OfficerId,
+    pub device: DeviceSerial,
+    pub session: SessionId,
+}
+
+/// A name under which a stored object was found on a device (the first one too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordingName {
+    pub sha256: Sha256,
+    pub device: DeviceSerial,
+    pub original_path: String,
+    pub size: u64,
+    pub session: SessionId,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// An enforcement unit (执法处室/工作组/科室), named the first time an officer is placed in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An officer and the role the profile's approval chains refer to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Officer {
+    pub id: OfficerId,
+    pub name: String,
+    pub unit: String,
+    /// A role id of the profile in force (`officer`, `unit_head`, …).
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A device checked out to an officer (R3) with the pre-use check (R4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checkout {
+    pub id: CheckoutId,
+    pub device: DeviceSerial,
+    pub officer: OfficerId,
+    pub out_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub battery_pct: Option<u8>,
+    pub free_gb: Option<u32>,
+    pub clock_ok: bool,
+    /// What the device recorded while it was out, written at return.
+    pub recorded_summary: Option<String>,
+}
+
+/// An enforcement activity as its documents record it (R7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    pub id: ActivityId,
+    /// A checklist kind of the profile in force.
+    pub kind: String,
+    pub subject_name: String,
+    /// Unified social credit code or resident ID number (check digit verified).
+    pub subject_code: Option<String>,
+    /// `credit_code` or `resident_id`.
+    pub subject_code_kind: Option<String>,
+    pub place: String,
+    pub officers: Vec<OfficerId>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub case_no: Option<String>,
+    /// Flags the profile's rules refer to (`dispute`, `remote`, …).
+    pub flags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A recording linked to an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub sha256: Sha256,
+    pub activity: ActivityId,
+    pub method: LinkMethod,
+    pub linked_at: DateTime<Utc>,
+    pub actor: String,
+}
+
+/// A non-recording record (未记录工作记录, R10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoRecord {
+    pub id: RecordId,
+    pub activity: ActivityId,
+    /// A reason id of the profile.
+    pub reason: String,
+    pub basis: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// An interruption record for the gap after recording `after` (R11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interruption {
+    pub id: RecordId,
+    pub activity: ActivityId,
+    pub after: Sha256,
+    pub reason: String,
+    pub voice_stated: bool,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A request to offload later than the ordinary deadline (zhejiang-rf §19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Extension {
+    pub id: RecordId,
+    pub activity: ActivityId,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// One level of an approval: who approved, in which role, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalStep {
+    pub by: OfficerId,
+    pub role: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The approval of one record, keyed by that record's id: the profile's chain of roles at the
+/// time of the request, and the levels approved so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    pub id: RecordId,
+    pub kind: ApprovalKind,
+    pub chain: Vec<String>,
+    pub steps: Vec<ApprovalStep>,
+    pub status: ApprovalStatus,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A legal hold on a recording: it cannot expire while `released_at` is empty (R20).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub id: HoldId,
+    pub sha256: Sha256,
+    pub reason: String,
+    pub placed_at: DateTime<Utc>,
+    pub placed_by: String,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// A request to view or copy a recording (R23); its approval chain is the profile's `access`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessRequest {
+    pub id: RecordId,
+    pub sha256: Sha256,
+    pub requester: OfficerId,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}

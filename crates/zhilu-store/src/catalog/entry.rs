@@ -1,0 +1,546 @@
+//! The hashed format of an audit-ledger entry, version 1: the bytes a leaf hash is computed over,
+//! which verifiers outside this software recompute. Fixed forever; a change means version 2.
+//!
+//! ```text
+//! {"v":1,"seq":<n>,"at":<µs>,"actor":"…","kind":"…","subject":"…","state":{…}}
+//! ```
+//!
+//! The body's keys come in that order; inside `state`, object keys are sorted (byte order) at every
+//! depth, and nothing else varies: no spaces, serde_json's string escaping and integer formatting.
+//! `state` is the record the entry wrote, in the v1 record types below: their own field names and
+//! raw values (µs instants, 0/1 booleans, lists as JSON text), deliberately *not* the model's
+//! records or the catalog's columns, so that renaming either can never change a hashed byte. Tests
+//! pin the exact bytes of every kind of entry, and a data directory written by the first release
+//! (`zhilu-app/tests/fixtures/v1-data`) must keep verifying.
+
+use serde::Serialize;
+use serde_json::Value;
+use zhilu_model as m;
+
+use super::column::{json_list, steps_text};
+
+/// The entry format version this build writes.
+pub const VERSION: u32 = 1;
+
+/// The leaf data of ledger entry `seq`, version 1.
+pub fn entry_body(seq: u64, at: i64, actor: &str, kind: &str, subject: &str, state: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str(&format!("{{\"v\":{VERSION},\"seq\":{seq},\"at\":{at},\"actor\":"));
+    push_str(&mut out, actor);
+    out.push_str(",\"kind\":");
+    push_str(&mut out, kind);
+    out.push_str(",\"subject\":");
+    push_str(&mut out, subject);
+    out.push_str(",\"state\":");
+    canonical(&mut out, state);
+    out.push('}');
+    out
+}
+
+fn push_str(out: &mut String, s: &str) {
+    // Serialising a &str cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+/// Writes `v` with object keys sorted at every depth, whatever map type serde_json was built with.
+fn canonical(out: &mut String, v: &Value) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_str(out, k);
+                out.push(':');
+                canonical(out, &map[k]);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(out, item);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn us(t: &chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn opt_us(t: &Option<chrono::DateTime<chrono::Utc>>) -> Option<i64> {
+    t.as_ref().map(us)
+}
+
+fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The `state` of an entry, as a JSON value (keys sorted when the body is written).
+pub(crate) fn state<S: Serialize>(record: S) -> Value {
+    // The v1 records are plain structs of strings and integers: serialising cannot fail.
+    serde_json::to_value(record).unwrap_or(Value::Null)
+}
+
+/// The v1 record types: one per catalog table, field names and raw values fixed.
+pub(crate) mod v1 {
+    use super::*;
+
+    #[derive(Serialize)]
+    pub struct Device<'a> {
+        serial: &'a str,
+        kind: &'a str,
+        model: &'a str,
+        asset_no: Option<&'a str>,
+        unit: &'a str,
+        keeper: &'a str,
+        status: &'a str,
+        registered_at: i64,
+    }
+    impl<'a> From<&'a m::Device> for Device<'a> {
+        fn from(d: &'a m::Device) -> Self {
+            Device {
+                serial: d.serial.as_str(),
+                kind: d.kind.as_str(),
+                model: &d.model,
+                asset_no: d.asset_no.as_deref(),
+                unit: &d.unit,
+                keeper: &d.keeper,
+                status: d.status.as_str(),
+                registered_at: us(&d.registered_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct DeviceEvent<'a> {
+        id: &'a str,
+        serial: &'a str,
+        event: &'a str,
+        detail: &'a str,
+        at: i64,
+        actor: &'a str,
+    }
+    impl<'a> From<&'a m::DeviceEvent> for DeviceEvent<'a> {
+        fn from(e: &'a m::DeviceEvent) -> Self {
+            DeviceEvent {
+                id: e.id.as_str(),
+                serial: e.serial.as_str(),
+                event: e.event.as_str(),
+                detail: &e.detail,
+                at: us(&e.at),
+                actor: &e.actor,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Station<'a> {
+        id: &'a str,
+        first_seen: i64,
+    }
+    impl<'a> From<&'a m::Station> for Station<'a> {
+        fn from(s: &'a m::Station) -> Self {
+            Station {
+                id: s.id.as_str(),
+                first_seen: us(&s.first_seen),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Session<'a> {
+        id: &'a str,
+        device_serial: &'a str,
+        officer: &'a str,
+        station: &'a str,
+        source: &'a str,
+        started_at: i64,
+        finished_at: Option<i64>,
+        status: &'a str,
+        device_clock_offset_ms: Option<i64>,
+        device_cleared: i64,
+        files_seen: i64,
+        imported: i64,
+        duplicates: i64,
+        damaged: i64,
+        skipped: i64,
+        bytes: i64,
+    }
+    impl<'a> From<&'a m::OffloadSession> for Session<'a> {
+        fn from(s: &'a m::OffloadSession) -> Self {
+            Session {
+                id: s.id.as_str(),
+                device_serial: s.device.as_str(),
+                officer: s.officer.as_str(),
+                station: s.station.as_str(),
+                source: &s.source,
+                started_at: us(&s.started_at),
+                finished_at: opt_us(&s.finished_at),
+                status: s.status.as_str(),
+                device_clock_offset_ms: s.device_clock_offset_ms,
+                device_cleared: flag(s.device_cleared),
+                files_seen: int(s.files_seen),
+                imported: int(s.imported),
+                duplicates: int(s.duplicates),
+                damaged: int(s.damaged),
+                skipped: int(s.skipped),
+                bytes: int(s.bytes),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Recording<'a> {
+        sha256: &'a str,
+        sm3: &'a str,
+        size: i64,
+        media_kind: &'a str,
+        capture_start: Option<i64>,
+        capture_end: Option<i64>,
+        duration_ms: Option<i64>,
+        time_source: &'a str,
+        device_serial: &'a str,
+        officer: &'a str,
+        name_device_id: Option<&'a str>,
+        name_officer_id: Option<&'a str>,
+        sequence: Option<i64>,
+        important: i64,
+        original_name: &'a str,
+        original_path: &'a str,
+        offloaded_at: i64,
+        station: &'a str,
+        session_id: &'a str,
+        damaged: i64,
+        damage_reason: Option<&'a str>,
+    }
+    impl<'a> From<&'a m::Recording> for Recording<'a> {
+        fn from(r: &'a m::Recording) -> Self {
+            Recording {
+                sha256: r.sha256.as_str(),
+                sm3: r.sm3.as_str(),
+                size: int(r.size),
+                media_kind: r.media_kind.as_str(),
+                capture_start: opt_us(&r.capture_start),
+                capture_end: opt_us(&r.capture_end),
+                duration_ms: r.duration_ms.map(int),
+                time_source: r.time_source.as_str(),
+                device_serial: r.device.as_str(),
+                officer: r.officer.as_str(),
+                name_device_id: r.name_device_id.as_deref(),
+                name_officer_id: r.name_officer_id.as_deref(),
+                sequence: r.sequence.map(i64::from),
+                important: flag(r.important),
+                original_name: &r.original_name,
+                original_path: &r.original_path,
+                offloaded_at: us(&r.offloaded_at),
+                station: r.station.as_str(),
+                session_id: r.session.as_str(),
+                damaged: flag(r.damaged),
+                damage_reason: r.damage_reason.as_deref(),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct RecordingName<'a> {
+        sha256: &'a str,
+        device_serial: &'a str,
+        original_path: &'a str,
+        size: i64,
+        session_id: &'a str,
+        seen_at: i64,
+    }
+    impl<'a> From<&'a m::RecordingName> for RecordingName<'a> {
+        fn from(n: &'a m::RecordingName) -> Self {
+            RecordingName {
+                sha256: n.sha256.as_str(),
+                device_serial: n.device.as_str(),
+                original_path: &n.original_path,
+                size: int(n.size),
+                session_id: n.session.as_str(),
+                seen_at: us(&n.seen_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Unit<'a> {
+        id: &'a str,
+        name: &'a str,
+        created_at: i64,
+    }
+    impl<'a> From<&'a m::Unit> for Unit<'a> {
+        fn from(u: &'a m::Unit) -> Self {
+            Unit {
+                id: &u.id,
+                name: &u.name,
+                created_at: us(&u.created_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Officer<'a> {
+        id: &'a str,
+        name: &'a str,
+        unit: &'a str,
+        role: &'a str,
+        created_at: i64,
+    }
+    impl<'a> From<&'a m::Officer> for Officer<'a> {
+        fn from(o: &'a m::Officer) -> Self {
+            Officer {
+                id: o.id.as_str(),
+                name: &o.name,
+                unit: &o.unit,
+                role: &o.role,
+                created_at: us(&o.created_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Checkout<'a> {
+        id: &'a str,
+        device_serial: &'a str,
+        officer: &'a str,
+        out_at: i64,
+        returned_at: Option<i64>,
+        battery_pct: Option<i64>,
+        free_gb: Option<i64>,
+        clock_ok: i64,
+        recorded_summary: Option<&'a str>,
+    }
+    impl<'a> From<&'a m::Checkout> for Checkout<'a> {
+        fn from(c: &'a m::Checkout) -> Self {
+            Checkout {
+                id: c.id.as_str(),
+                device_serial: c.device.as_str(),
+                officer: c.officer.as_str(),
+                out_at: us(&c.out_at),
+                returned_at: opt_us(&c.returned_at),
+                battery_pct: c.battery_pct.map(i64::from),
+                free_gb: c.free_gb.map(i64::from),
+                clock_ok: flag(c.clock_ok),
+                recorded_summary: c.recorded_summary.as_deref(),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Activity<'a> {
+        id: &'a str,
+        kind: &'a str,
+        subject_name: &'a str,
+        subject_code: Option<&'a str>,
+        subject_code_kind: Option<&'a str>,
+        place: &'a str,
+        officers: String,
+        start_at: i64,
+        end_at: i64,
+        case_no: Option<&'a str>,
+        flags: String,
+        created_at: i64,
+        created_by: &'a str,
+    }
+    impl<'a> From<&'a m::Activity> for Activity<'a> {
+        fn from(a: &'a m::Activity) -> Self {
+            Activity {
+                id: a.id.as_str(),
+                kind: &a.kind,
+                subject_name: &a.subject_name,
+                subject_code: a.subject_code.as_deref(),
+                subject_code_kind: a.subject_code_kind.as_deref(),
+                place: &a.place,
+                officers: json_list(a.officers.iter().map(m::OfficerId::as_str)),
+                start_at: us(&a.start),
+                end_at: us(&a.end),
+                case_no: a.case_no.as_deref(),
+                flags: json_list(a.flags.iter().map(String::as_str)),
+                created_at: us(&a.created_at),
+                created_by: &a.created_by,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Link<'a> {
+        sha256: &'a str,
+        activity_id: &'a str,
+        method: &'a str,
+        linked_at: i64,
+        actor: &'a str,
+    }
+    impl<'a> From<&'a m::Link> for Link<'a> {
+        fn from(l: &'a m::Link) -> Self {
+            Link {
+                sha256: l.sha256.as_str(),
+                activity_id: l.activity.as_str(),
+                method: l.method.as_str(),
+                linked_at: us(&l.linked_at),
+                actor: &l.actor,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct NoRecord<'a> {
+        id: &'a str,
+        activity_id: &'a str,
+        reason: &'a str,
+        basis: &'a str,
+        created_at: i64,
+        created_by: &'a str,
+    }
+    impl<'a> From<&'a m::NoRecord> for NoRecord<'a> {
+        fn from(n: &'a m::NoRecord) -> Self {
+            NoRecord {
+                id: n.id.as_str(),
+                activity_id: n.activity.as_str(),
+                reason: &n.reason,
+                basis: &n.basis,
+                created_at: us(&n.created_at),
+                created_by: &n.created_by,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Interruption<'a> {
+        id: &'a str,
+        activity_id: &'a str,
+        after_sha256: &'a str,
+        reason: &'a str,
+        voice_stated: i64,
+        detail: &'a str,
+        created_at: i64,
+        created_by: &'a str,
+    }
+    impl<'a> From<&'a m::Interruption> for Interruption<'a> {
+        fn from(i: &'a m::Interruption) -> Self {
+            Interruption {
+                id: i.id.as_str(),
+                activity_id: i.activity.as_str(),
+                after_sha256: i.after.as_str(),
+                reason: &i.reason,
+                voice_stated: flag(i.voice_stated),
+                detail: &i.detail,
+                created_at: us(&i.created_at),
+                created_by: &i.created_by,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Extension<'a> {
+        id: &'a str,
+        activity_id: &'a str,
+        reason: &'a str,
+        created_at: i64,
+        created_by: &'a str,
+    }
+    impl<'a> From<&'a m::Extension> for Extension<'a> {
+        fn from(x: &'a m::Extension) -> Self {
+            Extension {
+                id: x.id.as_str(),
+                activity_id: x.activity.as_str(),
+                reason: &x.reason,
+                created_at: us(&x.created_at),
+                created_by: &x.created_by,
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Approval<'a> {
+        id: &'a str,
+        subject_kind: &'a str,
+        chain: String,
+        steps: String,
+        status: &'a str,
+        updated_at: i64,
+    }
+    impl<'a> From<&'a m::Approval> for Approval<'a> {
+        fn from(a: &'a m::Approval) -> Self {
+            Approval {
+                id: a.id.as_str(),
+                subject_kind: a.kind.as_str(),
+                chain: json_list(a.chain.iter().map(String::as_str)),
+                steps: steps_text(&a.steps),
+                status: a.status.as_str(),
+                updated_at: us(&a.updated_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Hold<'a> {
+        id: &'a str,
+        sha256: &'a str,
+        reason: &'a str,
+        placed_at: i64,
+        placed_by: &'a str,
+        released_at: Option<i64>,
+    }
+    impl<'a> From<&'a m::Hold> for Hold<'a> {
+        fn from(h: &'a m::Hold) -> Self {
+            Hold {
+                id: h.id.as_str(),
+                sha256: h.sha256.as_str(),
+                reason: &h.reason,
+                placed_at: us(&h.placed_at),
+                placed_by: &h.placed_by,
+                released_at: opt_us(&h.released_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct AccessRequest<'a> {
+        id: &'a str,
+        sha256: &'a str,
+        requester: &'a str,
+        reason: &'a str,
+        created_at: i64,
+    }
+    impl<'a> From<&'a m::AccessRequest> for AccessRequest<'a> {
+        fn from(a: &'a m::AccessRequest) -> Self {
+            AccessRequest {
+                id: a.id.as_str(),
+                sha256: a.sha256.as_str(),
+                requester: a.requester.as_str(),
+                reason: &a.reason,
+                created_at: us(&a.created_at),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x1_entry_body_v1_bytes_are_fixed_and_state_keys_sorted() {
+        let state = serde_json::json!({"zeta": 1, "alpha": {"b": "中", "a": null}, "list": ["x"]});
+        assert_eq!(
+            entry_body(7, 1_795_132_800_000_000, "admin", "device.registered", "device:D1", &state),
+            "{\"v\":1,\"seq\":7,\"at\":1795132800000000,\"actor\":\"admin\",\"kind\":\"device.registered\",\
+             \"subject\":\"device:D1\",\"state\":{\"alpha\":{\"a\":null,\"b\":\"中\"},\"list\":[\"x\"],\"zeta\":1}}"
+        );
+    }
+}

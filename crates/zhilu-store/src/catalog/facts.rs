@@ -1,0 +1,291 @@
+//! What the compliance check reads, and how: the query plan for a full check and for a window.
+//!
+//! A window check reads only what can produce a finding in `[from, to)` — recordings captured
+//! since `capture_from` or offloaded in the window or reaching their minimum retention in it, the
+//! activities overlapping it and those linked to its recordings, the offloads started in it, the
+//! checkouts open in it — each by one indexed range (an `OR` across columns would make SQLite scan
+//! the table). Which instants those are is the policy's knowledge (`zhilu_policy::window`); how to
+//! read them is this file's. Invariant, tested in every month scenario: the union of daily windowed
+//! checks equals the full check.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use zhilu_model::*;
+
+use super::column::Cursor;
+use super::driver::{RawRow, Value};
+use super::{Catalog, Result, micros, stmt, text};
+
+/// The instants a windowed check reads around (see `zhilu_policy::window::fact_window`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactWindow {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub capture_from: DateTime<Utc>,
+    pub expiry_from: DateTime<Utc>,
+    pub expiry_to: DateTime<Utc>,
+}
+
+/// The rows the compliance engine's facts are made of.
+#[derive(Debug, Clone, Default)]
+pub struct FactRows {
+    pub officers: Vec<Officer>,
+    pub devices: Vec<Device>,
+    pub checkouts: Vec<Checkout>,
+    pub activities: Vec<Activity>,
+    pub recordings: Vec<RecordingFact>,
+    /// (recording, activity), both among the rows above.
+    pub links: Vec<(Sha256, ActivityId)>,
+    pub sessions: Vec<OffloadSession>,
+    pub norecords: Vec<NoRecord>,
+    pub interruptions: Vec<Interruption>,
+    pub extensions: Vec<Extension>,
+    /// The approvals of the records above.
+    pub approvals: Vec<Approval>,
+    /// Recordings under a hold not yet released.
+    pub holds: Vec<Sha256>,
+}
+
+const FACT_COLUMNS: &[&str] = &[
+    "sha256",
+    "capture_start",
+    "capture_end",
+    "offloaded_at",
+    "sequence",
+    "name_officer_id",
+    "officer",
+    "device_serial",
+    "session_id",
+];
+
+fn recording_fact(row: &dyn RawRow) -> Result<RecordingFact> {
+    let mut c = Cursor::new(row, "recordings", FACT_COLUMNS);
+    Ok(RecordingFact {
+        sha256: c.next()?,
+        capture_start: c.next()?,
+        capture_end: c.next()?,
+        offloaded_at: c.next()?,
+        sequence: c.next()?,
+        name_officer_id: c.next()?,
+        officer: c.next()?,
+        device: c.next()?,
+        session: c.next()?,
+    })
+}
+
+fn link_pair(row: &dyn RawRow) -> Result<(Sha256, ActivityId)> {
+    let mut c = Cursor::new(row, "activity_links", &["sha256", "activity_id"]);
+    Ok((c.next()?, c.next()?))
+}
+
+impl Catalog {
+    /// The narrow recording rows matching `filter`, streamed into `out` (skipping ones in `have`).
+    async fn recording_facts(
+        &self,
+        filter: &str,
+        args: Vec<Value>,
+        have: &mut HashSet<Sha256>,
+        out: &mut Vec<RecordingFact>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT {} FROM recordings{}{filter}",
+            FACT_COLUMNS.join(", "),
+            if filter.is_empty() { "" } else { " WHERE " }
+        );
+        self.db
+            .each(stmt(sql), args, &mut |row: &dyn RawRow| {
+                let r = recording_fact(row)?;
+                if have.insert(r.sha256.clone()) {
+                    out.push(r);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn link_pairs(
+        &self,
+        filter: &str,
+        args: Vec<Value>,
+        have: &mut HashSet<(Sha256, ActivityId)>,
+        out: &mut Vec<(Sha256, ActivityId)>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT sha256, activity_id FROM activity_links{}{filter}",
+            if filter.is_empty() { "" } else { " WHERE " }
+        );
+        self.db
+            .each(stmt(sql), args, &mut |row: &dyn RawRow| {
+                let pair = link_pair(row)?;
+                if have.insert(pair.clone()) {
+                    out.push(pair);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// The narrow rows of the recordings captured in `[from, to]` (automatic linking).
+    pub async fn recording_facts_captured_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RecordingFact>> {
+        let mut out = Vec::new();
+        self.recording_facts(
+            "capture_start >= $1 AND capture_start <= $2",
+            vec![micros(from), micros(to)],
+            &mut HashSet::new(),
+            &mut out,
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// The narrow rows of the recordings stored by one offload session.
+    pub async fn recording_facts_of_session(&self, session: &SessionId) -> Result<Vec<RecordingFact>> {
+        let mut out = Vec::new();
+        self.recording_facts(
+            "session_id = $1",
+            vec![text(session.as_str())],
+            &mut HashSet::new(),
+            &mut out,
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Everything the check needs for a window, or for all time when `window` is `None`.
+    pub async fn facts(&self, window: Option<&FactWindow>) -> Result<FactRows> {
+        let mut rows = FactRows {
+            officers: self.officers().await?,
+            devices: self.devices().await?,
+            holds: self
+                .active_holds()
+                .await?
+                .into_iter()
+                .map(|h| h.sha256)
+                .collect(),
+            ..FactRows::default()
+        };
+        let mut have_rec = HashSet::new();
+        let mut have_link = HashSet::new();
+        match window {
+            None => {
+                rows.activities = self.select("", vec![], "id").await?;
+                self.recording_facts("", vec![], &mut have_rec, &mut rows.recordings)
+                    .await?;
+                rows.sessions = self.sessions().await?;
+                self.link_pairs("", vec![], &mut have_link, &mut rows.links)
+                    .await?;
+                rows.checkouts = self.select("", vec![], "id").await?;
+                rows.norecords = self.select("", vec![], "id").await?;
+                rows.interruptions = self.select("", vec![], "id").await?;
+                rows.extensions = self.select("", vec![], "id").await?;
+                rows.approvals = self.select("", vec![], "id").await?;
+            }
+            Some(w) => {
+                for (col, a, b) in [
+                    ("capture_start", w.capture_from, w.to),
+                    ("offloaded_at", w.from, w.to),
+                    ("capture_start", w.expiry_from, w.expiry_to),
+                ] {
+                    self.recording_facts(
+                        &format!("{col} >= $1 AND {col} <= $2"),
+                        vec![micros(a), micros(b)],
+                        &mut have_rec,
+                        &mut rows.recordings,
+                    )
+                    .await?;
+                }
+                rows.activities = self.activities_overlapping(w.capture_from, w.to).await?;
+                let act_ids: Vec<String> =
+                    rows.activities.iter().map(|a| a.id.to_string()).collect();
+                for chunk in act_ids.chunks(500) {
+                    self.link_pairs(
+                        &in_list("activity_id", chunk.len()),
+                        chunk.iter().map(|s| text(s)).collect(),
+                        &mut have_link,
+                        &mut rows.links,
+                    )
+                    .await?;
+                }
+                let shas: Vec<String> = rows.recordings.iter().map(|r| r.sha256.to_string()).collect();
+                for chunk in shas.chunks(500) {
+                    self.link_pairs(
+                        &in_list("sha256", chunk.len()),
+                        chunk.iter().map(|s| text(s)).collect(),
+                        &mut have_link,
+                        &mut rows.links,
+                    )
+                    .await?;
+                }
+                // The other end of every link: recordings and activities not yet read.
+                let have_act: HashSet<&ActivityId> = rows.activities.iter().map(|a| &a.id).collect();
+                let mut more_recs: Vec<String> = rows
+                    .links
+                    .iter()
+                    .filter(|(sha, _)| !have_rec.contains(sha))
+                    .map(|(sha, _)| sha.to_string())
+                    .collect();
+                let mut more_acts: Vec<String> = rows
+                    .links
+                    .iter()
+                    .filter(|(_, act)| !have_act.contains(act))
+                    .map(|(_, act)| act.to_string())
+                    .collect();
+                for v in [&mut more_recs, &mut more_acts] {
+                    v.sort_unstable();
+                    v.dedup();
+                }
+                for chunk in more_recs.chunks(500) {
+                    self.recording_facts(
+                        &in_list("sha256", chunk.len()),
+                        chunk.iter().map(|s| text(s)).collect(),
+                        &mut have_rec,
+                        &mut rows.recordings,
+                    )
+                    .await?;
+                }
+                rows.activities
+                    .extend(self.select_in("id", &more_acts, "id").await?);
+                rows.sessions = self
+                    .select(
+                        "started_at >= $1 AND started_at <= $2",
+                        vec![micros(w.from), micros(w.to)],
+                        "started_at, id",
+                    )
+                    .await?;
+                rows.checkouts = self.checkouts_overlapping(w.capture_from, w.to).await?;
+                let ids: Vec<ActivityId> = rows.activities.iter().map(|a| a.id.clone()).collect();
+                rows.norecords = self.norecords_of(&ids).await?;
+                rows.interruptions = self.interruptions_of(&ids).await?;
+                rows.extensions = self.extensions_of(&ids).await?;
+                let record_ids: Vec<RecordId> = rows
+                    .norecords
+                    .iter()
+                    .map(|n| n.id.clone())
+                    .chain(rows.interruptions.iter().map(|i| i.id.clone()))
+                    .chain(rows.extensions.iter().map(|x| x.id.clone()))
+                    .collect();
+                rows.approvals = self.approvals_of(&record_ids).await?;
+            }
+        }
+        // Links whose two ends were both read (a window reads the links of its rows, and some of
+        // those lead outside it only through rows it did not need).
+        let shas: HashSet<&Sha256> = rows.recordings.iter().map(|r| &r.sha256).collect();
+        let acts: HashSet<&ActivityId> = rows.activities.iter().map(|a| &a.id).collect();
+        rows.links = std::mem::take(&mut rows.links)
+            .into_iter()
+            .filter(|(s, a)| shas.contains(s) && acts.contains(a))
+            .collect();
+        Ok(rows)
+    }
+}
+
+/// `column IN ($1, …, $n)`.
+fn in_list(column: &str, n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("{column} IN ({})", marks.join(", "))
+}

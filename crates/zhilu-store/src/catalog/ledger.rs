@@ -1,0 +1,344 @@
+//! The audit ledger's storage and the one write path: entries, perfect-subtree nodes, the head and
+//! the signed checkpoints, and [`Catalog::commit`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use zhilu_ledger::{self as ledger, Hash, NodeId};
+
+use super::change::apply;
+use super::driver::{DriverTx, RawRow, Value};
+use super::entry::entry_body;
+use super::{Catalog, Change, Result, int, stmt, text};
+use crate::error::StoreError;
+
+/// What a commit appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Sequence number of the first entry written.
+    pub first_seq: u64,
+    /// Tree size after the commit.
+    pub size: u64,
+    /// Tree root after the commit.
+    pub root: Hash,
+    /// The signed checkpoint of (size, root), stored in the same transaction.
+    pub checkpoint: String,
+}
+
+/// Signs a checkpoint of the tree at (size, root). The application holds the key; the store asks
+/// for the signature inside the commit's transaction, so no entry is ever committed unsigned.
+pub trait CheckpointSigner: Send + Sync {
+    fn sign_checkpoint(&self, size: u64, root: &Hash) -> std::result::Result<String, String>;
+}
+
+/// One stored ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub seq: u64,
+    /// As stored; the body holds the same value.
+    pub at: i64,
+    pub kind: String,
+    pub subject: String,
+    /// The exact leaf data (see `entry.rs`).
+    pub body: String,
+    /// Hex, as stored.
+    pub leaf_hash: String,
+}
+
+impl LedgerEntry {
+    /// The entry's `state`, or `Null` when the body is not valid JSON.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|mut b| b.get_mut("state").map(serde_json::Value::take))
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    fn decode(row: &dyn RawRow) -> Result<Self> {
+        let bad = |column: &'static str| StoreError::Corrupt {
+            table: "ledger_entries",
+            column,
+            message: "不应为空".into(),
+        };
+        Ok(LedgerEntry {
+            seq: u64::try_from(row.int(0)?.ok_or_else(|| bad("seq"))?).unwrap_or(u64::MAX),
+            at: row.int(1)?.ok_or_else(|| bad("at"))?,
+            kind: row.text(2)?.ok_or_else(|| bad("kind"))?.to_string(),
+            subject: row.text(3)?.ok_or_else(|| bad("subject"))?.to_string(),
+            body: row.text(4)?.ok_or_else(|| bad("body"))?.to_string(),
+            leaf_hash: row.text(5)?.ok_or_else(|| bad("leaf_hash"))?.to_string(),
+        })
+    }
+}
+
+const ENTRY_COLUMNS: &str = "seq, at, kind, subject, body, leaf_hash";
+
+fn parse_hash(hex_str: &str, what: &str) -> Result<Hash> {
+    let mut h = [0u8; 32];
+    hex::decode_to_slice(hex_str, &mut h)
+        .map_err(|_| StoreError::LedgerCorrupt(format!("{what} 不是有效的哈希值")))?;
+    Ok(h)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::LedgerCorrupt(e.to_string())
+}
+
+async fn tx_nodes(
+    tx: &mut dyn DriverTx,
+    ids: &[NodeId],
+    out: &mut HashMap<NodeId, Hash>,
+) -> Result<()> {
+    for id in ids {
+        if out.contains_key(id) {
+            continue;
+        }
+        let mut found = None;
+        tx.each(
+            stmt("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2"),
+            vec![int(i64::from(id.level)), int(id.index as i64)],
+            &mut |row: &dyn RawRow| {
+                found = row.text(0)?.map(str::to_string);
+                Ok(())
+            },
+        )
+        .await?;
+        let h = found.ok_or_else(|| StoreError::LedgerCorrupt(format!("缺少树节点 {id:?}")))?;
+        out.insert(*id, parse_hash(&h, "ledger_nodes.hash")?);
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// The one write path: appends one ledger entry per change, applies the row changes, moves
+    /// the head and stores the signed checkpoint, all in one transaction that holds the catalog's
+    /// write lock (other writers, in this process or another, wait for it).
+    ///
+    /// An update whose row changed since it was read fails with [`StoreError::Conflict`] and
+    /// nothing is written.
+    pub async fn commit(
+        &self,
+        at: DateTime<Utc>,
+        actor: &str,
+        changes: &[Change],
+        signer: &dyn CheckpointSigner,
+    ) -> Result<Appended> {
+        let at = at.timestamp_micros();
+        let mut tx = self.db.begin_write().await?;
+        let mut head = None;
+        tx.each(
+            stmt("SELECT size, root FROM ledger_head WHERE id = 1"),
+            vec![],
+            &mut |row: &dyn RawRow| {
+                head = Some((row.int(0)?.unwrap_or(-1), row.text(1)?.unwrap_or("").to_string()));
+                Ok(())
+            },
+        )
+        .await?;
+        let (size0, _) = head.ok_or_else(|| StoreError::LedgerCorrupt("缺少日志头".into()))?;
+        let first_seq = u64::try_from(size0).map_err(|_| corrupt("日志长度为负数"))?;
+        let mut size = first_seq;
+        let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
+        for change in changes {
+            let subject = change.subject();
+            let body = entry_body(size, at, actor, change.kind(), &subject, &change.state());
+            let leaf = self.alg.leaf_hash(body.as_bytes());
+            tx_nodes(tx.as_mut(), &ledger::append_needs(size), &mut nodes).await?;
+            let new_nodes = ledger::append(self.alg, size, leaf, &nodes).map_err(corrupt)?;
+            for (id, h) in new_nodes {
+                tx.execute(
+                    stmt("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)"),
+                    vec![
+                        int(i64::from(id.level)),
+                        int(id.index as i64),
+                        text(&hex::encode(h)),
+                    ],
+                )
+                .await
+                .map_err(|e| match e {
+                    StoreError::Duplicate { .. } => StoreError::LedgerCorrupt(format!(
+                        "树节点 {id:?} 已存在：日志头与节点表不一致"
+                    )),
+                    e => e,
+                })?;
+                nodes.insert(id, h);
+            }
+            let seq = size as i64;
+            tx.execute(
+                stmt(format!(
+                    "INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                )),
+                vec![
+                    int(seq),
+                    int(at),
+                    text(change.kind()),
+                    text(&subject),
+                    Value::Text(Some(body)),
+                    text(&hex::encode(leaf)),
+                ],
+            )
+            .await?;
+            apply(tx.as_mut(), change, seq).await?;
+            size += 1;
+        }
+        tx_nodes(tx.as_mut(), &ledger::root_needs(size), &mut nodes).await?;
+        let root = ledger::root(self.alg, size, &nodes).map_err(corrupt)?;
+        let moved = tx
+            .execute(
+                stmt("UPDATE ledger_head SET size = $1, root = $2 WHERE id = 1 AND size = $3"),
+                vec![int(size as i64), text(&hex::encode(root)), int(size0)],
+            )
+            .await?;
+        if moved != 1 {
+            return Err(StoreError::Conflict("审计日志头".into()));
+        }
+        let checkpoint = signer
+            .sign_checkpoint(size, &root)
+            .map_err(StoreError::LedgerCorrupt)?;
+        tx.execute(
+            stmt("INSERT INTO ledger_checkpoints (size, at, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING"),
+            vec![int(size as i64), int(at), text(&checkpoint)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Appended {
+            first_seq,
+            size,
+            root,
+            checkpoint,
+        })
+    }
+
+    /// The ledger head as committed: (size, root).
+    pub async fn ledger_head(&self) -> Result<(u64, Hash)> {
+        let mut head = None;
+        self.db
+            .each(
+                stmt("SELECT size, root FROM ledger_head WHERE id = 1"),
+                vec![],
+                &mut |row: &dyn RawRow| {
+                    head = Some((row.int(0)?.unwrap_or(0), row.text(1)?.unwrap_or("").to_string()));
+                    Ok(())
+                },
+            )
+            .await?;
+        let (size, root) = head.ok_or_else(|| StoreError::LedgerCorrupt("缺少日志头".into()))?;
+        Ok((size.max(0) as u64, parse_hash(&root, "ledger_head.root")?))
+    }
+
+    async fn entries_where(&self, filter: &str, args: Vec<Value>) -> Result<Vec<LedgerEntry>> {
+        let mut out = Vec::new();
+        self.db
+            .each(
+                stmt(format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries {filter}")),
+                args,
+                &mut |row: &dyn RawRow| {
+                    out.push(LedgerEntry::decode(row)?);
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(out)
+    }
+
+    /// Entries with `seq` in `[from, from + limit)`, in order (for streaming verification).
+    pub async fn ledger_entries(&self, from: u64, limit: u64) -> Result<Vec<LedgerEntry>> {
+        self.entries_where(
+            "WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            vec![int(from as i64), int(limit as i64)],
+        )
+        .await
+    }
+
+    /// Entries of the given kinds, in order.
+    pub async fn events_of_kinds(&self, kinds: &[&str]) -> Result<Vec<LedgerEntry>> {
+        let marks: Vec<String> = (1..=kinds.len()).map(|i| format!("${i}")).collect();
+        self.entries_where(
+            &format!("WHERE kind IN ({}) ORDER BY seq", marks.join(", ")),
+            kinds.iter().map(|k| text(k)).collect(),
+        )
+        .await
+    }
+
+    /// The latest entry of a kind (the profile in force is the latest `profile.applied`).
+    pub async fn latest_event(&self, kind: &str) -> Result<Option<LedgerEntry>> {
+        Ok(self
+            .entries_where(
+                "WHERE kind = $1 ORDER BY seq DESC LIMIT 1",
+                vec![text(kind)],
+            )
+            .await?
+            .pop())
+    }
+
+    /// The sequence number of the latest entry of any of `kinds`: one index lookup, so a cache
+    /// built from those entries can check on every use that it is still current.
+    pub async fn latest_seq_of(&self, kinds: &[&str]) -> Result<Option<u64>> {
+        let marks: Vec<String> = (1..=kinds.len()).map(|i| format!("${i}")).collect();
+        let n = self
+            .scalar_int(
+                stmt(format!(
+                    "SELECT MAX(seq) FROM ledger_entries WHERE kind IN ({})",
+                    marks.join(", ")
+                )),
+                kinds.iter().map(|k| text(k)).collect(),
+            )
+            .await?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()))
+    }
+
+    /// The tree root at `size`, recomputed from stored nodes.
+    pub async fn root_at(&self, size: u64) -> Result<Hash> {
+        let nodes = self.nodes(&ledger::root_needs(size)).await?;
+        ledger::root(self.alg, size, &nodes).map_err(corrupt)
+    }
+
+    /// An RFC 6962 inclusion proof for entry `index` in the tree of `size` entries.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let ids = ledger::inclusion_needs(index, size).map_err(corrupt)?;
+        let nodes = self.nodes(&ids).await?;
+        ledger::inclusion_proof(self.alg, index, size, &nodes).map_err(corrupt)
+    }
+
+    /// An RFC 6962 consistency proof between two tree sizes.
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        let ids = ledger::consistency_needs(old, new).map_err(corrupt)?;
+        let nodes = self.nodes(&ids).await?;
+        ledger::consistency_proof(self.alg, old, new, &nodes).map_err(corrupt)
+    }
+
+    async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let h = self
+                .scalar_text(
+                    stmt("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2"),
+                    vec![int(i64::from(id.level)), int(id.index as i64)],
+                )
+                .await?
+                .ok_or_else(|| StoreError::LedgerCorrupt(format!("缺少树节点 {id:?}")))?;
+            out.insert(*id, parse_hash(&h, "ledger_nodes.hash")?);
+        }
+        Ok(out)
+    }
+
+    /// All stored checkpoints as (size, note), by size.
+    pub async fn checkpoints(&self) -> Result<Vec<(u64, String)>> {
+        let mut out = Vec::new();
+        self.db
+            .each(
+                stmt("SELECT size, note FROM ledger_checkpoints ORDER BY size"),
+                vec![],
+                &mut |row: &dyn RawRow| {
+                    let size = row.int(0)?.unwrap_or(-1);
+                    out.push((
+                        u64::try_from(size).unwrap_or(u64::MAX),
+                        row.text(1)?.unwrap_or("").to_string(),
+                    ));
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,194 @@
+//! The enforcement record: activities (R7), the links of recordings to them, and the written
+//! records that explain them — non-recording (R10), interruption (R11), offload extension (R17) —
+//! and legal holds on recordings (R20).
+
+use chrono::{DateTime, Utc};
+use zhilu_model::*;
+
+use super::entry::v1;
+use super::table::table;
+use super::{Catalog, Result, Versioned, int, micros, text};
+
+table!(
+    Activity, table = "activities", noun = "activity",
+    inserted = "activity.added", updated = "activity.updated",
+    key = { id => "id" },
+    subject = |r| format!("activity:{}", r.id),
+    state = v1::Activity,
+    columns = {
+        id => "id", kind => "kind", subject_name => "subject_name",
+        subject_code => "subject_code", subject_code_kind => "subject_code_kind",
+        place => "place", officers => "officers", start => "start_at", end => "end_at",
+        case_no => "case_no", flags => "flags", created_at => "created_at",
+        created_by => "created_by",
+    },
+);
+
+table!(
+    Link, table = "activity_links", noun = "link",
+    inserted = "recording.linked", updated = "link.updated",
+    key = { sha256 => "sha256", activity => "activity_id" },
+    subject = |r| format!("link:{}:{}", r.sha256, r.activity),
+    state = v1::Link,
+    columns = {
+        sha256 => "sha256", activity => "activity_id", method => "method",
+        linked_at => "linked_at", actor => "actor",
+    },
+);
+
+table!(
+    NoRecord, table = "norecords", noun = "norecord",
+    inserted = "norecord.added", updated = "norecord.updated",
+    key = { id => "id" },
+    subject = |r| format!("norecord:{}", r.id),
+    state = v1::NoRecord,
+    columns = {
+        id => "id", activity => "activity_id", reason => "reason", basis => "basis",
+        created_at => "created_at", created_by => "created_by",
+    },
+);
+
+table!(
+    Interruption, table = "interruptions", noun = "interruption",
+    inserted = "interruption.added", updated = "interruption.updated",
+    key = { id => "id" },
+    subject = |r| format!("interruption:{}", r.id),
+    state = v1::Interruption,
+    columns = {
+        id => "id", activity => "activity_id", after => "after_sha256", reason => "reason",
+        voice_stated => "voice_stated", detail => "detail", created_at => "created_at",
+        created_by => "created_by",
+    },
+);
+
+table!(
+    Extension, table = "offload_extensions", noun = "extension",
+    inserted = "extension.requested", updated = "extension.updated",
+    key = { id => "id" },
+    subject = |r| format!("extension:{}", r.id),
+    state = v1::Extension,
+    columns = {
+        id => "id", activity => "activity_id", reason => "reason",
+        created_at => "created_at", created_by => "created_by",
+    },
+);
+
+table!(
+    Hold, table = "holds", noun = "hold",
+    inserted = "hold.placed", updated = "hold.released",
+    key = { id => "id" },
+    subject = |r| format!("hold:{}", r.id),
+    state = v1::Hold,
+    columns = {
+        id => "id", sha256 => "sha256", reason => "reason", placed_at => "placed_at",
+        placed_by => "placed_by", released_at => "released_at",
+    },
+);
+
+impl Catalog {
+    pub async fn activity(&self, id: &ActivityId) -> Result<Option<Activity>> {
+        Ok(self
+            .get::<Activity>(vec![text(id.as_str())])
+            .await?
+            .map(|v| v.record))
+    }
+
+    /// Every activity, by start.
+    pub async fn activities(&self) -> Result<Vec<Activity>> {
+        self.select("", vec![], "start_at, id").await
+    }
+
+    /// Activities that overlap `[from, to]`: one indexed range on `start_at`, bounded by the
+    /// longest activity (an overlap test on two columns would scan from the start of time).
+    pub async fn activities_overlapping(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Activity>> {
+        let span = self.longest_activity_us().await?;
+        let lo = from.timestamp_micros();
+        self.select(
+            "start_at >= $1 AND start_at <= $2 AND end_at >= $3",
+            vec![int(lo.saturating_sub(span)), micros(to), int(lo)],
+            "start_at, id",
+        )
+        .await
+    }
+
+    /// The longest activity (end − start, µs; 0 when there is none); migration 0003 indexes it.
+    pub(crate) async fn longest_activity_us(&self) -> Result<i64> {
+        Ok(self
+            .scalar_int(
+                super::stmt("SELECT MAX(end_at - start_at) FROM activities"),
+                vec![],
+            )
+            .await?
+            .unwrap_or(0)
+            .max(0))
+    }
+
+    /// The activities of one subject (一户式, R19), by its verified code or by its exact name.
+    pub async fn activities_of_subject(
+        &self,
+        code: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Vec<Activity>> {
+        match (code, name) {
+            (Some(c), _) => {
+                self.select("subject_code = $1", vec![text(c)], "start_at, id")
+                    .await
+            }
+            (None, Some(n)) => {
+                self.select("subject_name = $1", vec![text(n)], "start_at, id")
+                    .await
+            }
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+
+    pub async fn links_of_activity(&self, activity: &ActivityId) -> Result<Vec<Link>> {
+        self.select(
+            "activity_id = $1",
+            vec![text(activity.as_str())],
+            "linked_at, sha256",
+        )
+        .await
+    }
+
+    pub async fn links_of_activities(&self, activities: &[ActivityId]) -> Result<Vec<Link>> {
+        let ids: Vec<String> = activities.iter().map(|a| a.to_string()).collect();
+        self.select_in("activity_id", &ids, "linked_at, sha256")
+            .await
+    }
+
+    pub async fn link(&self, sha256: &Sha256, activity: &ActivityId) -> Result<Option<Link>> {
+        Ok(self
+            .get::<Link>(vec![text(sha256.as_str()), text(activity.as_str())])
+            .await?
+            .map(|v| v.record))
+    }
+
+    pub async fn norecords_of(&self, activities: &[ActivityId]) -> Result<Vec<NoRecord>> {
+        let ids: Vec<String> = activities.iter().map(|a| a.to_string()).collect();
+        self.select_in("activity_id", &ids, "id").await
+    }
+
+    pub async fn interruptions_of(&self, activities: &[ActivityId]) -> Result<Vec<Interruption>> {
+        let ids: Vec<String> = activities.iter().map(|a| a.to_string()).collect();
+        self.select_in("activity_id", &ids, "id").await
+    }
+
+    pub async fn extensions_of(&self, activities: &[ActivityId]) -> Result<Vec<Extension>> {
+        let ids: Vec<String> = activities.iter().map(|a| a.to_string()).collect();
+        self.select_in("activity_id", &ids, "id").await
+    }
+
+    pub async fn hold(&self, id: &HoldId) -> Result<Option<Versioned<Hold>>> {
+        self.get(vec![text(id.as_str())]).await
+    }
+
+    /// Holds not yet released.
+    pub async fn active_holds(&self) -> Result<Vec<Hold>> {
+        self.select("released_at IS NULL", vec![], "id").await
+    }
+}
