@@ -1,9 +1,9 @@
 //! `zhilu profile validate|apply|show` and `init --profile`: a broken profile is refused with line,
 //! field and reason, and is never half-applied.
 
-mod scenario;
+mod support;
 
-use scenario::Agency;
+use support::{TestApp, Zhilu};
 
 fn preset(id: &str) -> String {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,7 +14,7 @@ fn preset(id: &str) -> String {
 /// r20 r6: validate names the line and the field; apply refuses and the old profile stays.
 #[test]
 fn r20_broken_profile_is_refused_with_line_and_field_and_never_half_applied() {
-    let a = Agency::new("jinpu-wj", "2026-11-02 08:00:00");
+    let a = TestApp::agency("jinpu-wj", "2026-11-02 08:00:00");
     let dir = tempfile::tempdir().unwrap();
     let bad = preset("lushan-sj").replace("minimum_months = 24 ", "minimum_months = -24 ");
     let line = bad
@@ -50,7 +50,7 @@ fn r20_broken_profile_is_refused_with_line_and_field_and_never_half_applied() {
 /// r6: an unknown preset id is refused at init, naming the presets.
 #[test]
 fn r6_unknown_preset_is_refused_naming_the_presets() {
-    let a = Agency::new("dalian-ftz", "2026-11-02 08:00:00");
+    let a = TestApp::agency("dalian-ftz", "2026-11-02 08:00:00");
     let err = a.fails(&["profile", "apply", "shenzhen-xx"]);
     assert!(
         err.contains("shenzhen-xx") && err.contains("jinpu-wj"),

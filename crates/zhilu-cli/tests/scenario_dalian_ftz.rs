@@ -2,11 +2,11 @@
 //! obligation levels (row 1 mandatory, row 7 as circumstances require), non-recording records that
 //! wait for approval, the same-day offload rule (§18) and the pre-use check (§12).
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, expect, seg};
+use support::{TestApp, Zhilu, expect, seg};
 
-fn staff(a: &Agency) {
+fn staff(a: &TestApp) {
     a.officer("200001", "高峰", "第一执法组", "officer");
     a.officer("200002", "马丽", "第一执法组", "officer");
     a.officer("200009", "韩组长", "第一执法组", "unit_head");
@@ -17,7 +17,7 @@ fn staff(a: &Agency) {
 /// r4 r7 r10 r17: the month, exact findings.
 #[test]
 fn r4_r7_r10_r17_dalian_month_reports_exactly_the_planted_breaches() {
-    let mut a = Agency::new("dalian-ftz", "2026-11-02 08:00:00");
+    let a = TestApp::agency("dalian-ftz", "2026-11-02 08:00:00");
     staff(&a);
     assert_eq!(
         a.profile()["checklist"].as_array().unwrap().len(),

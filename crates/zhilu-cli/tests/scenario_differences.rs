@@ -2,13 +2,13 @@
 //! (jinpu-wj §19 vs lushan-sj §15), one vs two access approvers (jinpu-wj §22 vs luohe-xm §17),
 //! same-day vs 24 hours + 2 working days (dalian-ftz §18 vs zhejiang-rf §19).
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, seg};
+use support::{TestApp, Zhilu, seg};
 
 /// Plays one recorded inspection on 10 March 2026 and returns the agency and the file's hash.
-fn one_inspection(profile: &str) -> (Agency, String) {
-    let mut a = Agency::new(profile, "2026-03-10 08:00:00");
+fn one_inspection(profile: &str) -> (TestApp, String) {
+    let a = TestApp::agency(profile, "2026-03-10 08:00:00");
     a.officer("500001", "甲", "一科", "officer");
     a.officer("500002", "乙", "一科", "officer");
     a.device("X01", "一科");
@@ -34,7 +34,7 @@ fn r20_retention_six_months_versus_twenty_four() {
         ("jinpu-wj", "2026-09-10T01:00:00Z", "purge_review"),
         ("lushan-sj", "2028-03-10T01:00:00Z", "retain"),
     ] {
-        let (mut a, sha) = one_inspection(profile);
+        let (a, sha) = one_inspection(profile);
         a.at("2026-11-01 12:00:00");
         let ret = a.retention();
         let r = ret.iter().find(|r| r["sha256"] == sha.as_str()).unwrap();
@@ -99,7 +99,7 @@ fn r23_one_versus_two_approvers() {
 #[test]
 fn r17_same_day_versus_twenty_four_hours() {
     for (profile, late) in [("dalian-ftz", true), ("zhejiang-rf", false)] {
-        let mut a = Agency::new(profile, "2026-03-10 08:00:00");
+        let a = TestApp::agency(profile, "2026-03-10 08:00:00");
         a.officer("500001", "甲", "一科", "officer");
         a.officer("500002", "乙", "一科", "officer");
         a.device("X01", "一科");
@@ -131,7 +131,7 @@ fn r14_unlinked_file_is_found_by_the_daily_windowed_check() {
         // 24 hours after the file ended (00:40), then 24 hours' grace.
         ("zhejiang-rf", "2026-03-03T16:40:00Z"),
     ] {
-        let mut a = Agency::new(profile, "2026-03-02 00:00:00");
+        let a = TestApp::agency(profile, "2026-03-02 00:00:00");
         a.officer("500001", "甲", "一科", "officer");
         a.device("X01", "一科");
         a.checkout("X01", "500001");
@@ -154,7 +154,7 @@ fn r14_unlinked_file_is_found_by_the_daily_windowed_check() {
 /// the windowed check's look-back: the window that holds its end must still see it.
 #[test]
 fn r7_six_day_activity_is_found_by_the_daily_windowed_check() {
-    let mut a = Agency::new("dalian-ftz", "2026-03-01 08:00:00");
+    let a = TestApp::agency("dalian-ftz", "2026-03-01 08:00:00");
     a.officer("500001", "甲", "一科", "officer");
     a.officer("500002", "乙", "一科", "officer");
     a.at("2026-03-02 08:00:00");
@@ -188,7 +188,7 @@ fn r5_device_filmed_by_someone_it_was_not_checked_out_to_is_flagged_in_every_pro
         "lushan-sj",
         "jinpu-wj",
     ] {
-        let mut a = Agency::new(profile, "2026-06-01 08:00:00");
+        let a = TestApp::agency(profile, "2026-06-01 08:00:00");
         a.officer("600001", "甲", "一科", "officer");
         a.officer("600002", "乙", "一科", "officer");
         a.device("L01", "一科");

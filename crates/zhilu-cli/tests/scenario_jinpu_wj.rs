@@ -2,9 +2,9 @@
 //! Each breach planted below is one the regulation's text names; the check must report exactly
 //! those, citing the article, and nothing else.
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, expect, seg};
+use support::{TestApp, Zhilu, expect, seg};
 
 /// A valid unified social credit code (GB 32100 check character computed).
 fn clinic_code() -> String {
@@ -13,7 +13,7 @@ fn clinic_code() -> String {
     format!("{first17}{c}")
 }
 
-fn staff(a: &Agency) {
+fn staff(a: &TestApp) {
     a.officer("000101", "王强", "监督一科", "officer");
     a.officer("000102", "李娜", "监督一科", "officer");
     a.officer("000103", "赵敏", "监督一科", "officer");
@@ -28,7 +28,7 @@ fn staff(a: &Agency) {
 /// r7 r8 r9 r11 r12 r14 r17 r20 r4 r5: the whole month, exact findings.
 #[test]
 fn r7_r8_r9_r11_r12_r14_r17_r20_jinpu_month_reports_exactly_the_planted_breaches() {
-    let mut a = Agency::new("jinpu-wj", "2026-05-10 08:00:00");
+    let a = TestApp::agency("jinpu-wj", "2026-05-10 08:00:00");
     staff(&a);
 
     // May: an ordinary inspection whose recordings are past 6 months by the end of November (R20).
@@ -218,7 +218,7 @@ fn r7_r8_r9_r11_r12_r14_r17_r20_jinpu_month_reports_exactly_the_planted_breaches
         "2026-11-16 10:00:00",
         &[],
     );
-    let clock = scenario::cst("2026-11-16 16:05:00");
+    let clock = support::cst("2026-11-16 16:05:00");
     a.offload(
         "DSJ01",
         "000101",
@@ -338,9 +338,9 @@ fn r7_r8_r9_r11_r12_r14_r17_r20_jinpu_month_reports_exactly_the_planted_breaches
     let week = a.ok(&[
         "check",
         "--from",
-        &scenario::cst("2026-11-16 00:00:00"),
+        &support::cst("2026-11-16 00:00:00"),
         "--to",
-        &scenario::cst("2026-11-23 00:00:00"),
+        &support::cst("2026-11-23 00:00:00"),
     ]);
     let mut rules: Vec<&str> = week
         .as_array()
@@ -365,11 +365,11 @@ fn r7_r8_r9_r11_r12_r14_r17_r20_jinpu_month_reports_exactly_the_planted_breaches
 /// r7 r9: bad input is refused with a clear message and writes nothing.
 #[test]
 fn r7_bad_activity_input_is_refused_and_nothing_is_stored() {
-    let a = Agency::new("jinpu-wj", "2026-11-02 08:00:00");
+    let a = TestApp::agency("jinpu-wj", "2026-11-02 08:00:00");
     staff(&a);
     let before = a.ledger_size();
-    let s = scenario::cst("2026-11-02 09:00:00");
-    let e = scenario::cst("2026-11-02 10:00:00");
+    let s = support::cst("2026-11-02 09:00:00");
+    let e = support::cst("2026-11-02 10:00:00");
     let base = |kind: &str, code: &str, start: &str, end: &str, officers: &str| -> Vec<String> {
         [
             "activity",

@@ -1,11 +1,11 @@
 //! A month of 漯河市畜牧兽医执法大队 (profile `luohe-xm`): mandatory recording of routine inspections
 //! (§6), coverage to the end (§9), one-year retention (§15) and the two-level access chain (§17).
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, expect, seg};
+use support::{TestApp, Zhilu, expect, seg};
 
-fn staff(a: &Agency) {
+fn staff(a: &TestApp) {
     a.officer("300001", "杜军", "执法一中队", "officer");
     a.officer("300002", "冯雪", "执法一中队", "officer");
     a.officer("300010", "法制办", "法制办公室", "legal_office");
@@ -16,7 +16,7 @@ fn staff(a: &Agency) {
 /// r7 r8 r20 r23: the month, exact findings, and the two-level approval.
 #[test]
 fn r7_r8_r20_r23_luohe_month_reports_exactly_the_planted_breaches() {
-    let mut a = Agency::new("luohe-xm", "2025-10-10 08:00:00");
+    let a = TestApp::agency("luohe-xm", "2025-10-10 08:00:00");
     staff(&a);
     // October 2025: an inspection, filmed — past its one-year minimum by November 2026.
     a.checkout("LH01", "300001");

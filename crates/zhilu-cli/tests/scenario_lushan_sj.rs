@@ -1,11 +1,11 @@
 //! A month of 鲁山县市场监督管理局 (profile `lushan-sj`): interruptions that must be stated by voice,
 //! long-term retention after obstruction (§16, two disc copies) and the 24-month period (§15).
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, expect, seg};
+use support::{TestApp, Zhilu, expect, seg};
 
-fn staff(a: &Agency) {
+fn staff(a: &TestApp) {
     a.officer("400001", "贾涛", "稽查大队", "officer");
     a.officer("400002", "曹琳", "稽查大队", "officer");
     a.officer("400009", "魏局长", "局领导", "chief_leader");
@@ -15,7 +15,7 @@ fn staff(a: &Agency) {
 /// r11 r20 r21: the month, exact findings, retention classes.
 #[test]
 fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
-    let mut a = Agency::new("lushan-sj", "2025-03-10 08:00:00");
+    let a = TestApp::agency("lushan-sj", "2025-03-10 08:00:00");
     staff(&a);
     // March 2025: filmed; 20 months later still inside the 24-month period (§15).
     a.checkout("LS01", "400001");

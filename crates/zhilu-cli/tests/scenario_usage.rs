@@ -1,8 +1,8 @@
 //! The usage ledger (R3) and the one-household view (R19), through the CLI.
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, seg};
+use support::{TestApp, Zhilu, seg};
 
 fn code() -> String {
     let first = "91210213MA0XYW12P";
@@ -16,7 +16,7 @@ fn code() -> String {
 /// leave twice.
 #[test]
 fn r3_checkout_and_return_form_the_usage_ledger() {
-    let mut a = Agency::new("jinpu-wj", "2026-11-02 08:00:00");
+    let a = TestApp::agency("jinpu-wj", "2026-11-02 08:00:00");
     a.officer("000101", "王强", "监督一科", "officer");
     a.officer("000102", "李娜", "监督一科", "officer");
     a.device("DSJ01", "监督一科");
@@ -53,7 +53,7 @@ fn r3_checkout_and_return_form_the_usage_ledger() {
         &[],
     );
     let back = a.ok(&["device", "return", "--device", "DSJ01"]);
-    assert!(back["returned_at"].as_i64().is_some());
+    assert_eq!(back["returned_at"], "2026-11-02T07:00:00Z", "RFC 3339, UTC");
     assert_eq!(back["recorded_summary"], "已导出 2 个文件，合计 60 分钟");
     assert!(
         a.fails(&["device", "return", "--device", "DSJ01"])
@@ -65,7 +65,7 @@ fn r3_checkout_and_return_form_the_usage_ledger() {
 /// written about them and the findings — in one query, by code or by name.
 #[test]
 fn r19_subject_view_gathers_everything_about_one_subject() {
-    let mut a = Agency::new("jinpu-wj", "2026-11-02 08:00:00");
+    let a = TestApp::agency("jinpu-wj", "2026-11-02 08:00:00");
     a.officer("000101", "王强", "监督一科", "officer");
     a.officer("000102", "李娜", "监督一科", "officer");
     a.device("DSJ01", "监督一科");

@@ -2,11 +2,11 @@
 //! holiday under §19 (24 hours; 2 working days with the head's approval, except disputes and
 //! emergencies), mandatory recording under §8, permanent retention under §20(三).
 
-mod scenario;
+mod support;
 
-use scenario::{Agency, expect, seg};
+use support::{TestApp, Zhilu, expect, seg};
 
-fn staff(a: &Agency) {
+fn staff(a: &TestApp) {
     a.officer("100001", "周明", "执法一处", "officer");
     a.officer("100002", "吴芳", "执法一处", "officer");
     a.officer("100010", "郑处长", "执法一处", "unit_head");
@@ -17,7 +17,7 @@ fn staff(a: &Agency) {
 /// r17 r7 r20 r21: the holiday month, exact findings and retention classes.
 #[test]
 fn r17_r7_r21_zhejiang_holiday_month_reports_exactly_the_planted_breaches() {
-    let mut a = Agency::new("zhejiang-rf", "2026-09-30 08:00:00");
+    let a = TestApp::agency("zhejiang-rf", "2026-09-30 08:00:00");
     staff(&a);
     a.checkout("ZJ01", "100001");
     a.checkout("ZJ02", "100002");
