@@ -284,6 +284,10 @@ impl AppError {
 }
 
 /// Checks an identifier typed by a person.
-pub(crate) fn id<T>(field: Field, parse: fn(&str) -> Result<T, IdError>, s: &str) -> Result<T, AppError> {
+pub(crate) fn id<T>(
+    field: Field,
+    parse: fn(&str) -> Result<T, IdError>,
+    s: &str,
+) -> Result<T, AppError> {
     parse(s).map_err(|e| AppError::invalid(field, e.to_string()))
 }

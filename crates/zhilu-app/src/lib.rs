@@ -159,7 +159,8 @@ impl App {
             .unwrap_or_else(|p| p.into_inner());
         let path = self.dir.checkpoint();
         let lock = setup::lock_file(&self.dir.checkpoint_lock())?;
-        lock.lock().map_err(|e| AppError::io(self.dir.checkpoint_lock(), e))?;
+        lock.lock()
+            .map_err(|e| AppError::io(self.dir.checkpoint_lock(), e))?;
         let held = std::fs::read_to_string(&path)
             .ok()
             .and_then(|t| zhilu_ledger::verify_checkpoint(&t, &self.signer.verifying_key).ok())

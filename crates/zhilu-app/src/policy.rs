@@ -38,7 +38,11 @@ impl App {
         let Some(seq) = self.catalog.latest_seq_of(&[PROFILE_APPLIED]).await? else {
             return Ok(None);
         };
-        if let Some((at, p)) = &*self.policy.profile.lock().unwrap_or_else(|p| p.into_inner())
+        if let Some((at, p)) = &*self
+            .policy
+            .profile
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             && *at == seq
         {
             return Ok(Some(Arc::clone(p)));
@@ -46,20 +50,28 @@ impl App {
         let Some(entry) = self.catalog.latest_event(PROFILE_APPLIED).await? else {
             return Ok(None);
         };
-        let profile = Profile::parse(text_of(&entry.state())).map_err(|error| AppError::Profile {
-            origin: format!("审计日志第 {} 条", entry.seq),
-            error,
-        })?;
+        let profile =
+            Profile::parse(text_of(&entry.state())).map_err(|error| AppError::Profile {
+                origin: format!("审计日志第 {} 条", entry.seq),
+                error,
+            })?;
         let profile = Arc::new(profile);
-        *self.policy.profile.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((entry.seq, Arc::clone(&profile)));
+        *self
+            .policy
+            .profile
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((entry.seq, Arc::clone(&profile)));
         Ok(Some(profile))
     }
 
     /// The built-in calendar years plus every year an administrator loaded.
     pub async fn calendar(&self) -> Result<Arc<Calendar>, AppError> {
         let seq = self.catalog.latest_seq_of(&[CALENDAR_LOADED]).await?;
-        if let Some((at, c)) = &*self.policy.calendar.lock().unwrap_or_else(|p| p.into_inner())
+        if let Some((at, c)) = &*self
+            .policy
+            .calendar
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             && *at == seq
         {
             return Ok(Arc::clone(c));
@@ -73,8 +85,11 @@ impl App {
             }
         }
         let cal = Arc::new(cal);
-        *self.policy.calendar.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((seq, Arc::clone(&cal)));
+        *self
+            .policy
+            .calendar
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((seq, Arc::clone(&cal)));
         Ok(cal)
     }
 }

@@ -178,9 +178,13 @@ impl TestApp {
     /// The teardown checks, callable early: the ledger verifies and every recording is in every
     /// root at its size. Panics with what is wrong.
     pub async fn assert_promises_kept(&self) {
-        let app = App::open(self.data_dir(), self.clock.clone(), Some(self.db_url.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("teardown open: {e}"));
+        let app = App::open(
+            self.data_dir(),
+            self.clock.clone(),
+            Some(self.db_url.clone()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("teardown open: {e}"));
         let report = crate::integrity::verify(&app)
             .await
             .unwrap_or_else(|e| panic!("teardown verify: {e}"));

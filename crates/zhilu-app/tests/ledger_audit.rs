@@ -1,34 +1,112 @@
-//! X1: the audit ledger detects every edit, insert or delete made directly in the database.
+//! X1: the audit ledger detects every edit, insert or delete made directly in the database — by an
+//! administrator with a database shell, not through the program.
 
-mod common;
-
-use common::TestApp;
+use zhilu_app::Actor;
+use zhilu_app::integrity::verify;
+use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, device_event, register_device};
+use zhilu_app::testing::TestApp;
 use zhilu_ledger as ledger;
 
-async fn exec(t: &TestApp, sql: &'static str) -> u64 {
-    let mut c = t.raw().await;
-    sqlx::query(sql)
-        .execute(&mut c)
-        .await
-        .expect(sql)
-        .rows_affected()
+/// A connection to the catalog that goes around the program, as an attacker's would.
+enum Raw {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Raw {
+    async fn open(t: &TestApp) -> Raw {
+        use sqlx::Connection;
+        let url = t.raw_url();
+        if url.starts_with("sqlite:") {
+            Raw::Sqlite(
+                sqlx::SqliteConnection::connect(url)
+                    .await
+                    .expect("raw sqlite"),
+            )
+        } else {
+            Raw::Postgres(
+                sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("raw postgres"),
+            )
+        }
+    }
+
+    /// Runs a statement with text parameters; rows changed.
+    async fn exec(&mut self, sql: &str, binds: &[&str]) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self {
+            Raw::Sqlite(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(b.to_string());
+                }
+                q.execute(c).await.expect("exec").rows_affected()
+            }
+            Raw::Postgres(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(b.to_string());
+                }
+                q.execute(c).await.expect("exec").rows_affected()
+            }
+        }
+    }
+
+    /// The first column of every row, as text.
+    async fn strings(&mut self, sql: &str) -> Vec<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self {
+            Raw::Sqlite(c) => sqlx::query_scalar(sql).fetch_all(c).await.expect("query"),
+            Raw::Postgres(c) => sqlx::query_scalar(sql).fetch_all(c).await.expect("query"),
+        }
+    }
+}
+
+async fn exec(t: &TestApp, sql: &str) -> u64 {
+    t.tampered();
+    Raw::open(t).await.exec(sql, &[]).await
+}
+
+async fn register(t: &TestApp, serial: &str) {
+    register_device(
+        t.app(),
+        &Actor::system("test"),
+        NewDevice {
+            serial: serial.into(),
+            kind: "执法记录仪".into(),
+            model: "DSJ-T1".into(),
+            unit: "一大队".into(),
+            keeper: "张伟".into(),
+            asset_no: None,
+        },
+    )
+    .await
+    .expect("register");
 }
 
 async fn app_with_devices() -> TestApp {
     let t = TestApp::new().await;
-    t.register("DSJ-1").await;
-    t.register("DSJ-2").await;
-    t.app
-        .device_event("test", "DSJ-2", "维修", "屏幕损坏送修", None, None)
-        .await
-        .expect("event");
+    register(&t, "DSJ-1").await;
+    register(&t, "DSJ-2").await;
+    device_event(
+        t.app(),
+        &Actor::system("test"),
+        "DSJ-2",
+        "维修",
+        "屏幕损坏送修",
+        None,
+        None,
+    )
+    .await
+    .expect("event");
     t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_verify_passes_on_an_untouched_ledger() {
     let t = app_with_devices().await;
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     // init + 2×(register + event) + (update + event)
     assert_eq!(r.entries, 7);
@@ -47,7 +125,7 @@ async fn x1_row_altered_in_the_database_is_detected_and_named() {
         .await,
         1
     );
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     let p = &r.problems[0];
     assert_eq!(p.subject.as_deref(), Some("device:DSJ-1"));
@@ -62,7 +140,7 @@ async fn x1_row_deleted_in_the_database_is_detected() {
         exec(&t, "DELETE FROM device_events WHERE event = '维修'").await,
         1
     );
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert!(
         r.problems[0]
@@ -82,7 +160,7 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
         "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)",
     )
     .await;
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert_eq!(r.problems[0].subject.as_deref(), Some("station:FAKE"));
 }
@@ -95,7 +173,7 @@ async fn x1_ledger_entry_edited_is_detected_and_named() {
         "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6",
     )
     .await;
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert!(
         r.problems
             .iter()
@@ -110,26 +188,24 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
     let t = app_with_devices().await;
     // An attacker who rewrites an entry *and* recomputes its leaf hash, the stored tree nodes and
     // the head still cannot forge the signature on the checkpoint.
-    let mut c = t.raw().await;
-    let body: String = sqlx::query_scalar("SELECT body FROM ledger_entries WHERE seq = 2")
-        .fetch_one(&mut c)
+    t.tampered();
+    let mut c = Raw::open(&t).await;
+    let body = c
+        .strings("SELECT body FROM ledger_entries WHERE seq = 2")
         .await
-        .expect("body");
+        .remove(0);
     let forged = body.replace("张伟", "王五");
     assert_ne!(forged, body);
-    let alg = t.app.catalog().hash_alg();
+    let alg = t.app().catalog().hash_alg();
     let leaf = alg.leaf_hash(forged.as_bytes());
-    sqlx::query("UPDATE ledger_entries SET body = $1, leaf_hash = $2 WHERE seq = 2")
-        .bind(&forged)
-        .bind(hex::encode(leaf))
-        .execute(&mut c)
-        .await
-        .expect("forge");
-    let leaves: Vec<String> =
-        sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-            .fetch_all(&mut c)
-            .await
-            .expect("leaves");
+    c.exec(
+        "UPDATE ledger_entries SET body = $1, leaf_hash = $2 WHERE seq = 2",
+        &[&forged, &hex::encode(leaf)],
+    )
+    .await;
+    let leaves = c
+        .strings("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
+        .await;
     let mut nodes = std::collections::HashMap::new();
     for (i, l) in leaves.iter().enumerate() {
         let mut h = [0u8; 32];
@@ -139,25 +215,20 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
         }
     }
     let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    sqlx::query("DELETE FROM ledger_nodes")
-        .execute(&mut c)
-        .await
-        .expect("nodes");
+    c.exec("DELETE FROM ledger_nodes", &[]).await;
     for (id, h) in &nodes {
-        sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-            .bind(i64::from(id.level))
-            .bind(id.index as i64)
-            .bind(hex::encode(h))
-            .execute(&mut c)
-            .await
-            .expect("node");
+        c.exec(
+            &format!(
+                "INSERT INTO ledger_nodes (level, idx, hash) VALUES ({}, {}, $1)",
+                id.level, id.index
+            ),
+            &[&hex::encode(h)],
+        )
+        .await;
     }
-    sqlx::query("UPDATE ledger_head SET root = $1")
-        .bind(hex::encode(root))
-        .execute(&mut c)
-        .await
-        .expect("head");
-    let r = t.app.verify().await.expect("verify");
+    c.exec("UPDATE ledger_head SET root = $1", &[&hex::encode(root)])
+        .await;
+    let r = verify(t.app()).await.expect("verify");
     assert!(
         r.problems
             .iter()
@@ -172,7 +243,7 @@ async fn x1_truncated_ledger_is_detected() {
     let t = app_with_devices().await;
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
     exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     assert!(
         r.problems.iter().any(|p| p.message.contains("截断")),
         "{:?}",
@@ -183,18 +254,18 @@ async fn x1_truncated_ledger_is_detected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_inclusion_and_consistency_proofs_from_the_catalog_verify_against_signed_checkpoints() {
     let t = app_with_devices().await;
-    let (size, root) = t.app.catalog().ledger_head().await.expect("head");
-    let alg = t.app.catalog().hash_alg();
+    let (size, root) = t.app().catalog().ledger_head().await.expect("head");
+    let alg = t.app().catalog().hash_alg();
     let entries = t
-        .app
+        .app()
         .catalog()
         .ledger_entries(0, size)
         .await
         .expect("entries");
     for e in &entries {
-        let i = e.seq as u64;
+        let i = e.seq;
         let proof = t
-            .app
+            .app()
             .catalog()
             .inclusion_proof(i, size)
             .await
@@ -210,9 +281,9 @@ async fn x1_inclusion_and_consistency_proofs_from_the_catalog_verify_against_sig
         .expect("inclusion");
     }
     for old in 1..size {
-        let old_root = t.app.catalog().root_at(old).await.expect("old root");
+        let old_root = t.app().catalog().root_at(old).await.expect("old root");
         let proof = t
-            .app
+            .app()
             .catalog()
             .consistency_proof(old, size)
             .await
@@ -229,7 +300,7 @@ fn x1_entry_body_bytes_are_pinned() {
         "officer-1",
         "device.registered",
         "device:DSJ-1",
-        serde_json::json!({"serial": "DSJ-1", "keeper": "张伟"}),
+        &serde_json::json!({"serial": "DSJ-1", "keeper": "张伟"}),
     );
     assert_eq!(
         body,
@@ -243,33 +314,34 @@ async fn x5_embedded_sqlite_catalog_runs_in_wal_mode_with_full_sync() {
         return; // this property is SQLite's; the PostgreSQL run checks the same behaviour elsewhere
     }
     let t = TestApp::new().await;
-    t.register("DSJ-1").await;
-    let mut c = t.raw().await;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut c)
-        .await
-        .expect("pragma");
-    assert_eq!(mode, "wal");
+    register(&t, "DSJ-1").await;
+    let mode = Raw::open(&t).await.strings("PRAGMA journal_mode").await;
+    assert_eq!(mode, vec!["wal".to_string()]);
 }
 
 /// X1 for the domain tables (issue #3): an officer's role raised, or an approval deleted, in the
 /// database behind the program's back is found and named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
-    let t = TestApp::new().await;
-    t.app
-        .apply_profile(zhilu_app::preset_text("jinpu-wj").expect("preset"), "test")
-        .await
-        .expect("profile");
-    t.app
-        .add_officer("000101", "王强", "监督一科", None)
+    let t = TestApp::with_profile("jinpu-wj").await;
+    for (id, name, unit, role) in [
+        ("000101", "王强", "监督一科", None),
+        ("000900", "陈局", "局领导", Some("agency_head")),
+    ] {
+        add_officer(
+            t.app(),
+            &Actor::system("test"),
+            NewOfficer {
+                id: id.into(),
+                name: name.into(),
+                unit: unit.into(),
+                role: role.map(str::to_string),
+            },
+        )
         .await
         .expect("officer");
-    t.app
-        .add_officer("000900", "陈局", "局领导", Some("agency_head"))
-        .await
-        .expect("officer");
-    let r = t.app.verify().await.expect("verify");
+    }
+    let r = verify(t.app()).await.expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(
         exec(
@@ -283,7 +355,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         exec(&t, "DELETE FROM officers WHERE id = '000900'").await,
         1
     );
-    let r = t.app.verify().await.expect("verify");
+    let r = verify(t.app()).await.expect("verify");
     let subjects: Vec<_> = r
         .problems
         .iter()

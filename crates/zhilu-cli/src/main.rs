@@ -40,7 +40,13 @@ struct Cli {
     #[arg(long, global = true, env = "ZHILU_DATABASE_URL", value_name = "地址")]
     database_url: Option<String>,
     /// 操作人编号，记入审计日志。
-    #[arg(long, global = true, env = "ZHILU_ACTOR", default_value = "admin", value_name = "编号")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZHILU_ACTOR",
+        default_value = "admin",
+        value_name = "编号"
+    )]
     actor: String,
     #[command(subcommand)]
     command: Command,

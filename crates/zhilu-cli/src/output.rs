@@ -57,7 +57,11 @@ impl Out {
         if e.use_stderr() {
             eprint!("{text}");
             if self.json {
-                let message = text.lines().next().unwrap_or("").trim_start_matches("错误：");
+                let message = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("错误：");
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&ErrorJson {
@@ -126,9 +130,7 @@ fn hint(e: &AppError) -> Option<String> {
         AppError::ProfileAlreadySet { requested, .. } => {
             format!("更换配置请运行 `zhilu profile apply {requested}`")
         }
-        AppError::ActorNotOfficer { .. } => {
-            "用 --by（或 --actor）指定一名已登记的执法人员".into()
-        }
+        AppError::ActorNotOfficer { .. } => "用 --by（或 --actor）指定一名已登记的执法人员".into(),
         AppError::ApprovalRefused { .. } => {
             "运行 `zhilu approve --list` 查看待审批事项及应由哪个角色审批".into()
         }

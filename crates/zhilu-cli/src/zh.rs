@@ -193,9 +193,10 @@ fn localize_arg(a: Arg) -> Arg {
     // them out itself) and write them into the description in Chinese, in the same order as clap.
     let mut specs: Vec<String> = Vec::new();
     if let Some(env) = a.get_env()
-        && !a.is_hide_env_set() {
-            specs.push(format!("[环境变量：{}]", env.to_string_lossy()));
-        }
+        && !a.is_hide_env_set()
+    {
+        specs.push(format!("[环境变量：{}]", env.to_string_lossy()));
+    }
     if a.get_env().is_some() {
         a = a.hide_env(true);
     }
@@ -263,7 +264,10 @@ fn localize_arg(a: Arg) -> Arg {
     }
     if long.is_some() || !pv_block.is_empty() {
         let base = long.or(help).unwrap_or_default();
-        a = a.long_help(StyledStr::from(join(&[&base, &pv_block, &short_specs], "\n")));
+        a = a.long_help(StyledStr::from(join(
+            &[&base, &pv_block, &short_specs],
+            "\n",
+        )));
     }
     a
 }
@@ -340,7 +344,10 @@ fn arg_row(a: &Arg, lit: &clap::builder::styling::Style) -> Row {
                 format!("    {name}{suffix}"),
                 format!("    {lit}{name}{lit:#}{suffix}"),
             ),
-            _ => (format!("{name}{suffix}"), format!("{lit}{name}{lit:#}{suffix}")),
+            _ => (
+                format!("{name}{suffix}"),
+                format!("{lit}{name}{lit:#}{suffix}"),
+            ),
         }
     };
     // Only one help text can be rendered (`-h` and `--help` are the same), so use the full long
@@ -350,7 +357,11 @@ fn arg_row(a: &Arg, lit: &clap::builder::styling::Style) -> Row {
         .or(a.get_help())
         .map(|h| h.ansi().to_string())
         .unwrap_or_default();
-    Row { plain, styled, help }
+    Row {
+        plain,
+        styled,
+        help,
+    }
 }
 
 fn subcommand_row(sc: &Command, lit: &clap::builder::styling::Style) -> Row {
@@ -382,7 +393,11 @@ fn subcommand_row(sc: &Command, lit: &clap::builder::styling::Style) -> Row {
         }
         let _ = write!(help, "[别名：{}]", aliases.join("、"));
     }
-    Row { plain, styled, help }
+    Row {
+        plain,
+        styled,
+        help,
+    }
 }
 
 fn write_rows(out: &mut String, heading: &str, rows: &[Row], h: &clap::builder::styling::Style) {
@@ -390,7 +405,11 @@ fn write_rows(out: &mut String, heading: &str, rows: &[Row], h: &clap::builder::
         return;
     }
     let _ = write!(out, "\n\n{h}{heading}：{h:#}");
-    let longest = rows.iter().map(|r| display_width(&r.plain)).max().unwrap_or(0);
+    let longest = rows
+        .iter()
+        .map(|r| display_width(&r.plain))
+        .max()
+        .unwrap_or(0);
     let indent = " ".repeat(2 + longest + 2);
     for r in rows {
         let _ = write!(out, "\n  {}", r.styled);
@@ -471,9 +490,10 @@ fn render_help_text(cmd: &Command, usage: &str, is_sub: bool) -> StyledStr {
     let mut headings: Vec<&str> = Vec::new();
     for a in cmd.get_arguments().filter(shown) {
         if let Some(hd) = a.get_help_heading()
-            && !headings.contains(&hd) {
-                headings.push(hd);
-            }
+            && !headings.contains(&hd)
+        {
+            headings.push(hd);
+        }
     }
     for hd in headings {
         let mut args: Vec<&Arg> = cmd
@@ -539,7 +559,10 @@ fn get_list(err: &clap::Error, kind: ContextKind) -> Vec<String> {
 fn translate_tip(tip: &str) -> Option<String> {
     let quoted: Vec<&str> = tip.split('\'').skip(1).step_by(2).collect();
     if tip.starts_with("to pass ") && quoted.len() >= 2 {
-        return Some(format!("如需把“{}”作为值传入，请写成 `{}`", quoted[0], quoted[1]));
+        return Some(format!(
+            "如需把“{}”作为值传入，请写成 `{}`",
+            quoted[0], quoted[1]
+        ));
     }
     if tip.starts_with("subcommand ") && !quoted.is_empty() {
         return Some(format!("子命令“{}”存在，请去掉它前面的 --", quoted[0]));
@@ -666,9 +689,7 @@ pub fn render_error(err: &clap::Error) -> String {
     }
 
     let arg = get_text(err, ContextKind::InvalidArg);
-    let value = err
-        .get(ContextKind::InvalidValue)
-        .and_then(ctx_text);
+    let value = err.get(ContextKind::InvalidValue).and_then(ctx_text);
     let mut notes: Vec<String> = Vec::new();
 
     let main: Option<String> = match kind {
@@ -709,7 +730,10 @@ pub fn render_error(err: &clap::Error) -> String {
             _ => format!("参数 {a} 的值过多"),
         }),
         ErrorKind::TooFewValues => arg.map(|a| {
-            match (get_text(err, ContextKind::MinValues), get_text(err, ContextKind::ActualNumValues)) {
+            match (
+                get_text(err, ContextKind::MinValues),
+                get_text(err, ContextKind::ActualNumValues),
+            ) {
                 (Some(n), Some(m)) => format!("参数 {a} 至少需要 {n} 个值，只提供了 {m} 个"),
                 _ => format!("参数 {a} 的值过少"),
             }

@@ -203,7 +203,10 @@ fn day_rows(
         for k in 0..PER_ACTIVITY as i64 {
             let cs = start + Duration::seconds(k * seg + if k >= 5 { gap } else { 0 });
             let sha = ident(Sha256::parse, &hash(i, k, rng.next(), rng.next()));
-            let sm3 = ident(Sm3::parse, &hash(k as u64, i as i64, rng.next(), rng.next()));
+            let sm3 = ident(
+                Sm3::parse,
+                &hash(k as u64, i as i64, rng.next(), rng.next()),
+            );
             out.push(
                 Recording {
                     sha256: sha.clone(),
@@ -344,9 +347,7 @@ pub async fn bench_check(
     keep: bool,
 ) -> Result<BenchCheckReport, LabError> {
     if !(10..=10_000_000).contains(&activities) {
-        return Err(LabError::Invalid(
-            "活动数须在 10 到 10000000 之间".into(),
-        ));
+        return Err(LabError::Invalid("活动数须在 10 到 10000000 之间".into()));
     }
     let work = work_dir.join(format!("bench-check-{}", std::process::id()));
     let result = run(activities, &work).await;
@@ -431,7 +432,8 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
         full_check_read_seconds: read,
         full_check_engine_seconds: times.engine.as_secs_f64(),
         full_check_findings: full.len(),
-        full_check_ratio_to_sqlite3: sqlite3_shell_seconds.map(|s| full_check_seconds / s.max(1e-9)),
+        full_check_ratio_to_sqlite3: sqlite3_shell_seconds
+            .map(|s| full_check_seconds / s.max(1e-9)),
         read_ratio_to_sqlite3: sqlite3_shell_seconds.map(|s| read / s.max(1e-9)),
         incremental_check_seconds,
         incremental_findings: inc.len(),

@@ -298,4 +298,3 @@ async fn run_ingest_bench(
         },
     })
 }
-

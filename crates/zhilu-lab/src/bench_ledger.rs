@@ -29,7 +29,11 @@ pub struct BenchLedgerReport {
 }
 
 fn event(i: u64) -> Change {
-    Change::event("bench.event", format!("bench:{i}"), serde_json::json!({ "i": i }))
+    Change::event(
+        "bench.event",
+        format!("bench:{i}"),
+        serde_json::json!({ "i": i }),
+    )
 }
 
 /// Signs checkpoints with a throwaway Ed25519 key, as the application's own signer does.

@@ -14,7 +14,9 @@ use zhilu_app::compliance::{CheckScope, Finding, check};
 use zhilu_app::integrity::{FixityReport, VerifyReport, fixity, verify};
 use zhilu_app::offload::{OffloadReport, OffloadRequest, Silent, offload};
 use zhilu_app::records::{NewActivity, add_activity};
-use zhilu_app::registry::{NewCheckout, NewDevice, NewOfficer, add_officer, checkout, register_device};
+use zhilu_app::registry::{
+    NewCheckout, NewDevice, NewOfficer, add_officer, checkout, register_device,
+};
 use zhilu_app::setup::ProfileSource;
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions, ManualClock};
 use zhilu_model::{DeviceSerial, Recording};

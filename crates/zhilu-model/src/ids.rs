@@ -266,8 +266,13 @@ mod tests {
 
     #[test]
     fn r1_identifiers_refuse_traversal_markup_and_control_characters() {
-        assert_eq!(DeviceSerial::parse(" DSJ-001 ").unwrap().as_str(), "DSJ-001");
-        for bad in ["", "../etc", "a/b", "a b", "x\ny", ".hidden", "设备1", "<script>"] {
+        assert_eq!(
+            DeviceSerial::parse(" DSJ-001 ").unwrap().as_str(),
+            "DSJ-001"
+        );
+        for bad in [
+            "", "../etc", "a/b", "a b", "x\ny", ".hidden", "设备1", "<script>",
+        ] {
             assert!(DeviceSerial::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(

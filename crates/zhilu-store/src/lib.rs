@@ -17,10 +17,10 @@ mod error;
 pub mod testing;
 mod vault;
 
+pub use catalog::entry::{VERSION as ENTRY_VERSION, entry_body};
 pub use catalog::{
     Appended, Backend, Catalog, Change, CheckpointSigner, Counter, Event, FactRows, FactWindow,
     LedgerEntry, PrefixLookup, Row, Snapshot, Version, Versioned,
 };
-pub use catalog::entry::{VERSION as ENTRY_VERSION, entry_body};
 pub use error::StoreError;
 pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};

@@ -30,13 +30,17 @@ async fn backends(dir: &std::path::Path) -> Vec<(&'static str, Catalog)> {
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("c.db").display());
     let mut out = vec![(
         "sqlite",
-        Catalog::open(&sqlite, HashAlg::Sha256).await.expect("sqlite"),
+        Catalog::open(&sqlite, HashAlg::Sha256)
+            .await
+            .expect("sqlite"),
     )];
     if let Some(admin) = postgres_admin_url() {
         let url = fresh_postgres_database(&admin).await;
         out.push((
             "postgres",
-            Catalog::open(&url, HashAlg::Sha256).await.expect("postgres"),
+            Catalog::open(&url, HashAlg::Sha256)
+                .await
+                .expect("postgres"),
         ));
     }
     out
@@ -70,7 +74,7 @@ fn recording(n: u8, device: &str, start: DateTime<Utc>) -> Recording {
         name_device_id: None,
         name_officer_id: Some("000123".into()),
         sequence: Some(u32::from(n)),
-        important: n % 2 == 0,
+        important: n.is_multiple_of(2),
         original_name: format!("F{n}.MP4"),
         original_path: format!("DCIM/F{n}.MP4"),
         offloaded_at: t(9, 0),
@@ -171,7 +175,10 @@ async fn story(backend: &str, c: Arc<Catalog>) {
         .expect_err("stale");
     assert!(matches!(err, StoreError::Conflict(_)), "{backend}: {err}");
     let now = c.device(&d1).await.unwrap().unwrap();
-    assert_eq!(now.record, repaired, "{backend}: the conflicting update wrote nothing");
+    assert_eq!(
+        now.record, repaired,
+        "{backend}: the conflicting update wrote nothing"
+    );
     assert_eq!(now.version.ledger_seq(), 5);
 
     // Concurrent writers queue on the write lock: every commit lands, the log has no hole.
@@ -182,7 +189,10 @@ async fn story(backend: &str, c: Arc<Catalog>) {
         tasks.push(async move {
             commit(
                 &c,
-                vec![Change::insert(device(&format!("W{i}"))), Change::insert(recording(10 + i, "D1", t(10, i.into())))],
+                vec![
+                    Change::insert(device(&format!("W{i}"))),
+                    Change::insert(recording(10 + i, "D1", t(10, i.into()))),
+                ],
             )
             .await
         });
@@ -194,8 +204,14 @@ async fn story(backend: &str, c: Arc<Catalog>) {
     assert_eq!(size, before + 16, "{backend}");
     assert_eq!(c.root_at(size).await.unwrap(), root, "{backend}");
     let entries = c.ledger_entries(0, 1000).await.unwrap();
-    assert!(entries.iter().enumerate().all(|(i, e)| e.seq == i as u64), "{backend}");
-    assert_eq!(c.checkpoints().await.unwrap().last().map(|x| x.0), Some(size));
+    assert!(
+        entries.iter().enumerate().all(|(i, e)| e.seq == i as u64),
+        "{backend}"
+    );
+    assert_eq!(
+        c.checkpoints().await.unwrap().last().map(|x| x.0),
+        Some(size)
+    );
 
     // Identifiers drawn at the same time never collide.
     let mut draws = Vec::new();
@@ -213,7 +229,9 @@ async fn story(backend: &str, c: Arc<Catalog>) {
     assert_eq!(ids.len(), 20, "{backend}");
     assert_eq!(ids[0], "CO00001");
     assert_eq!(
-        c.next_id(&Counter::ActivityDay("20261120".into())).await.unwrap(),
+        c.next_id(&Counter::ActivityDay("20261120".into()))
+            .await
+            .unwrap(),
         "A20261120-001"
     );
 
@@ -261,7 +279,10 @@ async fn story(backend: &str, c: Arc<Catalog>) {
         c.resolve_prefix(&p("0101010101")).await.unwrap(),
         PrefixLookup::One(Sha256::from_bytes(&[1; 32]))
     );
-    assert_eq!(c.resolve_prefix(&p("ffffffff")).await.unwrap(), PrefixLookup::None);
+    assert_eq!(
+        c.resolve_prefix(&p("ffffffff")).await.unwrap(),
+        PrefixLookup::None
+    );
     commit(
         &c,
         vec![Change::insert({
@@ -287,7 +308,11 @@ async fn story(backend: &str, c: Arc<Catalog>) {
         expiry_to: t(0, 1),
     };
     let rows = c.facts(Some(&w)).await.unwrap();
-    assert_eq!(rows.recordings.len(), 8, "{backend}: the eight captured 10:00-10:07");
+    assert_eq!(
+        rows.recordings.len(),
+        8,
+        "{backend}: the eight captured 10:00-10:07"
+    );
     let all = c.facts(None).await.unwrap();
     assert_eq!(all.recordings.len(), 11, "{backend}");
     assert_eq!(all.devices.len(), 9);

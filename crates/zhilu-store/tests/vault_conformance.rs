@@ -97,7 +97,10 @@ fn r16_temporary_files_left_by_a_dead_writer_are_removed_when_the_root_is_opened
     let stale = d.path().join("tmp/123-0-0.part");
     std::fs::write(&stale, b"partial").expect("write");
     // Left alone for two minutes and locked by nobody: its writer is dead.
-    let f = std::fs::File::options().write(true).open(&stale).expect("open");
+    let f = std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .expect("open");
     f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(120))
         .expect("age it");
     drop(f);

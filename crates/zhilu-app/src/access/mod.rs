@@ -13,7 +13,11 @@ use crate::error::{AppError, Field, Thing, id};
 use crate::registry::text;
 
 /// The approver or requester acting, who must be a registered officer.
-async fn acting_officer(app: &App, actor: &Actor, action: &'static str) -> Result<Officer, AppError> {
+async fn acting_officer(
+    app: &App,
+    actor: &Actor,
+    action: &'static str,
+) -> Result<Officer, AppError> {
     let not_officer = || AppError::ActorNotOfficer {
         actor: actor.to_string(),
         action,
@@ -35,7 +39,11 @@ pub async fn request_access(
     let sha = crate::records::resolve_recording(app, recording).await?;
     let reason = text(Field::Reason, reason)?;
     let row = AccessRequest {
-        id: id(Field::Record, RecordId::parse, &app.catalog.next_id(&Counter::Access).await?)?,
+        id: id(
+            Field::Record,
+            RecordId::parse,
+            &app.catalog.next_id(&Counter::Access).await?,
+        )?,
         sha256: sha,
         requester: requester.id,
         reason,
@@ -54,8 +62,11 @@ pub async fn request_access(
         status: ApprovalStatus::Pending,
         updated_at: app.now(),
     };
-    app.record(actor, vec![Change::insert(row.clone()), Change::insert(approval)])
-        .await?;
+    app.record(
+        actor,
+        vec![Change::insert(row.clone()), Change::insert(approval)],
+    )
+    .await?;
     Ok(row)
 }
 

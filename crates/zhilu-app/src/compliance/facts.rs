@@ -8,7 +8,7 @@ use zhilu_policy::window::FactWindow;
 
 use crate::App;
 use crate::error::AppError;
-use crate::integrity::{REPAIRED, REPAIR_FAILED};
+use crate::integrity::{REPAIR_FAILED, REPAIRED};
 
 pub(crate) fn activity(a: &Activity) -> f::Activity {
     f::Activity {

@@ -87,10 +87,7 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
             Err(e) => problems.push(problem(
                 None,
                 None,
-                format!(
-                    "无法读取检查点文件 {}：{e}",
-                    app.dir.checkpoint().display()
-                ),
+                format!("无法读取检查点文件 {}：{e}", app.dir.checkpoint().display()),
             )),
         }
         let stored = app.catalog.checkpoints().await?;

@@ -168,9 +168,7 @@ pub async fn offload(
             first_seen: now,
         }));
     }
-    let offset_ms = req
-        .device_clock
-        .map(|t| (t - app.now()).num_milliseconds());
+    let offset_ms = req.device_clock.map(|t| (t - app.now()).num_milliseconds());
     let mut session = OffloadSession {
         id: id(Field::Source, SessionId::parse, &app.uuids.next())?,
         device: device.clone(),
@@ -352,7 +350,9 @@ async fn settle(
         } => {
             tokio::task::block_in_place(|| finishing.join())
                 .unwrap_or_else(|_| Err(StoreError::NotFound("写入线程异常退出".into())))
-                .map_err(|e| AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel)))?;
+                .map_err(|e| {
+                    AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel))
+                })?;
             ctx.progress.file_done(&f.rel);
             (digests, kind, media, name)
         }
@@ -384,11 +384,34 @@ async fn settle(
     }
     let row = recording_row(f, &digests, kind, media, name.as_ref(), ctx, now);
     let damage = row.damage_reason.clone();
-    app.record(
-        ctx.actor,
-        vec![Change::insert(row), Change::insert(name_row)],
-    )
-    .await?;
+    match app
+        .record(
+            ctx.actor,
+            vec![Change::insert(row), Change::insert(name_row.clone())],
+        )
+        .await
+    {
+        Ok(_) => {}
+        // Another station stored the same bytes between our look and our write (the same file
+        // on two devices): the object is there, this is one more name for it.
+        Err(AppError::Store(StoreError::Duplicate { .. }))
+            if app.catalog.recording(&sha).await?.is_some() =>
+        {
+            if !app
+                .catalog
+                .names_at(ctx.device, &f.rel)
+                .await?
+                .iter()
+                .any(|n| n.sha256 == sha)
+            {
+                app.record(ctx.actor, vec![Change::insert(name_row)])
+                    .await?;
+            }
+            report.duplicates += 1;
+            return Ok(Some(sha));
+        }
+        Err(e) => return Err(e),
+    }
     report.bytes += digests.size;
     match damage {
         Some(reason) => report.damaged.push(ListedFile {
@@ -418,10 +441,8 @@ fn recording_row(
         Ok(info) => (Some(info), None),
         Err(reason) => (None, Some(reason)),
     };
-    let (start, source) = zhilu_media::capture_start(
-        info.as_ref().and_then(|i| i.capture_start.as_ref()),
-        name,
-    );
+    let (start, source) =
+        zhilu_media::capture_start(info.as_ref().and_then(|i| i.capture_start.as_ref()), name);
     let duration_ms = info
         .as_ref()
         .and_then(|i| i.duration_s)

@@ -177,4 +177,3 @@ fn read_head(file: &mut File, head: &mut [u8]) -> std::io::Result<usize> {
     }
     Ok(n)
 }
-

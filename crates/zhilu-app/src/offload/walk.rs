@@ -113,4 +113,3 @@ fn rel_of(root: &Path, p: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
-

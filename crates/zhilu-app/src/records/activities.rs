@@ -49,7 +49,8 @@ pub async fn add_activity(
         .filter(|s| !s.is_empty())
     {
         Some(c) => Some(
-            SubjectCode::parse(c).map_err(|e| AppError::invalid(Field::SubjectCode, e.to_string()))?,
+            SubjectCode::parse(c)
+                .map_err(|e| AppError::invalid(Field::SubjectCode, e.to_string()))?,
         ),
         None => None,
     };
@@ -135,13 +136,10 @@ pub async fn add_activity(
 /// One activity.
 pub async fn activity(app: &App, activity: &str) -> Result<Activity, AppError> {
     let id = id(Field::Activity, ActivityId::parse, activity)?;
-    app.catalog
-        .activity(&id)
-        .await?
-        .ok_or(AppError::NotFound {
-            what: Thing::Activity,
-            id: id.to_string(),
-        })
+    app.catalog.activity(&id).await?.ok_or(AppError::NotFound {
+        what: Thing::Activity,
+        id: id.to_string(),
+    })
 }
 
 /// Every activity, by start.

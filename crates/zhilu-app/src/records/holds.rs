@@ -18,7 +18,11 @@ pub async fn place_hold(
     let sha = super::resolve_recording(app, recording).await?;
     let reason = text(Field::Reason, reason)?;
     let row = Hold {
-        id: id(Field::Hold, HoldId::parse, &app.catalog.next_id(&Counter::Hold).await?)?,
+        id: id(
+            Field::Hold,
+            HoldId::parse,
+            &app.catalog.next_id(&Counter::Hold).await?,
+        )?,
         sha256: sha,
         reason,
         placed_at: app.now(),

@@ -63,11 +63,13 @@ pub(crate) async fn auto_link_changes(
         .collect();
     let now = app.now();
     let mut out = Vec::new();
-    for (sha, act) in zhilu_policy::linking::auto_links(profile, &acts, &recs, &checkouts, &existing)
+    for (sha, act) in
+        zhilu_policy::linking::auto_links(profile, &acts, &recs, &checkouts, &existing)
     {
         out.push(Change::insert(Link {
             sha256: Sha256::parse(&sha).map_err(|e| AppError::OffloadFailed(e.to_string()))?,
-            activity: ActivityId::parse(&act).map_err(|e| AppError::OffloadFailed(e.to_string()))?,
+            activity: ActivityId::parse(&act)
+                .map_err(|e| AppError::OffloadFailed(e.to_string()))?,
             method: LinkMethod::Auto,
             linked_at: now,
             actor: "system".into(),
@@ -86,7 +88,11 @@ pub(crate) async fn autolink_session(app: &App, session: &SessionId) -> Result<u
     let (Some(lo), Some(hi)) = (starts.clone().min(), starts.max()) else {
         return Ok(0);
     };
-    let end = recs.iter().filter_map(|r| r.capture_end).max().unwrap_or(hi);
+    let end = recs
+        .iter()
+        .filter_map(|r| r.capture_end)
+        .max()
+        .unwrap_or(hi);
     // A recording belongs to an activity when it overlaps [start − start tolerance, end + end
     // tolerance]: so the activity overlaps [capture start − end tolerance, capture end + start
     // tolerance].

@@ -9,8 +9,8 @@ mod written;
 
 pub use activities::{NewActivity, activities, activity, add_activity};
 pub use holds::{place_hold, release_hold};
-pub use links::link;
 pub(crate) use links::autolink_session;
+pub use links::link;
 pub use written::{add_interruption, add_norecord, request_extension};
 
 use zhilu_model::{HashPrefix, Sha256};
@@ -22,7 +22,8 @@ use crate::error::{AppError, Field, Thing};
 /// The stored recording a person means: its full SHA-256 or a unique prefix of at least 8 hex
 /// digits (as lists show them).
 pub async fn resolve_recording(app: &App, s: &str) -> Result<Sha256, AppError> {
-    let prefix = HashPrefix::parse(s).map_err(|e| AppError::invalid(Field::Recording, e.to_string()))?;
+    let prefix =
+        HashPrefix::parse(s).map_err(|e| AppError::invalid(Field::Recording, e.to_string()))?;
     match app.catalog.resolve_prefix(&prefix).await? {
         PrefixLookup::One(sha) => Ok(sha),
         PrefixLookup::None => Err(AppError::NotFound {

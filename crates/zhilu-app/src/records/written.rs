@@ -24,7 +24,11 @@ fn approval(app: &App, id: &RecordId, kind: ApprovalKind, chain: &[Spanned<Strin
 }
 
 async fn next(app: &App, counter: Counter) -> Result<RecordId, AppError> {
-    id(Field::Record, RecordId::parse, &app.catalog.next_id(&counter).await?)
+    id(
+        Field::Record,
+        RecordId::parse,
+        &app.catalog.next_id(&counter).await?,
+    )
 }
 
 /// Records why an activity was not (fully) recorded (R10); it then waits for the profile's
@@ -48,7 +52,12 @@ pub async fn add_norecord(
         created_at: app.now(),
         created_by: actor.ledger_name().to_string(),
     };
-    let approval = approval(app, &row.id, ApprovalKind::NoRecord, &profile.norecord.approvers);
+    let approval = approval(
+        app,
+        &row.id,
+        ApprovalKind::NoRecord,
+        &profile.norecord.approvers,
+    );
     app.record(actor, vec![Change::insert(row.clone()), approval])
         .await?;
     Ok(row)

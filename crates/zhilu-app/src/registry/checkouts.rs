@@ -43,16 +43,18 @@ pub async fn checkout(app: &App, actor: &Actor, c: NewCheckout) -> Result<Checko
         });
     }
     let officer = super::officer(app, &c.officer).await?;
-    let battery_pct = match c.battery_pct {
-        Some(b) => Some(u8::try_from(b).ok().filter(|b| *b <= 100).ok_or_else(|| {
-            AppError::invalid(Field::Battery, format!("应在 0–100 之间（{b}）"))
-        })?),
-        None => None,
-    };
+    let battery_pct =
+        match c.battery_pct {
+            Some(b) => Some(u8::try_from(b).ok().filter(|b| *b <= 100).ok_or_else(|| {
+                AppError::invalid(Field::Battery, format!("应在 0–100 之间（{b}）"))
+            })?),
+            None => None,
+        };
     let free_gb = match c.free_gb {
-        Some(g) => Some(u32::try_from(g).map_err(|_| {
-            AppError::invalid(Field::FreeGb, format!("应为 0 或正数（{g}）"))
-        })?),
+        Some(g) => Some(
+            u32::try_from(g)
+                .map_err(|_| AppError::invalid(Field::FreeGb, format!("应为 0 或正数（{g}）")))?,
+        ),
         None => None,
     };
     if let Some(open) = app.catalog.open_checkout(&serial).await? {

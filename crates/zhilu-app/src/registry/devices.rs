@@ -24,7 +24,10 @@ pub struct NewDevice {
 pub async fn register_device(app: &App, actor: &Actor, req: NewDevice) -> Result<Device, AppError> {
     let serial = id(Field::Serial, DeviceSerial::parse, &req.serial)?;
     let kind = DeviceKind::parse_input(&req.kind).map_err(|e| {
-        AppError::invalid(Field::DeviceKind, format!("{e}，可选：{}", DeviceKind::choices()))
+        AppError::invalid(
+            Field::DeviceKind,
+            format!("{e}，可选：{}", DeviceKind::choices()),
+        )
     })?;
     let model = text(Field::Model, &req.model)?;
     let unit = text(Field::Unit, &req.unit)?;
@@ -82,7 +85,11 @@ pub async fn device_event(
             let names: Vec<&str> = DeviceEventKind::manual().map(|e| e.label()).collect();
             AppError::invalid(
                 Field::Event,
-                format!("未知的设备事件“{}”，可选：{}", event.trim(), names.join("、")),
+                format!(
+                    "未知的设备事件“{}”，可选：{}",
+                    event.trim(),
+                    names.join("、")
+                ),
             )
         })?;
     let detail = text(Field::Detail, detail)?;

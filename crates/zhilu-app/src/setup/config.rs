@@ -145,6 +145,11 @@ mod tests {
         let extra = format!("{ok}colour = \"blue\"\n");
         assert!(Config::parse(p, &extra).is_err(), "unknown key refused");
         let one = ok.replace(", \"vault/replica\"", "");
-        assert!(Config::parse(p, &one).unwrap_err().to_string().contains("至少需要两个"));
+        assert!(
+            Config::parse(p, &one)
+                .unwrap_err()
+                .to_string()
+                .contains("至少需要两个")
+        );
     }
 }

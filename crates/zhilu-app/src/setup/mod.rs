@@ -62,7 +62,9 @@ impl DataDir {
     }
     /// Held by the offload of one device, for as long as it runs.
     pub(crate) fn offload_lock(&self, device: &zhilu_model::DeviceSerial) -> PathBuf {
-        self.root.join("locks").join(format!("offload-{device}.lock"))
+        self.root
+            .join("locks")
+            .join(format!("offload-{device}.lock"))
     }
     /// A vault root's folder.
     pub fn vault_root(&self, configured: &Path) -> PathBuf {
@@ -154,8 +156,11 @@ impl App {
         }
         let config = Config::load(&dir.config())?;
         if !dir.secret_key().exists() {
-            let key =
-                SigningKey::from_seed(config.signature, "zhilu-ledger", random_seed(&dir.secret_key())?)?;
+            let key = SigningKey::from_seed(
+                config.signature,
+                "zhilu-ledger",
+                random_seed(&dir.secret_key())?,
+            )?;
             write_file_atomically(
                 &dir.public_key(),
                 format!("{}\n", key.verifying_key()).as_bytes(),
@@ -170,13 +175,8 @@ impl App {
         for r in &config.vault_roots {
             LocalRoot::create(dir.vault_root(r))?;
         }
-        let app = App::open_with(
-            dir,
-            clock,
-            opts.database_url.clone(),
-            Arc::new(RandomUuids),
-        )
-        .await?;
+        let app =
+            App::open_with(dir, clock, opts.database_url.clone(), Arc::new(RandomUuids)).await?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({

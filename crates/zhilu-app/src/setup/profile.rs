@@ -40,7 +40,11 @@ impl ProfileSource {
 pub fn presets() -> Vec<(&'static str, String, String)> {
     PRESETS
         .iter()
-        .filter_map(|(id, src)| Profile::parse(src).ok().map(|p| (*id, p.agency, p.regulation)))
+        .filter_map(|(id, src)| {
+            Profile::parse(src)
+                .ok()
+                .map(|p| (*id, p.agency, p.regulation))
+        })
         .collect()
 }
 
@@ -98,7 +102,8 @@ pub async fn apply_profile(
 /// Loads holiday arrangements for more years (e.g. when the State Council publishes next
 /// year's notice). Checked before anything is written; logged with the full text.
 pub async fn load_calendar(app: &App, actor: &Actor, src: &str) -> Result<Vec<i32>, AppError> {
-    let cal = Calendar::from_toml(src).map_err(|e| AppError::invalid(Field::Calendar, e.to_string()))?;
+    let cal =
+        Calendar::from_toml(src).map_err(|e| AppError::invalid(Field::Calendar, e.to_string()))?;
     let years = cal.years();
     let Some(first) = years.first() else {
         return Err(AppError::invalid(Field::Calendar, "文件中没有任何年份"));

@@ -13,7 +13,7 @@ use crate::output::{short, t};
 pub enum AccessCmd {
     /// 申请调阅或复制一个音像记录（R23），等待审批；输出申请编号。
     Request {
-        /// 音像记录的 SHA-256（前 8 位以上即可）。
+        /// 音像记录的 sha256 哈希值（前 8 位以上即可）。
         #[arg(long, value_name = "哈希")]
         recording: String,
         /// 申请人（执法人员编号），默认为操作人。

@@ -98,7 +98,9 @@ pub async fn ingest(ctx: &Ctx, a: IngestArgs) -> anyhow::Result<bool> {
         clear_device: a.clear_device,
     };
     let actor = ctx.actor(None)?;
-    let result = with_app!(ctx, |app| Ok(offload::offload(app, &actor, &req, &bar).await?));
+    let result = with_app!(ctx, |app| Ok(
+        offload::offload(app, &actor, &req, &bar).await?
+    ));
     if let Some(b) = &bar.0 {
         b.finish_and_clear();
     }
@@ -182,14 +184,20 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
         s,
         "共 {} 个（输入哈希值前 8 位以上即可指代一个记录），最近导入 {}",
         list.len(),
-        list.iter().map(|r| r.offloaded_at).max().map(t).unwrap_or_default()
+        list.iter()
+            .map(|r| r.offloaded_at)
+            .max()
+            .map(t)
+            .unwrap_or_default()
     );
     s
 }
 
 pub async fn recordings(ctx: &Ctx, cmd: RecordingsCmd) -> anyhow::Result<bool> {
     let RecordingsCmd::List { device } = cmd;
-    let list = with_app!(ctx, |app| Ok(offload::recordings(app, device.as_deref()).await?))?;
+    let list = with_app!(ctx, |app| Ok(
+        offload::recordings(app, device.as_deref()).await?
+    ))?;
     ctx.out.show(&list, || recordings_text(&list))?;
     Ok(true)
 }

@@ -38,7 +38,8 @@ pub struct ActivityAdd {
     #[arg(long, value_name = "案号")]
     case: Option<String>,
     /// 活动标记，可重复：dispute（纠纷）、complaint（投诉）、obstruction（阻碍执法）、incident（突发事件）、
-    /// evidence（作为证据）、public_interest、major、life_health、major_property、remote（异地执法）。
+    /// evidence（作为证据）、public_interest（公共利益）、major（重大复杂）、life_health（生命健康）、
+    /// major_property（重大财产）、remote（异地执法）。
     #[arg(long = "flag", value_name = "标记")]
     flags: Vec<String>,
 }
@@ -53,7 +54,7 @@ pub enum ActivityCmd {
 
 #[derive(Args, Debug)]
 pub struct LinkArgs {
-    /// 音像记录的 SHA-256（前 8 位以上即可）。
+    /// 音像记录的 sha256 哈希值（前 8 位以上即可）。
     #[arg(long, value_name = "哈希")]
     recording: String,
     /// 执法活动编号。
@@ -85,7 +86,7 @@ pub enum InterruptionCmd {
     Add {
         #[arg(long, value_name = "编号")]
         activity: String,
-        /// 中断前最后一个记录的 SHA-256（前 8 位以上即可）。
+        /// 中断前最后一个记录的 sha256 哈希值（前 8 位以上即可）。
         #[arg(long, value_name = "哈希")]
         after: String,
         /// 中断原因：执法规范配置中的编号。
@@ -118,7 +119,7 @@ pub enum ExtensionCmd {
 pub enum HoldCmd {
     /// 对音像记录实施保全（冻结），解除前不会到期（R20）。
     Add {
-        /// 音像记录的 SHA-256（前 8 位以上即可）。
+        /// 音像记录的 sha256 哈希值（前 8 位以上即可）。
         #[arg(long, value_name = "哈希")]
         recording: String,
         #[arg(long, value_name = "理由")]
@@ -227,7 +228,8 @@ pub async fn norecord(ctx: &Ctx, cmd: NoRecordCmd) -> anyhow::Result<bool> {
         app, &actor, &activity, &reason, &basis
     )
     .await?))?;
-    ctx.out.show(&r, || created(r.id.as_str(), "未记录工作记录"))?;
+    ctx.out
+        .show(&r, || created(r.id.as_str(), "未记录工作记录"))?;
     Ok(true)
 }
 
@@ -267,19 +269,22 @@ pub async fn extension(ctx: &Ctx, cmd: ExtensionCmd) -> anyhow::Result<bool> {
         app, &actor, &activity, &reason
     )
     .await?))?;
-    ctx.out.show(&r, || created(r.id.as_str(), "延期导出申请"))?;
+    ctx.out
+        .show(&r, || created(r.id.as_str(), "延期导出申请"))?;
     Ok(true)
 }
 
 pub async fn hold(ctx: &Ctx, cmd: HoldCmd) -> anyhow::Result<bool> {
     let actor = ctx.actor(None)?;
     let h = match cmd {
-        HoldCmd::Add { recording, reason } => {
-            with_app!(ctx, |app| Ok(records::place_hold(app, &actor, &recording, &reason).await?))?
-        }
-        HoldCmd::Release { id } => {
-            with_app!(ctx, |app| Ok(records::release_hold(app, &actor, &id).await?))?
-        }
+        HoldCmd::Add { recording, reason } => with_app!(ctx, |app| Ok(records::place_hold(
+            app, &actor, &recording, &reason
+        )
+        .await?))?,
+        HoldCmd::Release { id } => with_app!(ctx, |app| Ok(records::release_hold(
+            app, &actor, &id
+        )
+        .await?))?,
     };
     ctx.out.show(&h, || match h.released_at {
         Some(at) => format!("保全 {} 已于 {} 解除", h.id, t(at)),

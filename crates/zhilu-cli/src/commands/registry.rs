@@ -176,7 +176,8 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
                 },
             )
             .await?))?;
-            ctx.out.show(&d, || format!("已登记设备：{}", device_line(&d)))?;
+            ctx.out
+                .show(&d, || format!("已登记设备：{}", device_line(&d)))?;
         }
         DeviceCmd::Event {
             serial,
@@ -195,7 +196,8 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
                 keeper.as_deref(),
             )
             .await?))?;
-            ctx.out.show(&d, || format!("已记录“{event}”：{}", device_line(&d)))?;
+            ctx.out
+                .show(&d, || format!("已记录“{event}”：{}", device_line(&d)))?;
         }
         DeviceCmd::List => {
             let list = with_app!(ctx, |app| Ok(registry::devices(app).await?))?;

@@ -73,7 +73,11 @@ fn profile_source(s: &str) -> anyhow::Result<ProfileSource> {
     Ok(ProfileSource::Preset(s.trim().to_string()))
 }
 
-fn parse_alg<T>(v: Option<String>, what: &str, parse: fn(&str) -> Option<T>) -> anyhow::Result<Option<T>> {
+fn parse_alg<T>(
+    v: Option<String>,
+    what: &str,
+    parse: fn(&str) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
     v.map(|s| parse(&s).ok_or_else(|| anyhow::anyhow!("{what}“{s}”无效")))
         .transpose()
 }
@@ -83,7 +87,11 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
         vault_roots: a.vault_roots,
         database_url: ctx.database_url(),
         ledger_hash: parse_alg(a.ledger_hash, "树哈希算法（sha256 或 sm3）", HashAlg::parse)?,
-        signature: parse_alg(a.signature, "签名算法（ed25519 或 sm2）", SignatureKind::parse)?,
+        signature: parse_alg(
+            a.signature,
+            "签名算法（ed25519 或 sm2）",
+            SignatureKind::parse,
+        )?,
         profile: a.profile.as_deref().map(profile_source).transpose()?,
     };
     let app = App::init(ctx.dir(), opts, ctx.clock.clone()).await?;
@@ -146,9 +154,16 @@ pub async fn profile(ctx: &Ctx, cmd: ProfileCmd) -> anyhow::Result<bool> {
         ProfileCmd::Apply { profile } => {
             let source = profile_source(&profile)?;
             let actor = ctx.actor(None)?;
-            let p = with_app!(ctx, |app| Ok(setup::apply_profile(app, &actor, &source).await?))?;
+            let p = with_app!(ctx, |app| Ok(
+                setup::apply_profile(app, &actor, &source).await?
+            ))?;
             ctx.out.show(&json!({"applied": p.id()}), || {
-                format!("已启用执法规范配置 {}：{}《{}》", p.id(), p.agency, p.regulation)
+                format!(
+                    "已启用执法规范配置 {}：{}《{}》",
+                    p.id(),
+                    p.agency,
+                    p.regulation
+                )
             })?;
         }
         ProfileCmd::Show => {
@@ -162,14 +177,25 @@ pub async fn profile(ctx: &Ctx, cmd: ProfileCmd) -> anyhow::Result<bool> {
 /// The profile in words, article by article.
 fn describe(p: &zhilu_app::zhilu_policy::profile::Profile) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "执法规范配置：{}  {}《{}》", p.id(), p.agency, p.regulation);
+    let _ = writeln!(
+        s,
+        "执法规范配置：{}  {}《{}》",
+        p.id(),
+        p.agency,
+        p.regulation
+    );
     let _ = writeln!(
         s,
         "执法人员：每项活动至少 {} 名（{}）",
         p.officers.min_per_activity.get_ref(),
         p.cite(&p.officers.article)
     );
-    let _ = writeln!(s, "导出期限：{}（{}）", p.describe_offload(), p.cite(&p.offload.article));
+    let _ = writeln!(
+        s,
+        "导出期限：{}（{}）",
+        p.describe_offload(),
+        p.cite(&p.offload.article)
+    );
     let _ = writeln!(
         s,
         "最少保存：{} 个月（{}）",
@@ -189,8 +215,17 @@ fn describe(p: &zhilu_app::zhilu_policy::profile::Profile) -> String {
         chain(&p.norecord.approvers),
         p.cite(&p.norecord.article)
     );
-    let _ = writeln!(s, "调阅审批：{}（{}）", chain(&p.access.approvers), p.cite(&p.access.article));
-    let roles: Vec<String> = p.roles.iter().map(|(id, t)| format!("{t}（{id}）")).collect();
+    let _ = writeln!(
+        s,
+        "调阅审批：{}（{}）",
+        chain(&p.access.approvers),
+        p.cite(&p.access.article)
+    );
+    let roles: Vec<String> = p
+        .roles
+        .iter()
+        .map(|(id, t)| format!("{t}（{id}）"))
+        .collect();
     let _ = writeln!(s, "角色：{}", roles.join("、"));
     let _ = writeln!(s, "告知用语：{}", p.notification.phrase);
     let _ = writeln!(s, "音像记录清单：");

@@ -197,8 +197,18 @@ impl Zhilu for TestApp {
     fn ready(&self, serial: &str) {
         self.ok(&["init"]);
         self.ok(&[
-            "device", "register", "--serial", serial, "--kind", "执法记录仪", "--model",
-            "DSJ-V9", "--unit", "一大队", "--keeper", "张伟",
+            "device",
+            "register",
+            "--serial",
+            serial,
+            "--kind",
+            "执法记录仪",
+            "--model",
+            "DSJ-V9",
+            "--unit",
+            "一大队",
+            "--keeper",
+            "张伟",
         ]);
     }
 
@@ -210,15 +220,34 @@ impl Zhilu for TestApp {
 
     fn device(&self, serial: &str, unit: &str) {
         self.ok(&[
-            "device", "register", "--serial", serial, "--kind", "执法记录仪", "--model",
-            "DSJ-V9", "--unit", unit, "--keeper", "装备管理员",
+            "device",
+            "register",
+            "--serial",
+            serial,
+            "--kind",
+            "执法记录仪",
+            "--model",
+            "DSJ-V9",
+            "--unit",
+            unit,
+            "--keeper",
+            "装备管理员",
         ]);
     }
 
     fn checkout(&self, serial: &str, officer: &str) {
         self.ok(&[
-            "device", "checkout", "--device", serial, "--officer", officer, "--battery", "95",
-            "--free-gb", "30", "--clock-ok",
+            "device",
+            "checkout",
+            "--device",
+            serial,
+            "--officer",
+            officer,
+            "--battery",
+            "95",
+            "--free-gb",
+            "30",
+            "--clock-ok",
         ]);
     }
 

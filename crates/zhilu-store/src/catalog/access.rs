@@ -50,11 +50,4 @@ impl Catalog {
         )
         .await
     }
-
-    pub async fn access_request(&self, id: &RecordId) -> Result<Option<AccessRequest>> {
-        Ok(self
-            .get::<AccessRequest>(vec![text(id.as_str())])
-            .await?
-            .map(|v| v.record))
-    }
 }

@@ -40,7 +40,10 @@ pub enum Change {
     /// A new row.
     Insert(Row),
     /// A new version of an existing row, computed from the row at `version`.
-    Update { row: Row, version: Version },
+    Update {
+        row: Row,
+        version: Version,
+    },
     Event(Event),
 }
 

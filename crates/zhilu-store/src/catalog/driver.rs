@@ -358,7 +358,9 @@ mod tests {
             redact_url("postgres://zhilu@db/zhilu"),
             "postgres://zhilu@db/zhilu"
         );
-        let e = Backend::from_url("mysql://a:b@c/d").unwrap_err().to_string();
+        let e = Backend::from_url("mysql://a:b@c/d")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains(":b@"), "{e}");
     }
 }

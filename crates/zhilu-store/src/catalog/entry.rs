@@ -23,9 +23,18 @@ use super::column::{json_list, steps_text};
 pub const VERSION: u32 = 1;
 
 /// The leaf data of ledger entry `seq`, version 1.
-pub fn entry_body(seq: u64, at: i64, actor: &str, kind: &str, subject: &str, state: &Value) -> String {
+pub fn entry_body(
+    seq: u64,
+    at: i64,
+    actor: &str,
+    kind: &str,
+    subject: &str,
+    state: &Value,
+) -> String {
     let mut out = String::with_capacity(256);
-    out.push_str(&format!("{{\"v\":{VERSION},\"seq\":{seq},\"at\":{at},\"actor\":"));
+    out.push_str(&format!(
+        "{{\"v\":{VERSION},\"seq\":{seq},\"at\":{at},\"actor\":"
+    ));
     push_str(&mut out, actor);
     out.push_str(",\"kind\":");
     push_str(&mut out, kind);
@@ -538,7 +547,14 @@ mod tests {
     fn x1_entry_body_v1_bytes_are_fixed_and_state_keys_sorted() {
         let state = serde_json::json!({"zeta": 1, "alpha": {"b": "中", "a": null}, "list": ["x"]});
         assert_eq!(
-            entry_body(7, 1_795_132_800_000_000, "admin", "device.registered", "device:D1", &state),
+            entry_body(
+                7,
+                1_795_132_800_000_000,
+                "admin",
+                "device.registered",
+                "device:D1",
+                &state
+            ),
             "{\"v\":1,\"seq\":7,\"at\":1795132800000000,\"actor\":\"admin\",\"kind\":\"device.registered\",\
              \"subject\":\"device:D1\",\"state\":{\"alpha\":{\"a\":null,\"b\":\"中\"},\"list\":[\"x\"],\"zeta\":1}}"
         );

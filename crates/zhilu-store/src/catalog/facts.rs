@@ -144,7 +144,10 @@ impl Catalog {
     }
 
     /// The narrow rows of the recordings stored by one offload session.
-    pub async fn recording_facts_of_session(&self, session: &SessionId) -> Result<Vec<RecordingFact>> {
+    pub async fn recording_facts_of_session(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<RecordingFact>> {
         let mut out = Vec::new();
         self.recording_facts(
             "session_id = $1",
@@ -211,7 +214,11 @@ impl Catalog {
                     )
                     .await?;
                 }
-                let shas: Vec<String> = rows.recordings.iter().map(|r| r.sha256.to_string()).collect();
+                let shas: Vec<String> = rows
+                    .recordings
+                    .iter()
+                    .map(|r| r.sha256.to_string())
+                    .collect();
                 for chunk in shas.chunks(500) {
                     self.link_pairs(
                         &in_list("sha256", chunk.len()),
@@ -222,7 +229,8 @@ impl Catalog {
                     .await?;
                 }
                 // The other end of every link: recordings and activities not yet read.
-                let have_act: HashSet<&ActivityId> = rows.activities.iter().map(|a| &a.id).collect();
+                let have_act: HashSet<&ActivityId> =
+                    rows.activities.iter().map(|a| &a.id).collect();
                 let mut more_recs: Vec<String> = rows
                     .links
                     .iter()

@@ -130,7 +130,10 @@ impl Catalog {
             stmt("SELECT size, root FROM ledger_head WHERE id = 1"),
             vec![],
             &mut |row: &dyn RawRow| {
-                head = Some((row.int(0)?.unwrap_or(-1), row.text(1)?.unwrap_or("").to_string()));
+                head = Some((
+                    row.int(0)?.unwrap_or(-1),
+                    row.text(1)?.unwrap_or("").to_string(),
+                ));
                 Ok(())
             },
         )
@@ -217,7 +220,10 @@ impl Catalog {
                 stmt("SELECT size, root FROM ledger_head WHERE id = 1"),
                 vec![],
                 &mut |row: &dyn RawRow| {
-                    head = Some((row.int(0)?.unwrap_or(0), row.text(1)?.unwrap_or("").to_string()));
+                    head = Some((
+                        row.int(0)?.unwrap_or(0),
+                        row.text(1)?.unwrap_or("").to_string(),
+                    ));
                     Ok(())
                 },
             )
@@ -230,7 +236,9 @@ impl Catalog {
         let mut out = Vec::new();
         self.db
             .each(
-                stmt(format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries {filter}")),
+                stmt(format!(
+                    "SELECT {ENTRY_COLUMNS} FROM ledger_entries {filter}"
+                )),
                 args,
                 &mut |row: &dyn RawRow| {
                     out.push(LedgerEntry::decode(row)?);

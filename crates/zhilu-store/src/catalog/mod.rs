@@ -223,18 +223,6 @@ impl Catalog {
         Ok(out)
     }
 
-    /// The tables in the catalog and their row counts, for `zhilu status`-like reports and tests.
-    pub async fn row_counts(&self) -> Result<Vec<(&'static str, u64)>> {
-        let mut out = Vec::new();
-        for t in TABLES {
-            let n = self
-                .scalar_int(stmt(format!("SELECT COUNT(*) FROM {}", t.name)), vec![])
-                .await?
-                .unwrap_or(0);
-            out.push((t.name, u64::try_from(n).unwrap_or(0)));
-        }
-        Ok(out)
-    }
 }
 
 fn text(s: &str) -> Value {

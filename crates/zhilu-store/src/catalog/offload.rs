@@ -89,10 +89,7 @@ impl Catalog {
     ) -> Result<Vec<Versioned<OffloadSession>>> {
         self.select_versioned(
             "status = $1 AND device_serial = $2",
-            vec![
-                text(SessionStatus::Running.as_str()),
-                text(device.as_str()),
-            ],
+            vec![text(SessionStatus::Running.as_str()), text(device.as_str())],
             "started_at, id",
         )
         .await
@@ -180,11 +177,6 @@ impl Catalog {
             "sha256",
         )
         .await
-    }
-
-    pub async fn names(&self) -> Result<Vec<RecordingName>> {
-        self.select("", vec![], "sha256, device_serial, original_path")
-            .await
     }
 }
 

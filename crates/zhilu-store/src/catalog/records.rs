@@ -146,15 +146,6 @@ impl Catalog {
         }
     }
 
-    pub async fn links_of_activity(&self, activity: &ActivityId) -> Result<Vec<Link>> {
-        self.select(
-            "activity_id = $1",
-            vec![text(activity.as_str())],
-            "linked_at, sha256",
-        )
-        .await
-    }
-
     pub async fn links_of_activities(&self, activities: &[ActivityId]) -> Result<Vec<Link>> {
         let ids: Vec<String> = activities.iter().map(|a| a.to_string()).collect();
         self.select_in("activity_id", &ids, "linked_at, sha256")

@@ -101,10 +101,6 @@ impl Catalog {
             .map(|v| v.record))
     }
 
-    pub async fn stations(&self) -> Result<Vec<Station>> {
-        self.select("", vec![], "id").await
-    }
-
     pub async fn unit(&self, id: &str) -> Result<Option<Unit>> {
         Ok(self.get::<Unit>(vec![text(id)]).await?.map(|v| v.record))
     }
@@ -121,7 +117,10 @@ impl Catalog {
     }
 
     /// The device's checkout that has not been returned, if any (at most one: a unique index).
-    pub async fn open_checkout(&self, device: &DeviceSerial) -> Result<Option<Versioned<Checkout>>> {
+    pub async fn open_checkout(
+        &self,
+        device: &DeviceSerial,
+    ) -> Result<Option<Versioned<Checkout>>> {
         Ok(self
             .select_versioned(
                 "device_serial = $1 AND returned_at IS NULL",

@@ -15,10 +15,7 @@ pub struct Snapshot {
 
 impl Catalog {
     /// Calls `visit` with every row of every table.
-    pub async fn for_each_snapshot(
-        &self,
-        visit: &mut (dyn FnMut(Snapshot) + Send),
-    ) -> Result<u64> {
+    pub async fn for_each_snapshot(&self, visit: &mut (dyn FnMut(Snapshot) + Send)) -> Result<u64> {
         let mut n = 0u64;
         for t in TABLES {
             self.db

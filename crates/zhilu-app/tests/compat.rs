@@ -1,0 +1,73 @@
+//! X1 across releases: a data directory written by the first release (before the capability
+//! layout, `fixtures/v1-data`, see `fixtures/README.md`) opens with today's code — its catalog is
+//! migrated — and verifies with nothing to report: every row's state is byte-for-byte the state
+//! its ledger entry recorded, so the hashed format did not move.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use zhilu_app::compliance::{CheckScope, check};
+use zhilu_app::integrity::{fixity, verify};
+use zhilu_app::{App, DataDir, FixedClock};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
+    if zhilu_store::testing::postgres() {
+        return; // the witness is a SQLite data directory; the catalog suite covers PostgreSQL
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-data"),
+        &data,
+    );
+    let clock = Arc::new(FixedClock(
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00")
+            .expect("time")
+            .to_utc(),
+    ));
+    let app = App::open(DataDir::new(&data), clock, None)
+        .await
+        .expect("the old directory opens (and its catalog is migrated)");
+    let r = verify(&app).await.expect("verify");
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.entries, 59);
+    assert_eq!(
+        r.root, "968127d408ab7e17eb8740c254c1ebed2707397e9cd65ff3b2b4a7f6e49fcd32",
+        "the root the first release signed"
+    );
+    assert_eq!(r.rows_checked, 46, "every table's rows");
+    // The profile in force and the loaded calendar year come from the ledger, not from files.
+    assert_eq!(app.profile().await.expect("profile").id(), "zhejiang-rf");
+    assert!(
+        app.calendar()
+            .await
+            .expect("calendar")
+            .years()
+            .contains(&2027)
+    );
+    // The first release's check found exactly one thing on this directory; so does this one.
+    let found = check(&app, &CheckScope::default()).await.expect("check");
+    let codes: Vec<_> = found.iter().map(|f| (f.rule, f.code)).collect();
+    assert_eq!(
+        codes,
+        vec![("R11", "gap_not_stated_by_voice")],
+        "{found:#?}"
+    );
+    let f = fixity(&app, false).await.expect("fixity");
+    assert_eq!((f.objects, f.unrepaired()), (5, 0));
+    app.close().await;
+}
