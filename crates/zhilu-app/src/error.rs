@@ -156,6 +156,8 @@ pub enum AppError {
     NotInitialized(PathBuf),
     #[error("尚未选择执法规范配置")]
     NoProfile,
+    #[error("编目库 {0} 不存在：数据目录不完整，不会新建一个空的编目库代替它")]
+    CatalogMissing(PathBuf),
     #[error("{field}无效：{reason}")]
     Invalid { field: Field, reason: String },
     #[error("{what} {id} {}", what.missing())]
@@ -253,6 +255,7 @@ impl AppError {
         match self {
             AppError::NotInitialized(_) => "not_initialized",
             AppError::NoProfile => "no_profile",
+            AppError::CatalogMissing(_) => "catalog_missing",
             AppError::Invalid { .. } => "invalid",
             AppError::NotFound { .. } => "not_found",
             AppError::AlreadyExists { .. } => "already_exists",

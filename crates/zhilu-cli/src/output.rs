@@ -105,6 +105,9 @@ fn hint(e: &AppError) -> Option<String> {
             "请运行 `zhilu profile apply <预置配置或文件>`（`zhilu profile list` 列出预置配置）"
                 .into()
         }
+        AppError::CatalogMissing(_) => {
+            "若编目库在 PostgreSQL 中，请用 --database-url 或环境变量 ZHILU_DATABASE_URL 指定；否则请从备份恢复 catalog.db".into()
+        }
         AppError::DeviceNotRegistered(_)
         | AppError::NotFound {
             what: Thing::Device,

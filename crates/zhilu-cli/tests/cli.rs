@@ -849,7 +849,7 @@ fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_
     t.ok(&["recordings", "list"]);
     assert_eq!(
         t.vault_files("tmp"),
-        [live.clone()],
+        std::slice::from_ref(&live),
         "only the live writer's file is left"
     );
     drop(lock);
@@ -968,8 +968,13 @@ fn x4_demo_builds_a_verified_vault_on_a_fresh_directory() {
         r["verify"]
     );
     assert_eq!(r["recordings"].as_array().map(Vec::len), Some(6));
-    // The directory it built is an ordinary data directory the other commands work on.
-    assert_eq!(t.recordings().len(), 6);
+    // The directory it built is an ordinary data directory the other commands work on, with the
+    // same environment (data directory and catalog database) the demo was run with.
+    assert_eq!(
+        t.recordings().len(),
+        6,
+        "`zhilu demo` must write the catalog that ZHILU_DATABASE_URL names, like every command"
+    );
     assert_eq!(t.ok(&["verify"])["ok"], true);
 }
 

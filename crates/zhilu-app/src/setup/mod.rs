@@ -120,6 +120,17 @@ pub(crate) fn lock_file(path: &Path) -> Result<File, AppError> {
         .map_err(|e| AppError::io(path, e))
 }
 
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
 fn random_seed(path: &Path) -> Result<[u8; 32], AppError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed)
@@ -151,6 +162,12 @@ impl App {
             if let Some(s) = opts.signature {
                 cfg.signature = s;
             }
+            // The catalog's address is part of the directory: later commands must not silently
+            // open another one. A password is never written to the file (it is world-readable):
+            // later runs give it through `PGPASSWORD` or the full URL in the environment.
+            if let Some(u) = opts.database_url.as_deref().filter(|u| !u.is_empty()) {
+                cfg.database_url = without_password(u);
+            }
             cfg.check(&dir.config())?;
             write_file_atomically(&dir.config(), cfg.to_toml().as_bytes(), 0o644)?;
         }
@@ -175,8 +192,17 @@ impl App {
         for r in &config.vault_roots {
             LocalRoot::create(dir.vault_root(r))?;
         }
+        // The embedded catalog is created here, and only here.
+        let init_url = match opts.database_url.clone().filter(|u| !u.is_empty()) {
+            Some(u) => Some(u),
+            None if config.database_url.is_empty() => Some(format!(
+                "sqlite://{}?mode=rwc",
+                dir.catalog_db().display()
+            )),
+            None => None,
+        };
         let app =
-            App::open_with(dir, clock, opts.database_url.clone(), Arc::new(RandomUuids)).await?;
+            App::open_with(dir, clock, init_url, Arc::new(RandomUuids)).await?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({
@@ -232,7 +258,13 @@ impl App {
         let url = match database_url.filter(|u| !u.is_empty()) {
             Some(u) => u,
             None if !config.database_url.is_empty() => config.database_url.clone(),
-            None => format!("sqlite://{}?mode=rwc", dir.catalog_db().display()),
+            // `init` created the file; a missing catalog later is an error, never a new empty one.
+            None => {
+                if !dir.catalog_db().exists() {
+                    return Err(AppError::CatalogMissing(dir.catalog_db()));
+                }
+                format!("sqlite://{}?mode=rw", dir.catalog_db().display())
+            }
         };
         let catalog = Catalog::open(&url, config.ledger_hash).await?;
         let mut roots: Vec<Box<dyn ObjectRoot>> = Vec::new();
@@ -256,5 +288,20 @@ impl App {
             policy: PolicyCache::default(),
             checkpoint_file: Mutex::new(()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn x5_a_database_password_is_never_written_to_the_configuration() {
+        assert_eq!(
+            without_password("postgres://zhilu:s3cret@db:5432/zhilu"),
+            "postgres://zhilu@db:5432/zhilu"
+        );
+        assert_eq!(without_password("postgres://zhilu@db/z"), "postgres://zhilu@db/z");
+        assert_eq!(without_password("sqlite:///x/catalog.db"), "sqlite:///x/catalog.db");
     }
 }
