@@ -50,26 +50,10 @@ fn check_ident(s: &str) -> Result<&str, IdError> {
     Ok(s)
 }
 
-macro_rules! ident_type {
-    ($(#[$m:meta])* $name:ident) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Checks `s` (surrounding white space ignored) against the identifier rules.
-            pub fn parse(s: &str) -> Result<Self, IdError> {
-                check_ident(s.trim()).map(|s| $name(s.to_string()))
-            }
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-            pub fn into_string(self) -> String {
-                self.0
-            }
-        }
-
+/// Display, `AsRef<str>`, `FromStr` and validating `Deserialize` for a string newtype whose
+/// `parse` checks it.
+macro_rules! string_newtype {
+    ($name:ident) => {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -95,6 +79,30 @@ macro_rules! ident_type {
                 Self::parse(&s).map_err(serde::de::Error::custom)
             }
         }
+    };
+}
+
+macro_rules! ident_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `s` (surrounding white space ignored) against the identifier rules.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                check_ident(s.trim()).map(|s| $name(s.to_string()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        string_newtype!($name);
     };
 }
 
@@ -179,31 +187,7 @@ macro_rules! hash_type {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, IdError> {
-                Self::parse(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
+        string_newtype!($name);
     };
 }
 

@@ -7,7 +7,7 @@ use zhilu_store::{Change, Counter};
 
 use crate::App;
 use crate::actor::Actor;
-use crate::error::{AppError, Field, Thing, id};
+use crate::error::{AppError, Field, id};
 
 /// What a checkout records.
 #[derive(Debug, Clone, Default)]
@@ -26,16 +26,8 @@ pub struct NewCheckout {
 /// out, or not in service, is refused; two checkouts at the same moment cannot both succeed
 /// (the catalog allows one open checkout per device).
 pub async fn checkout(app: &App, actor: &Actor, c: NewCheckout) -> Result<Checkout, AppError> {
-    let serial = id(Field::Device, DeviceSerial::parse, &c.device)?;
-    let device = app
-        .catalog
-        .device(&serial)
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            what: Thing::Device,
-            id: serial.to_string(),
-        })?
-        .record;
+    let device = super::device(app, &c.device).await?;
+    let serial = device.serial.clone();
     if device.status != DeviceStatus::InService {
         return Err(AppError::DeviceNotInService {
             serial,

@@ -195,14 +195,12 @@ impl App {
         // The embedded catalog is created here, and only here.
         let init_url = match opts.database_url.clone().filter(|u| !u.is_empty()) {
             Some(u) => Some(u),
-            None if config.database_url.is_empty() => Some(format!(
-                "sqlite://{}?mode=rwc",
-                dir.catalog_db().display()
-            )),
+            None if config.database_url.is_empty() => {
+                Some(format!("sqlite://{}?mode=rwc", dir.catalog_db().display()))
+            }
             None => None,
         };
-        let app =
-            App::open_with(dir, clock, init_url, Arc::new(RandomUuids)).await?;
+        let app = App::open_with(dir, clock, init_url, Arc::new(RandomUuids)).await?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({
@@ -301,7 +299,13 @@ mod tests {
             without_password("postgres://zhilu:s3cret@db:5432/zhilu"),
             "postgres://zhilu@db:5432/zhilu"
         );
-        assert_eq!(without_password("postgres://zhilu@db/z"), "postgres://zhilu@db/z");
-        assert_eq!(without_password("sqlite:///x/catalog.db"), "sqlite:///x/catalog.db");
+        assert_eq!(
+            without_password("postgres://zhilu@db/z"),
+            "postgres://zhilu@db/z"
+        );
+        assert_eq!(
+            without_password("sqlite:///x/catalog.db"),
+            "sqlite:///x/catalog.db"
+        );
     }
 }

@@ -57,6 +57,20 @@ pub fn expect(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String,
     v
 }
 
+/// `ingest DIR --device SERIAL --officer 000123 --station CJZ-01`.
+fn ingest_args<'a>(dir: &'a Path, serial: &'a str) -> [&'a str; 8] {
+    [
+        "ingest",
+        dir.to_str().expect("utf8"),
+        "--device",
+        serial,
+        "--officer",
+        "000123",
+        "--station",
+        "CJZ-01",
+    ]
+}
+
 /// Running the `zhilu` binary against a [`TestApp`].
 pub trait Zhilu {
     /// The binary, pointed at this data directory, database and clock.
@@ -289,29 +303,11 @@ impl Zhilu for TestApp {
     }
 
     fn ingest(&self, dir: &Path, serial: &str) -> Value {
-        self.ok(&[
-            "ingest",
-            dir.to_str().expect("utf8"),
-            "--device",
-            serial,
-            "--officer",
-            "000123",
-            "--station",
-            "CJZ-01",
-        ])
+        self.ok(&ingest_args(dir, serial))
     }
 
     fn ingest_fails(&self, dir: &Path, serial: &str) -> Failure {
-        self.fails(&[
-            "ingest",
-            dir.to_str().expect("utf8"),
-            "--device",
-            serial,
-            "--officer",
-            "000123",
-            "--station",
-            "CJZ-01",
-        ])
+        self.fails(&ingest_args(dir, serial))
     }
 
     fn offload(
