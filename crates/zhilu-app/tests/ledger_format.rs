@@ -398,7 +398,10 @@ async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
     ]
     .into_iter()
     .collect();
-    assert_eq!(kinds, expected, "every kind of entry the use cases write, once at least");
+    assert_eq!(
+        kinds, expected,
+        "every kind of entry the use cases write, once at least"
+    );
     assert!(
         s.raw.iter().any(|b| b.contains("\"method\":\"manual\""))
             && s.raw.iter().any(|b| b.contains("\"method\":\"auto\"")),
