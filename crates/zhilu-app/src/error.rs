@@ -217,7 +217,7 @@ pub enum AppError {
     Store(StoreError),
     #[error("审计日志错误：{0}")]
     Ledger(#[from] zhilu_ledger::LedgerError),
-    #[error("文件操作失败（{path}）：{source}")]
+    #[error("文件操作失败（{}）：{}", path.display(), zhilu_model::explain::io_error(source))]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -18,6 +18,21 @@ pub(crate) struct Out {
     json: bool,
 }
 
+/// A refusal decided by the command line itself (a file it could not read), with its own code.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
 /// An error as JSON.
 #[derive(Serialize)]
 struct ErrorJson<'a> {
@@ -57,11 +72,16 @@ impl Out {
         if e.use_stderr() {
             eprint!("{text}");
             if self.json {
-                let message = text
+                // The whole explanation (which arguments are missing, which value is wrong), not
+                // the usage line and the pointer to --help that follow it.
+                let lines: Vec<&str> = text
                     .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("错误：");
+                    .take_while(|l| !l.starts_with("用法：") && !l.starts_with("运行 `"))
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let joined = lines.join(" ");
+                let message = joined.trim_start_matches("错误：");
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&ErrorJson {
@@ -80,8 +100,12 @@ impl Out {
     /// A command that failed.
     pub fn failure(&self, e: &anyhow::Error) {
         let app = e.downcast_ref::<AppError>();
-        let code = app.map_or("error", AppError::code);
-        let message = format!("{e:#}");
+        let (code, message) = match (app, e.downcast_ref::<CliError>()) {
+            // The error's own sentence already says what its cause said.
+            (Some(a), _) => (a.code(), a.to_string()),
+            (None, Some(c)) => (c.code, c.message.clone()),
+            (None, None) => ("error", format!("{e:#}")),
+        };
         eprintln!("错误：{message}");
         if let Some(h) = app.and_then(hint) {
             eprintln!("提示：{h}");

@@ -165,8 +165,6 @@ fn x4_every_json_output_keeps_its_contract() {
         "zhejiang-rf.toml",
         zhilu_app::setup::preset_text("zhejiang-rf").expect("preset"),
     );
-    // DEFECT (minor): `checklist` is the number of rows here (8) but the array of rows in
-    // `profile show`; one name, two types. `checklist_rows` (or the array) would be consistent.
     snap!(
         "04_profile_validate",
         ok(&t, &["profile", "validate", &preset])
@@ -568,26 +566,23 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
     let t = TestApp::empty();
     t.at("2026-11-20 08:00:00");
     snap!("e01_not_initialized", err(&t, &["device", "list"]));
-    // DEFECT (behaviour, beyond the JSON): this failed init has already created the data
-    // directory — configuration, signing key, vault roots and a `system.initialized` ledger entry —
-    // before the preset name is checked (`App::init` parses the profile last).
     snap!(
         "e02_unknown_preset",
         err(&t, &["init", "--profile", "no-such-profile"])
     );
+    // Refused before anything was created.
+    assert!(
+        !t.data().exists(),
+        "a refused init leaves no data directory"
+    );
     t.ok(&["init"]);
     snap!("e03_no_profile", err(&t, &["check"]));
-    // DEFECT: the generic code "error" (the file error is an anyhow context, not an AppError)
-    // and an English OS message after an ASCII colon: "…profile.toml: No such file or directory
-    // (os error 2)". Expected a stable code (e.g. "io") and a Chinese message.
     snap!(
         "e04_missing_profile_file",
         err(&t, &["profile", "validate", "/nonexistent/profile.toml"])
     );
     t.ok(&["profile", "apply", "zhejiang-rf"]);
     snap!("e05_unknown_flag", err(&t, &["device", "list", "--colour"]));
-    // DEFECT: the message is only the first line of clap's error, "缺少必需的参数：" — the names
-    // of the missing arguments are on the following lines (stderr) and are lost from the JSON.
     snap!("e06_missing_argument", err(&t, &["device", "register"]));
     let dir = t.device_dir("NOPE");
     std::fs::copy(fixture(MP4), dir.join(MP4)).expect("copy");
@@ -636,9 +631,6 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
             &["hold", "add", "--recording", "deadbeef00", "--reason", "x"]
         )
     );
-    // DEFECT: the message says the same sentence twice, joined by ": " — `AppError::NotInProfile`
-    // is `#[error("{0}")]` with `#[from]`, so the inner error is also its `source()` and the
-    // CLI's `{e:#}` prints the chain. (`AppError::Ledger` and `AppError::Io` have the same shape.)
     snap!(
         "e10_unknown_officer_role",
         err(
@@ -652,8 +644,6 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
     snap!("e11_bad_check_date", err(&t, &["check", "--from", "11/01"]));
     t.device("DSJ0002", "执法一处");
     let gone = t.scratch().join("not-mounted");
-    // DEFECT: the reason is the OS error in English ("No such file or directory (os error 2)"),
-    // inside an otherwise Chinese message.
     snap!(
         "e12_source_unreadable",
         err(

@@ -20,7 +20,7 @@ pub enum LabError {
     Store(#[from] zhilu_store::StoreError),
     #[error("审计日志错误：{0}")]
     Ledger(#[from] zhilu_ledger::LedgerError),
-    #[error("文件操作失败（{path}）：{source}", path = .0.display(), source = .1)]
+    #[error("文件操作失败（{path}）：{reason}", path = .0.display(), reason = zhilu_model::explain::io_error(.1))]
     Io(PathBuf, std::io::Error),
     #[error("{0}")]
     Invalid(String),

@@ -7,6 +7,7 @@
 //! (RFC 3339 instants, arrays as arrays, booleans as booleans); the hashed ledger format is defined
 //! elsewhere (`zhilu-store`), on purpose, so that renaming a field here can never change it.
 
+pub mod explain;
 pub mod ids;
 pub mod records;
 pub mod status;

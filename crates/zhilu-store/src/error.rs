@@ -15,7 +15,7 @@ pub enum StoreError {
     #[error("数据库结构升级失败：{0}")]
     Migrate(#[source] Source),
     /// A file operation in the vault failed.
-    #[error("存储错误（{path}）：{source}")]
+    #[error("存储错误（{}）：{}", path.display(), zhilu_model::explain::io_error(source))]
     Io {
         /// The file or folder concerned.
         path: PathBuf,

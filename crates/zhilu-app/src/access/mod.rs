@@ -79,8 +79,10 @@ pub struct ApprovalOutcome {
     pub approved_levels: usize,
     pub required_levels: usize,
     pub status: ApprovalStatus,
-    /// The role that must approve next (its title), if any.
+    /// The role that must approve next (its id in the profile), if any.
     pub next_role: Option<String>,
+    /// Its title, for people.
+    pub next_role_label: Option<String>,
 }
 
 fn to_policy(steps: &[ApprovalStep]) -> Vec<Step> {
@@ -144,10 +146,14 @@ pub async fn approve(app: &App, actor: &Actor, record: &str) -> Result<ApprovalO
         approved_levels: next.steps.len(),
         required_levels: next.chain.len(),
         status: next.status,
-        next_role: match state {
+        next_role_label: match &state {
             ApprovalState::Pending { next_role, .. } => {
-                Some(profile.role_label(&next_role).to_string())
+                Some(profile.role_label(next_role).to_string())
             }
+            ApprovalState::Approved => None,
+        },
+        next_role: match state {
+            ApprovalState::Pending { next_role, .. } => Some(next_role),
             ApprovalState::Approved => None,
         },
     })

@@ -95,7 +95,12 @@ fn check_copy(root: &dyn ObjectRoot, rec: &Recording) -> Result<CopyState, AppEr
     let mut r = root.open(rec.sha256.as_str())?;
     let d = match hashing::hash_stream(&mut r) {
         Ok(d) => d,
-        Err(e) => return Ok(CopyState::Damaged(format!("读取失败：{e}"))),
+        Err(e) => {
+            return Ok(CopyState::Damaged(format!(
+                "读取失败：{}",
+                zhilu_model::explain::io_error(&e)
+            )));
+        }
     };
     if d.sha256_hex() != rec.sha256.as_str() {
         return Ok(CopyState::Damaged(

@@ -87,7 +87,11 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
             Err(e) => problems.push(problem(
                 None,
                 None,
-                format!("无法读取检查点文件 {}：{e}", app.dir.checkpoint().display()),
+                format!(
+                    "无法读取检查点文件 {}：{}",
+                    app.dir.checkpoint().display(),
+                    zhilu_model::explain::io_error(&e)
+                ),
             )),
         }
         let stored = app.catalog.checkpoints().await?;

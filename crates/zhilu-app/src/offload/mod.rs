@@ -22,6 +22,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use zhilu_media::DeviceFileName;
+use zhilu_model::explain::io_error;
 use zhilu_model::*;
 use zhilu_store::{Change, StoreError};
 
@@ -126,7 +127,7 @@ pub async fn offload(
     }
     let source = fs::canonicalize(&req.source).map_err(|e| AppError::SourceUnreadable {
         path: req.source.clone(),
-        reason: e.to_string(),
+        reason: io_error(&e),
     })?;
     if !source.is_dir() {
         return Err(AppError::SourceUnreadable {

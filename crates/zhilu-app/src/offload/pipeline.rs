@@ -8,6 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use zhilu_media::{DeviceFileName, MediaInfo, ProbeError};
+use zhilu_model::explain::io_error;
 use zhilu_store::{StoreError, Vault};
 
 use super::Progress;
@@ -67,7 +68,7 @@ pub(crate) fn process_file(
     let mut file = match File::open(&f.abs) {
         Ok(file) => file,
         Err(e) => {
-            return Ok(unread(format!("无法读取：{e}")));
+            return Ok(unread(format!("无法读取：{}", io_error(&e))));
         }
     };
     // The path was checked with lstat; make sure the file we opened is that same regular file and
@@ -82,7 +83,7 @@ pub(crate) fn process_file(
     let n = match read_head(&mut file, &mut head) {
         Ok(n) => n,
         Err(e) => {
-            return Ok(unread(format!("无法读取：{e}")));
+            return Ok(unread(format!("无法读取：{}", io_error(&e))));
         }
     };
     let Some(kind) = zhilu_media::sniff(&head[..n]) else {
@@ -104,7 +105,7 @@ pub(crate) fn process_file(
             }
             Ok(_) => {}
             Err(e) => {
-                return Ok(unread(format!("读取中断：{e}")));
+                return Ok(unread(format!("读取中断：{}", io_error(&e))));
             }
         }
     }
@@ -119,7 +120,7 @@ pub(crate) fn process_file(
             Err(ProbeError::Damaged { reason, .. }) => Err(reason.to_string()),
             Err(ProbeError::NotMedia) => Err(format!("文件头像 {} 但内容无法解析", kind.as_str())),
             Err(ProbeError::Io(e)) => {
-                return Ok(unread(format!("读取中断：{e}")));
+                return Ok(unread(format!("读取中断：{}", io_error(&e))));
             }
         }
     };
@@ -137,12 +138,13 @@ pub(crate) fn process_file(
         match hashing::copy_and_hash(&mut file, &mut sinks, &|n| obs.bytes(n)) {
             Ok(d) => d,
             Err(CopyError::Read(e)) => {
-                return Ok(unread(format!("复制时读取中断：{e}")));
+                return Ok(unread(format!("复制时读取中断：{}", io_error(&e))));
             }
             Err(CopyError::Write(e)) => {
                 return Err(AppError::OffloadFailed(format!(
-                    "写入证据库失败（{}）：{e}",
-                    f.rel
+                    "写入证据库失败（{}）：{}",
+                    f.rel,
+                    io_error(&e)
                 )));
             }
         }

@@ -6,6 +6,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::ListedFile;
+use zhilu_model::explain::io_error;
+
 use crate::error::AppError;
 
 pub(crate) struct Found {
@@ -35,7 +37,7 @@ pub(crate) fn walk(root: &Path) -> Result<Walk, AppError> {
     while let Some((dir, depth)) = stack.pop() {
         let rd = fs::read_dir(&dir).map_err(|e| AppError::SourceUnreadable {
             path: dir.clone(),
-            reason: e.to_string(),
+            reason: io_error(&e),
         });
         let rd = match rd {
             Ok(rd) => rd,
@@ -60,7 +62,7 @@ pub(crate) fn walk(root: &Path) -> Result<Walk, AppError> {
                     unread = true;
                     skipped.push(ListedFile {
                         file: rel,
-                        reason: format!("无法读取文件信息：{e}"),
+                        reason: format!("无法读取文件信息：{}", io_error(&e)),
                     });
                     continue;
                 }

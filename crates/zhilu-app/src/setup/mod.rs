@@ -148,6 +148,12 @@ impl App {
         opts: InitOptions,
         clock: Arc<dyn Clock>,
     ) -> Result<App, AppError> {
+        // A profile that cannot be put in force refuses init before anything is created.
+        let wanted = opts
+            .profile
+            .as_ref()
+            .map(ProfileSource::parse)
+            .transpose()?;
         fs::create_dir_all(&dir.root).map_err(|e| AppError::io(&dir.root, e))?;
         let lock = lock_file(&dir.init_lock())?;
         lock.lock().map_err(|e| AppError::io(dir.init_lock(), e))?;
@@ -214,8 +220,7 @@ impl App {
             )
             .await?;
         }
-        if let Some(source) = &opts.profile {
-            let wanted = source.parse()?;
+        if let (Some(source), Some(wanted)) = (&opts.profile, wanted) {
             match app.profile_opt().await? {
                 Some(current) if current.id() != wanted.id() => {
                     return Err(AppError::ProfileAlreadySet {

@@ -96,7 +96,7 @@ pub async fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<bool> {
     let id = a.id.unwrap_or_default();
     let actor = ctx.actor(a.by.as_deref())?;
     let o = with_app!(ctx, |app| Ok(access::approve(app, &actor, &id).await?))?;
-    ctx.out.show(&o, || match &o.next_role {
+    ctx.out.show(&o, || match &o.next_role_label {
         None => format!(
             "{}（{}）已审批通过（{}/{} 级）",
             o.id,

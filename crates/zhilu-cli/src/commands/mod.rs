@@ -26,17 +26,24 @@ macro_rules! with_app {
 }
 pub(crate) use with_app;
 
-use anyhow::Context;
+use zhilu_app::model::explain::io_error;
+
+use crate::output::CliError;
 
 /// A small text file a person names (a profile, a calendar): at most 1 MiB of UTF-8.
 pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("无法读取 {}", path.display()))?;
-    anyhow::ensure!(
-        meta.len() <= 1 << 20,
-        "文件 {} 过大（{} 字节），配置文件不应超过 1 MiB",
-        path.display(),
-        meta.len()
-    );
-    std::fs::read_to_string(path)
-        .with_context(|| format!("无法读取 {}（需为 UTF-8 文本）", path.display()))
+    let unreadable = |reason: String| CliError {
+        code: "file_unreadable",
+        message: format!("无法读取文件 {}：{reason}", path.display()),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(io_error(&e)))?;
+    if meta.len() > 1 << 20 {
+        return Err(unreadable(format!(
+            "文件过大（{} 字节），配置文件不应超过 1 MiB",
+            meta.len()
+        ))
+        .into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(io_error(&e)))?;
+    String::from_utf8(bytes).map_err(|_| unreadable("内容不是 UTF-8 文本".into()).into())
 }

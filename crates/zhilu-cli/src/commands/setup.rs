@@ -102,8 +102,8 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
     ctx.out.show(
         &json!({
             "data_dir": dir,
-            "ledger_entries": size,
-            "ledger_root": root,
+            "entries": size,
+            "root": root,
             "profile": profile.as_ref().map(|p| p.id()),
         }),
         || {
@@ -139,7 +139,7 @@ pub async fn profile(ctx: &Ctx, cmd: ProfileCmd) -> anyhow::Result<bool> {
         ProfileCmd::Validate { file } => {
             let p = setup::validate_profile(&file.display().to_string(), &read_text(&file)?)?;
             ctx.out.show(
-                &json!({"valid": true, "id": p.id(), "checklist": p.checklist.len()}),
+                &json!({"valid": true, "id": p.id(), "checklist_rows": p.checklist.len()}),
                 || {
                     format!(
                         "配置 {} 有效：{}《{}》，音像记录清单 {} 项",

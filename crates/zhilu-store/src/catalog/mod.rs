@@ -222,7 +222,6 @@ impl Catalog {
             .await?;
         Ok(out)
     }
-
 }
 
 fn text(s: &str) -> Value {
