@@ -158,6 +158,12 @@ pub enum AppError {
     NoProfile,
     #[error("编目库 {0} 不存在：数据目录不完整，不会新建一个空的编目库代替它")]
     CatalogMissing(PathBuf),
+    #[error(
+        "编目库的审计日志只有 {catalog} 条，而本数据目录签名的检查点记录了 {signed} 条：编目库被回滚，或打开的不是本数据目录的编目库；拒绝写入"
+    )]
+    CatalogBehind { catalog: u64, signed: u64 },
+    #[error("证据存储位置 {} 不存在：存储盘可能没有挂载，不会新建一个空目录代替它", .0.display())]
+    VaultRootMissing(PathBuf),
     #[error("{field}无效：{reason}")]
     Invalid { field: Field, reason: String },
     #[error("{what} {id} {}", what.missing())]
@@ -256,6 +262,8 @@ impl AppError {
             AppError::NotInitialized(_) => "not_initialized",
             AppError::NoProfile => "no_profile",
             AppError::CatalogMissing(_) => "catalog_missing",
+            AppError::CatalogBehind { .. } => "catalog_behind",
+            AppError::VaultRootMissing(_) => "vault_root_missing",
             AppError::Invalid { .. } => "invalid",
             AppError::NotFound { .. } => "not_found",
             AppError::AlreadyExists { .. } => "already_exists",

@@ -59,6 +59,9 @@ pub struct App {
     pub(crate) policy: policy::PolicyCache,
     /// Serialises writes of the checkpoint file within this process (across processes: a lock file).
     checkpoint_file: Mutex<()>,
+    /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint
+    /// kept beside it: nothing may be written (`verify` says what happened).
+    behind: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for App {
@@ -129,6 +132,12 @@ impl App {
         self.clock.now()
     }
 
+    /// `Some((catalog entries, signed entries))` when the catalog holds fewer ledger entries
+    /// than the checkpoint signed beside it: rolled back, or not this directory's catalog.
+    pub fn catalog_behind(&self) -> Option<(u64, u64)> {
+        self.behind
+    }
+
     /// The one write path: commits the changes with their ledger entries and a signed
     /// checkpoint of the new head, in one transaction; then keeps the latest checkpoint in
     /// `ledger/checkpoint` as well, outside the database, so that rolling the database back
@@ -138,6 +147,9 @@ impl App {
         actor: &Actor,
         changes: Vec<Change>,
     ) -> Result<Appended, AppError> {
+        if let Some((catalog, signed)) = self.behind {
+            return Err(AppError::CatalogBehind { catalog, signed });
+        }
         let signer = CommitSigner {
             signer: &self.signer,
             alg: self.catalog.hash_alg(),

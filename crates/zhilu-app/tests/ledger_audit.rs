@@ -377,3 +377,48 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         r.problems
     );
 }
+
+/// X1: a catalog shorter than the checkpoint signed beside it — rolled back from a backup, or
+/// another directory's catalog given by a wrong URL — can be read and verified, never written:
+/// a second ledger must not grow beside the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
+    let t = app_with_devices().await;
+    std::fs::create_dir_all(t.scratch().join("elsewhere")).expect("mkdir");
+    let other = zhilu_store::testing::fresh_database_url(&t.scratch().join("elsewhere")).await;
+    let foreign = zhilu_app::App::open(
+        t.data_dir(),
+        std::sync::Arc::new(zhilu_app::SystemClock),
+        Some(other),
+    )
+    .await
+    .expect("opens for reading");
+    assert_eq!(foreign.catalog_behind(), Some((0, 7)));
+    let refused = register_device(
+        &foreign,
+        &Actor::system("test"),
+        NewDevice {
+            serial: "DSJ-9".into(),
+            kind: "执法记录仪".into(),
+            model: "M".into(),
+            unit: "U".into(),
+            keeper: "K".into(),
+            asset_no: None,
+        },
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(refused.code(), "catalog_behind", "{refused}");
+    let r = verify(&foreign).await.expect("verify reads");
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("截断")),
+        "{:?}",
+        r.problems
+    );
+    foreign.close().await;
+    assert_eq!(
+        t.app().catalog_behind(),
+        None,
+        "the directory's own catalog is whole"
+    );
+}

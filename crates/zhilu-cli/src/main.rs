@@ -145,7 +145,13 @@ impl Ctx {
 
     /// Opens the data directory.
     pub async fn open(&self) -> anyhow::Result<App> {
-        Ok(App::open(self.dir(), self.clock.clone(), self.database_url()).await?)
+        let app = App::open(self.dir(), self.clock.clone(), self.database_url()).await?;
+        if let Some((catalog, signed)) = app.catalog_behind() {
+            eprintln!(
+                "警告：编目库只有 {catalog} 条审计日志，签名检查点却记录了 {signed} 条——编目库被回滚，或不是本数据目录的编目库。只能读取，不能写入；请运行 `zhilu verify`。"
+            );
+        }
+        Ok(app)
     }
 
     /// Who is acting: `by` when the command names a person, the global `--actor` otherwise.

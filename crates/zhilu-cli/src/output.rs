@@ -132,6 +132,12 @@ fn hint(e: &AppError) -> Option<String> {
         AppError::CatalogMissing(_) => {
             "若编目库在 PostgreSQL 中，请用 --database-url 或环境变量 ZHILU_DATABASE_URL 指定；否则请从备份恢复 catalog.db".into()
         }
+        AppError::VaultRootMissing(_) => {
+            "请确认存储盘已挂载、zhilu.toml 中的 vault_roots 路径正确".into()
+        }
+        AppError::CatalogBehind { .. } => {
+            "运行 `zhilu verify` 查看详情；若是数据库地址给错了，请改用本数据目录的编目库".into()
+        }
         AppError::DeviceNotRegistered(_)
         | AppError::NotFound {
             what: Thing::Device,

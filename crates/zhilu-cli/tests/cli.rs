@@ -243,6 +243,8 @@ fn r16_offload_reports_imported_damaged_and_skipped_files_with_reasons() {
     assert_eq!(r["device"], "DSJ0001");
     assert_eq!(r["device_cleared"], false);
     assert!(r["session"].is_string(), "{r}");
+    assert_eq!(r["linked"], 0, "no activity registered yet: {r}");
+    assert_eq!(r["recovered_sessions"], serde_json::json!([]), "{r}");
 
     // The damaged clip is evidence: stored byte-exact, listed as damaged.
     let recs = t.recordings();
@@ -321,12 +323,14 @@ fn r16_same_bytes_under_another_name_are_stored_once_and_the_name_recorded() {
     let d = t.device_dir("dup");
     wav(&d.join("A.WAV"), 1.0, 300.0);
     fs::copy(d.join("A.WAV"), d.join("B.WAV")).expect("copy");
+    let start = t.ledger_size();
     let r = t.ingest(&d, "DSJ0001");
     assert_eq!(
         (r["imported"].as_u64(), r["duplicates"].as_u64()),
         (Some(1), Some(1)),
         "{r}"
     );
+    let first = t.ledger_size() - start;
     let recs = t.recordings();
     assert_eq!(recs.len(), 1);
     assert_eq!(
@@ -339,12 +343,28 @@ fn r16_same_bytes_under_another_name_are_stored_once_and_the_name_recorded() {
         "one object directory per root"
     );
     assert_eq!(stored_objects(&t).len(), 2, "one object per root");
-    // The second name is recorded: offloading the folder again finds both names known.
-    let again = t.ingest(&d, "DSJ0001");
+    // The second name was recorded by that first offload: offloading the folder again learns
+    // nothing new (it writes no more entries than the offload after it), and the first wrote,
+    // beyond what a session writes for itself, the new station, the recording and both names.
+    let mut deltas = Vec::new();
+    for _ in 0..2 {
+        let before = t.ledger_size();
+        let again = t.ingest(&d, "DSJ0001");
+        assert_eq!(
+            (again["imported"].as_u64(), again["duplicates"].as_u64()),
+            (Some(0), Some(2)),
+            "{again}"
+        );
+        deltas.push(t.ledger_size() - before);
+    }
     assert_eq!(
-        (again["imported"].as_u64(), again["duplicates"].as_u64()),
-        (Some(0), Some(2)),
-        "{again}"
+        deltas[0], deltas[1],
+        "the second offload recorded something new"
+    );
+    assert_eq!(
+        first,
+        deltas[0] + 4,
+        "station, recording, name A.WAV, name B.WAV"
     );
 }
 
@@ -726,6 +746,16 @@ fn x1_verify_fails_and_says_so_when_the_signed_checkpoint_file_is_altered() {
     );
 }
 
+/// A child process killed (and reaped) if the test ends before it does.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_object() {
     let t = TestApp::empty();
@@ -742,14 +772,15 @@ fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_
     wav(&d.join("C_LAST.WAV"), 1.0, 500.0);
     let dir = d.to_str().expect("utf8");
 
-    let mut child = t
-        .cmd()
-        .arg("--json")
-        .args(ingest_args(dir, &[]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = Reap(
+        t.cmd()
+            .arg("--json")
+            .args(ingest_args(dir, &[]))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     // Wait until the big file is part-way into the vault, then kill -9.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -764,14 +795,14 @@ fn r16_killed_mid_copy_then_rerun_completes_with_no_duplicate_orphan_or_partial_
             break;
         }
         assert!(
-            child.try_wait().expect("wait").is_none(),
+            child.0.try_wait().expect("wait").is_none(),
             "ingest finished before it could be killed"
         );
         assert!(Instant::now() < deadline, "no partial object appeared");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().expect("kill -9");
-    child.wait().expect("reap");
+    child.0.kill().expect("kill -9");
+    child.0.wait().expect("reap");
     let left_by_kill = t.vault_files("tmp");
     assert!(
         !left_by_kill.is_empty(),
@@ -1133,7 +1164,7 @@ fn r16_init_is_idempotent_and_other_commands_need_it() {
     let first = t.ok(&["init"]);
     let second = t.ok(&["init"]);
     assert_eq!(first, second, "a second init changes nothing");
-    assert_eq!(first["ledger_entries"], 1);
+    assert_eq!(first["entries"], 1, "{first}");
     // init creates the vault roots; opening a directory whose root is missing is refused, and the
     // root is not silently recreated (an unmounted disk must not become an empty folder).
     for root in ["vault/primary", "vault/replica"] {

@@ -13,8 +13,11 @@ fn camera_folder(t: &TestApp, name: &str, serial: &str, files: u32) -> std::path
     let d = t.device_dir(name);
     for i in 0..files {
         let mut f = std::io::BufWriter::new(
-            fs::File::create(d.join(format!("{serial}_000123_2026112009{i:02}00_{:04}.MP4", i + 1)))
-                .expect("create"),
+            fs::File::create(d.join(format!(
+                "{serial}_000123_2026112009{i:02}00_{:04}.MP4",
+                i + 1
+            )))
+            .expect("create"),
         );
         zhilu_media::synth::write_large_mp4(
             &mut f,
@@ -41,8 +44,18 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
     let t = TestApp::empty();
     t.ready("DSJ01");
     t.ok(&[
-        "device", "register", "--serial", "DSJ02", "--kind", "执法记录仪", "--model", "DSJ-V9",
-        "--unit", "二大队", "--keeper", "李强",
+        "device",
+        "register",
+        "--serial",
+        "DSJ02",
+        "--kind",
+        "执法记录仪",
+        "--model",
+        "DSJ-V9",
+        "--unit",
+        "二大队",
+        "--keeper",
+        "李强",
     ]);
     let a = camera_folder(&t, "a", "DSJ01", 6);
     let b = camera_folder(&t, "b", "DSJ02", 6);
@@ -50,7 +63,14 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
         t.cmd()
             .args(["--json", "ingest"])
             .arg(dir)
-            .args(["--device", serial, "--officer", "000123", "--station", station])
+            .args([
+                "--device",
+                serial,
+                "--officer",
+                "000123",
+                "--station",
+                station,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,7 +80,14 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
     let second = spawn(&b, "DSJ02", "CJZ-B");
     // Meanwhile a clerk registers an officer from a third process.
     t.ok(&[
-        "officer", "add", "--id", "000123", "--name", "张伟", "--unit", "一大队",
+        "officer",
+        "add",
+        "--id",
+        "000123",
+        "--name",
+        "张伟",
+        "--unit",
+        "一大队",
     ]);
     let mut imported = 0;
     let mut duplicates = 0;
@@ -75,7 +102,11 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
         imported += report["imported"].as_u64().expect("imported");
         duplicates += report["duplicates"].as_u64().expect("duplicates");
     }
-    assert_eq!((imported, duplicates), (11, 1), "the shared file stored once");
+    assert_eq!(
+        (imported, duplicates),
+        (11, 1),
+        "the shared file stored once"
+    );
     assert_eq!(t.recordings().len(), 11);
     let v = t.ok(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");

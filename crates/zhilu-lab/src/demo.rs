@@ -125,13 +125,18 @@ fn at(local: (u32, u32, u32, u32)) -> chrono::DateTime<Utc> {
 /// Runs the demo in `dir` (initialising it if needed) under `profile` (a preset id). The story
 /// happens on 20–21 November 2026, whatever today is, so the findings are the same on every
 /// machine: the directory is a replay directory, its clock set by the script.
-pub async fn run_demo(dir: DataDir, profile: &str) -> Result<DemoReport, AppError> {
+pub async fn run_demo(
+    dir: DataDir,
+    database_url: Option<String>,
+    profile: &str,
+) -> Result<DemoReport, AppError> {
     let story = Arc::new(ManualClock::new(at((20, 8, 30, 0))));
     let clock: Arc<dyn Clock> = story.clone();
     let app = App::init(
         dir.clone(),
         InitOptions {
             profile: Some(ProfileSource::Preset(profile.to_string())),
+            database_url,
             ..InitOptions::default()
         },
         clock.clone(),

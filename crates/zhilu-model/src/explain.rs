@@ -35,7 +35,7 @@ pub fn io_error(e: &Error) -> String {
         None if matches!(e.kind(), ErrorKind::Other | ErrorKind::InvalidData) => {
             // Our own errors built with `io::Error::other("…")` carry a Chinese text: keep it.
             let inner = e.to_string();
-            if inner.chars().any(|c| !c.is_ascii()) {
+            if !inner.is_ascii() {
                 inner
             } else {
                 what.to_string()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use zhilu_ledger::{SigningKey, VerifyingKey};
-use zhilu_store::{Catalog, Change, LocalRoot, ObjectRoot, Vault};
+use zhilu_store::{Catalog, Change, LocalRoot, ObjectRoot, StoreError, Vault};
 
 pub use config::Config;
 pub use profile::{
@@ -269,10 +269,18 @@ impl App {
                 format!("sqlite://{}?mode=rw", dir.catalog_db().display())
             }
         };
-        let catalog = Catalog::open(&url, config.ledger_hash).await?;
         let mut roots: Vec<Box<dyn ObjectRoot>> = Vec::new();
         for r in &config.vault_roots {
-            roots.push(Box::new(LocalRoot::open(dir.vault_root(r))?));
+            let path = dir.vault_root(r);
+            match LocalRoot::open(&path) {
+                Ok(root) => roots.push(Box::new(root)),
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    return Err(AppError::VaultRootMissing(path));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         let secret =
             fs::read_to_string(dir.secret_key()).map_err(|e| AppError::io(dir.secret_key(), e))?;
@@ -280,6 +288,16 @@ impl App {
         let public =
             fs::read_to_string(dir.public_key()).map_err(|e| AppError::io(dir.public_key(), e))?;
         let verifying_key = VerifyingKey::parse(public.trim())?;
+        // The signed checkpoint kept beside the catalog, read before the catalog's head: it is
+        // written after each commit, so a catalog shorter than it was rolled back or belongs to
+        // another directory (a wrong URL), and must not be written to.
+        let signed = fs::read_to_string(dir.checkpoint())
+            .ok()
+            .and_then(|t| zhilu_ledger::verify_checkpoint(&t, &verifying_key).ok())
+            .map(|cp| cp.size);
+        let catalog = Catalog::open(&url, config.ledger_hash).await?;
+        let (head, _) = catalog.ledger_head().await?;
+        let behind = signed.filter(|s| *s > head).map(|s| (head, s));
         Ok(App {
             dir,
             config,
@@ -290,6 +308,7 @@ impl App {
             uuids,
             policy: PolicyCache::default(),
             checkpoint_file: Mutex::new(()),
+            behind,
         })
     }
 }
