@@ -44,7 +44,8 @@ extract() {
 }
 
 tour_body=$(extract)
-commands=$(grep -cvE '^[[:space:]]*(#.*)?$' <<<"$tour_body" || true)
+# Commands: non-blank, non-comment lines that do not continue the line before.
+commands=$(awk '!/^[[:space:]]*(#.*)?$/ && !cont { n++ } { cont = /\\$/ } END { print n + 0 }' <<<"$tour_body")
 
 echo "== tour: building zhilu ($profile) =="
 if [ "$profile" = release ]; then
@@ -63,22 +64,24 @@ trap cleanup EXIT
 mkdir -p "$work/home" "$work/tmp" "$work/run"
 
 {
-  echo 'set -eEuo pipefail; PS4='"'"'+ README.md:${LINENO}: '"'"'; set -x'
-  echo "trap 'rc=\$?; echo \"tour.sh: README.md line \$LINENO failed (exit \$rc): \$BASH_COMMAND\" >&2; exit \$rc' ERR"
+  echo 'set -eEuo pipefail; PS4='"'"'+ README.md:${LINENO}: '"'"
+  echo "trap 'rc=\$?; set +x; echo \"tour.sh: README.md line \$LINENO failed (exit \$rc): \$BASH_COMMAND\" >&2; exit \$rc' ERR; set -x"
   # Pad so that the tour's first line keeps its README line number.
   body_offset=2
   tail -n +$((body_offset + 1)) <<<"$tour_body"
 } >"$work/tour.bash"
 
 log="$work/tour.log"
-echo "== tour: ${commands} command lines from README.md \"A tour\", in $work/run =="
+: >"$log"
+echo "== tour: ${commands} commands from README.md \"A tour\", in $work/run =="
 start=$(date +%s)
 set +e
 (
   cd "$work/run"
   # A fresh machine: nothing configured, no database server, this checkout's zhilu first on PATH;
   # `mktemp -d` in the tour lands inside $work.
-  env -u ZHILU_DATA_DIR -u ZHILU_DATABASE_URL -u ZHILU_DATABASE_URL_FILE -u ZHILU_NOW -u ZHILU_ACTOR \
+  env -u ZHILU_DATA_DIR -u ZHILU_DATABASE_URL -u ZHILU_DATABASE_URL_FILE -u ZHILU_TEST_POSTGRES_URL \
+    -u ZHILU_NOW -u ZHILU_ACTOR \
     HOME="$work/home" TMPDIR="$work/tmp" PATH="$bin_dir:$PATH" \
     bash "$work/tour.bash"
 ) >"$log" 2>&1 &
