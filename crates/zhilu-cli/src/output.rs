@@ -160,9 +160,9 @@ fn hint(e: &AppError) -> Option<String> {
         AppError::DeviceNotInService { serial, .. } => format!(
             "设备修好后先记录恢复使用：`zhilu device event --serial {serial} --event 恢复使用 --detail <说明>`"
         ),
-        AppError::ProfileAlreadySet { requested, .. } => {
-            format!("更换配置请运行 `zhilu profile apply {requested}`")
-        }
+        AppError::ProfileAlreadySet { requested, .. } => format!(
+            "更换配置请运行 `zhilu profile apply {requested}`；演示另一个配置请用 --data-dir 另建一个目录"
+        ),
         AppError::ActorNotOfficer { .. } => "用 --by（或 --actor）指定一名已登记的执法人员".into(),
         AppError::ApprovalRefused { .. } => {
             "运行 `zhilu approve --list` 查看待审批事项及应由哪个角色审批".into()
@@ -198,4 +198,43 @@ pub(crate) fn shown(name: &str) -> String {
 /// `是` / `否`.
 pub(crate) fn yes(b: bool) -> &'static str {
     if b { "是" } else { "否" }
+}
+
+/// How many terminal columns `c` takes: two for the wide East Asian scripts (汉字, full-width
+/// punctuation), one otherwise. (Written out rather than a crate: these ranges cover everything
+/// the tables print, and nothing here is ever combined or emoji.)
+fn columns(c: char) -> usize {
+    match u32::from(c) {
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// `s` padded with spaces to `width` terminal columns, so that Chinese tables line up.
+pub(crate) fn pad(s: &str, width: usize) -> String {
+    let w: usize = s.chars().map(columns).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+
+    #[test]
+    fn x4_chinese_tables_line_up_by_display_width() {
+        assert_eq!(pad("执法人员", 10), "执法人员  ");
+        assert_eq!(pad("DSJ-01", 10), "DSJ-01    ");
+        assert_eq!(pad("超过宽度的文字", 4), "超过宽度的文字");
+    }
 }

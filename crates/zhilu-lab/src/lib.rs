@@ -14,9 +14,9 @@ use std::path::PathBuf;
 /// What can go wrong in a demo or benchmark run.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    #[error("{0}")]
+    #[error(transparent)]
     App(#[from] zhilu_app::AppError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] zhilu_store::StoreError),
     #[error("审计日志错误：{0}")]
     Ledger(#[from] zhilu_ledger::LedgerError),

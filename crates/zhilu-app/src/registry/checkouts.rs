@@ -121,3 +121,33 @@ pub async fn return_device(app: &App, actor: &Actor, device: &str) -> Result<Che
 pub async fn checkouts(app: &App) -> Result<Vec<Checkout>, AppError> {
     Ok(app.catalog.checkouts().await?)
 }
+
+/// One line of the usage ledger (使用台账): the checkout and what the device recorded while it
+/// was out, as stored now — recordings offloaded after the return count too.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UsageEntry {
+    #[serde(flatten)]
+    pub checkout: Checkout,
+    /// Recordings captured between checkout and return (or now) that are in the vault.
+    pub recordings: u64,
+    pub recorded_minutes: u64,
+}
+
+/// The usage ledger with what each checkout recorded (R3).
+pub async fn usage(app: &App) -> Result<Vec<UsageEntry>, AppError> {
+    let now = app.now();
+    let mut out = Vec::new();
+    for c in app.catalog.checkouts().await? {
+        let recs = app
+            .catalog
+            .recordings_of_device_between(&c.device, c.out_at, c.returned_at.unwrap_or(now))
+            .await?;
+        let ms: u64 = recs.iter().filter_map(|r| r.duration_ms).sum();
+        out.push(UsageEntry {
+            checkout: c,
+            recordings: recs.len() as u64,
+            recorded_minutes: ms / 60_000,
+        });
+    }
+    Ok(out)
+}

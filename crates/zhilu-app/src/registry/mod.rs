@@ -5,7 +5,7 @@ mod checkouts;
 mod devices;
 mod officers;
 
-pub use checkouts::{NewCheckout, checkout, checkouts, return_device};
+pub use checkouts::{NewCheckout, UsageEntry, checkout, checkouts, return_device, usage};
 pub use devices::{NewDevice, device, device_event, devices, events, register_device};
 pub use officers::{NewOfficer, add_officer, officer, officers};
 

@@ -7,7 +7,7 @@ use zhilu_app::access;
 
 use super::with_app;
 use crate::Ctx;
-use crate::output::{short, t};
+use crate::output::{pad, short, t};
 
 #[derive(Subcommand, Debug)]
 pub enum AccessCmd {
@@ -80,9 +80,9 @@ pub async fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<bool> {
                     .unwrap_or("");
                 let _ = writeln!(
                     s,
-                    "{:<9} {:<10} 第 {}/{} 级  待{}审批  （{} 起）",
-                    x.id,
-                    x.kind.label(),
+                    "{} {} 第 {}/{} 级  待{}审批  （{} 起）",
+                    pad(x.id.as_str(), 9),
+                    pad(x.kind.label(), 14),
                     x.steps.len() + 1,
                     x.chain.len(),
                     next,

@@ -9,7 +9,7 @@ use zhilu_app::{Bound, Field, parse_bound};
 
 use super::with_app;
 use crate::Ctx;
-use crate::output::{opt_t, short, t};
+use crate::output::{opt_t, pad, short, t};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -60,8 +60,12 @@ pub(crate) fn findings_text(found: &[Finding]) -> String {
         return "未发现问题。\n".into();
     }
     let mut s = format!(
-        "{:<20} {:<5} {:<18} {:<4} {:<16} 说明\n",
-        "发生时间", "规则", "条款", "级别", "对象"
+        "{} {} {} {} {} 说明\n",
+        pad("发生时间", 19),
+        pad("规则", 5),
+        pad("条款", 24),
+        pad("级别", 4),
+        pad("对象", 16)
     );
     for f in found {
         let target = f
@@ -72,12 +76,12 @@ pub(crate) fn findings_text(found: &[Finding]) -> String {
             .unwrap_or("");
         let _ = writeln!(
             s,
-            "{:<20} {:<5} {:<18} {:<4} {:<16} {}",
-            t(f.at),
-            f.rule,
-            f.article,
-            f.severity.label(),
-            target,
+            "{} {} {} {} {} {}",
+            pad(&t(f.at), 19),
+            pad(f.rule, 5),
+            pad(&f.article, 24),
+            pad(f.severity.label(), 4),
+            pad(target, 16),
             f.message
         );
     }
@@ -121,9 +125,9 @@ pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
                 .unwrap_or_else(|| "由人工决定".into());
             let _ = writeln!(
                 s,
-                "{}  {:<8} 保存至 {:<10} {}{}",
+                "{}  {} 保存至 {:<10} {}{}",
                 short(r.sha256.as_str()),
-                r.class.label(),
+                pad(r.class.label(), 12),
                 until,
                 r.reason,
                 if r.status == RetentionStatus::PurgeReview {

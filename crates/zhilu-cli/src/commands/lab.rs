@@ -87,7 +87,13 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
 }
 
 pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
-    let r = run_demo(ctx.dir_or("./zhilu-demo"), ctx.database_url(), &a.profile).await?;
+    let r = run_demo(ctx.dir_or("./zhilu-demo"), ctx.database_url(), &a.profile)
+        .await
+        .map_err(|e| match e {
+            // The use case's own error, so that its code and hint reach the person.
+            zhilu_lab::LabError::App(a) => anyhow::Error::from(a),
+            e => anyhow::Error::from(e),
+        })?;
     let ok = r.verify.problems.is_empty() && r.fixity.unrepaired() == 0;
     ctx.out.show(&r, || {
         let mut s = format!("演示数据目录：{}（重放目录：故事发生在 2026 年 11 月 20–23 日）\n\n", r.data_dir);

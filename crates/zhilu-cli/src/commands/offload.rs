@@ -12,7 +12,7 @@ use zhilu_app::{Field, parse_instant};
 
 use super::with_app;
 use crate::Ctx;
-use crate::output::{opt_t, short, shown, t, yes};
+use crate::output::{opt_t, pad, short, shown, t, yes};
 
 #[derive(Args, Debug)]
 pub struct IngestArgs {
@@ -168,9 +168,9 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             s,
-            "{}  {:<10} {:>12} 字节  {}  {:>9}  设备 {} 执法人员 {}  {}{}",
+            "{}  {} {:>12} 字节  {}  {:>9}  设备 {} 执法人员 {}  {}{}",
             short(r.sha256.as_str()),
-            r.media_kind.label(),
+            pad(r.media_kind.label(), 12),
             r.size,
             opt_t(r.capture_start, "拍摄时间未知       "),
             dur,

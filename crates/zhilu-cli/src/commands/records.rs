@@ -9,7 +9,7 @@ use zhilu_app::{Field, parse_instant};
 
 use super::with_app;
 use crate::Ctx;
-use crate::output::{short, t};
+use crate::output::{pad, short, t};
 
 #[derive(Args, Debug)]
 pub struct ActivityAdd {
@@ -37,9 +37,7 @@ pub struct ActivityAdd {
     /// 案件编号。
     #[arg(long, value_name = "案号")]
     case: Option<String>,
-    /// 活动标记，可重复：dispute（纠纷）、complaint（投诉）、obstruction（阻碍执法）、incident（突发事件）、
-    /// evidence（作为证据）、public_interest（公共利益）、major（重大复杂）、life_health（生命健康）、
-    /// major_property（重大财产）、remote（异地执法）。
+    /// 活动标记，可重复：dispute（纠纷）、complaint（投诉）、obstruction（阻碍执法）、incident（突发事件）、evidence（作为证据）、public_interest（公共利益）、major（重大复杂）、life_health（生命健康）、major_property（重大财产）、remote（异地执法）。
     #[arg(long = "flag", value_name = "标记")]
     flags: Vec<String>,
 }
@@ -175,10 +173,10 @@ pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
                     let officers: Vec<&str> = a.officers.iter().map(|o| o.as_str()).collect();
                     let _ = writeln!(
                         s,
-                        "{:<15} {}  {:<24} {}  {}  执法人员 {}",
-                        a.id,
+                        "{} {}  {} {}  {}  执法人员 {}",
+                        pad(a.id.as_str(), 15),
                         t(a.start),
-                        a.kind,
+                        pad(&a.kind, 24),
                         a.subject_name,
                         a.place,
                         officers.join("、")

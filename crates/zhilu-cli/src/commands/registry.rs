@@ -8,7 +8,7 @@ use zhilu_app::registry::{self, NewCheckout, NewDevice, NewOfficer};
 
 use super::with_app;
 use crate::Ctx;
-use crate::output::{opt_t, t, yes};
+use crate::output::{opt_t, pad, t, yes};
 
 #[derive(Subcommand, Debug)]
 pub enum OfficerCmd {
@@ -132,7 +132,15 @@ pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
                     return "尚未登记任何执法人员。".into();
                 }
                 list.iter()
-                    .map(|o| format!("{:<12} {:<8} {:<16} {}\n", o.id, o.name, o.unit, o.role))
+                    .map(|o| {
+                        format!(
+                            "{} {} {} {}\n",
+                            pad(o.id.as_str(), 12),
+                            pad(&o.name, 8),
+                            pad(&o.unit, 16),
+                            o.role
+                        )
+                    })
                     .collect()
             })?;
         }
@@ -142,12 +150,12 @@ pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
 
 fn device_line(d: &zhilu_app::model::Device) -> String {
     format!(
-        "{:<16} {:<8} {:<10} {:<4} {:<12} 保管人 {}",
-        d.serial,
-        d.kind.label(),
-        d.model,
-        d.status.label(),
-        d.unit,
+        "{} {} {} {} {} 保管人 {}",
+        pad(d.serial.as_str(), 16),
+        pad(d.kind.label(), 12),
+        pad(&d.model, 10),
+        pad(d.status.label(), 4),
+        pad(&d.unit, 12),
         d.keeper
     )
 }
@@ -221,9 +229,9 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
                 for e in &events {
                     let _ = writeln!(
                         s,
-                        "  {}  {:<6} {}（{}）",
+                        "  {}  {} {}（{}）",
                         t(e.at),
-                        e.event.label(),
+                        pad(e.event.label(), 8),
                         e.detail,
                         e.actor
                     );
@@ -275,27 +283,53 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             })?;
         }
         DeviceCmd::Usage => {
-            let list = with_app!(ctx, |app| Ok(registry::checkouts(app).await?))?;
+            let list = with_app!(ctx, |app| Ok(registry::usage(app).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
                     return "使用台账为空。".into();
                 }
-                let mut s = String::from(
-                    "领用单      设备             执法人员     领用时间             归还时间             电量  空间  时钟  记录情况\n",
-                );
-                for c in &list {
+                let head = [
+                    ("领用单", 11),
+                    ("设备", 16),
+                    ("执法人员", 12),
+                    ("领用时间", 19),
+                    ("归还时间", 19),
+                    ("电量", 5),
+                    ("空间", 5),
+                    ("时钟", 4),
+                ];
+                let mut s: String = head.iter().map(|(h, w)| pad(h, *w) + " ").collect();
+                s.push_str("记录情况\n");
+                for u in &list {
+                    let c = &u.checkout;
+                    let cells = [
+                        (c.id.to_string(), 11),
+                        (c.device.to_string(), 16),
+                        (c.officer.to_string(), 12),
+                        (t(c.out_at), 19),
+                        (opt_t(c.returned_at, "未归还"), 19),
+                        (
+                            c.battery_pct
+                                .map(|b| format!("{b}%"))
+                                .unwrap_or_else(|| "-".into()),
+                            5,
+                        ),
+                        (
+                            c.free_gb
+                                .map(|g| format!("{g}G"))
+                                .unwrap_or_else(|| "-".into()),
+                            5,
+                        ),
+                        (yes(c.clock_ok).to_string(), 4),
+                    ];
+                    for (cell, w) in &cells {
+                        s.push_str(&pad(cell, *w));
+                        s.push(' ');
+                    }
                     let _ = writeln!(
                         s,
-                        "{:<11} {:<16} {:<12} {:<20} {:<20} {:<5} {:<5} {:<5} {}",
-                        c.id,
-                        c.device,
-                        c.officer,
-                        t(c.out_at),
-                        opt_t(c.returned_at, "未归还"),
-                        c.battery_pct.map(|b| format!("{b}%")).unwrap_or_else(|| "-".into()),
-                        c.free_gb.map(|g| format!("{g}G")).unwrap_or_else(|| "-".into()),
-                        yes(c.clock_ok),
-                        c.recorded_summary.as_deref().unwrap_or("")
+                        "已入库 {} 个文件，合计 {} 分钟",
+                        u.recordings, u.recorded_minutes
                     );
                 }
                 s

@@ -11,6 +11,7 @@ use zhilu_ledger::{HashAlg, SignatureKind};
 
 use super::{read_text, with_app};
 use crate::Ctx;
+use crate::output::pad;
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -221,6 +222,24 @@ fn describe(p: &zhilu_app::zhilu_policy::profile::Profile) -> String {
         chain(&p.access.approvers),
         p.cite(&p.access.article)
     );
+    let reasons = |list: &[zhilu_app::zhilu_policy::profile::Reason]| {
+        list.iter()
+            .map(|r| format!("{}（{}）", r.id.get_ref(), r.label))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let _ = writeln!(
+        s,
+        "未记录情形（norecord add --reason）：{}（{}）",
+        reasons(&p.norecord.reasons),
+        p.cite(&p.norecord.article)
+    );
+    let _ = writeln!(
+        s,
+        "中断原因（interruption add --reason）：{}（{}）",
+        reasons(&p.interruption.reasons),
+        p.cite(&p.interruption.article)
+    );
     let roles: Vec<String> = p
         .roles
         .iter()
@@ -232,8 +251,8 @@ fn describe(p: &zhilu_app::zhilu_policy::profile::Profile) -> String {
     for r in &p.checklist {
         let _ = writeln!(
             s,
-            "  {:<26} {}  [{}]（{}）",
-            r.kind.get_ref(),
+            "  {} {}  [{}]（{}）",
+            pad(r.kind.get_ref(), 26),
             r.situation,
             r.obligation.label(),
             p.cite(&r.article)
