@@ -32,16 +32,15 @@ pub fn io_error(e: &Error) -> String {
     };
     match e.raw_os_error() {
         Some(code) => format!("{what}（系统错误 {code}）"),
-        None if matches!(e.kind(), ErrorKind::Other | ErrorKind::InvalidData) => {
-            // Our own errors built with `io::Error::other("…")` carry a Chinese text: keep it.
+        None => {
+            // Our own errors (`io::Error::new(kind, "…")`) carry a Chinese text: keep it.
             let inner = e.to_string();
-            if !inner.is_ascii() {
-                inner
-            } else {
+            if inner.is_ascii() {
                 what.to_string()
+            } else {
+                inner
             }
         }
-        None => what.to_string(),
     }
 }
 
@@ -58,5 +57,7 @@ mod tests {
         let ours = Error::other("写入后回读校验失败");
         assert_eq!(io_error(&ours), "写入后回读校验失败");
         assert_eq!(io_error(&Error::other("boom")), "输入输出错误");
+        let ours = Error::new(ErrorKind::NotFound, "存储位置不存在或未初始化");
+        assert_eq!(io_error(&ours), "存储位置不存在或未初始化");
     }
 }
