@@ -181,6 +181,9 @@ macro_rules! hash_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            pub fn into_string(self) -> String {
+                self.0
+            }
             /// The first `n` hex digits, for display where the full value does not fit.
             pub fn short(&self, n: usize) -> &str {
                 &self.0[..n.min(self.0.len())]

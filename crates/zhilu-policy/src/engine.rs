@@ -1,7 +1,11 @@
 //! The compliance engine: profile + facts in, findings out. Each rule of a regulation is one
 //! function here, tested with plain values; nothing here reads a database or a clock.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// A fast hash for the indexes over a year of facts: their keys come from our own catalog, not from
+// an adversary, and SipHash over 64-digit hashes was a third of the check.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -107,6 +111,12 @@ pub struct Index<'a> {
     checkouts_by_device: HashMap<&'a str, Vec<&'a Checkout>>,
     units: HashMap<&'a str, &'a str>,
     device_units: HashMap<&'a str, &'a str>,
+    /// Activities with an approved non-recording record (R10).
+    approved_norecords: HashSet<&'a str>,
+    /// Activities whose offload extension was approved (R17).
+    approved_extensions: HashSet<&'a str>,
+    /// Interruption records by (activity, recording the gap follows) (R11).
+    interruptions: HashMap<(&'a str, &'a str), &'a crate::facts::Interruption>,
 }
 
 impl<'a> Index<'a> {
@@ -159,6 +169,24 @@ impl<'a> Index<'a> {
                 .devices
                 .iter()
                 .map(|d| (d.serial.as_str(), d.unit.as_str()))
+                .collect(),
+            approved_norecords: facts
+                .norecords
+                .iter()
+                .filter(|n| n.approved)
+                .map(|n| n.activity.as_str())
+                .collect(),
+            approved_extensions: facts
+                .extensions
+                .iter()
+                .filter(|x| x.approved)
+                .map(|x| x.activity.as_str())
+                .collect(),
+            interruptions: facts
+                .interruptions
+                .iter()
+                .rev()
+                .map(|i| ((i.activity.as_str(), i.after.as_str()), i))
                 .collect(),
         }
     }
@@ -423,10 +451,7 @@ fn mandatory_article(profile: &Profile, a: &Activity) -> Option<String> {
 }
 
 fn approved_norecord(ix: &Index<'_>, activity: &str) -> bool {
-    ix.facts
-        .norecords
-        .iter()
-        .any(|n| n.activity == activity && n.approved)
+    ix.approved_norecords.contains(activity)
 }
 
 /// R7: a mandatory activity with no recording and no approved non-recording record.
@@ -576,11 +601,11 @@ pub fn gaps(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Findi
             if gap <= tol {
                 continue;
             }
+            // The first record for this gap, as a scan in record order would find.
             let record = ix
-                .facts
                 .interruptions
-                .iter()
-                .find(|i| i.activity == a.id && i.after == prev.sha256);
+                .get(&(a.id.as_str(), prev.sha256.as_str()))
+                .copied();
             let Some(rec) = record else {
                 out.push(
                     Finding::new(
@@ -797,12 +822,7 @@ fn deadline_for(
         Some(a) => a.end,
         None => r.capture_end.or(r.capture_start).unwrap_or(r.offloaded_at),
     };
-    let extension_approved = a.is_some_and(|a| {
-        ix.facts
-            .extensions
-            .iter()
-            .any(|x| x.activity == a.id && x.approved)
-    });
+    let extension_approved = a.is_some_and(|a| ix.approved_extensions.contains(a.id.as_str()));
     offload_deadline(
         profile,
         calendar,

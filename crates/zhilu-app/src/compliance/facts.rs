@@ -34,7 +34,21 @@ pub(crate) fn recording(r: RecordingFact, integrity_failed: bool) -> f::Recordin
         officer: r.officer.into_string(),
         device: r.device.into_string(),
         session: r.session.into_string(),
-        sha256: r.sha256.to_string(),
+        sha256: r.sha256.into_string(),
+    }
+}
+
+/// [`activity`], moving instead of copying (the full check converts every activity of a year).
+fn activity_owned(a: Activity) -> f::Activity {
+    f::Activity {
+        id: a.id.into_string(),
+        kind: a.kind,
+        subject_name: a.subject_name,
+        officers: a.officers.into_iter().map(OfficerId::into_string).collect(),
+        start: a.start,
+        end: a.end,
+        case_no: a.case_no,
+        flags: a.flags,
     }
 }
 
@@ -110,11 +124,11 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
             })
             .collect(),
         checkouts: rows.checkouts.iter().map(checkout).collect(),
-        activities: rows.activities.iter().map(activity).collect(),
+        activities: rows.activities.into_iter().map(activity_owned).collect(),
         links: rows
             .links
             .into_iter()
-            .map(|(s, a)| (s.to_string(), a.into_string()))
+            .map(|(s, a)| (s.into_string(), a.into_string()))
             .collect(),
         offloads: rows
             .sessions
@@ -158,7 +172,7 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
                 activity: x.activity.into_string(),
             })
             .collect(),
-        holds: rows.holds.into_iter().map(|h| h.to_string()).collect(),
+        holds: rows.holds.into_iter().map(Sha256::into_string).collect(),
         recordings: rows
             .recordings
             .into_iter()

@@ -80,12 +80,13 @@ fn link_pair(row: &dyn RawRow) -> Result<(Sha256, ActivityId)> {
 }
 
 impl Catalog {
-    /// The narrow recording rows matching `filter`, streamed into `out` (skipping ones in `have`).
+    /// The narrow recording rows matching `filter`, streamed into `out`; with `have`, skipping
+    /// the ones already there (a window reads by several ranges that overlap).
     async fn recording_facts(
         &self,
         filter: &str,
         args: Vec<Value>,
-        have: &mut HashSet<Sha256>,
+        mut have: Option<&mut HashSet<Sha256>>,
         out: &mut Vec<RecordingFact>,
     ) -> Result<()> {
         let sql = format!(
@@ -96,7 +97,11 @@ impl Catalog {
         self.db
             .each(stmt(sql), args, &mut |row: &dyn RawRow| {
                 let r = recording_fact(row)?;
-                if have.insert(r.sha256.clone()) {
+                let fresh = match have.as_deref_mut() {
+                    Some(seen) => seen.insert(r.sha256.clone()),
+                    None => true,
+                };
+                if fresh {
                     out.push(r);
                 }
                 Ok(())
@@ -108,7 +113,7 @@ impl Catalog {
         &self,
         filter: &str,
         args: Vec<Value>,
-        have: &mut HashSet<(Sha256, ActivityId)>,
+        mut have: Option<&mut HashSet<(Sha256, ActivityId)>>,
         out: &mut Vec<(Sha256, ActivityId)>,
     ) -> Result<()> {
         let sql = format!(
@@ -118,7 +123,11 @@ impl Catalog {
         self.db
             .each(stmt(sql), args, &mut |row: &dyn RawRow| {
                 let pair = link_pair(row)?;
-                if have.insert(pair.clone()) {
+                let fresh = match have.as_deref_mut() {
+                    Some(seen) => seen.insert(pair.clone()),
+                    None => true,
+                };
+                if fresh {
                     out.push(pair);
                 }
                 Ok(())
@@ -136,7 +145,7 @@ impl Catalog {
         self.recording_facts(
             "capture_start >= $1 AND capture_start <= $2",
             vec![micros(from), micros(to)],
-            &mut HashSet::new(),
+            None,
             &mut out,
         )
         .await?;
@@ -152,7 +161,7 @@ impl Catalog {
         self.recording_facts(
             "session_id = $1",
             vec![text(session.as_str())],
-            &mut HashSet::new(),
+            None,
             &mut out,
         )
         .await?;
@@ -177,11 +186,12 @@ impl Catalog {
         match window {
             None => {
                 rows.activities = self.select("", vec![], "id").await?;
-                self.recording_facts("", vec![], &mut have_rec, &mut rows.recordings)
+                // Everything once: no overlap to remove, and every link's two ends are read (the
+                // catalog's foreign keys guarantee they exist).
+                self.recording_facts("", vec![], None, &mut rows.recordings)
                     .await?;
                 rows.sessions = self.sessions().await?;
-                self.link_pairs("", vec![], &mut have_link, &mut rows.links)
-                    .await?;
+                self.link_pairs("", vec![], None, &mut rows.links).await?;
                 rows.checkouts = self.select("", vec![], "id").await?;
                 rows.norecords = self.select("", vec![], "id").await?;
                 rows.interruptions = self.select("", vec![], "id").await?;
@@ -197,7 +207,7 @@ impl Catalog {
                     self.recording_facts(
                         &format!("{col} >= $1 AND {col} <= $2"),
                         vec![micros(a), micros(b)],
-                        &mut have_rec,
+                        Some(&mut have_rec),
                         &mut rows.recordings,
                     )
                     .await?;
@@ -209,7 +219,7 @@ impl Catalog {
                     self.link_pairs(
                         &in_list("activity_id", chunk.len()),
                         chunk.iter().map(|s| text(s)).collect(),
-                        &mut have_link,
+                        Some(&mut have_link),
                         &mut rows.links,
                     )
                     .await?;
@@ -223,7 +233,7 @@ impl Catalog {
                     self.link_pairs(
                         &in_list("sha256", chunk.len()),
                         chunk.iter().map(|s| text(s)).collect(),
-                        &mut have_link,
+                        Some(&mut have_link),
                         &mut rows.links,
                     )
                     .await?;
@@ -251,7 +261,7 @@ impl Catalog {
                     self.recording_facts(
                         &in_list("sha256", chunk.len()),
                         chunk.iter().map(|s| text(s)).collect(),
-                        &mut have_rec,
+                        Some(&mut have_rec),
                         &mut rows.recordings,
                     )
                     .await?;
@@ -278,16 +288,16 @@ impl Catalog {
                     .chain(rows.extensions.iter().map(|x| x.id.clone()))
                     .collect();
                 rows.approvals = self.approvals_of(&record_ids).await?;
+                // Links whose two ends were both read (a window reads the links of its rows, and
+                // some of those lead outside it only through rows it did not need).
+                let shas: HashSet<&Sha256> = rows.recordings.iter().map(|r| &r.sha256).collect();
+                let acts: HashSet<&ActivityId> = rows.activities.iter().map(|a| &a.id).collect();
+                rows.links = std::mem::take(&mut rows.links)
+                    .into_iter()
+                    .filter(|(s, a)| shas.contains(s) && acts.contains(a))
+                    .collect();
             }
         }
-        // Links whose two ends were both read (a window reads the links of its rows, and some of
-        // those lead outside it only through rows it did not need).
-        let shas: HashSet<&Sha256> = rows.recordings.iter().map(|r| &r.sha256).collect();
-        let acts: HashSet<&ActivityId> = rows.activities.iter().map(|a| &a.id).collect();
-        rows.links = std::mem::take(&mut rows.links)
-            .into_iter()
-            .filter(|(s, a)| shas.contains(s) && acts.contains(a))
-            .collect();
         Ok(rows)
     }
 }

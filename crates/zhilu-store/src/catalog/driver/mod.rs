@@ -1,5 +1,6 @@
-//! The two native database drivers (sqlx's SQLite and PostgreSQL drivers) behind one narrow trait
-//! in our own words: run a statement, visit the rows of a query, open the write transaction.
+//! The two native database drivers behind one narrow trait in our own words: run a statement,
+//! visit the rows of a query, open the write transaction. SQLite (the embedded default) runs
+//! through rusqlite (`sqlite.rs`, which says why), PostgreSQL through sqlx.
 //!
 //! Everything above this file is written once: the SQL is the dialect both databases accept (`$n`
 //! placeholders, `ON CONFLICT`, `RETURNING`), values are bound as text or integers, and rows are
@@ -16,12 +17,10 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use futures_util::future::BoxFuture;
+use sqlx::Connection;
 use sqlx::postgres::{PgPoolOptions, PgQueryResult};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteSynchronous,
-};
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Row, Type};
 
 use crate::error::StoreError;
 
@@ -78,13 +77,7 @@ pub(crate) trait RawRow {
     fn is_null(&self, i: usize) -> Result<bool>;
 }
 
-impl<R> RawRow for R
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-{
+impl RawRow for sqlx::postgres::PgRow {
     fn text(&self, i: usize) -> Result<Option<&str>> {
         self.try_get::<Option<&str>, usize>(i).map_err(db)
     }
@@ -145,11 +138,6 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 trait Affected {
     fn affected(&self) -> u64;
 }
-impl Affected for SqliteQueryResult {
-    fn affected(&self) -> u64 {
-        self.rows_affected()
-    }
-}
 impl Affected for PgQueryResult {
     fn affected(&self) -> u64 {
         self.rows_affected()
@@ -176,7 +164,9 @@ where
     q
 }
 
-/// A native sqlx driver; the same code serves SQLite and PostgreSQL.
+mod sqlite;
+
+/// A native sqlx driver (PostgreSQL; written generically over sqlx's database).
 struct Native<DB: Database> {
     pool: Pool<DB>,
     backend: Backend,
@@ -310,24 +300,26 @@ fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
 pub(crate) async fn connect(url: &str) -> Result<Box<dyn Driver>> {
     match Backend::from_url(url)? {
         Backend::Sqlite => {
-            // WAL with a full sync at every commit: a committed ledger entry survives a power
-            // cut, and readers (verify, fixity, a server's pages) never block a station's writes.
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(db)?
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await
-                .map_err(db)?;
-            MIGRATE_SQLITE.run(&pool).await.map_err(migrate_err)?;
-            Ok(Box::new(Native {
-                pool,
-                backend: Backend::Sqlite,
-            }))
+            let opts = SqliteConnectOptions::from_str(url).map_err(db)?;
+            let path = opts.get_filename().to_path_buf();
+            let create = url.contains("mode=rwc");
+            // The file is opened (and created at init) by our own driver first, so that a
+            // missing catalog is never created silently by the migration step.
+            let driver = sqlite::Sqlite::open(path, create)?;
+            // sqlx's migrator applies the embedded migrations (and records them as earlier
+            // releases did), over one short-lived connection.
+            let mut conn = sqlx::SqliteConnection::connect_with(
+                &opts
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30)),
+            )
+            .await
+            .map_err(db)?;
+            MIGRATE_SQLITE.run(&mut conn).await.map_err(migrate_err)?;
+            conn.close().await.map_err(db)?;
+            Ok(Box::new(driver))
         }
         Backend::Postgres => {
             let pool = PgPoolOptions::new()

@@ -1,0 +1,305 @@
+//! The embedded catalog's driver: SQLite through rusqlite, rows read in place on the calling
+//! thread.
+//!
+//! Why not sqlx's SQLite driver, which the migrations still use: it runs each connection on a
+//! worker thread of its own and sends every row to the async caller over a channel. Measured on a
+//! 2,000,000-row recordings table, that is ≈ 6.5 s where the `sqlite3` shell reads the table in
+//! 3 s and rusqlite in well under 2: the full compliance check of a large agency's year is mostly
+//! reading, so the driver sets the pace. SQLite is an in-process library; its calls are short and
+//! synchronous, and run here under `block_in_place` on a multi-threaded runtime (inline on a
+//! current-thread one), so the runtime keeps serving other tasks meanwhile.
+//!
+//! Connections: a small pool of open connections (WAL, `synchronous = FULL`, foreign keys on,
+//! 30 s busy timeout), each taken for one statement or one transaction.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+
+use super::{Backend, Driver, DriverTx, RawRow, Stmt, Value, Visit};
+use crate::error::StoreError;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Idle connections kept open for reuse; more are opened when more statements run at once.
+const IDLE: usize = 8;
+
+pub(super) struct Sqlite {
+    path: PathBuf,
+    idle: Idle,
+}
+
+/// Open connections waiting to be reused.
+type Idle = Arc<Mutex<Vec<Connection>>>;
+
+fn give_back(idle: &Idle, conn: Connection) {
+    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+    if idle.len() < IDLE {
+        idle.push(conn);
+    }
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sqlite").field("path", &self.path).finish()
+    }
+}
+
+pub(super) fn db(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Duplicate {
+                subject: String::new(),
+                detail: msg.clone().unwrap_or_else(|| f.to_string()),
+            }
+        }
+        _ => StoreError::Database(Box::new(e)),
+    }
+}
+
+/// Runs blocking SQLite work without stalling the runtime's other tasks.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Text(Some(s)) => ValueRef::Text(s.as_bytes()),
+            Value::Int(Some(n)) => ValueRef::Integer(*n),
+            Value::Text(None) | Value::Int(None) => ValueRef::Null,
+        }))
+    }
+}
+
+impl RawRow for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<Option<&str>> {
+        match self.get_ref(i).map_err(db)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(b) => std::str::from_utf8(b)
+                .map(Some)
+                .map_err(|e| StoreError::Database(Box::new(e))),
+            other => Err(StoreError::Database(
+                format!("第 {i} 列应为文本，实为 {:?}", other.data_type()).into(),
+            )),
+        }
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        match self.get_ref(i).map_err(db)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            other => Err(StoreError::Database(
+                format!("第 {i} 列应为整数，实为 {:?}", other.data_type()).into(),
+            )),
+        }
+    }
+    fn is_null(&self, i: usize) -> Result<bool> {
+        Ok(matches!(self.get_ref(i).map_err(db)?, ValueRef::Null))
+    }
+}
+
+/// Prepares (cached per connection) and binds `$1…$n` by name, so the order in which the
+/// placeholders appear in the text does not matter (as in PostgreSQL).
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    args: &[Value],
+) -> Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    for (i, v) in args.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        match stmt.parameter_index(&name).map_err(db)? {
+            Some(idx) => stmt.raw_bind_parameter(idx, v).map_err(db)?,
+            None => {
+                return Err(StoreError::Database(
+                    format!("语句中没有参数 {name}").into(),
+                ));
+            }
+        }
+    }
+    Ok(stmt)
+}
+
+fn run(conn: &Connection, sql: &str, args: &[Value]) -> Result<u64> {
+    let mut stmt = prepare(conn, sql, args)?;
+    // Drained as a query so that statements returning rows (RETURNING, PRAGMA) work too.
+    let mut rows = stmt.raw_query();
+    while rows.next().map_err(db)?.is_some() {}
+    drop(rows);
+    Ok(conn.changes())
+}
+
+fn visit(conn: &Connection, sql: &str, args: &[Value], f: Visit<'_>) -> Result<()> {
+    let mut stmt = prepare(conn, sql, args)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(db)? {
+        f(row)?;
+    }
+    Ok(())
+}
+
+impl Sqlite {
+    /// Opens the database file (`create`: make it if missing) and checks it can be read.
+    pub(super) fn open(path: PathBuf, create: bool) -> Result<Self> {
+        let s = Sqlite {
+            path,
+            idle: Arc::new(Mutex::new(Vec::new())),
+        };
+        let conn = s.connect(create)?;
+        s.give_back(conn);
+        Ok(s)
+    }
+
+    fn connect(&self, create: bool) -> Result<Connection> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
+        // WAL with a full sync at every commit: a committed ledger entry survives a power cut,
+        // and readers (verify, fixity, a server's pages) never block a station's writes.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(db)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => self.connect(false),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        give_back(&self.idle, conn);
+    }
+}
+
+impl Driver for Sqlite {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn execute<'a>(&'a self, sql: Stmt, args: Vec<Value>) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            blocking(|| {
+                let conn = self.take()?;
+                let r = run(&conn, &sql, &args);
+                self.give_back(conn);
+                r
+            })
+        })
+    }
+
+    fn each<'a>(&'a self, sql: Stmt, args: Vec<Value>, f: Visit<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            blocking(|| {
+                let conn = self.take()?;
+                let r = visit(&conn, &sql, &args, f);
+                self.give_back(conn);
+                r
+            })
+        })
+    }
+
+    fn begin_write(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>> {
+        Box::pin(async move {
+            blocking(|| {
+                let conn = self.take()?;
+                // Takes the database's write lock now (waiting up to the busy timeout), so no
+                // other writer can slip in between our read of the ledger head and our commit.
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+                Ok(Box::new(SqliteTx {
+                    conn: Some(conn),
+                    idle: Arc::clone(&self.idle),
+                }) as Box<dyn DriverTx>)
+            })
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let conns: Vec<Connection> =
+                std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+            for c in conns {
+                // Closing the last connection folds the write-ahead log back into the file.
+                let _ = c.close();
+            }
+        })
+    }
+}
+
+/// A write transaction on one connection; rolled back if dropped before `commit`.
+struct SqliteTx {
+    conn: Option<Connection>,
+    /// Where the connection goes back when the transaction ends.
+    idle: Idle,
+}
+
+impl SqliteTx {
+    fn conn(&self) -> Result<&Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("事务已结束".into()))
+    }
+}
+
+impl DriverTx for SqliteTx {
+    fn execute<'a>(&'a mut self, sql: Stmt, args: Vec<Value>) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move { blocking(|| run(self.conn()?, &sql, &args)) })
+    }
+
+    fn each<'a>(
+        &'a mut self,
+        sql: Stmt,
+        args: Vec<Value>,
+        f: Visit<'a>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move { blocking(|| visit(self.conn()?, &sql, &args, f)) })
+    }
+
+    fn commit(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
+        Box::pin(async move {
+            blocking(|| {
+                let conn = self
+                    .conn
+                    .take()
+                    .ok_or_else(|| StoreError::Database("事务已结束".into()))?;
+                let r = conn.execute_batch("COMMIT").map_err(db);
+                if r.is_ok() {
+                    give_back(&self.idle, conn);
+                }
+                r
+            })
+        })
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Not committed: undo everything this transaction wrote.
+            if conn.execute_batch("ROLLBACK").is_ok() {
+                give_back(&self.idle, conn);
+            }
+        }
+    }
+}
