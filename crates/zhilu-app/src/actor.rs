@@ -44,6 +44,13 @@ impl Actor {
         &self.name
     }
 
+    /// Notes a read for the operations log. Every actor may read everything today (no roles exist
+    /// yet); the server's access rules (roles, clearances, R25/R30) will be decided here, where
+    /// every read use case already passes.
+    pub(crate) fn reads(&self, what: &'static str) {
+        tracing::debug!(actor = %self.name, what, "read");
+    }
+
     /// The person acting, if a person is.
     pub fn person_id(&self) -> Option<&OfficerId> {
         self.person.as_ref()

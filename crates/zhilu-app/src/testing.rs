@@ -185,7 +185,7 @@ impl TestApp {
         )
         .await
         .unwrap_or_else(|e| panic!("teardown open: {e}"));
-        let report = crate::integrity::verify(&app)
+        let report = crate::integrity::verify(&app, &crate::Actor::system("teardown"))
             .await
             .unwrap_or_else(|e| panic!("teardown verify: {e}"));
         assert!(

@@ -42,7 +42,8 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
     let app = App::open(DataDir::new(&data), clock, None)
         .await
         .expect("the old directory opens (and its catalog is migrated)");
-    let r = verify(&app).await.expect("verify");
+    let auditor = zhilu_app::Actor::system("auditor");
+    let r = verify(&app, &auditor).await.expect("verify");
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     assert_eq!(r.entries, 59);
     assert_eq!(
@@ -60,14 +61,16 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
             .contains(&2027)
     );
     // The first release's check found exactly one thing on this directory; so does this one.
-    let found = check(&app, &CheckScope::default()).await.expect("check");
+    let found = check(&app, &auditor, &CheckScope::default())
+        .await
+        .expect("check");
     let codes: Vec<_> = found.iter().map(|f| (f.rule, f.code)).collect();
     assert_eq!(
         codes,
         vec![("R11", "gap_not_stated_by_voice")],
         "{found:#?}"
     );
-    let f = fixity(&app, false).await.expect("fixity");
+    let f = fixity(&app, &auditor, false).await.expect("fixity");
     assert_eq!((f.objects, f.unrepaired()), (5, 0));
     app.close().await;
 }

@@ -106,7 +106,9 @@ async fn app_with_devices() -> TestApp {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_verify_passes_on_an_untouched_ledger() {
     let t = app_with_devices().await;
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     // init + 2×(register + event) + (update + event)
     assert_eq!(r.entries, 7);
@@ -125,7 +127,9 @@ async fn x1_row_altered_in_the_database_is_detected_and_named() {
         .await,
         1
     );
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     let p = &r.problems[0];
     assert_eq!(p.subject.as_deref(), Some("device:DSJ-1"));
@@ -140,7 +144,9 @@ async fn x1_row_deleted_in_the_database_is_detected() {
         exec(&t, "DELETE FROM device_events WHERE event = '维修'").await,
         1
     );
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert!(
         r.problems[0]
@@ -160,7 +166,9 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
         "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)",
     )
     .await;
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert_eq!(r.problems[0].subject.as_deref(), Some("station:FAKE"));
 }
@@ -173,7 +181,9 @@ async fn x1_ledger_entry_edited_is_detected_and_named() {
         "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6",
     )
     .await;
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(
         r.problems
             .iter()
@@ -228,7 +238,9 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
     }
     c.exec("UPDATE ledger_head SET root = $1", &[&hex::encode(root)])
         .await;
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(
         r.problems
             .iter()
@@ -243,7 +255,9 @@ async fn x1_truncated_ledger_is_detected() {
     let t = app_with_devices().await;
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
     exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(
         r.problems.iter().any(|p| p.message.contains("截断")),
         "{:?}",
@@ -341,7 +355,9 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         .await
         .expect("officer");
     }
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(
         exec(
@@ -355,7 +371,9 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         exec(&t, "DELETE FROM officers WHERE id = '000900'").await,
         1
     );
-    let r = verify(t.app()).await.expect("verify");
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
     let subjects: Vec<_> = r
         .problems
         .iter()
@@ -409,7 +427,9 @@ async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
     .await
     .expect_err("refused");
     assert_eq!(refused.code(), "catalog_behind", "{refused}");
-    let r = verify(&foreign).await.expect("verify reads");
+    let r = verify(&foreign, &Actor::system("test"))
+        .await
+        .expect("verify reads");
     assert!(
         r.problems.iter().any(|p| p.message.contains("截断")),
         "{:?}",

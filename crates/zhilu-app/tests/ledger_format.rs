@@ -214,7 +214,9 @@ async fn story() -> Story {
         .await
         .expect("return");
 
-    let all = offload::recordings(&app, None).await.expect("recordings");
+    let all = offload::recordings(&app, &Actor::system("test"), None)
+        .await
+        .expect("recordings");
     let (mp4, wav) = (
         rec(&all, MP4).sha256.to_string(),
         rec(&all, WAV).sha256.to_string(),
@@ -308,7 +310,9 @@ async fn story() -> Story {
         .join(&wav[2..4])
         .join(&wav);
     std::fs::remove_file(&lost).expect("delete the replica copy");
-    let fixity = integrity::fixity(&app, true).await.expect("fixity");
+    let fixity = integrity::fixity(&app, &Actor::system("fixity"), true)
+        .await
+        .expect("fixity");
     assert_eq!(fixity.problems.len(), 1, "{fixity:#?}");
     assert!(fixity.problems[0].repaired, "{fixity:#?}");
     assert!(lost.is_file(), "the copy is back");

@@ -51,7 +51,10 @@ async fn x1_many_writers_share_one_app_and_the_ledger_stays_whole() {
     let app = Arc::clone(t.app());
     officer(&app, "000101").await;
     officer(&app, "000102").await;
-    let before = integrity::head(&app).await.expect("head").0;
+    let before = integrity::head(&app, &Actor::system("test"))
+        .await
+        .expect("head")
+        .0;
     let mut tasks = Vec::new();
     for i in 0..12 {
         let app = Arc::clone(&app);
@@ -85,10 +88,14 @@ async fn x1_many_writers_share_one_app_and_the_ledger_stays_whole() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 12, "every activity got its own number: {ids:?}");
-    let (size, _) = integrity::head(&app).await.expect("head");
+    let (size, _) = integrity::head(&app, &Actor::system("test"))
+        .await
+        .expect("head");
     // Each device is two entries (registered + its 登记 event), each activity one.
     assert_eq!(size, before + 12 * 3);
-    let report = integrity::verify(&app).await.expect("verify");
+    let report = integrity::verify(&app, &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
 }
 
@@ -142,7 +149,9 @@ async fn r3_a_device_checked_out_by_several_writers_at_once_goes_to_one_officer(
     }
     assert_eq!(won, 1, "exactly one checkout of DSJ01 succeeds");
     other.close().await;
-    let report = integrity::verify(&app).await.expect("verify");
+    let report = integrity::verify(&app, &Actor::system("test"))
+        .await
+        .expect("verify");
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
 }
 
@@ -160,7 +169,9 @@ async fn x1_the_checkpoint_file_keeps_the_newest_checkpoint_whoever_writes_last(
         let a = if i % 2 == 0 { &**t.app() } else { &other };
         device(a, &format!("D{i}")).await.expect("device");
     }
-    let (size, _) = integrity::head(t.app()).await.expect("head");
+    let (size, _) = integrity::head(t.app(), &Actor::system("test"))
+        .await
+        .expect("head");
     let note = std::fs::read_to_string(t.data_dir().checkpoint()).expect("checkpoint file");
     let cp = zhilu_ledger::verify_checkpoint(&note, t.app().verifying_key()).expect("signed");
     assert_eq!(cp.size, size, "the file holds the latest signed head");

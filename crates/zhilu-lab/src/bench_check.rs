@@ -400,7 +400,8 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
     let catalog_scan_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let (full, times) = check_timed(&app, &CheckScope::default()).await?;
+    let bench = zhilu_app::Actor::system("bench");
+    let (full, times) = check_timed(&app, &bench, &CheckScope::default()).await?;
     let full_check_seconds = t.elapsed().as_secs_f64();
 
     // One more day of offloads, then the incremental re-check of that day.
@@ -412,6 +413,7 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
     let t = Instant::now();
     let inc = check(
         &app,
+        &bench,
         &CheckScope {
             from: Some(day),
             to: Some(day + Duration::days(1)),

@@ -229,10 +229,10 @@ pub async fn run_demo(
     let ingest = offload(&app, &station, &req, &Silent).await?;
     let again = offload(&app, &station, &req, &Silent).await?;
     let recordings = app.catalog().recordings(None).await?;
-    let fixity = fixity(&app, false).await?;
+    let fixity = fixity(&app, &admin, false).await?;
     story.set(at((23, 9, 0, 0)));
-    let findings = check(&app, &CheckScope::default()).await?;
-    let verify = verify(&app).await?;
+    let findings = check(&app, &admin, &CheckScope::default()).await?;
+    let verify = verify(&app, &admin).await?;
     app.close().await;
     Ok(DemoReport {
         data_dir: dir.root.display().to_string(),

@@ -160,6 +160,7 @@ pub async fn approve(app: &App, actor: &Actor, record: &str) -> Result<ApprovalO
 }
 
 /// Approvals still waiting, oldest first.
-pub async fn pending(app: &App) -> Result<Vec<Approval>, AppError> {
+pub async fn pending(app: &App, actor: &Actor) -> Result<Vec<Approval>, AppError> {
+    actor.reads("approvals");
     Ok(app.catalog.pending_approvals().await?)
 }

@@ -6,6 +6,7 @@ use zhilu_policy::scope::{Scope, retain_in_scope};
 use zhilu_policy::window::fact_window;
 
 use crate::App;
+use crate::actor::Actor;
 use crate::error::AppError;
 
 /// What a check looks at: findings that arose in `[from, to)`, for a unit and/or an officer.
@@ -28,15 +29,17 @@ pub struct CheckTimes {
 
 /// Runs the compliance engine over the scope. A period reads only what can produce a finding in
 /// it; without one, everything.
-pub async fn check(app: &App, scope: &CheckScope) -> Result<Vec<Finding>, AppError> {
-    Ok(check_timed(app, scope).await?.0)
+pub async fn check(app: &App, actor: &Actor, scope: &CheckScope) -> Result<Vec<Finding>, AppError> {
+    Ok(check_timed(app, actor, scope).await?.0)
 }
 
 /// [`check`], with the time spent reading and judging (for the benchmark and the log).
 pub async fn check_timed(
     app: &App,
+    actor: &Actor,
     scope: &CheckScope,
 ) -> Result<(Vec<Finding>, CheckTimes), AppError> {
+    actor.reads("findings");
     let profile = app.profile().await?;
     let calendar = app.calendar().await?;
     let now = app.now();

@@ -9,6 +9,7 @@ use zhilu_policy::engine::Index;
 use zhilu_policy::profile::RetentionClass;
 
 use crate::App;
+use crate::actor::Actor;
 use crate::error::AppError;
 
 /// Where a recording stands.
@@ -44,7 +45,8 @@ pub struct RetentionItem {
 }
 
 /// The retention of every recording.
-pub async fn retention(app: &App) -> Result<Vec<RetentionItem>, AppError> {
+pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, AppError> {
+    actor.reads("retention");
     let profile = app.profile().await?;
     let facts = super::facts::read(app, None).await?;
     let ix = Index::new(&facts);

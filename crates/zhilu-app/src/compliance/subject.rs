@@ -10,6 +10,7 @@ use zhilu_policy::ids::SubjectCode;
 
 use super::check::{CheckScope, check};
 use crate::App;
+use crate::actor::Actor;
 use crate::error::{AppError, Field};
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,9 +25,11 @@ pub struct SubjectView {
 /// Everything about one subject, by its code (check digit verified) or its exact name.
 pub async fn subject(
     app: &App,
+    actor: &Actor,
     code: Option<&str>,
     name: Option<&str>,
 ) -> Result<SubjectView, AppError> {
+    actor.reads("subject");
     let code = code.map(str::trim).filter(|s| !s.is_empty());
     let name = name.map(str::trim).filter(|s| !s.is_empty());
     let activities = match (code, name) {
@@ -74,6 +77,7 @@ pub async fn subject(
             let shas: HashSet<&str> = recordings.iter().map(|r| r.sha256.as_str()).collect();
             check(
                 app,
+                actor,
                 &CheckScope {
                     from: Some(first),
                     to: Some(app.now().max(first) + chrono::Duration::seconds(1)),

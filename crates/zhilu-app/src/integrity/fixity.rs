@@ -140,7 +140,8 @@ fn copy_object(
 
 /// Re-hashes every copy of every recording; with `repair`, restores bad copies from good ones
 /// (the damaged copy goes to quarantine) and records every repair in the ledger.
-pub async fn fixity(app: &App, repair: bool) -> Result<FixityReport, AppError> {
+pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityReport, AppError> {
+    actor.reads("vault");
     let started = Instant::now();
     let recordings = app.catalog.recordings(None).await?;
     let roots = app.vault.roots();
@@ -190,7 +191,7 @@ pub async fn fixity(app: &App, repair: bool) -> Result<FixityReport, AppError> {
                     tokio::task::block_in_place(|| copy_object(roots[g].as_ref(), root, rec));
                 p.repaired = copied.is_ok();
                 app.record(
-                    &Actor::system("fixity"),
+                    actor,
                     vec![Change::event(
                         if p.repaired { REPAIRED } else { REPAIR_FAILED },
                         format!("object:{}", rec.sha256),

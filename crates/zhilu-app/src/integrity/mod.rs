@@ -12,7 +12,11 @@ pub(crate) const REPAIRED: &str = "object.repaired";
 pub(crate) const REPAIR_FAILED: &str = "object.repair_failed";
 
 /// The ledger's size and root as committed (hex).
-pub async fn head(app: &crate::App) -> Result<(u64, String), crate::AppError> {
+pub async fn head(
+    app: &crate::App,
+    actor: &crate::Actor,
+) -> Result<(u64, String), crate::AppError> {
+    actor.reads("ledger head");
     let (size, root) = app.catalog.ledger_head().await?;
     Ok((size, hex::encode(root)))
 }

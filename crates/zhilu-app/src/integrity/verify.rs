@@ -10,6 +10,7 @@ use zhilu_ledger::{self as ledger, CompactRange};
 use zhilu_store::Catalog;
 
 use crate::App;
+use crate::actor::Actor;
 use crate::error::AppError;
 
 /// One thing found wrong.
@@ -64,7 +65,8 @@ fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
 }
 
 /// Verifies the ledger end to end and the catalog against it.
-pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
+pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> {
+    actor.reads("ledger");
     {
         let alg = app.catalog.hash_alg();
         let mut problems = Vec::new();

@@ -494,7 +494,12 @@ fn clear_device(app: &App, stored: &[(&Found, Sha256)]) -> Result<bool, AppError
 }
 
 /// Stored recordings, optionally of one device, in reading order (capture time, unknown last).
-pub async fn recordings(app: &App, device: Option<&str>) -> Result<Vec<Recording>, AppError> {
+pub async fn recordings(
+    app: &App,
+    actor: &Actor,
+    device: Option<&str>,
+) -> Result<Vec<Recording>, AppError> {
+    actor.reads("recordings");
     let device = device
         .map(|d| id(Field::Device, DeviceSerial::parse, d))
         .transpose()?;

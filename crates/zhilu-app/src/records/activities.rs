@@ -134,7 +134,8 @@ pub async fn add_activity(
 }
 
 /// One activity.
-pub async fn activity(app: &App, activity: &str) -> Result<Activity, AppError> {
+pub async fn activity(app: &App, actor: &Actor, activity: &str) -> Result<Activity, AppError> {
+    actor.reads("activity");
     let id = id(Field::Activity, ActivityId::parse, activity)?;
     app.catalog.activity(&id).await?.ok_or(AppError::NotFound {
         what: Thing::Activity,
@@ -143,6 +144,7 @@ pub async fn activity(app: &App, activity: &str) -> Result<Activity, AppError> {
 }
 
 /// Every activity, by start.
-pub async fn activities(app: &App) -> Result<Vec<Activity>, AppError> {
+pub async fn activities(app: &App, actor: &Actor) -> Result<Vec<Activity>, AppError> {
+    actor.reads("activities");
     Ok(app.catalog.activities().await?)
 }

@@ -118,7 +118,7 @@ pub async fn link(
     activity: &str,
 ) -> Result<Link, AppError> {
     let sha = super::resolve_recording(app, recording).await?;
-    let a = super::activity(app, activity).await?;
+    let a = super::activity(app, actor, activity).await?;
     if let Some(l) = app.catalog.link(&sha, &a.id).await? {
         return Ok(l);
     }

@@ -41,7 +41,7 @@ pub async fn add_norecord(
     basis: &str,
 ) -> Result<NoRecord, AppError> {
     let profile = app.profile().await?;
-    let a = super::activity(app, activity).await?;
+    let a = super::activity(app, actor, activity).await?;
     let reason = profile.norecord_reason(reason)?.id.get_ref().clone();
     let basis = text(Field::Basis, basis)?;
     let row = NoRecord {
@@ -74,7 +74,7 @@ pub async fn add_interruption(
     voice_stated: bool,
 ) -> Result<Interruption, AppError> {
     let profile = app.profile().await?;
-    let a = super::activity(app, activity).await?;
+    let a = super::activity(app, actor, activity).await?;
     let after = super::resolve_recording(app, after).await?;
     let r = profile.interruption_reason(reason)?;
     let row = Interruption {
@@ -115,7 +115,7 @@ pub async fn request_extension(
             article: profile.cite(&profile.offload.article),
         });
     };
-    let a = super::activity(app, activity).await?;
+    let a = super::activity(app, actor, activity).await?;
     let reason = text(Field::Reason, reason)?;
     let row = Extension {
         id: next(app, Counter::Extension).await?,

@@ -26,7 +26,7 @@ pub struct NewCheckout {
 /// out, or not in service, is refused; two checkouts at the same moment cannot both succeed
 /// (the catalog allows one open checkout per device).
 pub async fn checkout(app: &App, actor: &Actor, c: NewCheckout) -> Result<Checkout, AppError> {
-    let device = super::device(app, &c.device).await?;
+    let device = super::device(app, actor, &c.device).await?;
     let serial = device.serial.clone();
     if device.status != DeviceStatus::InService {
         return Err(AppError::DeviceNotInService {
@@ -118,7 +118,8 @@ pub async fn return_device(app: &App, actor: &Actor, device: &str) -> Result<Che
 }
 
 /// The usage ledger (R3), in checkout order.
-pub async fn checkouts(app: &App) -> Result<Vec<Checkout>, AppError> {
+pub async fn checkouts(app: &App, actor: &Actor) -> Result<Vec<Checkout>, AppError> {
+    actor.reads("checkouts");
     Ok(app.catalog.checkouts().await?)
 }
 
@@ -134,7 +135,8 @@ pub struct UsageEntry {
 }
 
 /// The usage ledger with what each checkout recorded (R3).
-pub async fn usage(app: &App) -> Result<Vec<UsageEntry>, AppError> {
+pub async fn usage(app: &App, actor: &Actor) -> Result<Vec<UsageEntry>, AppError> {
+    actor.reads("usage ledger");
     let now = app.now();
     let mut out = Vec::new();
     for c in app.catalog.checkouts().await? {

@@ -130,11 +130,13 @@ pub async fn device_event(
     Ok(device)
 }
 
-pub async fn devices(app: &App) -> Result<Vec<Device>, AppError> {
+pub async fn devices(app: &App, actor: &Actor) -> Result<Vec<Device>, AppError> {
+    actor.reads("devices");
     Ok(app.catalog.devices().await?)
 }
 
-pub async fn device(app: &App, serial: &str) -> Result<Device, AppError> {
+pub async fn device(app: &App, actor: &Actor, serial: &str) -> Result<Device, AppError> {
+    actor.reads("device");
     let serial = id(Field::Serial, DeviceSerial::parse, serial)?;
     app.catalog
         .device(&serial)
@@ -147,7 +149,12 @@ pub async fn device(app: &App, serial: &str) -> Result<Device, AppError> {
 }
 
 /// A device's lifecycle events (R2), or every device's.
-pub async fn events(app: &App, serial: Option<&str>) -> Result<Vec<DeviceEvent>, AppError> {
+pub async fn events(
+    app: &App,
+    actor: &Actor,
+    serial: Option<&str>,
+) -> Result<Vec<DeviceEvent>, AppError> {
+    actor.reads("device events");
     let serial = serial
         .map(|s| id(Field::Serial, DeviceSerial::parse, s))
         .transpose()?;

@@ -60,7 +60,8 @@ pub async fn add_officer(app: &App, actor: &Actor, req: NewOfficer) -> Result<Of
     Ok(officer)
 }
 
-pub async fn officers(app: &App) -> Result<Vec<Officer>, AppError> {
+pub async fn officers(app: &App, actor: &Actor) -> Result<Vec<Officer>, AppError> {
+    actor.reads("officers");
     Ok(app.catalog.officers().await?)
 }
 

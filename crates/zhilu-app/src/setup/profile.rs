@@ -122,6 +122,7 @@ pub async fn load_calendar(app: &App, actor: &Actor, src: &str) -> Result<Vec<i3
 }
 
 /// The years the calendar covers.
-pub async fn calendar_years(app: &App) -> Result<Vec<i32>, AppError> {
+pub async fn calendar_years(app: &App, actor: &Actor) -> Result<Vec<i32>, AppError> {
+    actor.reads("calendar");
     Ok(app.calendar().await?.years())
 }

@@ -63,8 +63,9 @@ pub async fn access(ctx: &Ctx, cmd: AccessCmd) -> anyhow::Result<bool> {
 
 pub async fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<bool> {
     if a.list {
+        let actor = ctx.actor(a.by.as_deref())?;
         let (list, profile) = with_app!(ctx, |app| Ok((
-            access::pending(app).await?,
+            access::pending(app, &actor).await?,
             app.profile().await?
         )))?;
         ctx.out.show(&list, || {

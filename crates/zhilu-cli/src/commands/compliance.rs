@@ -104,7 +104,8 @@ pub async fn check(ctx: &Ctx, a: CheckArgs) -> anyhow::Result<bool> {
         unit: a.unit,
         officer: a.officer,
     };
-    let found = with_app!(ctx, |app| Ok(compliance::check(app, &scope).await?))?;
+    let actor = ctx.actor(None)?;
+    let found = with_app!(ctx, |app| Ok(compliance::check(app, &actor, &scope).await?))?;
     let list: Vec<_> = found.iter().map(finding_json).collect();
     ctx.out.show(&list, || findings_text(&found))?;
     Ok(true)
@@ -112,7 +113,8 @@ pub async fn check(ctx: &Ctx, a: CheckArgs) -> anyhow::Result<bool> {
 
 pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
     let RetentionCmd::List = cmd;
-    let list = with_app!(ctx, |app| Ok(compliance::retention(app).await?))?;
+    let actor = ctx.actor(None)?;
+    let list = with_app!(ctx, |app| Ok(compliance::retention(app, &actor).await?))?;
     ctx.out.show(&list, || {
         if list.is_empty() {
             return "没有音像记录。".into();
@@ -144,8 +146,10 @@ pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
 
 pub async fn subject(ctx: &Ctx, cmd: SubjectCmd) -> anyhow::Result<bool> {
     let SubjectCmd::Show { code, name } = cmd;
+    let actor = ctx.actor(None)?;
     let v = with_app!(ctx, |app| Ok(compliance::subject(
         app,
+        &actor,
         code.as_deref(),
         name.as_deref()
     )

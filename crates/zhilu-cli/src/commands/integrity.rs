@@ -58,7 +58,10 @@ pub(crate) fn fixity_text(r: &FixityReport) -> String {
 }
 
 pub async fn fixity(ctx: &Ctx, a: FixityArgs) -> anyhow::Result<bool> {
-    let r = with_app!(ctx, |app| Ok(integrity::fixity(app, a.repair).await?))?;
+    let actor = ctx.actor(None)?;
+    let r = with_app!(ctx, |app| Ok(
+        integrity::fixity(app, &actor, a.repair).await?
+    ))?;
     let ok = r.unrepaired() == 0;
     let mut value = serde_json::to_value(&r)?;
     if let Some(o) = value.as_object_mut() {
@@ -85,7 +88,8 @@ pub(crate) fn verify_text(r: &VerifyReport) -> String {
 }
 
 pub async fn verify(ctx: &Ctx) -> anyhow::Result<bool> {
-    let r = with_app!(ctx, |app| Ok(integrity::verify(app).await?))?;
+    let actor = ctx.actor(None)?;
+    let r = with_app!(ctx, |app| Ok(integrity::verify(app, &actor).await?))?;
     let ok = r.problems.is_empty();
     let mut value = serde_json::to_value(&r)?;
     if let Some(o) = value.as_object_mut() {

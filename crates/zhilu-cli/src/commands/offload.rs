@@ -195,9 +195,13 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
 
 pub async fn recordings(ctx: &Ctx, cmd: RecordingsCmd) -> anyhow::Result<bool> {
     let RecordingsCmd::List { device } = cmd;
-    let list = with_app!(ctx, |app| Ok(
-        offload::recordings(app, device.as_deref()).await?
-    ))?;
+    let actor = ctx.actor(None)?;
+    let list = with_app!(ctx, |app| Ok(offload::recordings(
+        app,
+        &actor,
+        device.as_deref()
+    )
+    .await?))?;
     ctx.out.show(&list, || recordings_text(&list))?;
     Ok(true)
 }

@@ -163,7 +163,8 @@ pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
             })?;
         }
         ActivityCmd::List => {
-            let list = with_app!(ctx, |app| Ok(records::activities(app).await?))?;
+            let actor = ctx.actor(None)?;
+            let list = with_app!(ctx, |app| Ok(records::activities(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
                     return "尚未登记任何执法活动。".into();

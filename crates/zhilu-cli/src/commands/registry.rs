@@ -126,7 +126,8 @@ pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
             })?;
         }
         OfficerCmd::List => {
-            let list = with_app!(ctx, |app| Ok(registry::officers(app).await?))?;
+            let actor = ctx.actor(None)?;
+            let list = with_app!(ctx, |app| Ok(registry::officers(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
                     return "尚未登记任何执法人员。".into();
@@ -208,7 +209,7 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
                 .show(&d, || format!("已记录“{event}”：{}", device_line(&d)))?;
         }
         DeviceCmd::List => {
-            let list = with_app!(ctx, |app| Ok(registry::devices(app).await?))?;
+            let list = with_app!(ctx, |app| Ok(registry::devices(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
                     return "尚未登记任何设备。".into();
@@ -218,8 +219,8 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
         }
         DeviceCmd::Show { serial } => {
             let (d, events) = with_app!(ctx, |app| Ok((
-                registry::device(app, &serial).await?,
-                registry::events(app, Some(&serial)).await?
+                registry::device(app, &actor, &serial).await?,
+                registry::events(app, &actor, Some(&serial)).await?
             )))?;
             ctx.out.show(&json!({"device": d, "events": events}), || {
                 let mut s = device_line(&d) + "\n";
@@ -283,7 +284,7 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             })?;
         }
         DeviceCmd::Usage => {
-            let list = with_app!(ctx, |app| Ok(registry::usage(app).await?))?;
+            let list = with_app!(ctx, |app| Ok(registry::usage(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
                     return "使用台账为空。".into();

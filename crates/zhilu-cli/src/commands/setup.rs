@@ -96,7 +96,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
         profile: a.profile.as_deref().map(profile_source).transpose()?,
     };
     let app = App::init(ctx.dir(), opts, ctx.clock.clone()).await?;
-    let (size, root) = zhilu_app::integrity::head(&app).await?;
+    let (size, root) = zhilu_app::integrity::head(&app, &ctx.actor(None)?).await?;
     let profile = app.profile_opt().await?;
     let dir = app.data_dir().root.display().to_string();
     app.close().await;
@@ -268,7 +268,7 @@ pub async fn calendar(ctx: &Ctx, cmd: CalendarCmd) -> anyhow::Result<bool> {
             let text = read_text(&file)?;
             Ok((true, setup::load_calendar(app, &actor, &text).await?))
         }
-        CalendarCmd::Show => Ok((false, setup::calendar_years(app).await?)),
+        CalendarCmd::Show => Ok((false, setup::calendar_years(app, &actor).await?)),
     })?;
     let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
     if loaded {
