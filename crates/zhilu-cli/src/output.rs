@@ -200,30 +200,9 @@ pub(crate) fn yes(b: bool) -> &'static str {
     if b { "是" } else { "否" }
 }
 
-/// How many terminal columns `c` takes: two for the wide East Asian scripts (汉字, full-width
-/// punctuation), one otherwise. (Written out rather than a crate: these ranges cover everything
-/// the tables print, and nothing here is ever combined or emoji.)
-fn columns(c: char) -> usize {
-    match u32::from(c) {
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x20000..=0x3FFFD => 2,
-        _ => 1,
-    }
-}
-
 /// `s` padded with spaces to `width` terminal columns, so that Chinese tables line up.
 pub(crate) fn pad(s: &str, width: usize) -> String {
-    let w: usize = s.chars().map(columns).sum();
+    let w = crate::zh::display_width(s);
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 

@@ -112,7 +112,7 @@ fn has_cjk(s: &str) -> bool {
 /// count 0, everything else counts 1. Without the `unicode` feature clap measures width in
 /// characters, so Chinese value names misalign the help columns; hence this module lays out the
 /// help itself.
-fn display_width(s: &str) -> usize {
+pub(crate) fn display_width(s: &str) -> usize {
     s.chars()
         .map(|c| match c as u32 {
             0..=0x1F | 0x7F..=0x9F | 0x200B..=0x200F | 0x0300..=0x036F => 0,
