@@ -158,7 +158,12 @@ impl App {
             .catalog
             .commit(self.clock.now(), actor.ledger_name(), &changes, &signer)
             .await?;
-        self.keep_checkpoint(&appended)?;
+        // The change is committed and its signed checkpoint stored with it; the file outside the
+        // database is a second copy. Failing to refresh it (disk full, permissions) must not make
+        // the caller believe the change was lost: warn, and the next commit writes it again.
+        if let Err(e) = self.keep_checkpoint(&appended) {
+            tracing::warn!(size = appended.size, error = %e, "checkpoint file not refreshed");
+        }
         Ok(appended)
     }
 
@@ -186,5 +191,16 @@ impl App {
     /// Releases the catalog cleanly (lets SQLite fold its write-ahead log back).
     pub async fn close(&self) {
         self.catalog.close().await;
+    }
+}
+
+/// Runs blocking file work (hashing, copying) without stalling the runtime's other tasks on a
+/// multi-threaded runtime; on a current-thread runtime (where `block_in_place` would panic) it
+/// simply runs.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }

@@ -74,3 +74,39 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
     assert_eq!((f.objects, f.unrepaired()), (5, 0));
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn x5_several_programs_opening_an_old_directory_at_once_upgrade_it_once() {
+    if zhilu_store::testing::postgres() {
+        return; // sqlx's migrator locks PostgreSQL itself
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-data"),
+        &data,
+    );
+    let clock = Arc::new(FixedClock(
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00")
+            .expect("time")
+            .to_utc(),
+    ));
+    // A server and several CLI commands started together after an upgrade of the program.
+    let opens: Vec<_> = (0..6)
+        .map(|_| {
+            let (data, clock) = (data.clone(), clock.clone());
+            tokio::spawn(async move { App::open(DataDir::new(&data), clock, None).await })
+        })
+        .collect();
+    let mut apps = Vec::new();
+    for o in opens {
+        apps.push(o.await.expect("task").expect("every open succeeds"));
+    }
+    let r = verify(&apps[0], &zhilu_app::Actor::system("auditor"))
+        .await
+        .expect("verify");
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    for a in apps {
+        a.close().await;
+    }
+}

@@ -174,6 +174,45 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_row_claiming_an_entry_past_the_head_is_detected() {
+    // Rows past the verified head are taken as written during the run and confirmed against their
+    // own entries; one that names an entry that does not exist is still found.
+    let t = app_with_devices().await;
+    exec(
+        &t,
+        "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FUTURE', 0, 999)",
+    )
+    .await;
+    exec(
+        &t,
+        "UPDATE devices SET keeper = '王五', ledger_seq = 50 WHERE serial = 'DSJ-1'",
+    )
+    .await;
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
+    let mut subjects: Vec<&str> = r
+        .problems
+        .iter()
+        .filter_map(|p| p.subject.as_deref())
+        .collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        ["device:DSJ-1", "station:FUTURE"],
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        r.problems
+            .iter()
+            .all(|p| p.message.contains("第 999 条") || p.message.contains("第 50 条")),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_ledger_entry_edited_is_detected_and_named() {
     let t = app_with_devices().await;
     exec(
@@ -441,4 +480,23 @@ async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
         None,
         "the directory's own catalog is whole"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_a_change_committed_is_reported_done_even_if_the_checkpoint_file_cannot_be_written() {
+    let t = app_with_devices().await;
+    let path = t.data_dir().checkpoint();
+    // The file cannot be replaced while a directory stands in its place.
+    std::fs::remove_file(&path).expect("remove");
+    std::fs::create_dir(&path).expect("dir");
+    register(&t, "DSJ-3").await;
+    let (size, _) = zhilu_app::integrity::head(t.app(), &Actor::system("test"))
+        .await
+        .expect("head");
+    assert_eq!(size, 9, "the device was registered and is in the ledger");
+    std::fs::remove_dir(&path).expect("rmdir");
+    register(&t, "DSJ-4").await;
+    let note = std::fs::read_to_string(&path).expect("the next commit writes the file again");
+    let cp = zhilu_ledger::verify_checkpoint(&note, t.app().verifying_key()).expect("signed");
+    assert_eq!(cp.size, 11);
 }

@@ -177,3 +177,57 @@ async fn x1_the_checkpoint_file_keeps_the_newest_checkpoint_whoever_writes_last(
     assert_eq!(cp.size, size, "the file holds the latest signed head");
     other.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_verify_while_others_write_reports_no_false_problems() {
+    let t = TestApp::with_profile("jinpu-wj").await;
+    let app = Arc::clone(t.app());
+    officer(&app, "000101").await;
+    for i in 0..20 {
+        device(&app, &format!("PRE{i:02}")).await.expect("device");
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (Arc::clone(&app), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // New rows, and updates of rows the verifier may already have read.
+                device(&app, &format!("NEW{n:03}")).await.expect("device");
+                let out = checkout(
+                    &app,
+                    &Actor::system("test"),
+                    NewCheckout {
+                        device: format!("PRE{:02}", n % 20),
+                        officer: "000101".into(),
+                        battery_pct: Some(80),
+                        free_gb: Some(16),
+                        clock_ok: true,
+                    },
+                )
+                .await;
+                assert!(
+                    matches!(out, Ok(_) | Err(AppError::DeviceAlreadyOut { .. })),
+                    "{out:?}"
+                );
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut runs = 0;
+    while runs < 8 {
+        let report = integrity::verify(&app, &Actor::system("test"))
+            .await
+            .expect("verify");
+        assert!(
+            report.problems.is_empty(),
+            "verify run {runs} while writing: {:#?}",
+            report.problems
+        );
+        runs += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.expect("writer");
+    assert!(written > 0, "the writer ran while verify did");
+}

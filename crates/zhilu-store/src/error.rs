@@ -8,12 +8,21 @@ type Source = Box<dyn std::error::Error + Send + Sync>;
 /// Everything that can go wrong in the catalog or the vault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database refused or failed a statement.
-    #[error("数据库错误：{0}")]
-    Database(#[source] Source),
+    /// The database refused or failed a statement. `what` says so in Chinese (busy, disk full,
+    /// read-only, cannot connect…); the driver's own error is kept as the source, for the log.
+    #[error("数据库错误：{what}")]
+    Database {
+        what: String,
+        #[source]
+        source: Source,
+    },
     /// Applying the schema migrations failed.
-    #[error("数据库结构升级失败：{0}")]
-    Migrate(#[source] Source),
+    #[error("数据库结构升级失败：{what}")]
+    Migrate {
+        what: String,
+        #[source]
+        source: Source,
+    },
     /// A file operation in the vault failed.
     #[error("存储错误（{}）：{}", path.display(), zhilu_model::explain::io_error(source))]
     Io {
@@ -28,7 +37,7 @@ pub enum StoreError {
     /// A row would duplicate an existing one: the same key, or a value that must be unique (one
     /// open checkout per device). `subject` is the row's ledger subject; `detail` the database's
     /// words.
-    #[error("{subject} 与已有记录重复，未作任何改动（{detail}）")]
+    #[error("{subject} 与已有记录重复，未作任何改动")]
     Duplicate { subject: String, detail: String },
     /// An update found no row to change.
     #[error("{0} 不存在")]
@@ -36,6 +45,9 @@ pub enum StoreError {
     /// The row changed since it was read (another writer got there first); nothing was written.
     #[error("{0} 已被他人同时修改，未作任何改动，请重试")]
     Conflict(String),
+    /// An event named a catalog row as its subject; `verify` would take its data for the row's.
+    #[error("内部错误：事件 {kind} 的对象 {subject} 与数据表中的记录同名，未作任何改动")]
+    EventNamesRow { kind: String, subject: String },
     /// The ledger's stored tree is inconsistent (a node is missing or malformed).
     #[error("审计日志数据损坏：{0}")]
     LedgerCorrupt(String),
@@ -49,6 +61,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A database error explained in `what`, keeping the driver's error as the source.
+    pub(crate) fn database(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Database {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         StoreError::Io {
             path: path.into(),

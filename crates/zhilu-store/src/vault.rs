@@ -170,8 +170,11 @@ impl ObjectRoot for LocalRoot {
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
         // Held until the object is finished or dropped: tells other processes the file is live.
-        file.try_lock().map_err(|e| {
-            StoreError::io(&tmp, io::Error::other(format!("无法锁定临时文件：{e}")))
+        file.try_lock().map_err(|e| match e {
+            fs::TryLockError::Error(e) => StoreError::io(&tmp, e),
+            fs::TryLockError::WouldBlock => {
+                StoreError::io(&tmp, io::Error::other("新建的临时文件已被另一个程序锁定"))
+            }
         })?;
         let flusher = Flusher::start(&file, &tmp)?;
         Ok(Box::new(LocalPending {
@@ -323,8 +326,14 @@ impl PendingObject for LocalPending {
         let file = self.file.take().ok_or_else(|| {
             StoreError::io(&self.tmp, io::Error::other("object already finished"))
         })?;
+        // A background flush shares this file description, so an error it saw would not be
+        // reported again by the final fsync: collect it first.
+        if let Some(fl) = self.flusher.take() {
+            fl.stop().map_err(|e| StoreError::io(&self.tmp, e))?;
+        }
         file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
-        drop(file);
+        // `file` (and its lock) is held until the temporary name is gone: another process's sweep
+        // of abandoned temporary files skips a locked one, however old.
         // Read back what the disk holds, not what we meant to write.
         let mut back = Xxh3Default::new();
         let mut f = File::open(&self.tmp).map_err(|e| StoreError::io(&self.tmp, e))?;
@@ -366,6 +375,7 @@ impl PendingObject for LocalPending {
             Err(e) => return Err(StoreError::io(&dest, e)),
         };
         fs::remove_file(&self.tmp).map_err(|e| StoreError::io(&self.tmp, e))?;
+        drop(file);
         self.finished = true;
         sync_dir(&parent)?;
         Ok(fresh)

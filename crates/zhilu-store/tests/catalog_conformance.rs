@@ -161,6 +161,25 @@ async fn story(backend: &str, c: Arc<Catalog>) {
         "{backend}: {err}"
     );
     assert_eq!(c.ledger_head().await.unwrap().0, 5, "{backend}");
+    // The message names the row in Chinese and carries no database wording.
+    assert_eq!(err.to_string(), "device:D1 与已有记录重复，未作任何改动");
+
+    // An event may not take a row's subject: verify would read its data as the row's.
+    let err = commit(
+        &c,
+        vec![Change::event(
+            "device.note",
+            "device:D1",
+            serde_json::json!({}),
+        )],
+    )
+    .await
+    .expect_err("event naming a row");
+    assert!(
+        matches!(err, StoreError::EventNamesRow { .. }),
+        "{backend}: {err}"
+    );
+    assert_eq!(c.ledger_head().await.unwrap().0, 5, "{backend}");
 
     // An update from the current version lands; one from a stale version is a conflict.
     let mut repaired = got.record.clone();
@@ -347,4 +366,25 @@ where
         out.push(h.await.expect("task"));
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_a_file_that_is_not_a_catalog_is_refused_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    std::fs::write(&path, vec![0x5au8; 8192]).unwrap();
+    let err = Catalog::open(
+        &format!("sqlite://{}", path.display()),
+        zhilu_ledger::HashAlg::Sha256,
+    )
+    .await
+    .expect_err("not a database");
+    let msg = err.to_string();
+    assert!(msg.contains("不是执录的数据库"), "{msg}");
+    assert!(!msg.contains("file is not a database"), "{msg}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        vec![0x5au8; 8192],
+        "the file is untouched"
+    );
 }

@@ -154,7 +154,7 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
         orphans: Vec::new(),
     };
     for rec in &recordings {
-        let states: Vec<CopyState> = tokio::task::block_in_place(|| {
+        let states: Vec<CopyState> = crate::blocking(|| {
             roots
                 .iter()
                 .map(|r| check_copy(r.as_ref(), rec))
@@ -187,8 +187,7 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
                 if problem == ProblemKind::Damaged {
                     p.quarantined_to = Some(root.quarantine(rec.sha256.as_str(), &tag)?);
                 }
-                let copied =
-                    tokio::task::block_in_place(|| copy_object(roots[g].as_ref(), root, rec));
+                let copied = crate::blocking(|| copy_object(roots[g].as_ref(), root, rec));
                 p.repaired = copied.is_ok();
                 app.record(
                     actor,
@@ -213,9 +212,13 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
     let known: std::collections::HashSet<&str> =
         recordings.iter().map(|r| r.sha256.as_str()).collect();
     for root in roots {
-        for sha in root.list()? {
+        for sha in crate::blocking(|| root.list())? {
             if !known.contains(sha.as_str())
                 && let Ok(sha256) = Sha256::parse(&sha)
+                // Recorded while this run went on (an offload at the station): not an orphan.
+                // One still being recorded at this instant may show here; orphans are only
+                // reported, never removed.
+                && app.catalog.recording(&sha256).await?.is_none()
             {
                 report.orphans.push(Orphan {
                     root: root.name().to_string(),

@@ -64,6 +64,59 @@ fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Rows written after the verified head: each must be exactly what the entry it names recorded
+/// for it. (Whether a later entry has since replaced it is for the next run, which verifies the
+/// ledger that far.)
+async fn confirm_later_rows(
+    app: &App,
+    verified: u64,
+    mut rows: Vec<(String, u64, Value)>,
+    problems: &mut Vec<VerifyProblem>,
+) -> Result<(), AppError> {
+    rows.sort_by_key(|(_, seq, _)| *seq);
+    let (now, _) = app.catalog.ledger_head().await?;
+    let mut wrote: HashMap<u64, (String, Value)> = HashMap::new();
+    let mut next = verified;
+    while next < now {
+        let page = app
+            .catalog
+            .ledger_entries(next, PAGE.min(now - next))
+            .await?;
+        let Some(last) = page.last().map(|e| e.seq) else {
+            break;
+        };
+        for e in page {
+            wrote.insert(e.seq, (e.subject.clone(), e.state()));
+        }
+        next = last + 1;
+    }
+    for (subject, seq, state) in rows {
+        match wrote.get(&seq) {
+            Some((s, expected)) if *s == subject => {
+                let fields = diff_fields(expected, &state);
+                if !fields.is_empty() {
+                    problems.push(problem(
+                        Some(seq),
+                        Some(subject),
+                        format!(
+                            "数据库记录与审计日志第 {seq} 条不符，被直接改动：{}",
+                            fields.join("；")
+                        ),
+                    ));
+                }
+            }
+            _ => problems.push(problem(
+                None,
+                Some(subject),
+                format!(
+                    "数据库中有一行声称由审计日志第 {seq} 条写入，但日志中没有这样的记录：该行是绕过系统直接写入的"
+                ),
+            )),
+        }
+    }
+    Ok(())
+}
+
 /// Verifies the ledger end to end and the catalog against it.
 pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> {
     actor.reads("ledger");
@@ -126,12 +179,20 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             }
         }
 
+        // The head is read after every checkpoint, so none of them is larger than it. Writers may
+        // go on while this runs: what is verified is the ledger up to this head, and rows written
+        // after it are confirmed against their own entries further down.
+        let (head_size, head_root) = app.catalog.ledger_head().await?;
+
         // Every entry: contiguous, leaf recomputed from the stored body, tree rebuilt.
         let mut tree = CompactRange::new(alg);
         let mut latest: HashMap<String, (u64, Value)> = HashMap::new();
         let mut next = 0u64;
-        'pages: loop {
-            let page = app.catalog.ledger_entries(next, PAGE).await?;
+        'pages: while next < head_size {
+            let page = app
+                .catalog
+                .ledger_entries(next, PAGE.min(head_size - next))
+                .await?;
             if page.is_empty() {
                 break;
             }
@@ -200,7 +261,6 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 format!("审计日志被截断：签名检查点记录了 {size} 条，数据库中只有 {entries} 条"),
             ));
         }
-        let (head_size, head_root) = app.catalog.ledger_head().await?;
         if head_size != entries || head_root != root {
             problems.push(problem(
                 None,
@@ -219,12 +279,20 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             }
         }
 
-        // Catalog rows against the latest entry for their subject, streamed table by table.
+        // Catalog rows against the latest entry for their subject, streamed table by table. A row
+        // whose entry lies past the verified head was written while this ran (or claims so).
         let mut seen = std::collections::HashSet::new();
+        let mut later: Vec<(String, u64, Value)> = Vec::new();
         let rows_checked = app
             .catalog
             .for_each_snapshot(&mut |s| {
                 seen.insert(s.subject.clone());
+                if let Ok(seq) = u64::try_from(s.ledger_seq)
+                    && seq >= head_size
+                {
+                    later.push((s.subject, seq, s.state));
+                    return;
+                }
                 match latest.get(&s.subject) {
                     None => problems.push(problem(
                         None,
@@ -253,6 +321,9 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 }
             })
             .await?;
+        if !later.is_empty() {
+            confirm_later_rows(app, head_size, later, &mut problems).await?;
+        }
         let nouns: Vec<&str> = Catalog::table_nouns().collect();
         let mut missing: Vec<(&String, &u64)> = latest
             .iter()

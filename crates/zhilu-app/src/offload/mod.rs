@@ -263,8 +263,26 @@ pub async fn offload(
     report.skipped.append(&mut skipped);
     report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
 
+    let mut close = Vec::new();
     if failure.is_none() && req.clear_device && !report.unread {
-        report.device_cleared = clear_device(app, &clearable)?;
+        let cleared = clear_device(app, &clearable);
+        report.device_cleared = cleared.error.is_none() && cleared.checked;
+        if let Some(e) = cleared.error {
+            // Every file is safely in the vault; only the clearing stopped. The session is closed
+            // all the same, and the ledger names the files already removed from the device.
+            close.push(Change::event(
+                DEVICE_CLEAR_FAILED,
+                format!("offload_session:{}", session.id),
+                serde_json::json!({
+                    "removed": cleared.removed,
+                    "error": e.to_string(),
+                }),
+            ));
+            failure = Some(AppError::OffloadFailed(format!(
+                "所有文件均已安全入库，但清除设备上的文件时出错（已清除 {} 个，其余仍在设备上）：{e}",
+                cleared.removed.len()
+            )));
+        }
     }
     session.finished_at = Some(app.now());
     session.status = if failure.is_some() {
@@ -287,14 +305,21 @@ pub async fn offload(
         .map(|v| v.version)
         .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {} 丢失", session.id)))?;
     let session_id = session.id.clone();
-    let closed = app
-        .record(actor, vec![Change::update(session, version)])
-        .await;
+    close.insert(0, Change::update(session, version));
+    let closed = app.record(actor, close).await;
     if let Some(e) = failure {
         return Err(e);
     }
     closed?;
-    report.linked = crate::records::autolink_session(app, &session_id).await?;
+    // The files are stored and the session closed: linking is a convenience on top. If it fails,
+    // the offload still succeeded, and the compliance check lists what remains unlinked (R17).
+    report.linked = match crate::records::autolink_session(app, &session_id).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(session = %session_id, error = %e, "automatic linking after offload failed");
+            0
+        }
+    };
     report.seconds = started.elapsed().as_secs_f64();
     report.mb_per_s = if report.seconds > 0.0 {
         report.bytes_read as f64 / 1e6 / report.seconds
@@ -315,7 +340,7 @@ async fn prepare(app: &App, f: &Found, ctx: &Ctx<'_>) -> Result<Outcome, AppErro
         .filter(|n| n.size == f.size)
         .map(|n| n.sha256.to_string())
         .collect();
-    tokio::task::block_in_place(|| process_file(&app.vault, f, &known, ctx.progress))
+    crate::blocking(|| process_file(&app.vault, f, &known, ctx.progress))
 }
 
 /// Records one prepared file, after its copies are durable and verified. Returns the stored
@@ -349,7 +374,7 @@ async fn settle(
             name,
             finishing,
         } => {
-            tokio::task::block_in_place(|| finishing.join())
+            crate::blocking(|| finishing.join())
                 .unwrap_or_else(|_| Err(StoreError::NotFound("写入线程异常退出".into())))
                 .map_err(|e| {
                     AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel))
@@ -479,18 +504,45 @@ fn recording_row(
     }
 }
 
+/// Ledger kind of the event recorded when clearing a device stopped part-way.
+pub const DEVICE_CLEAR_FAILED: &str = "offload.device_clear_failed";
+
+/// What clearing a device did.
+struct Cleared {
+    /// Every object was found in every vault root, so clearing went ahead.
+    checked: bool,
+    /// Files removed from the device (relative paths), before any error.
+    removed: Vec<String>,
+    error: Option<AppError>,
+}
+
 /// R26: removes offloaded files from the device, each only after checking that every vault root
 /// holds its object at the right size. The caller skips this if anything was unreadable.
-fn clear_device(app: &App, stored: &[(&Found, Sha256)]) -> Result<bool, AppError> {
+fn clear_device(app: &App, stored: &[(&Found, Sha256)]) -> Cleared {
+    let mut out = Cleared {
+        checked: false,
+        removed: Vec::new(),
+        error: None,
+    };
     for (f, sha) in stored {
-        if !app.vault.has_everywhere(sha.as_str(), f.size)? {
-            return Ok(false);
+        match app.vault.has_everywhere(sha.as_str(), f.size) {
+            Ok(true) => {}
+            Ok(false) => return out,
+            Err(e) => {
+                out.error = Some(e.into());
+                return out;
+            }
         }
     }
+    out.checked = true;
     for (f, _) in stored {
-        fs::remove_file(&f.abs).map_err(|e| AppError::io(&f.abs, e))?;
+        if let Err(e) = fs::remove_file(&f.abs) {
+            out.error = Some(AppError::io(&f.abs, e));
+            return out;
+        }
+        out.removed.push(f.rel.clone());
     }
-    Ok(true)
+    out
 }
 
 /// Stored recordings, optionally of one device, in reading order (capture time, unknown last).

@@ -102,12 +102,23 @@ pub(crate) async fn autolink_session(app: &App, session: &SessionId) -> Result<u
         .catalog
         .activities_overlapping(lo - end_tolerance, end.max(hi) + start_tolerance)
         .await?;
-    let links = auto_link_changes(app, &profile, &acts, Some(recs)).await?;
-    let n = links.len();
-    if n > 0 {
-        app.record(&Actor::system("system"), links).await?;
+    // Someone may link one of these pairs between our reading the links and committing (an
+    // activity added meanwhile links its own recordings): then read again and link what is left.
+    let mut attempts = 0;
+    loop {
+        let links = auto_link_changes(app, &profile, &acts, Some(recs.clone())).await?;
+        let n = links.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        match app.record(&Actor::system("system"), links).await {
+            Ok(_) => return Ok(n),
+            Err(AppError::Store(zhilu_store::StoreError::Duplicate { .. })) if attempts < 3 => {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    Ok(n)
 }
 
 /// Links a recording to an activity by hand.

@@ -120,6 +120,32 @@ pub(crate) fn lock_file(path: &Path) -> Result<File, AppError> {
         .map_err(|e| AppError::io(path, e))
 }
 
+/// Waits for and holds the data directory's lock. A directory this process may not write to
+/// (an auditor's read-only copy) has no lock to take, and none is needed: nothing can be upgraded
+/// or written there.
+async fn directory_lock(dir: &DataDir) -> Result<Option<File>, AppError> {
+    let path = dir.init_lock();
+    let file = match OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(AppError::io(&path, e)),
+    };
+    crate::blocking(|| file.lock()).map_err(|e| AppError::io(&path, e))?;
+    Ok(Some(file))
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user@host/db`.
 fn without_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -206,7 +232,7 @@ impl App {
             }
             None => None,
         };
-        let app = App::open_with(dir, clock, init_url, Arc::new(RandomUuids)).await?;
+        let app = App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), true).await?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({
@@ -254,6 +280,18 @@ impl App {
         database_url: Option<String>,
         uuids: Arc<dyn Uuids>,
     ) -> Result<App, AppError> {
+        App::open_inner(dir, clock, database_url, uuids, false).await
+    }
+
+    /// `init_holds_lock`: called from `init`, which already holds the directory's lock (a second
+    /// `flock` of it from this process would wait for ever).
+    async fn open_inner(
+        dir: DataDir,
+        clock: Arc<dyn Clock>,
+        database_url: Option<String>,
+        uuids: Arc<dyn Uuids>,
+        init_holds_lock: bool,
+    ) -> Result<App, AppError> {
         if !dir.config().exists() {
             return Err(AppError::NotInitialized(dir.root.clone()));
         }
@@ -295,7 +333,16 @@ impl App {
             .ok()
             .and_then(|t| zhilu_ledger::verify_checkpoint(&t, &verifying_key).ok())
             .map(|cp| cp.size);
+        // Opening may upgrade the catalog's schema; two processes starting at once must not both
+        // try (sqlx's migrator locks PostgreSQL but not SQLite), so opening takes the directory's
+        // lock, as `init` does, for as long as it takes.
+        let upgrading = if init_holds_lock {
+            None
+        } else {
+            directory_lock(&dir).await?
+        };
         let catalog = Catalog::open(&url, config.ledger_hash).await?;
+        drop(upgrading);
         let (head, _) = catalog.ledger_head().await?;
         let behind = signed.filter(|s| *s > head).map(|s| (head, s));
         Ok(App {

@@ -123,6 +123,20 @@ impl Catalog {
         changes: &[Change],
         signer: &dyn CheckpointSigner,
     ) -> Result<Appended> {
+        for change in changes {
+            if let Change::Event(ev) = change
+                && Catalog::table_nouns().any(|n| {
+                    ev.subject
+                        .strip_prefix(n)
+                        .is_some_and(|r| r.starts_with(':'))
+                })
+            {
+                return Err(StoreError::EventNamesRow {
+                    kind: ev.kind.clone(),
+                    subject: ev.subject.clone(),
+                });
+            }
+        }
         let at = at.timestamp_micros();
         let mut tx = self.db.begin_write().await?;
         let mut head = None;

@@ -130,7 +130,50 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
             subject: String::new(),
             detail: d.message().to_string(),
         },
-        _ => StoreError::Database(Box::new(e)),
+        _ => StoreError::database(explain(&e), e),
+    }
+}
+
+/// What a sqlx failure (PostgreSQL, or SQLite while migrating) means, in Chinese. The driver's own
+/// message stays in the error's source (for the log); only an unexpected failure shows it.
+fn explain(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!(
+            "无法连接数据库服务器：{}",
+            zhilu_model::explain::io_error(io)
+        ),
+        sqlx::Error::PoolTimedOut => "连接数据库超时：数据库服务器没有响应，或连接数已满".into(),
+        sqlx::Error::PoolClosed => "数据库连接已关闭（程序正在退出）".into(),
+        sqlx::Error::Tls(_) => "与数据库服务器建立加密连接失败".into(),
+        sqlx::Error::Configuration(_) => "数据库地址格式不正确".into(),
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            // SQLite reports its (extended) result code as a number; PostgreSQL a SQLSTATE.
+            let sqlite_primary = code.parse::<i32>().ok().map(|c| c & 0xff);
+            match (sqlite_primary, code.as_ref()) {
+                (Some(5 | 6), _) | (None, "55P03") => {
+                    "数据库正被另一个程序长时间占用，请稍后重试".into()
+                }
+                (Some(13), _) | (None, "53100") => {
+                    "磁盘已满，数据库无法写入；本次操作未作任何改动".into()
+                }
+                (Some(8), _) | (None, "25006") => "数据库是只读的，无法写入".into(),
+                (Some(14), _) => "无法打开数据库文件：文件夹不存在或没有访问权限".into(),
+                (Some(26), _) => "该文件不是执录的数据库".into(),
+                (Some(11), _) | (None, "XX001" | "XX002") => "数据库文件已损坏".into(),
+                (Some(10), _) | (None, "58030") => "数据库读写磁盘时出错".into(),
+                (None, "28000" | "28P01") => "数据库拒绝登录：用户名或密码错误".into(),
+                (None, "3D000") => "数据库不存在，请先创建".into(),
+                (None, "42501") => "数据库用户没有所需的权限".into(),
+                (None, "40001" | "40P01") => "数据库繁忙（事务冲突），请重试".into(),
+                (None, c) if c.starts_with("57P") => "数据库服务器正在关闭或已重启".into(),
+                (None, c) if c.starts_with("53") => {
+                    "数据库服务器资源不足（内存、连接数或磁盘）".into()
+                }
+                _ => format!("数据库语句执行失败（技术细节：{}）", d.message()),
+            }
+        }
+        other => format!("数据库读写失败（技术细节：{other}）"),
     }
 }
 
@@ -293,7 +336,32 @@ static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sq
 static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
-    StoreError::Migrate(Box::new(e))
+    use sqlx::migrate::MigrateError as M;
+    let what = match &e {
+        M::Execute(inner) | M::ExecuteMigration(inner, _) => explain(inner),
+        M::VersionMissing(v) => {
+            format!("数据库已由更新版本的执录升级（结构版本 {v}），本程序无法使用，请换用新版本")
+        }
+        M::VersionMismatch(v) => {
+            format!("数据库中记录的结构版本 {v} 与本程序所带的不同：数据库被改动过，或来自另一版本")
+        }
+        M::Dirty(v) => format!("上一次结构升级（版本 {v}）中途失败，数据库需要人工检查"),
+        other => format!("技术细节：{other}"),
+    };
+    StoreError::Migrate {
+        what,
+        source: Box::new(e),
+    }
+}
+
+/// `Migrator::run(&mut conn)` goes through `Acquire<'a>`, whose future the compiler cannot prove
+/// `Send` ("implementation of `Acquire` is not general enough"), so opening the catalog could not
+/// happen in a spawned task; `run_direct` (hidden in the docs, kept by sqlx for exactly this)
+/// takes the connection as it is.
+async fn migrate_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<(), sqlx::migrate::MigrateError> {
+    MIGRATE_SQLITE.run_direct(None, conn, false).await
 }
 
 /// Connects to the database `url` names and applies pending migrations.
@@ -317,7 +385,7 @@ pub(crate) async fn connect(url: &str) -> Result<Box<dyn Driver>> {
             )
             .await
             .map_err(db)?;
-            MIGRATE_SQLITE.run(&mut conn).await.map_err(migrate_err)?;
+            migrate_sqlite(&mut conn).await.map_err(migrate_err)?;
             conn.close().await.map_err(db)?;
             Ok(Box::new(driver))
         }

@@ -61,7 +61,33 @@ pub(super) fn db(e: rusqlite::Error) -> StoreError {
                 detail: msg.clone().unwrap_or_else(|| f.to_string()),
             }
         }
-        _ => StoreError::Database(Box::new(e)),
+        _ => StoreError::database(explain(&e), e),
+    }
+}
+
+/// What a SQLite failure means for the person at the terminal, in Chinese. The engine's own
+/// message stays in the error's source (for the log); only an unexpected failure shows it.
+fn explain(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    let rusqlite::Error::SqliteFailure(f, msg) = e else {
+        return format!("数据库读写失败（技术细节：{e}）");
+    };
+    match f.code {
+        C::DatabaseBusy | C::DatabaseLocked => {
+            "数据库正被另一个程序长时间占用（等待 30 秒后仍未释放），请稍后重试".into()
+        }
+        C::DiskFull => "磁盘已满，数据库无法写入；本次操作未作任何改动".into(),
+        C::ReadOnly => "数据库文件是只读的（权限或磁盘挂载为只读），无法写入".into(),
+        C::CannotOpen => "无法打开数据库文件：文件夹不存在或没有访问权限".into(),
+        C::PermissionDenied => "没有访问数据库文件的权限".into(),
+        C::NotADatabase => "该文件不是执录的数据库（不是 SQLite 数据库，或已被加密、覆盖）".into(),
+        C::DatabaseCorrupt => "数据库文件已损坏，请从备份恢复并运行 zhilu verify 核验".into(),
+        C::SystemIoFailure => "读写数据库文件时磁盘出错（输入输出错误），请检查磁盘".into(),
+        C::OutOfMemory => "内存不足，数据库无法完成操作".into(),
+        _ => format!(
+            "数据库语句执行失败（技术细节：{}）",
+            msg.clone().unwrap_or_else(|| f.to_string())
+        ),
     }
 }
 
@@ -84,25 +110,26 @@ impl ToSql for Value {
     }
 }
 
+fn mistyped(i: usize, want: &str, got: ValueRef<'_>) -> StoreError {
+    let what = format!("第 {i} 列应为{want}，实为 {:?}", got.data_type());
+    StoreError::database(what.clone(), what)
+}
+
 impl RawRow for rusqlite::Row<'_> {
     fn text(&self, i: usize) -> Result<Option<&str>> {
         match self.get_ref(i).map_err(db)? {
             ValueRef::Null => Ok(None),
             ValueRef::Text(b) => std::str::from_utf8(b)
                 .map(Some)
-                .map_err(|e| StoreError::Database(Box::new(e))),
-            other => Err(StoreError::Database(
-                format!("第 {i} 列应为文本，实为 {:?}", other.data_type()).into(),
-            )),
+                .map_err(|e| StoreError::database(format!("第 {i} 列不是有效的 UTF-8 文本"), e)),
+            other => Err(mistyped(i, "文本", other)),
         }
     }
     fn int(&self, i: usize) -> Result<Option<i64>> {
         match self.get_ref(i).map_err(db)? {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(n) => Ok(Some(n)),
-            other => Err(StoreError::Database(
-                format!("第 {i} 列应为整数，实为 {:?}", other.data_type()).into(),
-            )),
+            other => Err(mistyped(i, "整数", other)),
         }
     }
     fn is_null(&self, i: usize) -> Result<bool> {
@@ -123,9 +150,8 @@ fn prepare<'c>(
         match stmt.parameter_index(&name).map_err(db)? {
             Some(idx) => stmt.raw_bind_parameter(idx, v).map_err(db)?,
             None => {
-                return Err(StoreError::Database(
-                    format!("语句中没有参数 {name}").into(),
-                ));
+                let what = format!("语句中没有参数 {name}");
+                return Err(StoreError::database(what.clone(), what));
             }
         }
     }
@@ -259,7 +285,7 @@ impl SqliteTx {
     fn conn(&self) -> Result<&Connection> {
         self.conn
             .as_ref()
-            .ok_or_else(|| StoreError::Database("事务已结束".into()))
+            .ok_or_else(|| StoreError::database("事务已结束", "transaction already finished"))
     }
 }
 
@@ -280,10 +306,9 @@ impl DriverTx for SqliteTx {
     fn commit(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
         Box::pin(async move {
             blocking(|| {
-                let conn = self
-                    .conn
-                    .take()
-                    .ok_or_else(|| StoreError::Database("事务已结束".into()))?;
+                let conn = self.conn.take().ok_or_else(|| {
+                    StoreError::database("事务已结束", "transaction already finished")
+                })?;
                 let r = conn.execute_batch("COMMIT").map_err(db);
                 if r.is_ok() {
                     give_back(&self.idle, conn);
