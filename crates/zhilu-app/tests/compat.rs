@@ -3,7 +3,7 @@
 //! migrated — and verifies with nothing to report: every row's state is byte-for-byte the state
 //! its ledger entry recorded, so the hashed format did not move.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use zhilu_app::compliance::{CheckScope, check};
@@ -23,11 +23,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
-    if zhilu_store::testing::postgres() {
-        return; // the witness is a SQLite data directory; the catalog suite covers PostgreSQL
-    }
+/// A fresh copy of the first release's data directory (its catalog is upgraded on first open),
+/// and a clock at the time it was written.
+fn v1_copy() -> (tempfile::TempDir, PathBuf, Arc<FixedClock>) {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
     copy_dir(
@@ -39,6 +37,15 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
             .expect("time")
             .to_utc(),
     ));
+    (tmp, data, clock)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
+    if zhilu_store::testing::postgres() {
+        return; // the witness is a SQLite data directory; the catalog suite covers PostgreSQL
+    }
+    let (_tmp, data, clock) = v1_copy();
     let app = App::open(DataDir::new(&data), clock, None)
         .await
         .expect("the old directory opens (and its catalog is migrated)");
@@ -80,17 +87,7 @@ async fn x5_several_programs_opening_an_old_directory_at_once_upgrade_it_once() 
     if zhilu_store::testing::postgres() {
         return; // sqlx's migrator locks PostgreSQL itself
     }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let data = tmp.path().join("data");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-data"),
-        &data,
-    );
-    let clock = Arc::new(FixedClock(
-        chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00")
-            .expect("time")
-            .to_utc(),
-    ));
+    let (_tmp, data, clock) = v1_copy();
     // A server and several CLI commands started together after an upgrade of the program.
     let opens: Vec<_> = (0..6)
         .map(|_| {
