@@ -210,20 +210,7 @@ impl Zhilu for TestApp {
 
     fn ready(&self, serial: &str) {
         self.ok(&["init"]);
-        self.ok(&[
-            "device",
-            "register",
-            "--serial",
-            serial,
-            "--kind",
-            "执法记录仪",
-            "--model",
-            "DSJ-V9",
-            "--unit",
-            "一大队",
-            "--keeper",
-            "张伟",
-        ]);
+        self.device(serial, "一大队");
     }
 
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str) {
