@@ -44,6 +44,26 @@ fn problem(entry: Option<u64>, subject: Option<String>, message: String) -> Veri
     }
 }
 
+/// A row whose state is not what ledger entry `entry` recorded for it, with the fields named.
+fn row_mismatch(
+    entry: u64,
+    subject: &str,
+    expected: &Value,
+    actual: &Value,
+) -> Option<VerifyProblem> {
+    let fields = diff_fields(expected, actual);
+    (!fields.is_empty()).then(|| {
+        problem(
+            Some(entry),
+            Some(subject.to_string()),
+            format!(
+                "数据库记录与审计日志第 {entry} 条不符，被直接改动：{}",
+                fields.join("；")
+            ),
+        )
+    })
+}
+
 /// Names the fields in which two row snapshots differ.
 fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
     let (Value::Object(e), Value::Object(a)) = (expected, actual) else {
@@ -93,17 +113,7 @@ async fn confirm_later_rows(
     for (subject, seq, state) in rows {
         match wrote.get(&seq) {
             Some((s, expected)) if *s == subject => {
-                let fields = diff_fields(expected, &state);
-                if !fields.is_empty() {
-                    problems.push(problem(
-                        Some(seq),
-                        Some(subject),
-                        format!(
-                            "数据库记录与审计日志第 {seq} 条不符，被直接改动：{}",
-                            fields.join("；")
-                        ),
-                    ));
-                }
+                problems.extend(row_mismatch(seq, &subject, expected, &state));
             }
             _ => problems.push(problem(
                 None,
@@ -300,16 +310,8 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                         "数据库中有一行没有对应的审计日志记录：该行是绕过系统直接写入的".into(),
                     )),
                     Some((entry, expected)) => {
-                        let fields = diff_fields(expected, &s.state);
-                        if !fields.is_empty() {
-                            problems.push(problem(
-                                Some(*entry),
-                                Some(s.subject),
-                                format!(
-                                    "数据库记录与审计日志第 {entry} 条不符，被直接改动：{}",
-                                    fields.join("；")
-                                ),
-                            ));
+                        if let Some(p) = row_mismatch(*entry, &s.subject, expected, &s.state) {
+                            problems.push(p);
                         } else if s.ledger_seq as u64 != *entry {
                             problems.push(problem(
                                 Some(*entry),
