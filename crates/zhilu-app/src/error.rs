@@ -162,6 +162,11 @@ pub enum AppError {
         "编目库的审计日志只有 {catalog} 条，而本数据目录签名的检查点记录了 {signed} 条：编目库被回滚，或打开的不是本数据目录的编目库；拒绝写入"
     )]
     CatalogBehind { catalog: u64, signed: u64 },
+    #[error(
+        "数据目录 {} 不是以重放模式创建的：指定“现在”的时间只能用于演示、测试、培训用的重放目录；正式目录的时间只取系统时钟",
+        .0.display()
+    )]
+    ReplayNotAllowed(PathBuf),
     #[error("证据存储位置 {} 不存在：存储盘可能没有挂载，不会新建一个空目录代替它", .0.display())]
     VaultRootMissing(PathBuf),
     #[error("{field}无效：{reason}")]
@@ -264,6 +269,7 @@ impl AppError {
             AppError::CatalogMissing(_) => "catalog_missing",
             AppError::CatalogBehind { .. } => "catalog_behind",
             AppError::VaultRootMissing(_) => "vault_root_missing",
+            AppError::ReplayNotAllowed(_) => "replay_not_allowed",
             AppError::Invalid { .. } => "invalid",
             AppError::NotFound { .. } => "not_found",
             AppError::AlreadyExists { .. } => "already_exists",

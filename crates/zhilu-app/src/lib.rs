@@ -76,22 +76,41 @@ impl std::fmt::Debug for App {
 pub(crate) struct Signer {
     key: SigningKey,
     pub(crate) verifying_key: VerifyingKey,
+    /// The directory was created in replay mode (its first entry says so); its checkpoints say so
+    /// in their origin, so a witness or an auditor can never take a replayed history for a real one.
+    pub(crate) replay: bool,
 }
 
 impl Signer {
-    pub(crate) fn new(key: SigningKey, verifying_key: VerifyingKey) -> Self {
-        Signer { key, verifying_key }
+    pub(crate) fn new(key: SigningKey, verifying_key: VerifyingKey, replay: bool) -> Self {
+        Signer {
+            key,
+            verifying_key,
+            replay,
+        }
     }
 
-    /// The origin line of every checkpoint this ledger signs.
+    /// The origin line of every checkpoint this ledger signs: `zhilu.ledger/v1/<key id>`, with
+    /// `/replay` appended for a replay directory. The key id makes it unique per installation,
+    /// which is what a witness keys its state by.
     pub(crate) fn origin(&self) -> String {
-        format!("zhilu.ledger/v1 {}", self.verifying_key.name())
+        origin(&self.verifying_key, self.replay)
     }
+}
+
+/// The checkpoint origin of a ledger signed by `key` (see [`Signer::origin`]).
+pub fn origin(key: &VerifyingKey, replay: bool) -> String {
+    format!(
+        "zhilu.ledger/v1/{}{}",
+        hex::encode(key.key_id()),
+        if replay { "/replay" } else { "" }
+    )
 }
 
 pub(crate) struct CommitSigner<'a> {
     signer: &'a Signer,
     alg: zhilu_ledger::HashAlg,
+    clock: &'a dyn Clock,
 }
 
 impl CheckpointSigner for CommitSigner<'_> {
@@ -103,6 +122,15 @@ impl CheckpointSigner for CommitSigner<'_> {
             alg: self.alg,
         };
         self.signer.key.sign(&cp).map_err(|e| e.to_string())
+    }
+
+    fn covers(&self, note: &str, size: u64, root: &Hash) -> bool {
+        zhilu_ledger::verify_checkpoint(note, &self.signer.verifying_key)
+            .is_ok_and(|cp| cp.size == size && cp.root == *root)
+    }
+
+    fn real_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.real_now()
     }
 }
 
@@ -126,6 +154,11 @@ impl App {
 
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.signer.verifying_key
+    }
+
+    /// Whether this is a replay directory (its business clock may be set by hand).
+    pub fn is_replay(&self) -> bool {
+        self.signer.replay
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -153,6 +186,7 @@ impl App {
         let signer = CommitSigner {
             signer: &self.signer,
             alg: self.catalog.hash_alg(),
+            clock: self.clock.as_ref(),
         };
         let appended = self
             .catalog

@@ -58,16 +58,27 @@ fn runtime() -> tokio::runtime::Runtime {
 impl TestApp {
     /// An initialised data directory with no profile yet, opened.
     pub async fn new() -> TestApp {
-        Self::init(None).await
+        Self::init(None, false).await
     }
 
     /// An initialised data directory with a preset profile in force, opened.
     pub async fn with_profile(preset: &str) -> TestApp {
-        Self::init(Some(ProfileSource::Preset(preset.into()))).await
+        Self::init(Some(ProfileSource::Preset(preset.into())), false).await
     }
 
-    async fn init(profile: Option<ProfileSource>) -> TestApp {
+    /// [`TestApp::with_profile`] whose *real* time is made up as well (from [`default_now`], one
+    /// millisecond per reading), so that the ledger's bytes can be pinned. Only for a test that
+    /// writes through this `App` alone: another writer (the binary) would record the machine's
+    /// real time, which `verify` would see running backwards.
+    pub async fn with_profile_pinned(preset: &str) -> TestApp {
+        Self::init(Some(ProfileSource::Preset(preset.into())), true).await
+    }
+
+    async fn init(profile: Option<ProfileSource>, pinned_real: bool) -> TestApp {
         let mut t = Self::empty_async().await;
+        if pinned_real {
+            t.clock = Arc::new(ManualClock::with_pinned_real(default_now(), default_now()));
+        }
         let app = App::init(
             t.data_dir(),
             InitOptions {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use zhilu_app::compliance::{CheckScope, check};
 use zhilu_app::integrity::{fixity, verify};
-use zhilu_app::{App, DataDir, FixedClock};
+use zhilu_app::{App, DataDir, SystemClock};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -24,20 +24,22 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A fresh copy of the first release's data directory (its catalog is upgraded on first open),
-/// and a clock at the time it was written.
-fn v1_copy() -> (tempfile::TempDir, PathBuf, Arc<FixedClock>) {
+/// and the system clock: the first release had no replay mode, so its directories are real ones,
+/// and a replayed "now" is refused there.
+fn v1_copy() -> (tempfile::TempDir, PathBuf, Arc<SystemClock>) {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-data"),
         &data,
     );
-    let clock = Arc::new(FixedClock(
-        chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00")
-            .expect("time")
-            .to_utc(),
-    ));
-    (tmp, data, clock)
+    // Git keeps no empty folder: put back the roots' empty `tmp/` and `quarantine/`.
+    for root in ["primary", "replica"] {
+        for sub in ["tmp", "quarantine"] {
+            std::fs::create_dir_all(data.join("vault").join(root).join(sub)).expect("mkdir");
+        }
+    }
+    (tmp, data, Arc::new(SystemClock))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,9 +70,16 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
             .contains(&2027)
     );
     // The first release's check found exactly one thing on this directory; so does this one.
-    let found = check(&app, &auditor, &CheckScope::default())
-        .await
-        .expect("check");
+    // (The period ends when the first release wrote it, so the real date of the run cannot
+    // change what is due.)
+    let written = chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00")
+        .expect("time")
+        .to_utc();
+    let scope = CheckScope {
+        to: Some(written),
+        ..CheckScope::default()
+    };
+    let found = check(&app, &auditor, &scope).await.expect("check");
     let codes: Vec<_> = found.iter().map(|f| (f.rule, f.code)).collect();
     assert_eq!(
         codes,

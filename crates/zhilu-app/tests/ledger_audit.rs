@@ -63,6 +63,40 @@ impl Raw {
     }
 }
 
+/// What an attacker with the database (and no key) can do after changing entries: recompute every
+/// tree node and the head from the stored leaf hashes. Returns the new root.
+async fn rebuild_tree(c: &mut Raw, alg: ledger::HashAlg) -> ledger::Hash {
+    let leaves = c
+        .strings("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
+        .await;
+    let mut nodes = std::collections::HashMap::new();
+    for (i, l) in leaves.iter().enumerate() {
+        let mut h = [0u8; 32];
+        hex::decode_to_slice(l, &mut h).expect("hex");
+        for (id, n) in ledger::append(alg, i as u64, h, &nodes).expect("append") {
+            nodes.insert(id, n);
+        }
+    }
+    let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
+    c.exec("DELETE FROM ledger_nodes", &[]).await;
+    for (id, h) in &nodes {
+        c.exec(
+            &format!(
+                "INSERT INTO ledger_nodes (level, idx, hash) VALUES ({}, {}, $1)",
+                id.level, id.index
+            ),
+            &[&hex::encode(h)],
+        )
+        .await;
+    }
+    c.exec(
+        &format!("UPDATE ledger_head SET root = $1, size = {}", leaves.len()),
+        &[&hex::encode(root)],
+    )
+    .await;
+    root
+}
+
 async fn exec(t: &TestApp, sql: &str) -> u64 {
     t.tampered();
     Raw::open(t).await.exec(sql, &[]).await
@@ -252,31 +286,7 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
         &[&forged, &hex::encode(leaf)],
     )
     .await;
-    let leaves = c
-        .strings("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-        .await;
-    let mut nodes = std::collections::HashMap::new();
-    for (i, l) in leaves.iter().enumerate() {
-        let mut h = [0u8; 32];
-        hex::decode_to_slice(l, &mut h).expect("hex");
-        for (id, n) in ledger::append(alg, i as u64, h, &nodes).expect("append") {
-            nodes.insert(id, n);
-        }
-    }
-    let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    c.exec("DELETE FROM ledger_nodes", &[]).await;
-    for (id, h) in &nodes {
-        c.exec(
-            &format!(
-                "INSERT INTO ledger_nodes (level, idx, hash) VALUES ({}, {}, $1)",
-                id.level, id.index
-            ),
-            &[&hex::encode(h)],
-        )
-        .await;
-    }
-    c.exec("UPDATE ledger_head SET root = $1", &[&hex::encode(root)])
-        .await;
+    rebuild_tree(&mut c, alg).await;
     let r = verify(t.app(), &Actor::system("test"))
         .await
         .expect("verify");
@@ -350,6 +360,7 @@ fn x1_entry_body_bytes_are_pinned() {
     let body = zhilu_store::entry_body(
         7,
         1_763_640_000_000_000,
+        1_763_640_002_000_000,
         "officer-1",
         "device.registered",
         "device:DSJ-1",
@@ -357,7 +368,7 @@ fn x1_entry_body_bytes_are_pinned() {
     );
     assert_eq!(
         body,
-        r#"{"v":1,"seq":7,"at":1763640000000000,"actor":"officer-1","kind":"device.registered","subject":"device:DSJ-1","state":{"keeper":"张伟","serial":"DSJ-1"}}"#
+        r#"{"v":2,"seq":7,"at":1763640000000000,"real_at":1763640002000000,"actor":"officer-1","kind":"device.registered","subject":"device:DSJ-1","state":{"keeper":"张伟","serial":"DSJ-1"}}"#
     );
 }
 
@@ -499,4 +510,77 @@ async fn x1_a_change_committed_is_reported_done_even_if_the_checkpoint_file_cann
     let note = std::fs::read_to_string(&path).expect("the next commit writes the file again");
     let cp = zhilu_ledger::verify_checkpoint(&note, t.app().verifying_key()).expect("signed");
     assert_eq!(cp.size, 11);
+}
+
+/// X1 (issue #10): an insider with the database but not the key appends entries after the last
+/// signed checkpoint and recomputes leaf, nodes and head. `verify` names every unsigned entry, and
+/// the next legitimate write refuses to sign over them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed_over() {
+    let t = app_with_devices().await;
+    t.tampered();
+    let mut c = Raw::open(&t).await;
+    let alg = t.app().catalog().hash_alg();
+    for seq in [7u64, 8] {
+        let subject = format!("device:FAKE-{seq}");
+        let body = zhilu_store::entry_body(
+            seq,
+            1_763_640_000_000_000,
+            1_763_640_000_000_000,
+            "admin",
+            "device.registered",
+            &subject,
+            &serde_json::json!({"serial": format!("FAKE-{seq}")}),
+        );
+        let leaf = alg.leaf_hash(body.as_bytes());
+        c.exec(
+            &format!(
+                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash) \
+                 VALUES ({seq}, 1763640000000000, 'device.registered', $1, $2, $3)"
+            ),
+            &[&subject, &body, &hex::encode(leaf)],
+        )
+        .await;
+    }
+    rebuild_tree(&mut c, alg).await;
+
+    let r = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
+    assert_eq!((r.entries, r.signed_entries), (9, 7));
+    assert!(
+        r.problems.iter().any(|p| p.entry == Some(7)
+            && p.message.contains("第 7 条至第 8 条")
+            && p.message.contains("没有本系统签名的检查点覆盖")),
+        "{:#?}",
+        r.problems
+    );
+
+    // The next legitimate change is refused: signing now would vouch for the forged entries.
+    let refused = register_device(
+        t.app(),
+        &Actor::system("test"),
+        NewDevice {
+            serial: "DSJ-3".into(),
+            kind: "执法记录仪".into(),
+            model: "M".into(),
+            unit: "U".into(),
+            keeper: "K".into(),
+            asset_no: None,
+        },
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        refused.to_string().contains("没有本系统签名的检查点"),
+        "{refused}"
+    );
+    let again = verify(t.app(), &Actor::system("test"))
+        .await
+        .expect("verify");
+    assert_eq!(
+        (again.entries, again.signed_entries),
+        (9, 7),
+        "nothing was signed over the tail"
+    );
 }

@@ -72,7 +72,7 @@ fn device_folder(t: &TestApp) -> std::path::PathBuf {
 }
 
 async fn story() -> Story {
-    let t = TestApp::with_profile("zhejiang-rf").await;
+    let t = TestApp::with_profile_pinned("zhejiang-rf").await;
     let app = t.app().clone();
     let admin = actor("admin");
 
@@ -356,9 +356,6 @@ fn tree(alg: HashAlg, bodies: &[String]) -> MemoryTree {
     tree
 }
 
-/// The origin line the application signs under (`zhilu.ledger/v1 <key name>`).
-const ORIGIN: &str = "zhilu.ledger/v1 zhilu-ledger";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
     let s = story().await;
@@ -414,7 +411,7 @@ async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
     for b in &s.pinned {
         assert!(!b.contains('\n'), "a body is one line: {b}");
     }
-    insta::assert_snapshot!("ledger_entry_bodies_v1", s.pinned.join("\n"));
+    insta::assert_snapshot!("ledger_entry_bodies_v2", s.pinned.join("\n"));
     s.t.assert_promises_kept().await;
 }
 
@@ -423,14 +420,23 @@ async fn x1_checkpoint_note_text_is_pinned() {
     let s = story().await;
     let app = s.t.app();
 
-    // The checkpoint the application itself kept has this origin and the committed head.
+    // The checkpoint the application itself kept has this origin and the committed head: the
+    // origin names the installation's key, and says the test's directory is a replay one.
     let (size, root) = app.catalog().ledger_head().await.expect("head");
+    let origin = zhilu_app::origin(app.verifying_key(), true);
+    assert_eq!(
+        origin,
+        format!(
+            "zhilu.ledger/v1/{}/replay",
+            hex::encode(app.verifying_key().key_id())
+        )
+    );
     let kept = std::fs::read_to_string(app.data_dir().checkpoint()).expect("checkpoint file");
     let cp = verify_checkpoint(&kept, app.verifying_key()).expect("kept checkpoint verifies");
     assert_eq!(
         cp,
         Checkpoint {
-            origin: ORIGIN.into(),
+            origin,
             size,
             root,
             alg: HashAlg::Sha256,
@@ -441,13 +447,13 @@ async fn x1_checkpoint_note_text_is_pinned() {
     // and the temporary folder), signed by a key from a fixed seed.
     let pinned = tree(HashAlg::Sha256, &s.pinned);
     assert_eq!(pinned.size(), size);
+    let ed = SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [7; 32]).expect("key");
     let head = Checkpoint {
-        origin: ORIGIN.into(),
+        origin: zhilu_app::origin(&ed.verifying_key(), false),
         size,
         root: pinned.root(),
         alg: HashAlg::Sha256,
     };
-    let ed = SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [7; 32]).expect("key");
     let note = ed.sign(&head).expect("sign");
     assert_eq!(
         note,
@@ -466,13 +472,13 @@ async fn x1_checkpoint_note_text_is_pinned() {
     // SM2 as the `sm2` crate signs it (RFC 6979 nonce): deterministic too, so pinned as well —
     // over an SM3 tree of the same bodies, which pins the SM3 leaf and node hashing.
     let sm3 = tree(HashAlg::Sm3, &s.pinned);
+    let sm2 = SigningKey::from_seed(SignatureKind::Sm2, "zhilu-ledger", [7; 32]).expect("key");
     let head_sm3 = Checkpoint {
-        origin: ORIGIN.into(),
+        origin: zhilu_app::origin(&sm2.verifying_key(), false),
         size,
         root: sm3.root(),
         alg: HashAlg::Sm3,
     };
-    let sm2 = SigningKey::from_seed(SignatureKind::Sm2, "zhilu-ledger", [7; 32]).expect("key");
     let note_sm2 = sm2.sign(&head_sm3).expect("sign");
     assert_eq!(
         note_sm2,

@@ -135,6 +135,9 @@ fn hint(e: &AppError) -> Option<String> {
         AppError::VaultRootMissing(_) => {
             "请确认存储盘已挂载、zhilu.toml 中的 vault_roots 路径正确".into()
         }
+        AppError::ReplayNotAllowed(_) => {
+            "去掉 --now 和环境变量 ZHILU_NOW；演示或培训请另建重放目录：`zhilu init --replay --data-dir <新目录>`".into()
+        }
         AppError::CatalogBehind { .. } => {
             "运行 `zhilu verify` 查看详情；若是数据库地址给错了，请改用本数据目录的编目库".into()
         }

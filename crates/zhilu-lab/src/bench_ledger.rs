@@ -48,6 +48,13 @@ impl CheckpointSigner for BenchSigner {
         };
         self.0.sign(&cp).map_err(|e| e.to_string())
     }
+    fn covers(&self, note: &str, size: u64, root: &ledger::Hash) -> bool {
+        ledger::verify_checkpoint(note, &self.0.verifying_key())
+            .is_ok_and(|cp| cp.size == size && cp.root == *root)
+    }
+    fn real_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
 }
 
 /// Runs the ledger benchmark in a fresh data directory under `work_dir` (removed after).

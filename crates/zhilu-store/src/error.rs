@@ -48,6 +48,12 @@ pub enum StoreError {
     /// An event named a catalog row as its subject; `verify` would take its data for the row's.
     #[error("内部错误：事件 {kind} 的对象 {subject} 与数据表中的记录同名，未作任何改动")]
     EventNamesRow { kind: String, subject: String },
+    /// The head of the ledger has no checkpoint signed by this installation's key for it: entries
+    /// were appended behind the program. Nothing is signed over them; `verify` names them.
+    #[error(
+        "审计日志末尾的记录（共 {size} 条）没有本系统签名的检查点：有记录绕过系统被追加。为不替其背书，本次未作任何改动；请运行 zhilu verify 查明"
+    )]
+    UnsignedTail { size: u64 },
     /// The ledger's stored tree is inconsistent (a node is missing or malformed).
     #[error("审计日志数据损坏：{0}")]
     LedgerCorrupt(String),

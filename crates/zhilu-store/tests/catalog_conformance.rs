@@ -17,6 +17,12 @@ impl CheckpointSigner for NoteSigner {
     fn sign_checkpoint(&self, size: u64, root: &Hash) -> Result<String, String> {
         Ok(format!("test checkpoint {size} {}\n", hex::encode(root)))
     }
+    fn covers(&self, note: &str, size: u64, root: &Hash) -> bool {
+        self.sign_checkpoint(size, root).is_ok_and(|n| n == note)
+    }
+    fn real_now(&self) -> DateTime<Utc> {
+        t(12, 0)
+    }
 }
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {

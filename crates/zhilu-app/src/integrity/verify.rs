@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 use serde_json::Value;
 use zhilu_ledger::{self as ledger, CompactRange};
@@ -30,11 +32,21 @@ pub struct VerifyReport {
     /// Size of the signed checkpoint kept outside the database.
     pub checkpoint_size: Option<u64>,
     pub checkpoints_checked: u64,
+    /// Entries covered by a checkpoint signed with this installation's key (the rest is an
+    /// unsigned tail, a problem).
+    pub signed_entries: u64,
     pub rows_checked: u64,
     pub problems: Vec<VerifyProblem>,
+    /// Not (yet) wrong, but worth saying: entries not yet witnessed within the grace period, no
+    /// witness configured, a witness out of reach. They do not make `verify` fail.
+    pub warnings: Vec<VerifyProblem>,
 }
 
 const PAGE: u64 = 10_000;
+
+/// How far the real clock may step back between two entries before `verify` reports it (NTP
+/// corrections are far smaller; a clock set back by hand is not).
+pub const REAL_CLOCK_TOLERANCE_S: i64 = 5;
 
 fn problem(entry: Option<u64>, subject: Option<String>, message: String) -> VerifyProblem {
     VerifyProblem {
@@ -84,47 +96,11 @@ fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Rows written after the verified head: each must be exactly what the entry it names recorded
-/// for it. (Whether a later entry has since replaced it is for the next run, which verifies the
-/// ledger that far.)
-async fn confirm_later_rows(
-    app: &App,
-    verified: u64,
-    mut rows: Vec<(String, u64, Value)>,
-    problems: &mut Vec<VerifyProblem>,
-) -> Result<(), AppError> {
-    rows.sort_by_key(|(_, seq, _)| *seq);
-    let (now, _) = app.catalog.ledger_head().await?;
-    let mut wrote: HashMap<u64, (String, Value)> = HashMap::new();
-    let mut next = verified;
-    while next < now {
-        let page = app
-            .catalog
-            .ledger_entries(next, PAGE.min(now - next))
-            .await?;
-        let Some(last) = page.last().map(|e| e.seq) else {
-            break;
-        };
-        for e in page {
-            wrote.insert(e.seq, (e.subject.clone(), e.state()));
-        }
-        next = last + 1;
-    }
-    for (subject, seq, state) in rows {
-        match wrote.get(&seq) {
-            Some((s, expected)) if *s == subject => {
-                problems.extend(row_mismatch(seq, &subject, expected, &state));
-            }
-            _ => problems.push(problem(
-                None,
-                Some(subject),
-                format!(
-                    "数据库中有一行声称由审计日志第 {seq} 条写入，但日志中没有这样的记录：该行是绕过系统直接写入的"
-                ),
-            )),
-        }
-    }
-    Ok(())
+/// A real time (µs) in Beijing time, for a message.
+fn real_time(us: i64) -> String {
+    DateTime::<Utc>::from_timestamp_micros(us)
+        .map(crate::time::beijing)
+        .unwrap_or_else(|| us.to_string())
 }
 
 /// Verifies the ledger end to end and the catalog against it.
@@ -159,7 +135,11 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 ),
             )),
         }
-        let stored = app.catalog.checkpoints().await?;
+        // Everything compared below is read from one snapshot of the catalog, taken after the
+        // checkpoint file was read (the file is written after its commit, so it can never be
+        // ahead of the snapshot unless the catalog was rolled back).
+        let cat = app.catalog.snapshot().await?;
+        let stored = cat.checkpoints().await?;
         let checkpoints_checked = stored.len() as u64;
         for (size, note) in stored {
             match ledger::verify_checkpoint(&note, &app.signer.verifying_key) {
@@ -189,20 +169,17 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             }
         }
 
-        // The head is read after every checkpoint, so none of them is larger than it. Writers may
-        // go on while this runs: what is verified is the ledger up to this head, and rows written
-        // after it are confirmed against their own entries further down.
-        let (head_size, head_root) = app.catalog.ledger_head().await?;
+        let (head_size, head_root) = cat.ledger_head().await?;
 
         // Every entry: contiguous, leaf recomputed from the stored body, tree rebuilt.
         let mut tree = CompactRange::new(alg);
+        let mut signed_entries = 0u64;
+        // The latest real time seen so far (v2 entries), and the entry that recorded it.
+        let mut real_high: Option<(i64, u64)> = None;
         let mut latest: HashMap<String, (u64, Value)> = HashMap::new();
         let mut next = 0u64;
         'pages: while next < head_size {
-            let page = app
-                .catalog
-                .ledger_entries(next, PAGE.min(head_size - next))
-                .await?;
+            let page = cat.ledger_entries(next, PAGE.min(head_size - next)).await?;
             if page.is_empty() {
                 break;
             }
@@ -240,6 +217,26 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                                 format!("审计日志第 {seq} 条的索引列与内容不一致"),
                             ));
                         }
+                        if let Some(real) = body.get("real_at").and_then(Value::as_i64) {
+                            match real_high {
+                                Some((high, at))
+                                    if real < high - REAL_CLOCK_TOLERANCE_S * 1_000_000 =>
+                                {
+                                    problems.push(problem(
+                                        Some(seq),
+                                        None,
+                                        format!(
+                                            "审计日志第 {seq} 条记录的真实时间（{}）比第 {at} 条（{}）早 {} 秒：服务器时钟被调回过",
+                                            real_time(real),
+                                            real_time(high),
+                                            (high - real) / 1_000_000
+                                        ),
+                                    ));
+                                }
+                                Some((high, _)) if real <= high => {}
+                                _ => real_high = Some((real, seq)),
+                            }
+                        }
                         let state = body.get("state").cloned().unwrap_or(Value::Null);
                         latest.insert(e.subject.clone(), (seq, state));
                     }
@@ -251,14 +248,16 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 }
                 tree.push(leaf);
                 next += 1;
-                if let Some((root, source)) = expected_roots.get(&next)
-                    && tree.root() != *root
-                {
-                    problems.push(problem(
+                if let Some((root, source)) = expected_roots.get(&next) {
+                    if tree.root() == *root {
+                        signed_entries = next;
+                    } else {
+                        problems.push(problem(
                             Some(seq),
                             None,
                             format!("前 {next} 条日志的根哈希与{source}中的签名值不符：第 {seq} 条或之前的记录被改动"),
                         ));
+                    }
                 }
             }
         }
@@ -271,6 +270,23 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 format!("审计日志被截断：签名检查点记录了 {size} 条，数据库中只有 {entries} 条"),
             ));
         }
+        if signed_entries < entries {
+            problems.push(problem(
+                Some(signed_entries),
+                None,
+                if entries - signed_entries == 1 {
+                    format!(
+                        "审计日志第 {signed_entries} 条没有本系统签名的检查点覆盖：它是在最后一次签名之后绕过系统追加的"
+                    )
+                } else {
+                    format!(
+                        "审计日志第 {signed_entries} 条至第 {} 条（共 {} 条）没有本系统签名的检查点覆盖：它们是在最后一次签名之后绕过系统追加的",
+                        entries - 1,
+                        entries - signed_entries
+                    )
+                },
+            ));
+        }
         if head_size != entries || head_root != root {
             problems.push(problem(
                 None,
@@ -278,7 +294,7 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 format!("日志头（{head_size} 条）与逐条重算的结果（{entries} 条）不一致"),
             ));
         } else {
-            match app.catalog.root_at(entries).await {
+            match cat.root_at(entries).await {
                 Ok(r) if r == root => {}
                 Ok(_) => problems.push(problem(
                     None,
@@ -289,18 +305,21 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             }
         }
 
-        // Catalog rows against the latest entry for their subject, streamed table by table. A row
-        // whose entry lies past the verified head was written while this ran (or claims so).
+        // Catalog rows against the latest entry for their subject, streamed table by table, from
+        // the same snapshot as the ledger.
         let mut seen = std::collections::HashSet::new();
-        let mut later: Vec<(String, u64, Value)> = Vec::new();
-        let rows_checked = app
-            .catalog
+        let rows_checked = cat
             .for_each_snapshot(&mut |s| {
                 seen.insert(s.subject.clone());
-                if let Ok(seq) = u64::try_from(s.ledger_seq)
-                    && seq >= head_size
-                {
-                    later.push((s.subject, seq, s.state));
+                if u64::try_from(s.ledger_seq).is_ok_and(|seq| seq >= head_size) {
+                    problems.push(problem(
+                        None,
+                        Some(s.subject),
+                        format!(
+                            "数据库中有一行声称由审计日志第 {} 条写入，但日志中没有这样的记录：该行是绕过系统直接写入的",
+                            s.ledger_seq
+                        ),
+                    ));
                     return;
                 }
                 match latest.get(&s.subject) {
@@ -323,9 +342,6 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 }
             })
             .await?;
-        if !later.is_empty() {
-            confirm_later_rows(app, head_size, later, &mut problems).await?;
-        }
         let nouns: Vec<&str> = Catalog::table_nouns().collect();
         let mut missing: Vec<(&String, &u64)> = latest
             .iter()
@@ -346,13 +362,16 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             ));
         }
 
+        drop(cat);
         Ok(VerifyReport {
             entries,
             root: hex::encode(root),
             checkpoint_size,
             checkpoints_checked,
+            signed_entries,
             rows_checked,
             problems,
+            warnings: Vec::new(),
         })
     }
 }

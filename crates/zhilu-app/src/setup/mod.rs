@@ -86,6 +86,10 @@ pub struct InitOptions {
     pub signature: Option<zhilu_ledger::SignatureKind>,
     /// The policy profile to put in force, if the directory has none yet.
     pub profile: Option<ProfileSource>,
+    /// Create a replay directory (demo, tests, training), whose business clock may be set by
+    /// hand. Implied when `init` is given a clock that replays. Fixed at creation: the first
+    /// ledger entry and every checkpoint's origin say so.
+    pub replay: bool,
 }
 
 pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AppError> {
@@ -232,13 +236,16 @@ impl App {
             }
             None => None,
         };
-        let app = App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), true).await?;
+        let replay = opts.replay || clock.replays();
+        let app =
+            App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), Some(replay)).await?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({
                 "vault_roots": app.config.vault_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
                 "ledger_hash": app.config.ledger_hash.as_str(),
                 "verifying_key": app.signer.verifying_key.to_string(),
+                "replay": app.signer.replay,
             });
             app.record(
                 &Actor::system("system"),
@@ -280,18 +287,19 @@ impl App {
         database_url: Option<String>,
         uuids: Arc<dyn Uuids>,
     ) -> Result<App, AppError> {
-        App::open_inner(dir, clock, database_url, uuids, false).await
+        App::open_inner(dir, clock, database_url, uuids, None).await
     }
 
-    /// `init_holds_lock`: called from `init`, which already holds the directory's lock (a second
-    /// `flock` of it from this process would wait for ever).
+    /// `init_replay`: called from `init` (which already holds the directory's lock — a second
+    /// `flock` of it from this process would wait for ever) with the mode a new directory gets.
     async fn open_inner(
         dir: DataDir,
         clock: Arc<dyn Clock>,
         database_url: Option<String>,
         uuids: Arc<dyn Uuids>,
-        init_holds_lock: bool,
+        init_replay: Option<bool>,
     ) -> Result<App, AppError> {
+        let init_holds_lock = init_replay.is_some();
         if !dir.config().exists() {
             return Err(AppError::NotInitialized(dir.root.clone()));
         }
@@ -345,12 +353,21 @@ impl App {
         drop(upgrading);
         let (head, _) = catalog.ledger_head().await?;
         let behind = signed.filter(|s| *s > head).map(|s| (head, s));
+        // The directory's mode is what its first entry recorded (a first-release directory,
+        // which predates replay mode, is a real one).
+        let replay = match catalog.ledger_entries(0, 1).await?.first() {
+            Some(first) => first.state().get("replay").and_then(|v| v.as_bool()) == Some(true),
+            None => init_replay.unwrap_or(false),
+        };
+        if clock.replays() && !replay {
+            return Err(AppError::ReplayNotAllowed(dir.root.clone()));
+        }
         Ok(App {
             dir,
             config,
             catalog,
             vault: Vault::new(roots),
-            signer: Signer::new(key, verifying_key),
+            signer: Signer::new(key, verifying_key, replay),
             clock,
             uuids,
             policy: PolicyCache::default(),

@@ -27,6 +27,10 @@ pub struct InitArgs {
     /// 本机关的执法规范配置：预置配置编号（dalian-ftz、zhejiang-rf、luohe-xm、lushan-sj、jinpu-wj）或配置文件。
     #[arg(long, value_name = "配置")]
     profile: Option<String>,
+    /// 创建重放目录（演示、测试、培训用）：此后可用 --now 指定“现在”。给出 --now 时自动如此；
+    /// 创建后不可更改，每个检查点都注明“重放”。
+    #[arg(long)]
+    replay: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,11 +98,13 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             SignatureKind::parse,
         )?,
         profile: a.profile.as_deref().map(profile_source).transpose()?,
+        replay: a.replay,
     };
     let app = App::init(ctx.dir(), opts, ctx.clock.clone()).await?;
     let (size, root) = zhilu_app::integrity::head(&app, &ctx.actor(None)?).await?;
     let profile = app.profile_opt().await?;
     let dir = app.data_dir().root.display().to_string();
+    let replay = app.is_replay();
     app.close().await;
     ctx.out.show(
         &json!({
@@ -106,9 +112,13 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             "entries": size,
             "root": root,
             "profile": profile.as_ref().map(|p| p.id()),
+            "replay": replay,
         }),
         || {
             let mut s = format!("数据目录已就绪：{dir}\n审计日志：{size} 条记录\n");
+            if replay {
+                s.push_str("这是重放目录（演示、测试、培训用）：业务时间可用 --now 指定，审计日志同时记录真实时间\n");
+            }
             match &profile {
                 Some(p) => {
                     let _ = writeln!(s, "执法规范配置：{}（{}《{}》）", p.id(), p.agency, p.regulation);

@@ -1,10 +1,15 @@
-//! The hashed format of an audit-ledger entry, version 1: the bytes a leaf hash is computed over,
-//! which verifiers outside this software recompute. Fixed forever; a change means version 2.
+//! The hashed format of an audit-ledger entry: the bytes a leaf hash is computed over, which
+//! verifiers outside this software recompute. Each version is fixed forever; a change means a new
+//! version, and entries of every earlier version keep verifying (they are hashed as stored).
 //!
 //! ```text
-//! {"v":1,"seq":<n>,"at":<µs>,"actor":"…","kind":"…","subject":"…","state":{…}}
+//! v1: {"v":1,"seq":<n>,"at":<µs>,"actor":"…","kind":"…","subject":"…","state":{…}}
+//! v2: {"v":2,"seq":<n>,"at":<µs>,"real_at":<µs>,"actor":"…","kind":"…","subject":"…","state":{…}}
 //! ```
 //!
+//! `at` is the business time the command acted at (in a replay directory, the replayed clock);
+//! `real_at` (v2) is the system clock when the entry was committed, read under the write lock, so
+//! it only moves forward unless the machine's clock was set back (`verify` reports that).
 //! The body's keys come in that order; inside `state`, object keys are sorted (byte order) at every
 //! depth, and nothing else varies: no spaces, serde_json's string escaping and integer formatting.
 //! `state` is the record the entry wrote, in the v1 record types below: their own field names and
@@ -20,12 +25,14 @@ use zhilu_model as m;
 use super::column::{json_list, steps_text};
 
 /// The entry format version this build writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
-/// The leaf data of ledger entry `seq`, version 1.
+/// The leaf data of ledger entry `seq`, version 2: business time `at`, real time `real_at` (µs).
+#[allow(clippy::too_many_arguments)]
 pub fn entry_body(
     seq: u64,
     at: i64,
+    real_at: i64,
     actor: &str,
     kind: &str,
     subject: &str,
@@ -33,7 +40,7 @@ pub fn entry_body(
 ) -> String {
     let mut out = String::with_capacity(256);
     out.push_str(&format!(
-        "{{\"v\":{VERSION},\"seq\":{seq},\"at\":{at},\"actor\":"
+        "{{\"v\":{VERSION},\"seq\":{seq},\"at\":{at},\"real_at\":{real_at},\"actor\":"
     ));
     push_str(&mut out, actor);
     out.push_str(",\"kind\":");
@@ -544,18 +551,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn x1_entry_body_v1_bytes_are_fixed_and_state_keys_sorted() {
+    fn x1_entry_body_v2_bytes_are_fixed_and_state_keys_sorted() {
         let state = serde_json::json!({"zeta": 1, "alpha": {"b": "中", "a": null}, "list": ["x"]});
         assert_eq!(
             entry_body(
                 7,
                 1_795_132_800_000_000,
+                1_795_132_801_000_000,
                 "admin",
                 "device.registered",
                 "device:D1",
                 &state
             ),
-            "{\"v\":1,\"seq\":7,\"at\":1795132800000000,\"actor\":\"admin\",\"kind\":\"device.registered\",\
+            "{\"v\":2,\"seq\":7,\"at\":1795132800000000,\"real_at\":1795132801000000,\"actor\":\"admin\",\"kind\":\"device.registered\",\
              \"subject\":\"device:D1\",\"state\":{\"alpha\":{\"a\":null,\"b\":\"中\"},\"list\":[\"x\"],\"zeta\":1}}"
         );
     }

@@ -29,6 +29,14 @@ pub struct Appended {
 /// for the signature inside the commit's transaction, so no entry is ever committed unsigned.
 pub trait CheckpointSigner: Send + Sync {
     fn sign_checkpoint(&self, size: u64, root: &Hash) -> std::result::Result<String, String>;
+    /// Whether `note` is a checkpoint this signer's key signed for exactly (size, root). A commit
+    /// signs over the head it finds only when the head's own checkpoint passes this: entries
+    /// appended behind the program (no key needed to recompute leaves, nodes and head) are never
+    /// adopted by the next legitimate signature.
+    fn covers(&self, note: &str, size: u64, root: &Hash) -> bool;
+    /// The real time, read inside the commit's transaction (after the write lock is held), so
+    /// entries' real times follow their order whatever the writers' clocks did before the lock.
+    fn real_now(&self) -> DateTime<Utc>;
 }
 
 /// One stored ledger entry.
@@ -152,13 +160,38 @@ impl Catalog {
             },
         )
         .await?;
-        let (size0, _) = head.ok_or_else(|| StoreError::LedgerCorrupt("缺少日志头".into()))?;
+        let (size0, root0) = head.ok_or_else(|| StoreError::LedgerCorrupt("缺少日志头".into()))?;
         let first_seq = u64::try_from(size0).map_err(|_| corrupt("日志长度为负数"))?;
+        if first_seq > 0 {
+            let root0 = parse_hash(&root0, "ledger_head.root")?;
+            let mut note = None;
+            tx.each(
+                stmt("SELECT note FROM ledger_checkpoints WHERE size = $1"),
+                vec![int(size0)],
+                &mut |row: &dyn RawRow| {
+                    note = row.text(0)?.map(str::to_string);
+                    Ok(())
+                },
+            )
+            .await?;
+            if !note.is_some_and(|n| signer.covers(&n, first_seq, &root0)) {
+                return Err(StoreError::UnsignedTail { size: first_seq });
+            }
+        }
+        let real_at = signer.real_now().timestamp_micros();
         let mut size = first_seq;
         let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
         for change in changes {
             let subject = change.subject();
-            let body = entry_body(size, at, actor, change.kind(), &subject, &change.state());
+            let body = entry_body(
+                size,
+                at,
+                real_at,
+                actor,
+                change.kind(),
+                &subject,
+                &change.state(),
+            );
             let leaf = self.alg.leaf_hash(body.as_bytes());
             tx_nodes(tx.as_mut(), &ledger::append_needs(size), &mut nodes).await?;
             let new_nodes = ledger::append(self.alg, size, leaf, &nodes).map_err(corrupt)?;

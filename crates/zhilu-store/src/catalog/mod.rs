@@ -117,6 +117,17 @@ impl Catalog {
         self.alg
     }
 
+    /// A read-only view of one moment of the catalog: every query on the returned `Catalog` reads
+    /// the same snapshot (SQLite WAL read transaction; PostgreSQL REPEATABLE READ), whatever is
+    /// committed meanwhile. Writing through it fails. Dropping it ends the transaction.
+    pub async fn snapshot(&self) -> Result<Catalog> {
+        let tx = self.db.begin_read().await?;
+        Ok(Catalog {
+            db: Box::new(driver::ReadSnapshot::new(self.db.backend(), tx)),
+            alg: self.alg,
+        })
+    }
+
     /// Closes the pool, waiting for connections to finish (lets SQLite checkpoint its WAL).
     pub async fn close(&self) {
         self.db.close().await;

@@ -109,6 +109,10 @@ pub(crate) trait Driver: Send + Sync + fmt::Debug {
     /// IMMEDIATE`, PostgreSQL's row lock on the ledger head. Writers queue here, so two writers
     /// never compute the same ledger position.
     fn begin_write(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>>;
+    /// A read-only transaction on one snapshot of the database (SQLite: a WAL read transaction;
+    /// PostgreSQL: REPEATABLE READ READ ONLY): everything read through it is of one moment,
+    /// whatever writers commit meanwhile. Rolled back when dropped.
+    fn begin_read(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>>;
     fn close(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -207,7 +211,10 @@ where
     q
 }
 
+mod snapshot;
 mod sqlite;
+
+pub(crate) use snapshot::Snapshot as ReadSnapshot;
 
 /// A native sqlx driver (PostgreSQL; written generically over sqlx's database).
 struct Native<DB: Database> {
@@ -283,6 +290,24 @@ where
                     tx
                 }
             };
+            Ok(Box::new(NativeTx { tx }) as Box<dyn DriverTx>)
+        })
+    }
+
+    fn begin_read(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>> {
+        Box::pin(async move {
+            let begin = match self.backend {
+                Backend::Sqlite => "BEGIN",
+                Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            };
+            let mut tx = self.pool.begin_with(begin).await.map_err(db)?;
+            if self.backend == Backend::Sqlite {
+                // A deferred transaction takes its snapshot at the first read: take it now.
+                query::<DB>(Cow::Borrowed("SELECT size FROM ledger_head"), vec![])
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
             Ok(Box::new(NativeTx { tx }) as Box<dyn DriverTx>)
         })
     }

@@ -262,6 +262,25 @@ impl Driver for Sqlite {
         })
     }
 
+    fn begin_read(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>> {
+        Box::pin(async move {
+            blocking(|| {
+                let conn = self.take()?;
+                // A deferred transaction takes its WAL snapshot at its first read: read now, so
+                // the snapshot is of this moment.
+                conn.execute_batch("BEGIN").map_err(db)?;
+                if let Err(e) = conn.query_row("SELECT size FROM ledger_head", [], |_| Ok(())) {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(db(e));
+                }
+                Ok(Box::new(SqliteTx {
+                    conn: Some(conn),
+                    idle: Arc::clone(&self.idle),
+                }) as Box<dyn DriverTx>)
+            })
+        })
+    }
+
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let conns: Vec<Connection> =
