@@ -706,6 +706,7 @@ fn r18_fixity_finds_a_missing_copy_and_repair_restores_it() {
 fn r24_stored_originals_are_read_only_on_disk() {
     let t = TestApp::empty();
     t.ready("DSJ0001");
+    t.ok(&["profile", "apply", "zhejiang-rf"]);
     let d = t.device_dir("ro");
     wav(&d.join("A.WAV"), 0.5, 300.0);
     t.ingest(&d, "DSJ0001");
@@ -1276,4 +1277,128 @@ fn r23_a_hash_prefix_of_eight_digits_names_a_recording() {
         "行政复议",
     ]);
     assert_eq!(h["sha256"], sha_b.as_str(), "{h}");
+}
+
+/// Copies a directory tree (files and folders only).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for e in fs::read_dir(from).expect("read_dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// Makes a tree readable by anyone and writable by no one but root.
+fn read_only_tree(p: &Path) {
+    if p.is_dir() {
+        for e in fs::read_dir(p).expect("read_dir").flatten() {
+            read_only_tree(&e.path());
+        }
+    }
+    fs::set_permissions(
+        p,
+        fs::Permissions::from_mode(if p.is_dir() { 0o555 } else { 0o444 }),
+    )
+    .expect("chmod");
+}
+
+/// X1 (issue #10): an auditor's read-only copy of a data directory (or a disk mounted read-only)
+/// is read at once — `verify`, `fixity`, `recordings list`, `check` work — and a write is refused
+/// at once in Chinese, with nothing changed.
+#[test]
+fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
+    if std::env::var("ZHILU_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        return; // the catalog of a read-only copy is the embedded one
+    }
+    let t = TestApp::empty();
+    t.ready("DSJ0001");
+    t.ok(&["profile", "apply", "zhejiang-rf"]);
+    let d = t.device_dir("ro");
+    wav(&d.join("A.WAV"), 0.5, 300.0);
+    t.ok(&ingest_args(d.to_str().expect("utf8"), &[]));
+    let copy = t.scratch().join("auditor-copy");
+    copy_tree(&t.data(), &copy);
+    let _ = fs::remove_file(copy.join("zhilu.lock"));
+    // The test's catalog lives beside the data directory; the copy carries its own, as a real
+    // one does (`catalog.db`, no `database_url`).
+    fs::copy(t.scratch().join("catalog.db"), copy.join("catalog.db")).expect("catalog");
+    let config = fs::read_to_string(copy.join("zhilu.toml")).expect("config");
+    let config: String = config
+        .lines()
+        .filter(|l| !l.starts_with("database_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(copy.join("zhilu.toml"), config).expect("config");
+    read_only_tree(&copy);
+    let is_root = fs::OpenOptions::new()
+        .append(true)
+        .open(copy.join("zhilu.toml"))
+        .is_ok();
+    if is_root {
+        // Root writes anywhere: the auditor is an unprivileged user (the tree stays world-readable).
+        fs::set_permissions(t.scratch(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let run = |args: &[&str]| -> Output {
+        let mut c = if is_root {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_zhilu"),
+            ]);
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_zhilu"))
+        };
+        c.arg("--json")
+            .args(args)
+            .env("ZHILU_DATA_DIR", &copy)
+            .env_remove("ZHILU_DATABASE_URL")
+            .env_remove("ZHILU_NOW")
+            .stdin(Stdio::null());
+        c.output().expect("setpriv (util-linux) runs the auditor")
+    };
+    for args in [
+        &["verify"][..],
+        &["fixity"],
+        &["recordings", "list"],
+        &["check"],
+    ] {
+        let started = Instant::now();
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{args:?} must not stall"
+        );
+    }
+    let r: Value = serde_json::from_slice(&run(&["verify"]).stdout).expect("json");
+    assert_eq!(r["problems"].as_array().map(Vec::len), Some(0), "{r}");
+    let out = run(&[
+        "device",
+        "register",
+        "--serial",
+        "DSJ0009",
+        "--kind",
+        "执法记录仪",
+        "--model",
+        "M",
+        "--unit",
+        "U",
+        "--keeper",
+        "K",
+    ]);
+    assert!(!out.status.success());
+    let e: Value = serde_json::from_slice(&out.stdout).expect("json error");
+    assert!(e["message"].as_str().unwrap_or("").contains("只读"), "{e}");
 }

@@ -87,8 +87,8 @@ impl Catalog {
     pub async fn open(url: &str, alg: HashAlg) -> Result<Self> {
         let db = driver::connect(url).await?;
         let c = Catalog { db, alg };
-        c.db
-            .execute(
+        if !c.db.read_only() {
+            c.db.execute(
                 stmt("INSERT INTO ledger_head (id, alg, size, root) VALUES (1, $1, 0, $2) ON CONFLICT (id) DO NOTHING"),
                 vec![
                     Value::Text(Some(alg.as_str().into())),
@@ -96,6 +96,7 @@ impl Catalog {
                 ],
             )
             .await?;
+        }
         let stored = c
             .scalar_text(stmt("SELECT alg FROM ledger_head WHERE id = 1"), vec![])
             .await?
@@ -111,6 +112,11 @@ impl Catalog {
 
     pub fn backend(&self) -> Backend {
         self.db.backend()
+    }
+
+    /// This process may only read the catalog (a read-only copy or mount).
+    pub fn read_only(&self) -> bool {
+        self.db.read_only()
     }
 
     pub fn hash_alg(&self) -> HashAlg {

@@ -96,6 +96,10 @@ pub(crate) type Visit<'a> = &'a mut (dyn FnMut(&dyn RawRow) -> Result<()> + Send
 /// What the catalog needs from a database.
 pub(crate) trait Driver: Send + Sync + fmt::Debug {
     fn backend(&self) -> Backend;
+    /// Opened read-only (this process may not write the catalog): reads work, writes fail.
+    fn read_only(&self) -> bool {
+        false
+    }
     /// Runs one statement outside any transaction; the number of rows it changed.
     fn execute<'a>(&'a self, sql: Stmt, args: Vec<Value>) -> BoxFuture<'a, Result<u64>>;
     /// Streams the rows of a query to `visit`, one at a time (nothing is collected here).
@@ -399,6 +403,29 @@ pub(crate) async fn connect(url: &str) -> Result<Box<dyn Driver>> {
             // The file is opened (and created at init) by our own driver first, so that a
             // missing catalog is never created silently by the migration step.
             let driver = sqlite::Sqlite::open(path, create)?;
+            if driver.read_only() {
+                // A catalog this process may not write is read as it is, if its schema is this
+                // release's; an older one needs one run by an account that may upgrade it.
+                let mut version = None;
+                driver
+                    .each(
+                        Cow::Borrowed("SELECT MAX(version) FROM _sqlx_migrations WHERE success"),
+                        vec![],
+                        &mut |row: &dyn RawRow| {
+                            version = row.int(0)?;
+                            Ok(())
+                        },
+                    )
+                    .await?;
+                let latest = MIGRATE_SQLITE.iter().map(|m| m.version).max();
+                if version < latest {
+                    return Err(StoreError::database(
+                        "编目库是只读的，而它的结构版本较旧、需要升级：请先由有写权限的账户打开一次（例如运行 zhilu verify）",
+                        "read-only catalog needs a schema upgrade",
+                    ));
+                }
+                return Ok(Box::new(driver));
+            }
             // sqlx's migrator applies the embedded migrations (and records them as earlier
             // releases did), over one short-lived connection.
             let mut conn = sqlx::SqliteConnection::connect_with(

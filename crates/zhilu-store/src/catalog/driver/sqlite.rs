@@ -13,7 +13,7 @@
 //! Connections: a small pool of open connections (WAL, `synchronous = FULL`, foreign keys on,
 //! 30 s busy timeout), each taken for one statement or one transaction.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,35 @@ const IDLE: usize = 8;
 pub(super) struct Sqlite {
     path: PathBuf,
     idle: Idle,
+    /// This process may not write the file or its folder (an auditor's read-only copy, a disk
+    /// mounted read-only): connections are opened read-only, and reading works.
+    read_only: bool,
+}
+
+/// Whether this process may write `path` and create files beside it (WAL's `-wal`, `-shm`).
+fn writable(path: &Path) -> bool {
+    use rustix::fs::{Access, access};
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    access(path, Access::WRITE_OK).is_ok() && access(dir, Access::WRITE_OK).is_ok()
+}
+
+/// `path` as a SQLite URI filename with `query` (`%`, `?` and `#` escaped).
+fn uri(path: &Path, query: &str) -> String {
+    let mut s = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => s.push_str("%25"),
+            '?' => s.push_str("%3f"),
+            '#' => s.push_str("%23"),
+            c => s.push(c),
+        }
+    }
+    s.push('?');
+    s.push_str(query);
+    s
 }
 
 /// Open connections waiting to be reused.
@@ -179,16 +208,44 @@ fn visit(conn: &Connection, sql: &str, args: &[Value], f: Visit<'_>) -> Result<(
 impl Sqlite {
     /// Opens the database file (`create`: make it if missing) and checks it can be read.
     pub(super) fn open(path: PathBuf, create: bool) -> Result<Self> {
+        let read_only = !create && path.exists() && !writable(&path);
         let s = Sqlite {
             path,
             idle: Arc::new(Mutex::new(Vec::new())),
+            read_only,
         };
         let conn = s.connect(create)?;
         s.give_back(conn);
         Ok(s)
     }
 
+    pub(super) fn read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn connect(&self, create: bool) -> Result<Connection> {
+        if self.read_only {
+            // Nobody can be writing a file no one may write: read it as immutable (no locks, no
+            // `-shm` to create) — unless a write-ahead log holds commits not yet folded back (a
+            // copy taken while the catalog was open), which only a WAL reader sees.
+            let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+            let pending = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+            let query = if pending {
+                "mode=ro"
+            } else {
+                "mode=ro&immutable=1"
+            };
+            let conn = Connection::open_with_flags(
+                uri(&self.path, query),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(db)?;
+            conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
+            conn.set_prepared_statement_cache_capacity(64);
+            return Ok(conn);
+        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
@@ -223,6 +280,10 @@ impl Sqlite {
 impl Driver for Sqlite {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn read_only(&self) -> bool {
+        self.read_only
     }
 
     fn execute<'a>(&'a self, sql: Stmt, args: Vec<Value>) -> BoxFuture<'a, Result<u64>> {
