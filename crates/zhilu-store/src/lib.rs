@@ -19,8 +19,8 @@ mod vault;
 
 pub use catalog::entry::{VERSION as ENTRY_VERSION, entry_body};
 pub use catalog::{
-    Appended, Backend, Catalog, Change, CheckpointSigner, Counter, Event, FactRows, FactWindow,
-    LedgerEntry, PrefixLookup, Row, Snapshot, Version, Versioned,
+    Appended, Backend, Catalog, Change, CheckpointSigner, Cosignature, Counter, Event, FactRows,
+    FactWindow, LedgerEntry, PrefixLookup, Row, Snapshot, Version, Versioned,
 };
 pub use error::StoreError;
 pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};

@@ -24,6 +24,7 @@ mod records;
 mod registry;
 mod snapshots;
 pub(crate) mod table;
+mod witness;
 
 #[cfg(feature = "testing")]
 pub(crate) use change::apply;
@@ -40,6 +41,7 @@ pub use facts::{FactRows, FactWindow};
 pub use ledger::{Appended, CheckpointSigner, LedgerEntry};
 pub use offload::PrefixLookup;
 pub use snapshots::Snapshot;
+pub use witness::Cosignature;
 
 use driver::{Driver, RawRow, Value};
 use table::{Table, TableMeta, tables};
