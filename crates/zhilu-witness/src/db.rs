@@ -219,11 +219,14 @@ pub(crate) fn conflicts(conn: &Connection) -> Result<Vec<Conflict>, WitnessError
     Ok(rows)
 }
 
+/// A log's stored size and root (no root before the first cosignature).
+pub(crate) type State = (u64, Option<Vec<u8>>);
+
 /// The stored state of a log inside a write transaction.
 pub(crate) fn state(
     tx: &rusqlite::Transaction<'_>,
     origin: &str,
-) -> Result<Option<(u64, Option<Vec<u8>>)>, WitnessError> {
+) -> Result<Option<State>, WitnessError> {
     Ok(tx
         .query_row(
             "SELECT size, root FROM logs WHERE origin = ?1",
