@@ -13,7 +13,7 @@
 //! with a 4-byte key id, the 8-byte big-endian timestamp (≤ 2^63 - 1) and the 64-byte RFC 8032
 //! signature. Key id = first 4 bytes of SHA-256(name || 0x0A || 0x04 || 32-byte public key), 0x04
 //! being signed-note's type byte for timestamped Ed25519 cosignatures. The log's own signature may
-//! be Ed25519 or SM2 (see [`crate::checkpoint`]); cosignatures are always Ed25519, as the spec has it.
+//! be Ed25519 or SM2 (see [`crate::Checkpoint`]); cosignatures are always Ed25519, as the spec has it.
 //!
 //! Key text forms, in the style of the log keys: verifying key `<name>+<hex key id>+<base64(0x04 ||
 //! public key)>` (signed-note's *vkey*); signing key `PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 ||

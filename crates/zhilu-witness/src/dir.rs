@@ -1,5 +1,5 @@
 //! The witness directory: `witness.toml` (its name), `witness.key` (its Ed25519 signing key, mode
-//! 0600, written once by `init` and never overwritten) and `witness.db` (see [`crate::db`]).
+//! 0600, written once by `init` and never overwritten) and `witness.db` (schema in `db.rs`).
 
 use std::fs;
 use std::io::Write as _;
