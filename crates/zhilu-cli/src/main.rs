@@ -107,6 +107,9 @@ enum Command {
     Fixity(commands::integrity::FixityArgs),
     /// 完整校验审计日志，并据此核对编目库中的每一行。
     Verify,
+    /// 见证（C2SP tlog-witness）：为其他机关的审计日志做独立见证并副署检查点。
+    #[command(subcommand)]
+    Witness(commands::witness::WitnessCmd),
     /// 性能测试：输出测得数据及同次运行测得的基准值。
     #[cfg(feature = "lab")]
     #[command(subcommand)]
@@ -137,6 +140,14 @@ impl Ctx {
 
     pub fn dir(&self) -> DataDir {
         self.dir_or("./zhilu-data")
+    }
+
+    /// A witness's own directory (`--data-dir`, default ./zhilu-witness): not a Zhilu data
+    /// directory, so it is not opened as one.
+    pub fn witness_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./zhilu-witness"))
     }
 
     pub fn database_url(&self) -> Option<String> {
@@ -254,6 +265,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Subject(c) => compliance::subject(&ctx, c).await,
         Command::Fixity(a) => integrity::fixity(&ctx, a).await,
         Command::Verify => integrity::verify(&ctx).await,
+        Command::Witness(c) => witness::witness(&ctx, c).await,
         #[cfg(feature = "lab")]
         Command::Bench(c) => lab::bench(&ctx, c).await,
         #[cfg(feature = "lab")]

@@ -35,7 +35,7 @@ use crate::hash::{Hash, HashAlg};
 const ALG_ED25519: u8 = 0x01;
 const ALG_SM2: u8 = 0xFF;
 const SM2_DIST_ID: &str = "1234567812345678";
-const EM_DASH: &str = "\u{2014} ";
+pub(crate) const EM_DASH: &str = "\u{2014} ";
 /// n - 1 for the SM2 curve: a valid scalar but not a valid private key (1 + d has no inverse).
 const SM2_N_MINUS_1: [u8; 32] = [
     0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -166,7 +166,7 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-fn check_name(name: &str) -> Result<(), LedgerError> {
+pub(crate) fn check_name(name: &str) -> Result<(), LedgerError> {
     if name.is_empty()
         || name
             .chars()
@@ -179,7 +179,7 @@ fn check_name(name: &str) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn key_id(name: &str, alg: u8, public: &[u8]) -> [u8; 4] {
+pub(crate) fn key_id(name: &str, alg: u8, public: &[u8]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update([0x0A, alg]);

@@ -1,6 +1,8 @@
 //! The audit ledger's mathematics, with no IO: an append-only RFC 6962 Merkle log whose tree hash is
 //! SHA-256 or SM3, inclusion and consistency proofs and their verifiers (RFC 9162 §2.1), and signed
-//! checkpoints in the C2SP `tlog-checkpoint` / `signed-note` text formats, signed with Ed25519 or SM2.
+//! checkpoints in the C2SP `tlog-checkpoint` / `signed-note` text formats, signed with Ed25519 or SM2;
+//! and the witness protocol's bytes (C2SP `tlog-cosignature` cosignatures, `tlog-witness`
+//! add-checkpoint bodies), so an independent witness can cosign checkpoints.
 //!
 //! Storage is the caller's: the tree is kept as *perfect-subtree* hashes addressed by [`NodeId`], and
 //! every operation is two-phase — a `*_needs` function names the nodes to fetch, the compute
@@ -42,6 +44,7 @@ mod checkpoint;
 mod error;
 mod hash;
 mod tree;
+mod witness;
 
 pub use checkpoint::{
     Checkpoint, SignatureKind, SigningKey, VerifyingKey, verify_checkpoint, verify_checkpoint_bytes,
@@ -52,4 +55,8 @@ pub use tree::{
     CompactRange, MemoryTree, NodeId, NodeSource, append, append_needs, consistency_needs,
     consistency_proof, inclusion_needs, inclusion_proof, root, root_needs, verify_consistency,
     verify_inclusion,
+};
+pub use witness::{
+    AddCheckpoint, CosignerSigningKey, CosignerVerifyingKey, MAX_ADD_CHECKPOINT_BYTES,
+    MAX_CONSISTENCY_PROOF_LINES, cosigned_message, verify_cosignature,
 };

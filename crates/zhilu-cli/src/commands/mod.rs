@@ -10,6 +10,7 @@ pub mod offload;
 pub mod records;
 pub mod registry;
 pub mod setup;
+pub mod witness;
 
 use std::path::Path;
 
