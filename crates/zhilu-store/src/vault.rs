@@ -15,7 +15,7 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -185,6 +185,7 @@ impl ObjectRoot for LocalRoot {
             .write(true)
             .read(true)
             .create_new(true)
+            .mode(0o600)
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
         // Held until the object is finished or dropped: tells other processes the file is live.
@@ -392,11 +393,9 @@ impl PendingObject for LocalPending {
                 ),
             ));
         }
-        let mut ro = fs::metadata(&self.tmp)
-            .map_err(|e| StoreError::io(&self.tmp, e))?
-            .permissions();
-        ro.set_readonly(true);
-        fs::set_permissions(&self.tmp, ro).map_err(|e| StoreError::io(&self.tmp, e))?;
+        // Read-only, and for the owner alone (the service account): 0400.
+        fs::set_permissions(&self.tmp, fs::Permissions::from_mode(0o400))
+            .map_err(|e| StoreError::io(&self.tmp, e))?;
         let dest = self
             .root
             .join("objects/sha256")

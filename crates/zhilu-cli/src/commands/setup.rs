@@ -99,6 +99,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
     let (size, root) = zhilu_app::integrity::head(&app, &ctx.actor(None)?).await?;
     let profile = app.profile_opt().await?;
     let dir = app.data_dir().root.display().to_string();
+    let shared = setup::shared_filesystems(&app);
     app.close().await;
     ctx.out.show(
         &json!({
@@ -106,6 +107,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             "entries": size,
             "root": root,
             "profile": profile.as_ref().map(|p| p.id()),
+            "shared_filesystems": shared,
         }),
         || {
             let mut s = format!("数据目录已就绪：{dir}\n审计日志：{size} 条记录\n");
@@ -116,6 +118,9 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
                 None => s.push_str(
                     "尚未选择执法规范配置：运行 `zhilu profile list` 查看预置配置，再运行 `zhilu profile apply <配置>`\n",
                 ),
+            }
+            for g in &shared {
+                let _ = writeln!(s, "警告：{}", super::integrity::shared_warning(g));
             }
             s
         },
