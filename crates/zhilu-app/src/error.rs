@@ -179,6 +179,8 @@ pub enum AppError {
     AmbiguousPrefix { prefix: String, count: usize },
     #[error("设备 {0} 未登记，拒绝导入，未导入任何文件")]
     DeviceNotRegistered(DeviceSerial),
+    #[error("执法人员 {0} 未登记，拒绝导入，未导入任何文件：请先登记该执法人员")]
+    OfficerNotRegistered(zhilu_model::OfficerId),
     #[error("设备 {serial} 状态为“{}”，不能领用", status.label())]
     DeviceNotInService {
         serial: DeviceSerial,
@@ -210,6 +212,12 @@ pub enum AppError {
     HoldAlreadyReleased(String),
     #[error("无法读取设备目录 {path}：{reason}")]
     SourceUnreadable { path: PathBuf, reason: String },
+    #[error(
+        "设备目录 {} 与证据库的目录 {} 重叠（就是它、在它里面或包含它），拒绝导入，未作任何改动：请选择执法记录仪挂载的目录",
+        path.display(),
+        store.display()
+    )]
+    SourceIsEvidenceStore { path: PathBuf, store: PathBuf },
     #[error("设备目录 {0} 中没有任何文件：请确认设备已连接并已挂载，未导入任何内容")]
     EmptySource(PathBuf),
     #[error("数据目录已启用执法规范配置 {current}，初始化不会更换为 {requested}")]
@@ -275,6 +283,7 @@ impl AppError {
             AppError::AlreadyExists { .. } => "already_exists",
             AppError::AmbiguousPrefix { .. } => "ambiguous_prefix",
             AppError::DeviceNotRegistered(_) => "device_not_registered",
+            AppError::OfficerNotRegistered(_) => "officer_not_registered",
             AppError::DeviceNotInService { .. } => "device_not_in_service",
             AppError::DeviceAlreadyOut { .. } => "device_already_out",
             AppError::NoOpenCheckout(_) => "no_open_checkout",
@@ -285,6 +294,7 @@ impl AppError {
             AppError::ExtensionNotAllowed { .. } => "extension_not_allowed",
             AppError::HoldAlreadyReleased(_) => "hold_already_released",
             AppError::SourceUnreadable { .. } => "source_unreadable",
+            AppError::SourceIsEvidenceStore { .. } => "source_is_evidence_store",
             AppError::EmptySource(_) => "empty_source",
             AppError::ProfileAlreadySet { .. } => "profile_already_set",
             AppError::Profile { .. } => "profile_invalid",

@@ -146,7 +146,8 @@ fn hint(e: &AppError) -> Option<String> {
             what: Thing::Device,
             ..
         } => "请先运行 `zhilu device register` 登记设备".into(),
-        AppError::NotFound {
+        AppError::OfficerNotRegistered(_)
+        | AppError::NotFound {
             what: Thing::Officer,
             ..
         } => "请先运行 `zhilu officer add` 登记执法人员".into(),

@@ -613,7 +613,10 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     assert_eq!(err.code, "not_found", "{err}");
     let v = t.ok(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");
-    assert_eq!(v["entries"], 7, "init, register+event, 2×(update+event)");
+    assert_eq!(
+        v["entries"], 9,
+        "init, register+event, officer+unit, 2×(update+event)"
+    );
     let shown = t.ok(&["device", "show", "--serial", "DSJ0001"]);
     let events: Vec<&str> = shown["events"]
         .as_array()
@@ -943,6 +946,7 @@ fn r16_vault_disk_full_fails_the_offload_cleanly_and_keeps_what_was_stored() {
         "--keeper",
         "K",
     ]);
+    t.officer("000123", "周明", "一大队", "officer");
     let d = t.device_dir("full");
     wav(&d.join("A_SMALL.WAV"), 4.0, 300.0); // 64 KB
     mp4(

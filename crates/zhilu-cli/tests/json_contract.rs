@@ -644,6 +644,31 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
     snap!("e11_bad_check_date", err(&t, &["check", "--from", "11/01"]));
     t.device("DSJ0002", "执法一处");
     let gone = t.scratch().join("not-mounted");
+    let ingest = |dir: &str, officer: &str| {
+        err(
+            &t,
+            &[
+                "ingest",
+                dir,
+                "--device",
+                "DSJ0002",
+                "--officer",
+                officer,
+                "--station",
+                "CJZ-01",
+                "--clear-device",
+            ],
+        )
+    };
+    snap!(
+        "e13_unregistered_officer",
+        ingest(gone.to_str().expect("utf8"), "000999")
+    );
+    t.officer("000123", "周明", "执法一处", "officer");
+    snap!(
+        "e14_source_is_evidence_store",
+        ingest(t.data().to_str().expect("utf8"), "000123")
+    );
     snap!(
         "e12_source_unreadable",
         err(

@@ -83,7 +83,7 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
         "officer",
         "add",
         "--id",
-        "000123",
+        "000124",
         "--name",
         "张伟",
         "--unit",

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::TimeZone;
 use serde::Serialize;
 use zhilu_app::offload::{OffloadRequest, Silent, offload};
-use zhilu_app::registry::{NewDevice, register_device};
+use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 
 use crate::LabError as AppError;
@@ -176,6 +176,17 @@ async fn timed_offload(
             unit: "bench".into(),
             keeper: "bench".into(),
             asset_no: None,
+        },
+    )
+    .await?;
+    add_officer(
+        &app,
+        &actor,
+        NewOfficer {
+            id: "000123".into(),
+            name: "bench".into(),
+            unit: "bench".into(),
+            role: None,
         },
     )
     .await?;

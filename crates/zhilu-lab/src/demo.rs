@@ -213,7 +213,14 @@ pub async fn run_demo(
     }
     // The next morning at 10:00 the device reaches the collection station.
     story.set(at((21, 10, 0, 0)));
-    let source: PathBuf = dir.root.join("demo-source").join(DEVICE);
+    // The sample card sits beside the data directory, never inside it: an offload refuses a
+    // folder inside the evidence store.
+    let card = {
+        let mut name = dir.root.clone().into_os_string();
+        name.push("-card");
+        PathBuf::from(name)
+    };
+    let source: PathBuf = card.join(DEVICE);
     if !source.exists() {
         make_device_folder(&source)?;
     }

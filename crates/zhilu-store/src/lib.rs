@@ -23,4 +23,4 @@ pub use catalog::{
     FactWindow, LedgerEntry, PrefixLookup, Row, Snapshot, Version, Versioned,
 };
 pub use error::StoreError;
-pub use vault::{LocalRoot, ObjectRoot, PendingObject, Vault};
+pub use vault::{CopyStat, LocalRoot, ObjectRoot, PendingObject, Vault};

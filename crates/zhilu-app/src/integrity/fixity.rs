@@ -1,6 +1,10 @@
 //! Fixity (R18): re-hash every stored object in every root with both algorithms, report missing and
-//! damaged copies, and on request repair a bad copy from a good one. A damaged copy is moved to the
-//! root's quarantine, never deleted, and every repair is a ledger entry.
+//! damaged copies — and copies that are not copies (a symbolic link, or a hard link to another
+//! root's file: one physical copy where two are promised) — and on request repair a bad copy from a
+//! good one. A damaged copy or a link is moved to the root's quarantine, never deleted, and every
+//! repair is a ledger entry. An object with no good copy anywhere is lost: said so, never offered
+//! a repair. An object in a root that the catalog does not know is a finding; repair moves it to
+//! that root's quarantine (recorded), unless an offload is running that may be about to record it.
 
 use std::time::Instant;
 
@@ -8,7 +12,7 @@ use serde::Serialize;
 use zhilu_model::{Recording, Sha256};
 use zhilu_store::{Change, ObjectRoot};
 
-use super::{REPAIR_FAILED, REPAIRED};
+use super::{QUARANTINED, REPAIR_FAILED, REPAIRED};
 use crate::App;
 use crate::actor::Actor;
 use crate::error::AppError;
@@ -20,6 +24,8 @@ use crate::hashing::{self, CopyError};
 pub enum ProblemKind {
     Missing,
     Damaged,
+    /// A symbolic link, or the same file (inode) as another root's copy.
+    NotACopy,
 }
 
 impl ProblemKind {
@@ -28,6 +34,7 @@ impl ProblemKind {
         match self {
             ProblemKind::Missing => "missing",
             ProblemKind::Damaged => "damaged",
+            ProblemKind::NotACopy => "not_a_copy",
         }
     }
 
@@ -35,6 +42,7 @@ impl ProblemKind {
         match self {
             ProblemKind::Missing => "缺失",
             ProblemKind::Damaged => "损坏",
+            ProblemKind::NotACopy => "非独立副本",
         }
     }
 }
@@ -56,6 +64,8 @@ pub struct FixityProblem {
 pub struct Orphan {
     pub root: String,
     pub sha256: Sha256,
+    /// Where a repair moved it (the root's quarantine).
+    pub quarantined_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,13 +75,35 @@ pub struct FixityReport {
     pub bytes_hashed: u64,
     pub seconds: f64,
     pub problems: Vec<FixityProblem>,
+    /// Recordings with no good copy in any root: lost, nothing to repair from.
+    pub lost: Vec<Sha256>,
     pub orphans: Vec<Orphan>,
+    /// Roots that share one filesystem (`st_dev`): one disk failing takes both copies.
+    pub shared_filesystems: Vec<Vec<String>>,
 }
 
 impl FixityReport {
-    /// Problems left unrepaired: these make `zhilu fixity` exit non-zero.
+    /// Problems and unknown objects left unrepaired: these make `zhilu fixity` exit non-zero.
     pub fn unrepaired(&self) -> usize {
         self.problems.iter().filter(|p| !p.repaired).count()
+            + self
+                .orphans
+                .iter()
+                .filter(|o| o.quarantined_to.is_none())
+                .count()
+    }
+
+    /// Unrepaired problems that a repair could fix (a good copy exists).
+    pub fn repairable(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| !p.repaired && !self.lost.contains(&p.sha256))
+            .count()
+            + self
+                .orphans
+                .iter()
+                .filter(|o| o.quarantined_to.is_none())
+                .count()
     }
 }
 
@@ -79,18 +111,37 @@ enum CopyState {
     Good,
     Missing,
     Damaged(String),
+    NotACopy(String),
 }
 
-fn check_copy(root: &dyn ObjectRoot, rec: &Recording) -> Result<CopyState, AppError> {
-    match root.size_of(rec.sha256.as_str())? {
-        None => return Ok(CopyState::Missing),
-        Some(size) if size != rec.size => {
-            return Ok(CopyState::Damaged(format!(
-                "大小不符：应为 {} 字节，实为 {size} 字节",
-                rec.size
-            )));
-        }
-        Some(_) => {}
+/// Checks one root's copy; `earlier` are the (dev, ino) of the copies in the roots before it.
+fn check_copy(
+    root: &dyn ObjectRoot,
+    rec: &Recording,
+    earlier: &mut Vec<(u64, u64, String)>,
+) -> Result<CopyState, AppError> {
+    let Some(st) = root.stat(rec.sha256.as_str())? else {
+        return Ok(CopyState::Missing);
+    };
+    if !st.regular {
+        return Ok(CopyState::NotACopy(
+            "不是独立副本：该位置是符号链接或非普通文件".into(),
+        ));
+    }
+    if let Some((_, _, other)) = earlier
+        .iter()
+        .find(|(d, i, _)| (*d, *i) == (st.dev, st.ino))
+    {
+        return Ok(CopyState::NotACopy(format!(
+            "不是独立副本：与 {other} 中的副本是同一个文件（硬链接），实际只有一份"
+        )));
+    }
+    earlier.push((st.dev, st.ino, root.name().to_string()));
+    if st.size != rec.size {
+        return Ok(CopyState::Damaged(format!(
+            "大小不符：应为 {} 字节，实为 {} 字节",
+            rec.size, st.size
+        )));
     }
     let mut r = root.open(rec.sha256.as_str())?;
     let d = match hashing::hash_stream(&mut r) {
@@ -151,28 +202,38 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
         bytes_hashed: 0,
         seconds: 0.0,
         problems: Vec::new(),
+        lost: Vec::new(),
         orphans: Vec::new(),
+        shared_filesystems: crate::setup::shared_filesystems(app),
     };
     for rec in &recordings {
         let states: Vec<CopyState> = crate::blocking(|| {
+            let mut earlier = Vec::new();
             roots
                 .iter()
-                .map(|r| check_copy(r.as_ref(), rec))
+                .map(|r| check_copy(r.as_ref(), rec, &mut earlier))
                 .collect::<Result<_, _>>()
         })?;
         report.copies_checked += states.len() as u64;
         report.bytes_hashed += rec.size
             * states
                 .iter()
-                .filter(|s| !matches!(s, CopyState::Missing))
+                .filter(|s| matches!(s, CopyState::Good | CopyState::Damaged(_)))
                 .count() as u64;
         let good = states.iter().position(|s| matches!(s, CopyState::Good));
+        if good.is_none() {
+            report.lost.push(rec.sha256.clone());
+        }
         for (i, state) in states.iter().enumerate() {
-            let (problem, detail) = match state {
+            let (problem, mut detail) = match state {
                 CopyState::Good => continue,
                 CopyState::Missing => (ProblemKind::Missing, "副本缺失".to_string()),
                 CopyState::Damaged(d) => (ProblemKind::Damaged, d.clone()),
+                CopyState::NotACopy(d) => (ProblemKind::NotACopy, d.clone()),
             };
+            if good.is_none() {
+                detail.push_str("；所有存储位置均无完好副本，无法修复");
+            }
             let root = roots[i].as_ref();
             let mut p = FixityProblem {
                 sha256: rec.sha256.clone(),
@@ -184,7 +245,7 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
             };
             if let (true, Some(g)) = (repair, good) {
                 let tag = format!("{}-quarantined", app.now().timestamp_micros());
-                if problem == ProblemKind::Damaged {
+                if problem != ProblemKind::Missing {
                     p.quarantined_to = Some(root.quarantine(rec.sha256.as_str(), &tag)?);
                 }
                 let copied = crate::blocking(|| copy_object(roots[g].as_ref(), root, rec));
@@ -211,22 +272,60 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
     }
     let known: std::collections::HashSet<&str> =
         recordings.iter().map(|r| r.sha256.as_str()).collect();
+    // An offload running now links each object before recording it: its objects are not
+    // orphans to move aside, so while one runs unknown objects are only reported.
+    let offloading = repair && offload_running(app).await?;
     for root in roots {
         for sha in crate::blocking(|| root.list())? {
             if !known.contains(sha.as_str())
                 && let Ok(sha256) = Sha256::parse(&sha)
                 // Recorded while this run went on (an offload at the station): not an orphan.
-                // One still being recorded at this instant may show here; orphans are only
-                // reported, never removed.
                 && app.catalog.recording(&sha256).await?.is_none()
             {
-                report.orphans.push(Orphan {
+                let mut orphan = Orphan {
                     root: root.name().to_string(),
                     sha256,
-                });
+                    quarantined_to: None,
+                };
+                if repair && !offloading {
+                    let tag = format!("{}-unknown", app.now().timestamp_micros());
+                    let to = crate::blocking(|| root.quarantine(&sha, &tag))?;
+                    app.record(
+                        actor,
+                        vec![Change::event(
+                            QUARANTINED,
+                            format!("object:{sha}"),
+                            serde_json::json!({
+                                "root": orphan.root,
+                                "reason": "unknown_to_catalog",
+                                "quarantined_to": to,
+                            }),
+                        )],
+                    )
+                    .await?;
+                    orphan.quarantined_to = Some(to);
+                }
+                report.orphans.push(orphan);
             }
         }
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Whether an offload holds its device's lock right now (another process, or this one).
+async fn offload_running(app: &App) -> Result<bool, AppError> {
+    for s in app.catalog.sessions().await? {
+        if s.status != zhilu_model::SessionStatus::Running {
+            continue;
+        }
+        let path = app.dir.offload_lock(&s.device);
+        let lock = crate::setup::lock_file(&path)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(true),
+            Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(path, e)),
+        }
+    }
+    Ok(false)
 }

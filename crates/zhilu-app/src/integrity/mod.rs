@@ -2,6 +2,7 @@
 //! catalog against it (X1).
 
 mod fixity;
+mod presence;
 mod verify;
 
 pub use fixity::{FixityProblem, FixityReport, Orphan, ProblemKind, fixity};
@@ -10,6 +11,8 @@ pub use verify::{VerifyProblem, VerifyReport, verify};
 /// Ledger entry kinds fixity writes.
 pub(crate) const REPAIRED: &str = "object.repaired";
 pub(crate) const REPAIR_FAILED: &str = "object.repair_failed";
+/// An object the catalog does not know, moved to its root's quarantine.
+pub(crate) const QUARANTINED: &str = "object.quarantined";
 
 /// The ledger's size and root as committed (hex).
 pub async fn head(

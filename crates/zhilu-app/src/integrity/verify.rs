@@ -362,6 +362,9 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             ));
         }
 
+        // Footage the catalog lists that no vault root holds is lost (R18).
+        problems.extend(super::presence::lost_recordings(app).await?);
+
         drop(cat);
         Ok(VerifyReport {
             entries,

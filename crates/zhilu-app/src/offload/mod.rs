@@ -12,6 +12,8 @@
 //! long as it runs, so a session of that device found `running` by the next offload (which holds
 //! the lock) belongs to a process that died: it is marked `interrupted` in the ledger.
 
+mod clear;
+mod guard;
 mod pipeline;
 mod walk;
 
@@ -26,7 +28,8 @@ use zhilu_model::explain::io_error;
 use zhilu_model::*;
 use zhilu_store::{Change, StoreError};
 
-use self::pipeline::{Outcome, process_file};
+use self::clear::{Clearable, clear_device};
+use self::pipeline::{Opened, Outcome, process_file};
 use self::walk::{Found, Walk, walk};
 use crate::App;
 use crate::actor::Actor;
@@ -62,6 +65,10 @@ pub struct ListedFile {
 pub struct OffloadReport {
     pub session: SessionId,
     pub device: DeviceSerial,
+    /// Whose footage it is: the registered officer who brought the device.
+    pub officer: OfficerId,
+    /// Who operated the station (the actor the ledger records for every entry of this offload).
+    pub operator: String,
     pub station: StationId,
     /// Intact recordings stored for the first time.
     pub imported: u64,
@@ -79,6 +86,9 @@ pub struct OffloadReport {
     pub mb_per_s: f64,
     pub device_clock_offset_ms: Option<i64>,
     pub device_cleared: bool,
+    /// Files left on the device although clearing was asked for, each with the reason (changed
+    /// or replaced after the copy, a vault copy short…). Empty unless clearing was asked for.
+    pub kept_on_device: Vec<ListedFile>,
     /// Earlier offloads of this device that had been cut off and are now marked interrupted.
     pub recovered_sessions: Vec<SessionId>,
     /// Recordings linked to registered activities after the offload (officer + device + time).
@@ -94,6 +104,8 @@ pub trait Progress: Sync {
     fn file_started(&self, _name: &str, _size: u64) {}
     fn bytes(&self, _n: u64) {}
     fn file_done(&self, _name: &str) {}
+    /// Every file is copied and recorded; clearing the device (`files` candidates) starts now.
+    fn clearing(&self, _files: u64) {}
 }
 
 /// Progress nobody watches.
@@ -125,6 +137,11 @@ pub async fn offload(
     if app.catalog.device(&device).await?.is_none() {
         return Err(AppError::DeviceNotRegistered(device));
     }
+    // Whose footage it is must be a registered officer: an unknown id would file evidence under
+    // nobody (or under a typo) and no check or access rule could find it.
+    if app.catalog.officer(&officer).await?.is_none() {
+        return Err(AppError::OfficerNotRegistered(officer));
+    }
     let source = fs::canonicalize(&req.source).map_err(|e| AppError::SourceUnreadable {
         path: req.source.clone(),
         reason: io_error(&e),
@@ -135,6 +152,7 @@ pub async fn offload(
             reason: "不是目录".into(),
         });
     }
+    guard::refuse_protected(app, &source)?;
     let lock = lock_file(&app.dir.offload_lock(&device))?;
     match lock.try_lock() {
         Ok(()) => {}
@@ -147,7 +165,7 @@ pub async fn offload(
         found: files,
         mut skipped,
         unread,
-    } = walk(&source)?;
+    } = walk(&source, &guard::protected_idents(app))?;
     if files.is_empty() && skipped.is_empty() {
         return Err(AppError::EmptySource(req.source.clone()));
     }
@@ -196,6 +214,8 @@ pub async fn offload(
         linked: 0,
         session: session.id.clone(),
         device: device.clone(),
+        officer: officer.clone(),
+        operator: actor.ledger_name().to_string(),
         station: station.clone(),
         imported: 0,
         duplicates: 0,
@@ -207,10 +227,11 @@ pub async fn offload(
         mb_per_s: 0.0,
         device_clock_offset_ms: offset_ms,
         device_cleared: false,
+        kept_on_device: Vec::new(),
         recovered_sessions: recovered,
         unread,
     };
-    let mut clearable: Vec<(&Found, Sha256)> = Vec::new();
+    let mut clearable: Vec<Clearable<'_>> = Vec::new();
     let mut failure = None;
     // Pipelined: file N is made durable and verified in the background while file N+1 is
     // copied; N is recorded once both are done, so records stay in order and a record is only
@@ -238,7 +259,11 @@ pub async fn offload(
         };
         for (rf, outcome) in ready {
             match settle(app, rf, outcome, &ctx, &mut report).await {
-                Ok(Some(sha)) => clearable.push((rf, sha)),
+                Ok(Some((sha256, opened))) => clearable.push(Clearable {
+                    found: rf,
+                    sha256,
+                    opened,
+                }),
                 Ok(None) => {}
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -253,7 +278,11 @@ pub async fn offload(
     // and, once verified, are evidence like any other.
     if let Some((rf, outcome)) = waiting.take() {
         match settle(app, rf, outcome, &ctx, &mut report).await {
-            Ok(Some(sha)) => clearable.push((rf, sha)),
+            Ok(Some((sha256, opened))) => clearable.push(Clearable {
+                found: rf,
+                sha256,
+                opened,
+            }),
             Ok(None) => {}
             Err(e) => {
                 failure.get_or_insert(e);
@@ -265,8 +294,10 @@ pub async fn offload(
 
     let mut close = Vec::new();
     if failure.is_none() && req.clear_device && !report.unread {
-        let cleared = clear_device(app, &clearable);
-        report.device_cleared = cleared.error.is_none() && cleared.checked;
+        progress.clearing(clearable.len() as u64);
+        let cleared = clear_device(app, &clearable).await;
+        report.device_cleared = cleared.error.is_none() && cleared.kept.is_empty();
+        report.kept_on_device = cleared.kept;
         if let Some(e) = cleared.error {
             // Every file is safely in the vault; only the clearing stopped. The session is closed
             // all the same, and the ledger names the files already removed from the device.
@@ -344,16 +375,16 @@ async fn prepare(app: &App, f: &Found, ctx: &Ctx<'_>) -> Result<Outcome, AppErro
 }
 
 /// Records one prepared file, after its copies are durable and verified. Returns the stored
-/// object's SHA-256 when the file is now safely in the vault (so it may be cleared from the
-/// device).
+/// object's SHA-256, and the device file as it was opened, when the file is now safely in the
+/// vault (so it may be cleared from the device).
 async fn settle(
     app: &App,
     f: &Found,
     outcome: Outcome,
     ctx: &Ctx<'_>,
     report: &mut OffloadReport,
-) -> Result<Option<Sha256>, AppError> {
-    let (digests, kind, media, name) = match outcome {
+) -> Result<Option<(Sha256, Opened)>, AppError> {
+    let (digests, kind, media, name, opened) = match outcome {
         Outcome::Skipped { reason, unread } => {
             report.unread |= unread;
             report.skipped.push(ListedFile {
@@ -362,10 +393,10 @@ async fn settle(
             });
             return Ok(None);
         }
-        Outcome::AlreadyRecorded(sha) => {
+        Outcome::AlreadyRecorded(sha, opened) => {
             report.duplicates += 1;
             report.bytes_read += f.size;
-            return Ok(Sha256::parse(&sha).ok());
+            return Ok(Sha256::parse(&sha).ok().map(|s| (s, opened)));
         }
         Outcome::Stored {
             digests,
@@ -373,6 +404,7 @@ async fn settle(
             media,
             name,
             finishing,
+            opened,
         } => {
             crate::blocking(|| finishing.join())
                 .unwrap_or_else(|_| Err(StoreError::NotFound("写入线程异常退出".into())))
@@ -380,7 +412,7 @@ async fn settle(
                     AppError::OffloadFailed(format!("写入证据库失败（{}）：{e}", f.rel))
                 })?;
             ctx.progress.file_done(&f.rel);
-            (digests, kind, media, name)
+            (digests, kind, media, name, opened)
         }
     };
     report.bytes_read += digests.size;
@@ -406,7 +438,7 @@ async fn settle(
                 .await?;
         }
         report.duplicates += 1;
-        return Ok(Some(sha));
+        return Ok(Some((sha, opened)));
     }
     let row = recording_row(f, &digests, kind, media, name.as_ref(), ctx, now);
     let damage = row.damage_reason.clone();
@@ -434,7 +466,7 @@ async fn settle(
                     .await?;
             }
             report.duplicates += 1;
-            return Ok(Some(sha));
+            return Ok(Some((sha, opened)));
         }
         Err(e) => return Err(e),
     }
@@ -446,7 +478,7 @@ async fn settle(
         }),
         None => report.imported += 1,
     }
-    Ok(Some(sha))
+    Ok(Some((sha, opened)))
 }
 
 /// What the station learned about one stored file.
@@ -506,44 +538,6 @@ fn recording_row(
 
 /// Ledger kind of the event recorded when clearing a device stopped part-way.
 pub const DEVICE_CLEAR_FAILED: &str = "offload.device_clear_failed";
-
-/// What clearing a device did.
-struct Cleared {
-    /// Every object was found in every vault root, so clearing went ahead.
-    checked: bool,
-    /// Files removed from the device (relative paths), before any error.
-    removed: Vec<String>,
-    error: Option<AppError>,
-}
-
-/// R26: removes offloaded files from the device, each only after checking that every vault root
-/// holds its object at the right size. The caller skips this if anything was unreadable.
-fn clear_device(app: &App, stored: &[(&Found, Sha256)]) -> Cleared {
-    let mut out = Cleared {
-        checked: false,
-        removed: Vec::new(),
-        error: None,
-    };
-    for (f, sha) in stored {
-        match app.vault.has_everywhere(sha.as_str(), f.size) {
-            Ok(true) => {}
-            Ok(false) => return out,
-            Err(e) => {
-                out.error = Some(e.into());
-                return out;
-            }
-        }
-    }
-    out.checked = true;
-    for (f, _) in stored {
-        if let Err(e) = fs::remove_file(&f.abs) {
-            out.error = Some(AppError::io(&f.abs, e));
-            return out;
-        }
-        out.removed.push(f.rel.clone());
-    }
-    out
-}
 
 /// Stored recordings, optionally of one device, in reading order (capture time, unknown last).
 pub async fn recordings(

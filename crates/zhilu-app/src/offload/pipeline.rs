@@ -42,7 +42,7 @@ pub(crate) enum Outcome {
     /// device must not be cleared); false for empty and non-media files.
     Skipped { reason: String, unread: bool },
     /// Same device, same path, same bytes as an earlier offload: nothing to do.
-    AlreadyRecorded(String),
+    AlreadyRecorded(String, Opened),
     /// Copied and hashed; `finishing` is making the copies durable and checking them read back,
     /// in the background while the next file is copied. Recorded only once it has succeeded.
     Stored {
@@ -51,7 +51,29 @@ pub(crate) enum Outcome {
         media: Result<MediaInfo, String>,
         name: Option<DeviceFileName>,
         finishing: std::thread::JoinHandle<Result<bool, StoreError>>,
+        opened: Opened,
     },
+}
+
+/// The device file as it was when opened for copying: clearing the device later removes it only
+/// if it is still this very file, unchanged (R26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Opened {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, i64),
+}
+
+impl Opened {
+    pub(crate) fn of(m: &std::fs::Metadata) -> Opened {
+        Opened {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+        }
+    }
 }
 
 /// Reads, probes and copies one file, and starts making the copies durable and verifying them.
@@ -73,12 +95,12 @@ pub(crate) fn process_file(
     };
     // The path was checked with lstat; make sure the file we opened is that same regular file and
     // not a link swapped in since (which could point outside the device folder).
-    match file.metadata() {
-        Ok(m) if m.is_file() && m.dev() == f.dev && m.ino() == f.ino => {}
+    let opened = match file.metadata() {
+        Ok(m) if m.is_file() && m.dev() == f.dev && m.ino() == f.ino => Opened::of(&m),
         _ => {
             return Ok(unread("文件在读取时被替换，未导入"));
         }
-    }
+    };
     let mut head = [0u8; 64];
     let n = match read_head(&mut file, &mut head) {
         Ok(n) => n,
@@ -101,7 +123,7 @@ pub(crate) fn process_file(
         }
         match hashing::sha256_stream(&mut file) {
             Ok(h) if known_sha256.contains(&hex::encode(h)) => {
-                return Ok(Outcome::AlreadyRecorded(hex::encode(h)));
+                return Ok(Outcome::AlreadyRecorded(hex::encode(h), opened));
             }
             Ok(_) => {}
             Err(e) => {
@@ -149,7 +171,7 @@ pub(crate) fn process_file(
             }
         }
     };
-    if digests.size != f.size {
+    if digests.size != f.size || digests.size != opened.size {
         return Ok(Outcome::Skipped {
             reason: format!(
                 "文件在复制期间发生变化（{} → {} 字节），未导入：请确认设备已停止录制后重新导入",
@@ -166,6 +188,7 @@ pub(crate) fn process_file(
         media,
         name,
         finishing,
+        opened,
     })
 }
 

@@ -28,8 +28,10 @@ pub(crate) struct Walk {
     pub unread: bool,
 }
 
-/// Lists regular files under `root` (sorted), never following a symbolic link.
-pub(crate) fn walk(root: &Path) -> Result<Walk, AppError> {
+/// Lists regular files under `root` (sorted), never following a symbolic link. A folder met on
+/// the way that is one of `protected` (the evidence store, by filesystem and inode) refuses the
+/// whole walk.
+pub(crate) fn walk(root: &Path, protected: &[((u64, u64), PathBuf)]) -> Result<Walk, AppError> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let mut unread = false;
@@ -74,6 +76,15 @@ pub(crate) fn walk(root: &Path) -> Result<Walk, AppError> {
                     reason: "符号链接：不跟随，设备目录以外的内容不会被读取".into(),
                 });
             } else if ft.is_dir() {
+                if let Some((_, store)) = protected
+                    .iter()
+                    .find(|(id, _)| *id == (meta.dev(), meta.ino()))
+                {
+                    return Err(AppError::SourceIsEvidenceStore {
+                        path: root.to_path_buf(),
+                        store: store.clone(),
+                    });
+                }
                 if depth + 1 > MAX_DEPTH {
                     skipped.push(ListedFile {
                         file: rel,

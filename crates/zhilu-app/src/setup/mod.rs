@@ -3,6 +3,7 @@
 
 mod config;
 mod profile;
+mod safety;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -18,6 +19,7 @@ pub use profile::{
     ProfileSource, apply_profile, calendar_years, load_calendar, preset_text, presets,
     validate_profile,
 };
+pub use safety::shared_filesystems;
 
 use crate::actor::Actor;
 use crate::clock::Clock;
@@ -239,6 +241,7 @@ impl App {
         let replay = opts.replay || clock.replays();
         let app =
             App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), Some(replay)).await?;
+        safety::restrict(&app.dir, &app.config.vault_roots)?;
         let (size, _) = app.catalog.ledger_head().await?;
         if size == 0 {
             let data = serde_json::json!({

@@ -38,23 +38,63 @@ pub(crate) fn fixity_text(r: &FixityReport) -> String {
             let _ = writeln!(s, "    损坏副本已隔离到 {q}");
         }
     }
-    for o in &r.orphans {
+    for sha in &r.lost {
         let _ = writeln!(
             s,
-            "  未登记的对象：{} 在 {}（可能来自中断的导入，重新导入该设备即可登记）",
-            o.sha256, o.root
+            "  丢失：{sha} — 所有存储位置均无完好副本，无法修复（请从设备或其他备份找回原始文件）"
         );
+    }
+    for o in &r.orphans {
+        match &o.quarantined_to {
+            Some(q) => {
+                let _ = writeln!(
+                    s,
+                    "  未登记的对象：{} 在 {} — 已移入隔离区 {q}（未删除）",
+                    o.sha256, o.root
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  未登记的对象：{} 在 {}（可能来自中断的导入：重新导入该设备即可登记；或运行 `zhilu fixity --repair` 移入隔离区）",
+                    o.sha256, o.root
+                );
+            }
+        }
+    }
+    for g in &r.shared_filesystems {
+        let _ = writeln!(s, "  警告：{}", shared_warning(g));
     }
     if r.unrepaired() == 0 {
         s.push_str("结果：全部副本完好。\n");
+    } else if r.repairable() == 0 {
+        let _ = writeln!(
+            s,
+            "结果：发现 {} 处问题未修复：无完好副本，无法修复。",
+            r.unrepaired()
+        );
     } else {
         let _ = writeln!(
             s,
-            "结果：发现 {} 处问题未修复，可运行 `zhilu fixity --repair` 从完好副本修复。",
-            r.unrepaired()
+            "结果：发现 {} 处问题未修复，其中 {} 处可运行 `zhilu fixity --repair` 修复{}。",
+            r.unrepaired(),
+            r.repairable(),
+            if r.lost.is_empty() {
+                ""
+            } else {
+                "；其余无完好副本，无法修复"
+            }
         );
     }
     s
+}
+
+/// The warning for vault roots on one filesystem (shared with `init`).
+pub(crate) fn shared_warning(roots: &[String]) -> String {
+    format!(
+        "存储位置 {} 在同一文件系统（同一块磁盘）上：这块磁盘损坏会同时失去这些副本，请把存储位置放在相互独立的磁盘上",
+        roots.join("、")
+    )
 }
 
 pub async fn fixity(ctx: &Ctx, a: FixityArgs) -> anyhow::Result<bool> {

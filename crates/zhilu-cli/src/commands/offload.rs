@@ -115,6 +115,7 @@ pub(crate) fn ingest_text(r: &OffloadReport) -> String {
         "设备 {} 导入完成（采集站 {}，批次 {}）\n",
         r.device, r.station, r.session
     );
+    let _ = writeln!(s, "  执法人员 {}，操作人 {}", r.officer, r.operator);
     let _ = writeln!(
         s,
         "  文件 {files} 个：新导入 {}，重复 {}，损坏但已保存 {}，跳过 {}",
@@ -141,6 +142,9 @@ pub(crate) fn ingest_text(r: &OffloadReport) -> String {
         }
     }
     let _ = writeln!(s, "  设备已清空：{}", yes(r.device_cleared));
+    for k in &r.kept_on_device {
+        let _ = writeln!(s, "  未从设备上清除：{} — {}", shown(&k.file), k.reason);
+    }
     if r.linked > 0 {
         let _ = writeln!(s, "  已自动关联到执法活动的记录：{} 个", r.linked);
     }

@@ -105,6 +105,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
     let profile = app.profile_opt().await?;
     let dir = app.data_dir().root.display().to_string();
     let replay = app.is_replay();
+    let shared = setup::shared_filesystems(&app);
     app.close().await;
     ctx.out.show(
         &json!({
@@ -113,6 +114,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             "root": root,
             "profile": profile.as_ref().map(|p| p.id()),
             "replay": replay,
+            "shared_filesystems": shared,
         }),
         || {
             let mut s = format!("数据目录已就绪：{dir}\n审计日志：{size} 条记录\n");
@@ -126,6 +128,9 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
                 None => s.push_str(
                     "尚未选择执法规范配置：运行 `zhilu profile list` 查看预置配置，再运行 `zhilu profile apply <配置>`\n",
                 ),
+            }
+            for g in &shared {
+                let _ = writeln!(s, "警告：{}", super::integrity::shared_warning(g));
             }
             s
         },

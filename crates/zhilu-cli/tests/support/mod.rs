@@ -86,7 +86,7 @@ pub trait Zhilu {
 
     /// A fresh directory under `profile`, the clock at `now` (China local time).
     fn agency(profile: &str, now: &str) -> Self;
-    /// `init` and one registered body camera.
+    /// `init`, one registered body camera and the officer `000123` who brings it in.
     fn ready(&self, serial: &str);
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str);
     fn device(&self, serial: &str, unit: &str);
@@ -211,6 +211,7 @@ impl Zhilu for TestApp {
     fn ready(&self, serial: &str) {
         self.ok(&["init"]);
         self.device(serial, "一大队");
+        self.officer("000123", "周明", "一大队", "officer");
     }
 
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str) {

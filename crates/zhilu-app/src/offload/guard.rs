@@ -1,0 +1,63 @@
+//! An offload never reads from the evidence store itself: a device folder that is, contains or
+//! lies inside the data directory or a vault root is refused before anything is touched (offloading
+//! a vault root with clearing asked for would delete the stored copies).
+//!
+//! Folders are compared by (filesystem, inode) of every ancestor, not by path: a symbolic link,
+//! a bind mount or a `..` cannot make one folder look like another.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::App;
+use crate::error::AppError;
+
+type Ident = (u64, u64);
+
+fn ident(p: &Path) -> Option<Ident> {
+    fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The folder and every folder above it, each by (filesystem, inode).
+fn lineage(p: &Path) -> Vec<Ident> {
+    let start = fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    start.ancestors().filter_map(ident).collect()
+}
+
+/// The folders an offload must keep out of: the data directory and every vault root.
+fn protected(app: &App) -> Vec<PathBuf> {
+    let mut v = vec![app.dir.root.clone()];
+    v.extend(app.config.vault_roots.iter().map(|r| app.dir.vault_root(r)));
+    v
+}
+
+/// Refuses `source` if it is, contains or lies inside a protected folder.
+pub(crate) fn refuse_protected(app: &App, source: &Path) -> Result<(), AppError> {
+    let Some(src) = ident(source) else {
+        return Ok(());
+    };
+    let src_line = lineage(source);
+    for p in protected(app) {
+        let Some(prot) = ident(&p) else {
+            continue;
+        };
+        // `source` is `p` or inside it: `p` is among `source`'s ancestors. `source` contains `p`:
+        // `source` is among `p`'s ancestors.
+        if src_line.contains(&prot) || lineage(&p).contains(&src) {
+            return Err(AppError::SourceIsEvidenceStore {
+                path: source.to_path_buf(),
+                store: p,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The protected folders by (filesystem, inode), for the walk to refuse one met below the device
+/// folder (a bind mount of a vault root inside it has no ancestor in common with the root).
+pub(crate) fn protected_idents(app: &App) -> Vec<(Ident, PathBuf)> {
+    protected(app)
+        .into_iter()
+        .filter_map(|p| ident(&p).map(|i| (i, p)))
+        .collect()
+}
