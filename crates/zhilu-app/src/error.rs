@@ -54,6 +54,8 @@ pub enum Field {
     Time,
     Source,
     VaultRoots,
+    Key,
+    Url,
 }
 
 impl Field {
@@ -95,6 +97,8 @@ impl Field {
             Field::Time => "时间",
             Field::Source => "设备目录",
             Field::VaultRoots => "存储位置",
+            Field::Key => "公钥",
+            Field::Url => "地址",
         }
     }
 }
@@ -116,6 +120,7 @@ pub enum Thing {
     Hold,
     AccessRequest,
     Station,
+    Witness,
 }
 
 impl Thing {
@@ -129,6 +134,7 @@ impl Thing {
             Thing::Hold => "保全",
             Thing::AccessRequest => "调阅申请",
             Thing::Station => "采集站",
+            Thing::Witness => "见证",
         }
     }
 }
@@ -243,6 +249,8 @@ pub enum AppError {
     },
     #[error("导入中断：{0}")]
     OffloadFailed(String),
+    #[error("{0}")]
+    WitnessAnswer(String),
 }
 
 impl From<StoreError> for AppError {
@@ -306,6 +314,7 @@ impl AppError {
             AppError::Ledger(_) => "ledger",
             AppError::Io { .. } => "io",
             AppError::OffloadFailed(_) => "offload_failed",
+            AppError::WitnessAnswer(_) => "witness_answer",
         }
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod access;
 mod actor;
+mod background;
 mod clock;
 pub mod compliance;
 mod error;
@@ -30,6 +31,7 @@ pub mod setup;
 pub mod testing;
 mod time;
 mod uuids;
+pub mod witness;
 
 use std::sync::{Arc, Mutex};
 
@@ -51,14 +53,16 @@ pub use zhilu_policy;
 pub struct App {
     pub(crate) dir: DataDir,
     pub(crate) config: Config,
-    pub(crate) catalog: Catalog,
+    pub(crate) catalog: Arc<Catalog>,
     pub(crate) vault: Vault,
     pub(crate) signer: Signer,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) uuids: Arc<dyn Uuids>,
     pub(crate) policy: policy::PolicyCache,
     /// Serialises writes of the checkpoint file within this process (across processes: a lock file).
-    checkpoint_file: Mutex<()>,
+    checkpoint_file: Arc<Mutex<()>>,
+    /// The checkpoint file and the witness offers, after each commit (never holding it up).
+    background: background::Background,
     /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint
     /// kept beside it: nothing may be written (`verify` says what happened).
     behind: Option<(u64, u64)>,
@@ -192,40 +196,116 @@ impl App {
             .catalog
             .commit(self.clock.now(), actor.ledger_name(), &changes, &signer)
             .await?;
-        // The change is committed and its signed checkpoint stored with it; the file outside the
-        // database is a second copy. Failing to refresh it (disk full, permissions) must not make
-        // the caller believe the change was lost: warn, and the next commit writes it again.
-        if let Err(e) = self.keep_checkpoint(&appended) {
-            tracing::warn!(size = appended.size, error = %e, "checkpoint file not refreshed");
-        }
+        self.after_commit(&appended).await;
         Ok(appended)
     }
 
-    /// Writes the checkpoint file unless a larger checkpoint is already there (another writer
-    /// committed after us and wrote first).
-    fn keep_checkpoint(&self, appended: &Appended) -> Result<(), AppError> {
-        let _in_process = self
-            .checkpoint_file
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let path = self.dir.checkpoint();
-        let lock = setup::lock_file(&self.dir.checkpoint_lock())?;
-        lock.lock()
-            .map_err(|e| AppError::io(self.dir.checkpoint_lock(), e))?;
-        let held = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| zhilu_ledger::verify_checkpoint(&t, &self.signer.verifying_key).ok())
-            .map(|cp| cp.size);
-        if held.is_none_or(|size| size < appended.size) {
-            setup::write_file_atomically(&path, appended.checkpoint.as_bytes(), 0o644)?;
+    /// After a commit, in the background: the checkpoint file (a second copy outside the
+    /// database; failing to refresh it — disk full, permissions — must not make the caller
+    /// believe the change was lost: it warns, and the next commit writes it again), and the
+    /// offer to every witness with an address.
+    async fn after_commit(&self, appended: &Appended) {
+        let item = (appended.size, appended.checkpoint.clone());
+        let (dir, key, lock) = (
+            self.dir.clone(),
+            self.signer.verifying_key.clone(),
+            Arc::clone(&self.checkpoint_file),
+        );
+        self.background
+            .submit("file", item.clone(), move |(size, note)| {
+                let (dir, key, lock) = (dir.clone(), key.clone(), Arc::clone(&lock));
+                async move {
+                    let kept = tokio::task::spawn_blocking(move || {
+                        keep_checkpoint(&dir, &key, &lock, size, &note)
+                    })
+                    .await;
+                    match kept {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::warn!(size, error = %e, "checkpoint file not refreshed")
+                        }
+                        Err(e) => tracing::warn!(size, error = %e, "checkpoint file task failed"),
+                    }
+                }
+            });
+        let witnesses = match witness::configured(&self.catalog).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "witnesses not read; no offer after this commit");
+                return;
+            }
+        };
+        for w in witnesses.into_iter().filter(|w| w.url.is_some()) {
+            let o = self.offering();
+            let lane = format!("witness:{}", w.name);
+            self.background
+                .submit(&lane, item.clone(), move |(size, note)| {
+                    let (o, w) = (o.clone(), w.clone());
+                    async move {
+                        let offered = witness::offer_to(&o, &o.catalog, &w, size, &note).await;
+                        let offered = match offered {
+                            Ok((r, Some(c))) => o
+                                .catalog
+                                .keep_cosignature(&c)
+                                .await
+                                .map(|_| r)
+                                .map_err(AppError::from),
+                            Ok((r, None)) => Ok(r),
+                            Err(e) => Err(e),
+                        };
+                        match offered {
+                            Ok(r) if r.is_conflict() => {
+                                tracing::error!(witness = %w.name, size, "{}", r.describe(&w.name))
+                            }
+                            Ok(r) => {
+                                tracing::debug!(witness = %w.name, size, "{}", r.describe(&w.name))
+                            }
+                            Err(e) => {
+                                tracing::warn!(witness = %w.name, size, error = %e, "offer failed")
+                            }
+                        }
+                    }
+                });
         }
-        Ok(())
     }
 
-    /// Releases the catalog cleanly (lets SQLite fold its write-ahead log back).
+    /// Waits for the checkpoint file and the witness offers under way (at most `limit`: an
+    /// unreachable witness times out on its own well within it).
+    pub async fn settle(&self) {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.background.settle())
+            .await;
+    }
+
+    /// Finishes the background work (see [`App::settle`]) and releases the catalog cleanly (lets
+    /// SQLite fold its write-ahead log back).
     pub async fn close(&self) {
+        self.settle().await;
         self.catalog.close().await;
     }
+}
+
+/// Writes the checkpoint file unless a larger checkpoint is already there (another writer
+/// committed after us and wrote first).
+fn keep_checkpoint(
+    dir: &DataDir,
+    key: &VerifyingKey,
+    in_process: &Mutex<()>,
+    size: u64,
+    note: &str,
+) -> Result<(), AppError> {
+    let _in_process = in_process.lock().unwrap_or_else(|p| p.into_inner());
+    let path = dir.checkpoint();
+    let lock = setup::lock_file(&dir.checkpoint_lock())?;
+    lock.lock()
+        .map_err(|e| AppError::io(dir.checkpoint_lock(), e))?;
+    let held = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| zhilu_ledger::verify_checkpoint(&t, key).ok())
+        .map(|cp| cp.size);
+    if held.is_none_or(|held| held < size) {
+        setup::write_file_atomically(&path, note.as_bytes(), 0o644)?;
+    }
+    Ok(())
 }
 
 /// Runs blocking file work (hashing, copying) without stalling the runtime's other tasks on a

@@ -105,8 +105,8 @@ enum Command {
     Subject(commands::compliance::SubjectCmd),
     /// 重新计算每个存储位置中每份副本的哈希值；加 --repair 用完好副本修复。
     Fixity(commands::integrity::FixityArgs),
-    /// 完整校验审计日志，并据此核对编目库中的每一行。
-    Verify,
+    /// 完整校验审计日志，据此核对编目库中的每一行，并与见证所见核对（回滚、改写、未副署的记录）。
+    Verify(commands::integrity::VerifyArgs),
     /// 见证（C2SP tlog-witness）：为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
@@ -264,7 +264,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Retention(c) => compliance::retention(&ctx, c).await,
         Command::Subject(c) => compliance::subject(&ctx, c).await,
         Command::Fixity(a) => integrity::fixity(&ctx, a).await,
-        Command::Verify => integrity::verify(&ctx).await,
+        Command::Verify(a) => integrity::verify(&ctx, a).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
         #[cfg(feature = "lab")]
         Command::Bench(c) => lab::bench(&ctx, c).await,

@@ -26,6 +26,8 @@ const ALLOWED_VALUES: &[&str] = &[
     "./zhilu-data", "./zhilu-demo", "vault/primary", "vault/replica", "/dev/shm",
     // the baseline tool of `bench check`
     "sqlite3",
+    // a witness's address (http://host:port), its default directory
+    "http", "./zhilu-witness",
     // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…)
     "NR", "IR", "EX", "AR",
     // enforcement profile ids

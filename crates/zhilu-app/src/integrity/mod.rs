@@ -6,7 +6,7 @@ mod presence;
 mod verify;
 
 pub use fixity::{FixityProblem, FixityReport, Orphan, ProblemKind, fixity};
-pub use verify::{VerifyProblem, VerifyReport, verify};
+pub use verify::{VerifyOptions, VerifyProblem, VerifyReport, verify, verify_with};
 
 /// Ledger entry kinds fixity writes.
 pub(crate) const REPAIRED: &str = "object.repaired";

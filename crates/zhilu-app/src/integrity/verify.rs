@@ -103,8 +103,41 @@ fn real_time(us: i64) -> String {
         .unwrap_or_else(|| us.to_string())
 }
 
-/// Verifies the ledger end to end and the catalog against it.
+/// How `verify` treats witnesses.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Entries not cosigned by any witness after this long (real time) are an error; before, a
+    /// warning. Default 10 minutes.
+    pub witness_grace: chrono::Duration,
+    /// Ask every witness with an address, now, whether it agrees (default). Off: only the
+    /// cosignatures stored here are checked.
+    pub ask_witnesses: bool,
+    /// Further witnesses to ask, not taken from the data directory (`url`, verifying key): for
+    /// a check run elsewhere against a copy, which need not trust the copy's list.
+    pub extra_witnesses: Vec<(String, String)>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            witness_grace: chrono::Duration::minutes(10),
+            ask_witnesses: true,
+            extra_witnesses: Vec::new(),
+        }
+    }
+}
+
+/// Verifies the ledger end to end and the catalog against it, with the default options.
 pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> {
+    verify_with(app, actor, &VerifyOptions::default()).await
+}
+
+/// Verifies the ledger end to end, the catalog against it, and the ledger against its witnesses.
+pub async fn verify_with(
+    app: &App,
+    actor: &Actor,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, AppError> {
     actor.reads("ledger");
     {
         let alg = app.catalog.hash_alg();
@@ -140,6 +173,31 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
         // ahead of the snapshot unless the catalog was rolled back).
         let cat = app.catalog.snapshot().await?;
         let stored = cat.checkpoints().await?;
+        // Witnesses, from the ledger (and any given for this run), and the newest cosignature
+        // each holds here: the tree root at that size is taken as the entries are rebuilt.
+        let mut witnesses = crate::witness::configured(&cat).await?;
+        for (url, key) in &opts.extra_witnesses {
+            let vk = zhilu_ledger::CosignerVerifyingKey::parse(key.trim())
+                .map_err(|e| AppError::invalid(crate::error::Field::Key, e.to_string()))?;
+            witnesses.retain(|w| w.name != vk.name());
+            witnesses.push(crate::witness::Witness {
+                name: vk.name().to_string(),
+                key: vk.to_string(),
+                url: Some(url.clone()),
+                added_entry: 0,
+                verifying_key: Some(vk),
+            });
+        }
+        let mut newest: HashMap<String, zhilu_store::Cosignature> = HashMap::new();
+        for c in cat.cosignatures().await? {
+            if witnesses.iter().any(|w| w.name == c.witness)
+                && newest.get(&c.witness).is_none_or(|n| n.size < c.size)
+            {
+                newest.insert(c.witness.clone(), c);
+            }
+        }
+        let mut roots_at: HashMap<u64, ledger::Hash> = HashMap::new();
+        let mut real_at: HashMap<u64, i64> = HashMap::new();
         let checkpoints_checked = stored.len() as u64;
         for (size, note) in stored {
             match ledger::verify_checkpoint(&note, &app.signer.verifying_key) {
@@ -236,6 +294,7 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                                 Some((high, _)) if real <= high => {}
                                 _ => real_high = Some((real, seq)),
                             }
+                            real_at.insert(seq, real);
                         }
                         let state = body.get("state").cloned().unwrap_or(Value::Null);
                         latest.insert(e.subject.clone(), (seq, state));
@@ -248,6 +307,9 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
                 }
                 tree.push(leaf);
                 next += 1;
+                if newest.values().any(|c| c.size == next) {
+                    roots_at.insert(next, tree.root());
+                }
                 if let Some((root, source)) = expected_roots.get(&next) {
                     if tree.root() == *root {
                         signed_entries = next;
@@ -365,6 +427,103 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
         // Footage the catalog lists that no vault root holds is lost (R18).
         problems.extend(super::presence::lost_recordings(app).await?);
 
+        // Witnesses: the newest cosignature each holds here must be over this very tree (else the
+        // history was rewritten, or the receipt forged), and never beyond it (else rolled back);
+        // then each witness with an address is asked now.
+        let mut warnings = Vec::new();
+        let mut witnessed = 0u64;
+        let origin = app.signer.origin();
+        for w in &witnesses {
+            let Some(c) = newest.get(&w.name) else {
+                continue;
+            };
+            if c.size > entries {
+                problems.push(problem(
+                    Some(entries),
+                    None,
+                    format!(
+                        "见证 {} 已副署本日志的前 {} 条记录，本库却只有 {entries} 条：审计日志被回滚",
+                        w.name, c.size
+                    ),
+                ));
+                continue;
+            }
+            let cp = zhilu_ledger::Checkpoint {
+                origin: origin.clone(),
+                size: c.size,
+                root: roots_at.get(&c.size).copied().unwrap_or(root),
+                alg,
+            };
+            match w
+                .verifying_key
+                .as_ref()
+                .map(|k| crate::witness::cosignature_holds(&c.line, &cp, k))
+            {
+                Some(true) => witnessed = witnessed.max(c.size),
+                _ => problems.push(problem(
+                    Some(c.size.saturating_sub(1)),
+                    None,
+                    format!(
+                        "见证 {} 在第 {} 条时副署的树与本库逐条重算的不同：历史被改写，或这条副署记录是伪造的",
+                        w.name, c.size
+                    ),
+                )),
+            }
+        }
+        if opts.ask_witnesses && entries > 0 && entries == head_size {
+            if let Some(note) = cat.checkpoint_at(entries).await? {
+                let o = app.offering();
+                for w in witnesses.iter().filter(|w| w.url.is_some()) {
+                    let (offer, receipt) =
+                        crate::witness::offer_to(&o, &cat, w, entries, &note).await?;
+                    match &offer {
+                        crate::witness::Offer::Cosigned { size, .. } => {
+                            witnessed = witnessed.max(*size);
+                            if let Some(c) = receipt
+                                && !app.catalog.read_only()
+                            {
+                                app.catalog.keep_cosignature(&c).await?;
+                            }
+                        }
+                        o if o.is_conflict() => {
+                            problems.push(problem(None, None, o.describe(&w.name)))
+                        }
+                        o => warnings.push(problem(None, None, o.describe(&w.name))),
+                    }
+                }
+            }
+        }
+        if witnesses.is_empty() {
+            warnings.push(problem(
+                None,
+                None,
+                "未配置见证：审计日志的历史只有本服务器担保——有服务器最高权限的人可以整体改写或回滚而不被发现。请在法制部门或上级机关设置见证（zhilu witness add）".into(),
+            ));
+        } else if witnessed < entries {
+            let age = real_at
+                .get(&witnessed)
+                .map(|r| app.clock.real_now().timestamp_micros() - r);
+            let msg = format!(
+                "审计日志第 {witnessed} 条起的 {} 条记录尚未经任何见证副署",
+                entries - witnessed
+            );
+            if age.is_some_and(|a| a > opts.witness_grace.num_microseconds().unwrap_or(i64::MAX)) {
+                problems.push(problem(
+                    Some(witnessed),
+                    None,
+                    format!(
+                        "{msg}，已超过 {} 分钟：见证无法联系，或本库的历史与见证所见不符",
+                        opts.witness_grace.num_minutes()
+                    ),
+                ));
+            } else {
+                warnings.push(problem(
+                    Some(witnessed),
+                    None,
+                    format!("{msg}（尚在宽限期内）"),
+                ));
+            }
+        }
         drop(cat);
         Ok(VerifyReport {
             entries,
@@ -374,7 +533,7 @@ pub async fn verify(app: &App, actor: &Actor) -> Result<VerifyReport, AppError> 
             signed_entries,
             rows_checked,
             problems,
-            warnings: Vec::new(),
+            warnings,
         })
     }
 }

@@ -368,13 +368,14 @@ impl App {
         Ok(App {
             dir,
             config,
-            catalog,
+            catalog: Arc::new(catalog),
             vault: Vault::new(roots),
             signer: Signer::new(key, verifying_key, replay),
             clock,
             uuids,
             policy: PolicyCache::default(),
-            checkpoint_file: Mutex::new(()),
+            checkpoint_file: Arc::new(Mutex::new(())),
+            background: Default::default(),
             behind,
         })
     }

@@ -124,12 +124,41 @@ pub(crate) fn verify_text(r: &VerifyReport) -> String {
         let subj = p.subject.as_deref().unwrap_or("");
         let _ = writeln!(s, "  问题 {entry} {subj}：{}", p.message);
     }
+    for p in &r.warnings {
+        let _ = writeln!(s, "  提醒：{}", p.message);
+    }
     s
 }
 
-pub async fn verify(ctx: &Ctx) -> anyhow::Result<bool> {
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// 另行询问的见证地址（与 --witness-key 成对给出，可重复）：在另一台机器上核验数据目录的副本时，不必信任副本自己记录的见证。
+    #[arg(long = "witness", value_name = "地址")]
+    witness: Vec<String>,
+    /// 与 --witness 对应的见证公钥。
+    #[arg(long = "witness-key", value_name = "公钥")]
+    witness_key: Vec<String>,
+    /// 未经见证副署的记录超过多少分钟即算问题（默认 10）。
+    #[arg(long, value_name = "分钟", default_value_t = 10)]
+    grace_minutes: i64,
+    /// 不联系见证，只核对本地保存的副署。
+    #[arg(long)]
+    offline: bool,
+}
+
+pub async fn verify(ctx: &Ctx, a: VerifyArgs) -> anyhow::Result<bool> {
     let actor = ctx.actor(None)?;
-    let r = with_app!(ctx, |app| Ok(integrity::verify(app, &actor).await?))?;
+    if a.witness.len() != a.witness_key.len() {
+        anyhow::bail!("--witness 与 --witness-key 须成对给出");
+    }
+    let opts = integrity::VerifyOptions {
+        witness_grace: chrono::Duration::minutes(a.grace_minutes.max(0)),
+        ask_witnesses: !a.offline,
+        extra_witnesses: a.witness.into_iter().zip(a.witness_key).collect(),
+    };
+    let r = with_app!(ctx, |app| Ok(
+        integrity::verify_with(app, &actor, &opts).await?
+    ))?;
     let ok = r.problems.is_empty();
     let mut value = serde_json::to_value(&r)?;
     if let Some(o) = value.as_object_mut() {

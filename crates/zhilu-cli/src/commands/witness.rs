@@ -1,6 +1,8 @@
-//! `witness`: run an independent C2SP witness for someone else's ledger (init, trust, serve,
-//! status, cosign-file). Each variant is self-contained, so the log-side commands (offering our
-//! checkpoints to witnesses) can join the same enum.
+//! `witness`: both sides of C2SP tlog-witness. The witness side (`init`, `trust`, `serve`,
+//! `status`, `cosign-file`) runs an independent witness in its own directory (`--data-dir`,
+//! default ./zhilu-witness), typically at the legal office or the bureau above. The log side
+//! (`add`, `remove`, `list`, `offer`, `request`, `accept`) works on this data directory: which
+//! witnesses it offers its checkpoints to (ledgered), and the air-gapped exchange by files.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -13,46 +15,90 @@ use serde_json::json;
 use zhilu_ledger::MAX_ADD_CHECKPOINT_BYTES;
 use zhilu_witness::WitnessError;
 
+use super::with_app;
 use crate::Ctx;
 use crate::output::{CliError, opt_t, t};
 
 #[derive(Subcommand, Debug)]
 pub enum WitnessCmd {
-    /// 在 --data-dir 指定的目录创建见证（名称、签名密钥、状态库），输出见证公钥；可重复执行，从不覆盖密钥。
+    /// 〔见证方〕在 --data-dir 指定的目录（默认 ./zhilu-witness）创建见证（名称、签名密钥、状态库），输出见证公钥；可重复执行，从不覆盖密钥。
     Init {
-        /// 见证名称，出现在每个副署签名上，建议用无协议前缀的网址，如 witness.example.gov.cn/w1。
+        /// 见证名称，出现在每个副署签名上（不含空格和加号），如 某市局法制科见证。
         #[arg(long, value_name = "名称")]
         name: String,
     },
-    /// 信任一个日志：按来源行识别，用其公钥核对检查点签名（Ed25519 或 SM2）。
+    /// 〔见证方〕信任一个日志：按来源行识别，用其公钥核对检查点签名（ed25519 或 sm2）。
     Trust {
-        /// 日志的来源行（检查点第一行），例如 “zhilu.ledger/v1 某某局”。
+        /// 日志的来源行（检查点第一行，日志方 `zhilu witness list` 输出）。
         #[arg(long, value_name = "来源")]
         origin: String,
         /// 日志的公钥（名称+编号+密钥，`zhilu init` 输出的那一行）。
         #[arg(long, value_name = "公钥")]
         key: String,
     },
-    /// 提供 C2SP tlog-witness 服务（POST /add-checkpoint）。
+    /// 〔见证方〕提供见证服务：日志方提交新的检查点及一致性证明，确认它延续了此前所见的历史才副署。
     Serve {
         /// 监听地址。
         #[arg(long, value_name = "地址", default_value = "127.0.0.1:7380")]
         listen: String,
     },
-    /// 查看每个受信日志的副署进度、冲突次数，以及是否已沉默。
+    /// 〔见证方〕查看每个受信日志的副署进度、冲突次数，以及是否已沉默。
     Status {
         /// 超过多少小时没有副署即视为沉默。
         #[arg(long, value_name = "小时", default_value_t = 24)]
         silent_hours: u64,
     },
-    /// 离线（物理隔离）副署：读取 add-checkpoint 请求文件，与 HTTP 服务做同样的检查；通过则把副署签名写入输出文件。
+    /// 〔见证方〕离线（物理隔离）副署：读取日志方 `zhilu witness request` 生成的请求文件，做与见证服务相同的检查；通过则把副署签名写入输出文件。
     CosignFile {
-        /// 请求文件（即 HTTP 请求体）。
+        /// 请求文件。
         #[arg(value_name = "请求文件")]
         input: PathBuf,
         /// 输出文件（副署签名行；不得已存在）。
         #[arg(value_name = "输出文件")]
         output: PathBuf,
+    },
+    /// 〔日志方〕为本数据目录添加见证（记入审计日志）：此后每次提交后都在后台向它提交检查点。
+    Add {
+        /// 见证服务地址，如 http://10.1.2.3:7380；物理隔离的见证不给地址，改用 request / accept 交换文件。
+        #[arg(long, value_name = "地址")]
+        url: Option<String>,
+        /// 见证公钥（见证方 `zhilu witness init` 输出的那一行）。
+        #[arg(long, value_name = "公钥")]
+        key: String,
+    },
+    /// 〔日志方〕移除见证（记入审计日志，须说明原因）。
+    Remove {
+        /// 见证名称。
+        #[arg(long, value_name = "名称")]
+        name: String,
+        /// 原因。
+        #[arg(long, value_name = "原因")]
+        reason: String,
+    },
+    /// 〔日志方〕列出本数据目录的见证及其副署进度，并给出见证方配置所需的来源行和公钥。
+    List,
+    /// 〔日志方〕立即向每个有地址的见证提交当前检查点，列出各自的答复。
+    Offer,
+    /// 〔日志方〕为物理隔离的见证生成请求文件（当前检查点及一致性证明），带到见证处运行 cosign-file。
+    Request {
+        /// 见证名称。
+        #[arg(long, value_name = "名称")]
+        name: String,
+        /// 请求文件（不得已存在）。
+        #[arg(long, value_name = "文件")]
+        out: PathBuf,
+    },
+    /// 〔日志方〕导入物理隔离的见证返回的副署文件（核对签名后保存）。
+    Accept {
+        /// 见证名称。
+        #[arg(long, value_name = "名称")]
+        name: String,
+        /// 当初生成的请求文件。
+        #[arg(long, value_name = "文件")]
+        request: PathBuf,
+        /// 见证返回的副署文件。
+        #[arg(long, value_name = "文件")]
+        cosignature: PathBuf,
     },
 }
 
@@ -71,6 +117,116 @@ fn witness_error(e: WitnessError) -> anyhow::Error {
 }
 
 pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
+    match cmd {
+        WitnessCmd::Add { url, key } => {
+            return with_app!(ctx, |app| {
+                let w =
+                    zhilu_app::witness::add(&app, &ctx.actor(None)?, url.as_deref(), &key).await?;
+                ctx.out.show(&w, || {
+                    format!(
+                        "已添加见证 {}（审计日志第 {} 条）{}\n",
+                        w.name,
+                        w.added_entry,
+                        w.url
+                            .as_deref()
+                            .map(|u| format!("，地址 {u}"))
+                            .unwrap_or_else(|| "，以文件交换检查点".into())
+                    )
+                })?;
+                Ok(true)
+            });
+        }
+        WitnessCmd::Remove { name, reason } => {
+            return with_app!(ctx, |app| {
+                zhilu_app::witness::remove(&app, &ctx.actor(None)?, &name, &reason).await?;
+                ctx.out.show(&json!({ "removed": name }), || {
+                    format!("已移除见证 {name}（记入审计日志）\n")
+                })?;
+                Ok(true)
+            });
+        }
+        WitnessCmd::List => {
+            return with_app!(ctx, |app| {
+                let list = zhilu_app::witness::list(&app, &ctx.actor(None)?).await?;
+                let origin = zhilu_app::origin(app.verifying_key(), app.is_replay());
+                let key = app.verifying_key().to_string();
+                ctx.out.show(
+                    &json!({ "origin": origin, "key": key, "witnesses": list }),
+                    || {
+                        let mut s = format!(
+                            "本日志来源行：{origin}\n本日志公钥：{key}\n（见证方运行 `zhilu witness trust --origin 来源行 --key 公钥`）\n"
+                        );
+                        if list.is_empty() {
+                            s.push_str("尚未配置见证。\n");
+                        }
+                        for w in &list {
+                            let _ = writeln!(
+                                s,
+                                "见证 {}  {}  已副署至第 {} 条  最近副署 {}",
+                                w.witness.name,
+                                w.witness.url.as_deref().unwrap_or("（文件交换）"),
+                                w.witnessed_size.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+                                opt_t(w.last_cosigned_at, "从未")
+                            );
+                        }
+                        s
+                    },
+                )?;
+                Ok(true)
+            });
+        }
+        WitnessCmd::Offer => {
+            return with_app!(ctx, |app| {
+                let answers = zhilu_app::witness::offer(&app, &ctx.actor(None)?).await?;
+                let conflict = answers.iter().any(|(_, o)| o.is_conflict());
+                let value: Vec<_> = answers
+                    .iter()
+                    .map(|(n, o)| json!({ "witness": n, "answer": o }))
+                    .collect();
+                ctx.out.show(&value, || {
+                    let mut s = String::new();
+                    if answers.is_empty() {
+                        s.push_str("尚未配置见证。\n");
+                    }
+                    for (n, o) in &answers {
+                        let _ = writeln!(s, "{}", o.describe(n));
+                    }
+                    s
+                })?;
+                Ok(!conflict)
+            });
+        }
+        WitnessCmd::Request { name, out } => {
+            return with_app!(ctx, |app| {
+                let bytes =
+                    zhilu_app::witness::request_file(&app, &ctx.actor(None)?, &name).await?;
+                write_new(&out, &bytes)?;
+                ctx.out.show(&json!({ "request": out.display().to_string() }), || {
+                    format!(
+                        "请求文件已写入 {}：带到见证处运行 `zhilu witness cosign-file 请求文件 副署文件`，再用 `zhilu witness accept` 导入\n",
+                        out.display()
+                    )
+                })?;
+                Ok(true)
+            });
+        }
+        WitnessCmd::Accept {
+            name,
+            request,
+            cosignature,
+        } => {
+            return with_app!(ctx, |app| {
+                let req = read_limited(&request)?;
+                let resp = read_limited(&cosignature)?;
+                let o =
+                    zhilu_app::witness::accept_file(&app, &ctx.actor(None)?, &name, &req, &resp)
+                        .await?;
+                ctx.out.show(&o, || format!("{}\n", o.describe(&name)))?;
+                Ok(true)
+            });
+        }
+        _ => {}
+    }
     let dir = ctx.witness_dir();
     match cmd {
         WitnessCmd::Init { name } => init(ctx, &dir, &name),
@@ -78,7 +234,36 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
         WitnessCmd::Serve { listen } => serve(&dir, &listen).await,
         WitnessCmd::Status { silent_hours } => status(ctx, &dir, silent_hours),
         WitnessCmd::CosignFile { input, output } => cosign_file(ctx, &dir, &input, &output),
+        _ => unreachable!("log-side commands are handled above"),
     }
+}
+
+/// Writes a new file (never replaces one).
+fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("无法新建文件 {}：{e}", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| anyhow::anyhow!("无法写入文件 {}：{e}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a request or cosignature file, refusing one larger than a request can be.
+fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("无法读取文件 {}：{e}", path.display()))?;
+    let mut buf = Vec::new();
+    f.take(MAX_ADD_CHECKPOINT_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| anyhow::anyhow!("无法读取文件 {}：{e}", path.display()))?;
+    if buf.len() > MAX_ADD_CHECKPOINT_BYTES {
+        anyhow::bail!("文件 {} 过大，不是见证请求或副署文件", path.display());
+    }
+    Ok(buf)
 }
 
 fn init(ctx: &Ctx, dir: &Path, name: &str) -> anyhow::Result<bool> {
