@@ -134,12 +134,15 @@ async fn app_with_devices() -> TestApp {
     )
     .await
     .expect("event");
+    // The checkpoint file (written in the background) holds the head before anyone tampers.
+    t.app().settle().await;
     t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_verify_passes_on_an_untouched_ledger() {
     let t = app_with_devices().await;
+    t.app().settle().await;
     let r = verify(t.app(), &Actor::system("test"))
         .await
         .expect("verify");
@@ -452,6 +455,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
     let t = app_with_devices().await;
+    t.app().settle().await;
     std::fs::create_dir_all(t.scratch().join("elsewhere")).expect("mkdir");
     let other = zhilu_store::testing::fresh_database_url(&t.scratch().join("elsewhere")).await;
     let foreign = zhilu_app::App::open(
@@ -501,12 +505,14 @@ async fn x1_a_change_committed_is_reported_done_even_if_the_checkpoint_file_cann
     std::fs::remove_file(&path).expect("remove");
     std::fs::create_dir(&path).expect("dir");
     register(&t, "DSJ-3").await;
+    t.app().settle().await;
     let (size, _) = zhilu_app::integrity::head(t.app(), &Actor::system("test"))
         .await
         .expect("head");
     assert_eq!(size, 9, "the device was registered and is in the ledger");
     std::fs::remove_dir(&path).expect("rmdir");
     register(&t, "DSJ-4").await;
+    t.app().settle().await;
     let note = std::fs::read_to_string(&path).expect("the next commit writes the file again");
     let cp = zhilu_ledger::verify_checkpoint(&note, t.app().verifying_key()).expect("signed");
     assert_eq!(cp.size, 11);

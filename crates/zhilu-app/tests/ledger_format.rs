@@ -422,6 +422,7 @@ async fn x1_checkpoint_note_text_is_pinned() {
 
     // The checkpoint the application itself kept has this origin and the committed head: the
     // origin names the installation's key, and says the test's directory is a replay one.
+    app.settle().await;
     let (size, root) = app.catalog().ledger_head().await.expect("head");
     let origin = zhilu_app::origin(app.verifying_key(), true);
     assert_eq!(

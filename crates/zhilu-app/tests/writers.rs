@@ -172,6 +172,9 @@ async fn x1_the_checkpoint_file_keeps_the_newest_checkpoint_whoever_writes_last(
     let (size, _) = integrity::head(t.app(), &Actor::system("test"))
         .await
         .expect("head");
+    // The file is written after the commits, in the background of each app.
+    t.app().settle().await;
+    other.settle().await;
     let note = std::fs::read_to_string(t.data_dir().checkpoint()).expect("checkpoint file");
     let cp = zhilu_ledger::verify_checkpoint(&note, t.app().verifying_key()).expect("signed");
     assert_eq!(cp.size, size, "the file holds the latest signed head");

@@ -107,7 +107,7 @@ enum Command {
     Fixity(commands::integrity::FixityArgs),
     /// 完整校验审计日志，据此核对编目库中的每一行，并与见证所见核对（回滚、改写、未副署的记录）。
     Verify(commands::integrity::VerifyArgs),
-    /// 见证（C2SP tlog-witness）：为其他机关的审计日志做独立见证并副署检查点。
+    /// 见证：本数据目录的见证（添加、移除、提交检查点、离线交换文件），以及为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
     /// 性能测试：输出测得数据及同次运行测得的基准值。
