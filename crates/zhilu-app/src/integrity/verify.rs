@@ -470,8 +470,13 @@ pub async fn verify_with(
                 )),
             }
         }
-        if opts.ask_witnesses && entries > 0 && entries == head_size {
-            if let Some(note) = cat.checkpoint_at(entries).await? {
+        let note = if opts.ask_witnesses && entries > 0 && entries == head_size {
+            cat.checkpoint_at(entries).await?
+        } else {
+            None
+        };
+        if let Some(note) = note {
+            {
                 let o = app.offering();
                 for w in witnesses.iter().filter(|w| w.url.is_some()) {
                     let (offer, receipt) =
