@@ -62,7 +62,7 @@ impl Coalescer {
 pub(crate) struct Background {
     /// One coalescer per kind of work ("file", "witness:<name>").
     lanes: Mutex<HashMap<String, Arc<Coalescer>>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    tasks: Mutex<Vec<(String, JoinHandle<()>)>>,
 }
 
 impl Background {
@@ -72,9 +72,10 @@ impl Background {
         F: Fn(Signed) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        let lane_name = lane.to_string();
         let lane = {
             let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(lanes.entry(lane.to_string()).or_default())
+            Arc::clone(lanes.entry(lane_name.clone()).or_default())
         };
         if !lane.submit(item) {
             return;
@@ -85,15 +86,21 @@ impl Background {
             }
         });
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        tasks.retain(|t| !t.is_finished());
-        tasks.push(handle);
+        tasks.retain(|(_, t)| !t.is_finished());
+        tasks.push((lane_name, handle));
     }
 
-    /// Waits until nothing is under way.
-    pub(crate) async fn settle(&self) {
+    /// Waits until nothing is under way in the lanes `which` accepts.
+    pub(crate) async fn settle(&self, which: impl Fn(&str) -> bool) {
         loop {
-            let pending: Vec<JoinHandle<()>> =
-                std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+            let pending: Vec<JoinHandle<()>> = {
+                let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *tasks)
+                    .into_iter()
+                    .partition(|(l, _)| which(l));
+                *tasks = rest;
+                mine.into_iter().map(|(_, t)| t).collect()
+            };
             if pending.is_empty() {
                 return;
             }
@@ -125,7 +132,7 @@ mod tests {
                 }
             });
         }
-        bg.settle().await;
+        bg.settle(|_| true).await;
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.last(), Some(&200), "the newest is always handled");
         assert!(

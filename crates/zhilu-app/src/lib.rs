@@ -269,17 +269,26 @@ impl App {
         }
     }
 
-    /// Waits for the checkpoint file and the witness offers under way (at most `limit`: an
-    /// unreachable witness times out on its own well within it).
+    /// Waits for the checkpoint file and the witness offers under way (an unreachable witness
+    /// times out on its own, in seconds).
     pub async fn settle(&self) {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.background.settle())
-            .await;
+        let all = self.background.settle(|_| true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), all).await;
     }
 
     /// Finishes the background work (see [`App::settle`]) and releases the catalog cleanly (lets
     /// SQLite fold its write-ahead log back).
+    ///
+    /// The checkpoint file is always finished; witness offers get two more seconds (a command
+    /// must not hang on a witness out of reach: the next commit, or `zhilu witness offer`,
+    /// offers again).
     pub async fn close(&self) {
-        self.settle().await;
+        self.background.settle(|lane| lane == "file").await;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            self.background.settle(|_| true),
+        )
+        .await;
         self.catalog.close().await;
     }
 }

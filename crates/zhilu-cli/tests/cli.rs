@@ -1406,3 +1406,97 @@ fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
     let e: Value = serde_json::from_slice(&out.stdout).expect("json error");
     assert!(e["message"].as_str().unwrap_or("").contains("只读"), "{e}");
 }
+
+/// X1, time (issue #10): `--now` rewrote history (an offload recorded in 2019, before its device
+/// was registered). A directory made on the real clock refuses a replayed one, in Chinese; a
+/// replay directory (made with `--now`, or `init --replay`) takes it and says so.
+#[test]
+fn x1_now_is_refused_in_a_real_directory_and_accepted_in_a_replay_one() {
+    let t = TestApp::empty();
+    let zhilu = |dir: &Path, args: &[&str], now: Option<&str>| -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zhilu"));
+        c.arg("--json")
+            .args(args)
+            .env("ZHILU_DATA_DIR", dir)
+            .env_remove("ZHILU_NOW")
+            .env_remove("ZHILU_DATABASE_URL")
+            .stdin(Stdio::null());
+        if let Some(n) = now {
+            c.env("ZHILU_NOW", n);
+        }
+        c.output().expect("zhilu runs")
+    };
+    let real = t.scratch().join("real");
+    let out = zhilu(&real, &["init"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let init: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(init["replay"], false);
+    let out = zhilu(
+        &real,
+        &[
+            "device",
+            "register",
+            "--serial",
+            "DSJ2019",
+            "--kind",
+            "执法记录仪",
+            "--model",
+            "M",
+            "--unit",
+            "U",
+            "--keeper",
+            "K",
+        ],
+        Some("2019-01-01 09:00"),
+    );
+    assert!(!out.status.success());
+    let e: Value = serde_json::from_slice(&out.stdout).expect("json error");
+    assert_eq!(e["code"], "replay_not_allowed", "{e}");
+    assert!(e["message"].as_str().unwrap_or("").contains("重放"), "{e}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("zhilu init --replay"),
+        "the hint says how to make a replay directory"
+    );
+
+    let replay = t.scratch().join("replay");
+    let out = zhilu(&replay, &["init", "--replay"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let init: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(init["replay"], true);
+    let out = zhilu(
+        &replay,
+        &[
+            "device",
+            "register",
+            "--serial",
+            "DSJ2019",
+            "--kind",
+            "执法记录仪",
+            "--model",
+            "M",
+            "--unit",
+            "U",
+            "--keeper",
+            "K",
+        ],
+        Some("2019-01-01 09:00"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let note = fs::read_to_string(replay.join("ledger/checkpoint")).expect("checkpoint");
+    assert!(
+        note.lines().next().unwrap_or("").ends_with("/replay"),
+        "{note}"
+    );
+}
