@@ -371,16 +371,22 @@ pub(crate) async fn offer_to(
     ))
 }
 
-/// Offers the current checkpoint to every witness with an address, now, and says what each
-/// answered.
-pub async fn offer(app: &App, actor: &Actor) -> Result<Vec<(String, Offer)>, AppError> {
-    actor.reads("ledger");
+/// The ledger head and our signed checkpoint of it.
+async fn signed_head(app: &App) -> Result<(u64, String), AppError> {
     let (head, _) = app.catalog.ledger_head().await?;
     let note = app
         .catalog
         .checkpoint_at(head)
         .await?
         .ok_or_else(|| AppError::WitnessAnswer(format!("缺少长度为 {head} 的签名检查点")))?;
+    Ok((head, note))
+}
+
+/// Offers the current checkpoint to every witness with an address, now, and says what each
+/// answered.
+pub async fn offer(app: &App, actor: &Actor) -> Result<Vec<(String, Offer)>, AppError> {
+    actor.reads("ledger");
+    let (head, note) = signed_head(app).await?;
     let o = app.offering();
     let mut out = Vec::new();
     for w in configured(&app.catalog).await? {
@@ -398,12 +404,7 @@ pub async fn offer(app: &App, actor: &Actor) -> Result<Vec<(String, Offer)>, App
 pub async fn request_file(app: &App, actor: &Actor, name: &str) -> Result<Vec<u8>, AppError> {
     actor.reads("ledger");
     let w = find(app, name).await?;
-    let (head, _) = app.catalog.ledger_head().await?;
-    let note = app
-        .catalog
-        .checkpoint_at(head)
-        .await?
-        .ok_or_else(|| AppError::WitnessAnswer(format!("缺少长度为 {head} 的签名检查点")))?;
+    let (head, note) = signed_head(app).await?;
     let old = app
         .catalog
         .witnessed_size(&w.name)

@@ -170,43 +170,34 @@ async fn rollback(t: &TestApp, m: u64) {
         "DELETE FROM ledger_nodes".to_string(),
     ];
     let alg = t.app().catalog().hash_alg();
-    let leaves: Vec<String>;
+    // The same statements on either backend's own connection type.
+    macro_rules! run {
+        ($c:expr) => {{
+            for s in &stmts {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&mut $c)
+                    .await
+                    .expect("exec");
+            }
+            let leaves: Vec<String> =
+                sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
+                    .fetch_all(&mut $c)
+                    .await
+                    .expect("leaves");
+            for s in rebuild(alg, &leaves) {
+                sqlx::query(sqlx::AssertSqlSafe(s))
+                    .execute(&mut $c)
+                    .await
+                    .expect("exec");
+            }
+        }};
+    }
     if url.starts_with("sqlite:") {
         let mut c = sqlx::SqliteConnection::connect(url).await.expect("raw");
-        for s in &stmts {
-            sqlx::query(sqlx::AssertSqlSafe(s.clone()))
-                .execute(&mut c)
-                .await
-                .expect("exec");
-        }
-        leaves = sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-            .fetch_all(&mut c)
-            .await
-            .expect("leaves");
-        for s in rebuild(alg, &leaves) {
-            sqlx::query(sqlx::AssertSqlSafe(s))
-                .execute(&mut c)
-                .await
-                .expect("exec");
-        }
+        run!(c);
     } else {
         let mut c = sqlx::PgConnection::connect(url).await.expect("raw");
-        for s in &stmts {
-            sqlx::query(sqlx::AssertSqlSafe(s.clone()))
-                .execute(&mut c)
-                .await
-                .expect("exec");
-        }
-        leaves = sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-            .fetch_all(&mut c)
-            .await
-            .expect("leaves");
-        for s in rebuild(alg, &leaves) {
-            sqlx::query(sqlx::AssertSqlSafe(s))
-                .execute(&mut c)
-                .await
-                .expect("exec");
-        }
+        run!(c);
     }
 }
 

@@ -1407,6 +1407,21 @@ fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
     assert!(e["message"].as_str().unwrap_or("").contains("只读"), "{e}");
 }
 
+const REGISTER_2019: &[&str] = &[
+    "device",
+    "register",
+    "--serial",
+    "DSJ2019",
+    "--kind",
+    "执法记录仪",
+    "--model",
+    "M",
+    "--unit",
+    "U",
+    "--keeper",
+    "K",
+];
+
 /// X1, time (issue #10): `--now` rewrote history (an offload recorded in 2019, before its device
 /// was registered). A directory made on the real clock refuses a replayed one, in Chinese; a
 /// replay directory (made with `--now`, or `init --replay`) takes it and says so.
@@ -1435,24 +1450,7 @@ fn x1_now_is_refused_in_a_real_directory_and_accepted_in_a_replay_one() {
     );
     let init: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(init["replay"], false);
-    let out = zhilu(
-        &real,
-        &[
-            "device",
-            "register",
-            "--serial",
-            "DSJ2019",
-            "--kind",
-            "执法记录仪",
-            "--model",
-            "M",
-            "--unit",
-            "U",
-            "--keeper",
-            "K",
-        ],
-        Some("2019-01-01 09:00"),
-    );
+    let out = zhilu(&real, REGISTER_2019, Some("2019-01-01 09:00"));
     assert!(!out.status.success());
     let e: Value = serde_json::from_slice(&out.stdout).expect("json error");
     assert_eq!(e["code"], "replay_not_allowed", "{e}");
@@ -1471,24 +1469,7 @@ fn x1_now_is_refused_in_a_real_directory_and_accepted_in_a_replay_one() {
     );
     let init: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(init["replay"], true);
-    let out = zhilu(
-        &replay,
-        &[
-            "device",
-            "register",
-            "--serial",
-            "DSJ2019",
-            "--kind",
-            "执法记录仪",
-            "--model",
-            "M",
-            "--unit",
-            "U",
-            "--keeper",
-            "K",
-        ],
-        Some("2019-01-01 09:00"),
-    );
+    let out = zhilu(&replay, REGISTER_2019, Some("2019-01-01 09:00"));
     assert!(
         out.status.success(),
         "{}",
