@@ -247,9 +247,6 @@ fn copy_dir(from: &Path, to: &Path) {
 /// on the command line, not the copy's own list (which whoever made the copy controls).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_verify_of_a_copy_asks_the_witness_it_is_given() {
-    if zhilu_store::testing::postgres() {
-        return; // a copy of an embedded catalog is a file; PostgreSQL's copy is a dump
-    }
     let t = TestApp::new().await;
     let app = t.app();
     let w = legal_office(app).await;
@@ -262,7 +259,6 @@ async fn x1_verify_of_a_copy_asks_the_witness_it_is_given() {
     app.close().await;
     let copy = t.scratch().join("copy");
     copy_dir(&t.data(), &copy);
-    std::fs::copy(t.scratch().join("catalog.db"), copy.join("catalog.db")).expect("catalog");
     let config = std::fs::read_to_string(copy.join("zhilu.toml")).expect("config");
     let config: String = config
         .lines()
@@ -270,10 +266,32 @@ async fn x1_verify_of_a_copy_asks_the_witness_it_is_given() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(copy.join("zhilu.toml"), config).expect("config");
+    // The catalog's copy: the embedded file, or a PostgreSQL database made from the original.
+    let copy_url = match zhilu_store::testing::postgres_admin_url() {
+        None => {
+            std::fs::copy(t.scratch().join("catalog.db"), copy.join("catalog.db"))
+                .expect("catalog");
+            None
+        }
+        Some(admin) => {
+            use sqlx::Connection;
+            let original = t.db_url().rsplit('/').next().expect("db name").to_string();
+            let name = format!("{original}_copy");
+            let mut c = sqlx::PgConnection::connect(&admin).await.expect("admin");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {original}"
+            )))
+            .execute(&mut c)
+            .await
+            .expect("copy database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            Some(format!("{base}/{name}"))
+        }
+    };
     let auditor = App::open(
         zhilu_app::DataDir::new(&copy),
         Arc::new(zhilu_app::SystemClock),
-        None,
+        copy_url,
     )
     .await
     .expect("copy opens");
