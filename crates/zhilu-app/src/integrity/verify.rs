@@ -470,26 +470,26 @@ pub async fn verify_with(
                 )),
             }
         }
-        if opts.ask_witnesses && entries > 0 && entries == head_size {
-            if let Some(note) = cat.checkpoint_at(entries).await? {
-                let o = app.offering();
-                for w in witnesses.iter().filter(|w| w.url.is_some()) {
-                    let (offer, receipt) =
-                        crate::witness::offer_to(&o, &cat, w, entries, &note).await?;
-                    match &offer {
-                        crate::witness::Offer::Cosigned { size, .. } => {
-                            witnessed = witnessed.max(*size);
-                            if let Some(c) = receipt
-                                && !app.catalog.read_only()
-                            {
-                                app.catalog.keep_cosignature(&c).await?;
-                            }
+        if opts.ask_witnesses
+            && entries > 0
+            && entries == head_size
+            && let Some(note) = cat.checkpoint_at(entries).await?
+        {
+            let o = app.offering();
+            for w in witnesses.iter().filter(|w| w.url.is_some()) {
+                let (offer, receipt) =
+                    crate::witness::offer_to(&o, &cat, w, entries, &note).await?;
+                match &offer {
+                    crate::witness::Offer::Cosigned { size, .. } => {
+                        witnessed = witnessed.max(*size);
+                        if let Some(c) = receipt
+                            && !app.catalog.read_only()
+                        {
+                            app.catalog.keep_cosignature(&c).await?;
                         }
-                        o if o.is_conflict() => {
-                            problems.push(problem(None, None, o.describe(&w.name)))
-                        }
-                        o => warnings.push(problem(None, None, o.describe(&w.name))),
                     }
+                    o if o.is_conflict() => problems.push(problem(None, None, o.describe(&w.name))),
+                    o => warnings.push(problem(None, None, o.describe(&w.name))),
                 }
             }
         }
