@@ -34,8 +34,11 @@ pub struct BenchLedgerReport {
     /// fsynced transaction — what every state change costs.
     pub signed_appends_per_s: f64,
     /// Baseline: plain SQLite single-row commits per second (WAL, `synchronous = FULL`, one
-    /// `INSERT` per transaction) in a database file beside the catalog.
+    /// `INSERT` per transaction) in a database file beside the catalog, measured before the app
+    /// figures and again after them (a disk shared with other work drifts); the ratios below are
+    /// to the mean of the two.
     pub sqlite_single_row_commits_per_s: f64,
+    pub sqlite_single_row_commits_again_per_s: f64,
     /// The public use case driven for the app figures (one ledger entry per call).
     pub use_case: &'static str,
     pub app_appends: u64,
@@ -174,6 +177,8 @@ async fn run_ledger_bench(
     let after = app_appends as f64 / t.elapsed().as_secs_f64();
 
     let w = witnessed(&app, &actor, &signer, work, durable).await?;
+    let sqlite_again = sqlite_commits(&work.join("baseline-again.db"), durable).await?;
+    let sqlite = (sqlite_single_row_commits_per_s + sqlite_again) / 2.0;
 
     // Fill the catalog's ledger to `entries` in large transactions.
     let t = Instant::now();
@@ -233,12 +238,13 @@ async fn run_ledger_bench(
         durable_appends: durable,
         signed_appends_per_s,
         sqlite_single_row_commits_per_s,
+        sqlite_single_row_commits_again_per_s: sqlite_again,
         use_case: "zhilu_app::setup::load_calendar",
         app_appends,
         appends_waiting_for_checkpoint_file_per_s: before,
         appends_background_checkpoint_file_per_s: after,
-        before_vs_sqlite: before / sqlite_single_row_commits_per_s,
-        after_vs_sqlite: after / sqlite_single_row_commits_per_s,
+        before_vs_sqlite: before / sqlite,
+        after_vs_sqlite: after / sqlite,
         after_vs_before: after / before,
         witnessed_appends: w.appends,
         witnessed_appends_per_s: w.appends_per_s,
@@ -262,7 +268,7 @@ const CALENDAR: &str =
     "[years.2027]\nsource = \"基准测试\"\nholidays = [\"2027-01-01\"]\nworkdays = []\n";
 
 /// Baseline: `n` single-row commits into a plain SQLite file, opened as the catalog's driver opens
-/// its connections (WAL, `synchronous = FULL`), one `INSERT` per transaction.
+/// its connections (WAL, `synchronous = FULL`), one `INSERT` per transaction, after `n` untimed.
 async fn sqlite_commits(db: &Path, n: u64) -> Result<f64, AppError> {
     let db = db.to_path_buf();
     let sql = |e: rusqlite::Error| AppError::Invalid(format!("基准 SQLite 数据库出错：{e}"));
@@ -273,12 +279,21 @@ async fn sqlite_commits(db: &Path, n: u64) -> Result<f64, AppError> {
              CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
         )
         .map_err(sql)?;
-        let t = Instant::now();
-        for i in 0..n {
+        let insert = |i: u64| {
             let body = serde_json::json!({ "kind": "bench.event", "subject": format!("bench:{i}"), "i": i })
                 .to_string();
             conn.execute("INSERT INTO t (body) VALUES (?1)", [body])
-                .map_err(sql)?;
+                .map(|_| ())
+                .map_err(sql)
+        };
+        // Untimed first: the write-ahead log grows to its working size (a file still growing
+        // costs a metadata flush per commit, which the long-used catalog no longer pays).
+        for i in 0..n {
+            insert(i)?;
+        }
+        let t = Instant::now();
+        for i in n..2 * n {
+            insert(i)?;
         }
         Ok(n as f64 / t.elapsed().as_secs_f64())
     })
