@@ -37,8 +37,19 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: bool,
     },
-    /// 审计日志：每秒持久追加条数，以及大日志中的包含证明与一致性证明耗时。
+    /// 审计日志：每秒持久追加条数（与同次运行的 sqlite3 单行提交对比；等待检查点文件与后台写入对比；配置本机见证时的追加速度与每次见证往返耗时），以及大日志中的包含证明与一致性证明耗时。
     Ledger {
+        /// 日志条数。
+        #[arg(long, default_value_t = 1_000_000, value_name = "数量")]
+        entries: u64,
+        /// 每项追加测试的提交次数。
+        #[arg(long, default_value_t = 1000, value_name = "次数")]
+        appends: u64,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
+    /// 核验整个审计日志（zhilu verify --offline 作为子进程）的耗时与内存峰值，与同次运行中 sqlite3 读取全部日志条目对比。
+    Verify {
         /// 日志条数。
         #[arg(long, default_value_t = 1_000_000, value_name = "数量")]
         entries: u64,
@@ -78,8 +89,16 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
         } => serde_json::to_string_pretty(
             &zhilu_lab::bench_check::bench_check(activities, &work_dir, keep).await?,
         )?,
-        BenchCmd::Ledger { entries, work_dir } => serde_json::to_string_pretty(
-            &zhilu_lab::bench_ledger::bench_ledger(entries, &work_dir, ctx.clock.clone()).await?,
+        BenchCmd::Ledger {
+            entries,
+            appends,
+            work_dir,
+        } => serde_json::to_string_pretty(
+            &zhilu_lab::bench_ledger::bench_ledger(entries, appends, &work_dir, ctx.clock.clone())
+                .await?,
+        )?,
+        BenchCmd::Verify { entries, work_dir } => serde_json::to_string_pretty(
+            &zhilu_lab::bench_verify::bench_verify(entries, &work_dir, ctx.clock.clone()).await?,
         )?,
     };
     println!("{json}");
