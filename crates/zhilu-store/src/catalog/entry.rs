@@ -58,6 +58,14 @@ fn push_str(out: &mut String, s: &str) {
     out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }
 
+/// `v` as the ledger hashes it inside an entry: object keys sorted at every depth, no spaces. Two
+/// states are equal exactly when their canonical forms are.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    canonical(&mut out, v);
+    out
+}
+
 /// Writes `v` with object keys sorted at every depth, whatever map type serde_json was built with.
 fn canonical(out: &mut String, v: &Value) {
     match v {
