@@ -267,35 +267,13 @@ async fn run_ledger_bench(
 const CALENDAR: &str =
     "[years.2027]\nsource = \"基准测试\"\nholidays = [\"2027-01-01\"]\nworkdays = []\n";
 
-/// Baseline: `n` single-row commits into a plain SQLite file, opened as the catalog's driver opens
-/// its connections (WAL, `synchronous = FULL`), one `INSERT` per transaction, after `n` untimed.
+/// Baseline: `n` single-row commits into a plain SQLite file (see
+/// `zhilu_store::testing::sqlite_single_row_commits`, which owns the SQL).
 async fn sqlite_commits(db: &Path, n: u64) -> Result<f64, AppError> {
     let db = db.to_path_buf();
-    let sql = |e: rusqlite::Error| AppError::Invalid(format!("基准 SQLite 数据库出错：{e}"));
     tokio::task::spawn_blocking(move || {
-        let conn = rusqlite::Connection::open(&db).map_err(sql)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
-        )
-        .map_err(sql)?;
-        let insert = |i: u64| {
-            let body = serde_json::json!({ "kind": "bench.event", "subject": format!("bench:{i}"), "i": i })
-                .to_string();
-            conn.execute("INSERT INTO t (body) VALUES (?1)", [body])
-                .map(|_| ())
-                .map_err(sql)
-        };
-        // Untimed first: the write-ahead log grows to its working size (a file still growing
-        // costs a metadata flush per commit, which the long-used catalog no longer pays).
-        for i in 0..n {
-            insert(i)?;
-        }
-        let t = Instant::now();
-        for i in n..2 * n {
-            insert(i)?;
-        }
-        Ok(n as f64 / t.elapsed().as_secs_f64())
+        zhilu_store::testing::sqlite_single_row_commits(&db, n)
+            .map_err(|e| AppError::Invalid(format!("基准 SQLite 数据库出错：{e}")))
     })
     .await
     .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))?

@@ -109,3 +109,31 @@ pub async fn scan_recordings(catalog: &Catalog) -> Result<u64, StoreError> {
         .await?;
     Ok(n)
 }
+
+/// The baseline `bench ledger` sets durable appends against: `n` single-row commits per second
+/// into a plain SQLite file at `db`, opened as the catalog's driver opens its connections (WAL,
+/// `synchronous = FULL`), one `INSERT` per transaction, timed after `n` untimed ones (the
+/// write-ahead log first grows to its working size, as a long-used catalog's has).
+pub fn sqlite_single_row_commits(db: &Path, n: u64) -> Result<f64, StoreError> {
+    let sql = |e: rusqlite::Error| StoreError::database("基准 SQLite 数据库出错", e);
+    let conn = rusqlite::Connection::open(db).map_err(sql)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+    )
+    .map_err(sql)?;
+    let insert = |i: u64| {
+        let body = format!("{{\"kind\":\"bench.event\",\"subject\":\"bench:{i}\",\"i\":{i}}}");
+        conn.execute("INSERT INTO t (body) VALUES (?1)", [body])
+            .map(|_| ())
+            .map_err(sql)
+    };
+    for i in 0..n {
+        insert(i)?;
+    }
+    let t = std::time::Instant::now();
+    for i in n..2 * n {
+        insert(i)?;
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}

@@ -5,7 +5,8 @@
 //! signature (403) → `old` ≤ size (400) → `old` = the size the witness holds (409, body = that
 //! size, `Content-Type: text/x.tlog.size`) → same size: same root (else 409, a fork) → consistency
 //! proof (422) → cosign. Every refusal after parsing is recorded as a conflict with the bytes
-//! offered. Check and update are one `BEGIN IMMEDIATE` transaction whose update is a
+//! offered — except a stale `old` for a tree that is not older than the witness's (the log's
+//! routine retry: it offers again from the size answered). Check and update are one `BEGIN IMMEDIATE` transaction whose update is a
 //! compare-and-swap on the stored size, so concurrent offers — from threads or from another
 //! process in file mode — never move the size backwards.
 
@@ -76,6 +77,10 @@ struct Refusal {
     old_size: Option<u64>,
     offered_size: Option<u64>,
     witness_size: Option<u64>,
+    /// Not a conflict: the log only named a stale `old` size for a checkpoint that is not older
+    /// than what the witness holds (its own record of our size lagged; it offers again from the
+    /// size answered). Recording these would bury real conflicts in routine retries.
+    routine: bool,
 }
 
 impl Refusal {
@@ -87,6 +92,7 @@ impl Refusal {
             old_size: None,
             offered_size: None,
             witness_size: None,
+            routine: false,
         }
     }
 }
@@ -207,13 +213,18 @@ impl Witness {
             body,
         };
         match tx {
+            _ if r.routine => {}
             Some(tx) => {
                 db::record_conflict(&tx, &row)?;
                 tx.commit()?;
             }
             None => db::record_conflict(&self.conn(), &row)?,
         }
-        tracing::warn!(origin, status = r.status, reason = %r.reason, "refused a checkpoint");
+        if r.routine {
+            tracing::debug!(origin, reason = %r.reason, "answered a stale old size");
+        } else {
+            tracing::warn!(origin, status = r.status, reason = %r.reason, "refused a checkpoint");
+        }
         Ok(match (r.size_body, r.witness_size) {
             (true, Some(size)) => Response {
                 status: r.status,
@@ -258,6 +269,7 @@ fn check_state(
         let mut r = Refusal::new(409, reason);
         r.size_body = true;
         r.witness_size = Some(size);
+        r.routine = cp.size >= size;
         return Err(r);
     }
     let proof_refusal =
