@@ -32,7 +32,7 @@ struct Cli {
     /// 以 JSON 输出结果（时间为 RFC 3339 格式），出错时输出 {"code", "message"}。
     #[arg(long, global = true)]
     json: bool,
-    /// 重放时钟：所有命令以此时间为“现在”（北京时间 2026-11-20 09:30 或 RFC 3339）。
+    /// 重放时钟：以此时间为业务上的“现在”（北京时间 2026-11-20 09:30 或 RFC 3339）。只用于重放目录（演示、测试、培训：zhilu init --replay，或初始化时即给出）；正式目录拒绝。
     #[arg(long, global = true, env = "ZHILU_NOW", value_name = "时间")]
     now: Option<String>,
     /// 编目数据库地址（优先于 zhilu.toml），例如 postgres://user@host/db；也可用环境变量
