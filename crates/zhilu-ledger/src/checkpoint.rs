@@ -333,17 +333,36 @@ pub struct VerifyingKey {
     public: Vec<u8>,
 }
 
+/// A verifying key's one-line text form, `<name>+<hex key id>+<base64(alg byte || public key)>`
+/// (Go's `sumdb/note` form), shared by log keys and witness keys.
+pub(crate) fn key_text(name: &str, id: [u8; 4], alg: u8, public: &[u8]) -> String {
+    let mut raw = vec![alg];
+    raw.extend_from_slice(public);
+    format!("{name}+{}+{}", hex::encode(id), B64.encode(raw))
+}
+
+/// Splits a key's text form into its name, the key id as written, the algorithm byte and the
+/// public key, checking the name; `bad` words the errors. The caller checks the key itself and
+/// that the id is the one it derives.
+pub(crate) fn split_key_text<'a>(
+    s: &'a str,
+    bad: &dyn Fn(&str) -> LedgerError,
+) -> Result<(&'a str, &'a str, u8, Vec<u8>), LedgerError> {
+    // Base64 may itself contain '+': only the first two are separators.
+    let mut parts = s.trim().splitn(3, '+');
+    let (name, id, raw) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(n), Some(i), Some(r)) => (n, i, r),
+        _ => return Err(bad("应为 名称+编号+密钥")),
+    };
+    check_name(name)?;
+    let raw = B64.decode(raw).map_err(|_| bad("密钥不是 base64"))?;
+    let (alg, public) = raw.split_first().ok_or_else(|| bad("密钥为空"))?;
+    Ok((name, id, *alg, public.to_vec()))
+}
+
 impl std::fmt::Display for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut raw = vec![self.alg];
-        raw.extend_from_slice(&self.public);
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(raw)
-        )
+        f.write_str(&key_text(&self.name, self.id, self.alg, &self.public))
     }
 }
 
@@ -378,15 +397,8 @@ impl VerifyingKey {
     /// Parses the one-line form, checking that the key id matches the key.
     pub fn parse(s: &str) -> Result<Self, LedgerError> {
         let bad = |m: &str| LedgerError::InvalidKey(format!("公钥格式错误：{m}"));
-        // Base64 may itself contain '+': only the first two are separators.
-        let mut parts = s.trim().splitn(3, '+');
-        let (name, id, raw) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(i), Some(r)) => (n, i, r),
-            _ => return Err(bad("应为 名称+编号+密钥")),
-        };
-        check_name(name)?;
-        let raw = B64.decode(raw).map_err(|_| bad("密钥不是 base64"))?;
-        let (alg, public) = raw.split_first().ok_or_else(|| bad("密钥为空"))?;
+        let (name, id, alg, public) = split_key_text(s, &bad)?;
+        let (alg, public) = (&alg, public.as_slice());
         match *alg {
             ALG_ED25519 => {
                 let arr: [u8; 32] = public

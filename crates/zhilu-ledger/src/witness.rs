@@ -26,7 +26,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::Signer;
 
-use crate::checkpoint::{Checkpoint, EM_DASH, check_name, key_id};
+use crate::checkpoint::{Checkpoint, EM_DASH, check_name, key_id, key_text, split_key_text};
 use crate::error::LedgerError;
 use crate::hash::Hash;
 
@@ -166,15 +166,12 @@ pub struct CosignerVerifyingKey {
 
 impl std::fmt::Display for CosignerVerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut raw = vec![ALG_COSIGNATURE_V1];
-        raw.extend_from_slice(&self.public);
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(raw)
-        )
+        f.write_str(&key_text(
+            &self.name,
+            self.id,
+            ALG_COSIGNATURE_V1,
+            &self.public,
+        ))
     }
 }
 
@@ -200,18 +197,12 @@ impl CosignerVerifyingKey {
     /// Parses the one-line form, checking the type byte (0x04) and that the key id matches.
     pub fn parse(s: &str) -> Result<Self, LedgerError> {
         let bad = |m: &str| LedgerError::InvalidKey(format!("见证公钥格式错误：{m}"));
-        let mut parts = s.trim().splitn(3, '+');
-        let (name, id, raw) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(i), Some(r)) => (n, i, r),
-            _ => return Err(bad("应为 名称+编号+密钥")),
-        };
-        check_name(name)?;
-        let raw = B64.decode(raw).map_err(|_| bad("密钥不是 base64"))?;
-        let (alg, public) = raw.split_first().ok_or_else(|| bad("密钥为空"))?;
-        if *alg != ALG_COSIGNATURE_V1 {
+        let (name, id, alg, public) = split_key_text(s, &bad)?;
+        if alg != ALG_COSIGNATURE_V1 {
             return Err(bad("不是见证（cosignature/v1，类型 0x04）公钥"));
         }
         let public: [u8; 32] = public
+            .as_slice()
             .try_into()
             .map_err(|_| bad("Ed25519 公钥应为 32 字节"))?;
         ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| bad("Ed25519 公钥无效"))?;
