@@ -244,6 +244,18 @@ impl Drop for TestApp {
     }
 }
 
+/// A body camera to register: `serial`, model DSJ-V9, unit 一大队, keeper 张伟.
+pub fn camera(serial: &str) -> crate::registry::NewDevice {
+    crate::registry::NewDevice {
+        serial: serial.into(),
+        kind: "执法记录仪".into(),
+        model: "DSJ-V9".into(),
+        unit: "一大队".into(),
+        keeper: "张伟".into(),
+        asset_no: None,
+    }
+}
+
 /// Fixture media from the media crate (real encoded files).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -90,20 +90,9 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
     assert_eq!((f.objects, f.unrepaired()), (5, 0));
     // Today's code goes on writing there: the head the first release signed is its own key's,
     // so the next commit signs over it (entries of version 2 follow version 1).
-    zhilu_app::registry::register_device(
-        &app,
-        &auditor,
-        zhilu_app::registry::NewDevice {
-            serial: "DSJ-NEW".into(),
-            kind: "执法记录仪".into(),
-            model: "M".into(),
-            unit: "U".into(),
-            keeper: "K".into(),
-            asset_no: None,
-        },
-    )
-    .await
-    .expect("an upgraded directory is written to");
+    zhilu_app::registry::register_device(&app, &auditor, zhilu_app::testing::camera("DSJ-NEW"))
+        .await
+        .expect("an upgraded directory is written to");
     let r = verify(&app, &auditor).await.expect("verify");
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     assert_eq!((r.entries, r.signed_entries), (61, 61));

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use zhilu_app::offload::{self, OffloadReport, OffloadRequest, Progress, Silent};
-use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
+use zhilu_app::registry::{NewOfficer, add_officer, register_device};
 use zhilu_app::testing::{TestApp, fixture};
 use zhilu_app::{Actor, AppError, integrity};
 
@@ -21,20 +21,9 @@ fn admin() -> Actor {
 /// holding one clip and one voice recording.
 async fn station() -> (TestApp, PathBuf) {
     let t = TestApp::new().await;
-    register_device(
-        t.app(),
-        &admin(),
-        NewDevice {
-            serial: "DSJ0001".into(),
-            kind: "执法记录仪".into(),
-            model: "DSJ-V9".into(),
-            unit: "一大队".into(),
-            keeper: "张伟".into(),
-            asset_no: None,
-        },
-    )
-    .await
-    .expect("device");
+    register_device(t.app(), &admin(), zhilu_app::testing::camera("DSJ0001"))
+        .await
+        .expect("device");
     add_officer(
         t.app(),
         &admin(),

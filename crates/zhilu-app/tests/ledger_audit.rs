@@ -566,14 +566,7 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
     let refused = register_device(
         t.app(),
         &Actor::system("test"),
-        NewDevice {
-            serial: "DSJ-3".into(),
-            kind: "执法记录仪".into(),
-            model: "M".into(),
-            unit: "U".into(),
-            keeper: "K".into(),
-            asset_no: None,
-        },
+        zhilu_app::testing::camera("DSJ-3"),
     )
     .await
     .expect_err("refused");

@@ -1,7 +1,7 @@
 //! The use cases run on either kind of tokio runtime: a server uses the multi-threaded one, but a
 //! small tool or a test may use the current-thread one, where `block_in_place` would panic.
 
-use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
+use zhilu_app::registry::{NewOfficer, add_officer, register_device};
 use zhilu_app::testing::{TestApp, fixture};
 use zhilu_app::{Actor, integrity, offload};
 
@@ -11,20 +11,9 @@ const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 async fn r26_offload_clear_and_fixity_run_on_a_current_thread_runtime() {
     let t = TestApp::new().await;
     let admin = Actor::system("test");
-    register_device(
-        t.app(),
-        &admin,
-        NewDevice {
-            serial: "DSJ0001".into(),
-            kind: "执法记录仪".into(),
-            model: "DSJ-V9".into(),
-            unit: "一大队".into(),
-            keeper: "张伟".into(),
-            asset_no: None,
-        },
-    )
-    .await
-    .expect("device");
+    register_device(t.app(), &admin, zhilu_app::testing::camera("DSJ0001"))
+        .await
+        .expect("device");
     add_officer(
         t.app(),
         &admin,

@@ -6,20 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use zhilu_app::integrity::verify;
-use zhilu_app::registry::{NewDevice, register_device};
+use zhilu_app::registry::register_device;
 use zhilu_app::testing::TestApp;
 use zhilu_app::{Actor, App, Clock, DataDir, FixedClock, InitOptions, SystemClock};
-
-fn device(serial: &str) -> NewDevice {
-    NewDevice {
-        serial: serial.into(),
-        kind: "执法记录仪".into(),
-        model: "DSJ-V9".into(),
-        unit: "一大队".into(),
-        keeper: "张伟".into(),
-        asset_no: None,
-    }
-}
 
 async fn last_entry(app: &App) -> serde_json::Value {
     let (size, _) = app.catalog().ledger_head().await.expect("head");
@@ -97,9 +86,13 @@ async fn x1_a_replay_directory_records_the_real_time_beside_the_replayed_one() {
     // separately when it was really written.
     let then = Utc.with_ymd_and_hms(2019, 3, 1, 2, 0, 0).unwrap();
     t.set_now(then);
-    register_device(app, &Actor::system("test"), device("DSJ-2019"))
-        .await
-        .expect("register");
+    register_device(
+        app,
+        &Actor::system("test"),
+        zhilu_app::testing::camera("DSJ-2019"),
+    )
+    .await
+    .expect("register");
     let body = last_entry(app).await;
     assert_eq!(body["v"], 2);
     assert_eq!(body["at"].as_i64(), Some(then.timestamp_micros()));
@@ -146,19 +139,19 @@ async fn x1_a_real_clock_set_back_is_reported_by_verify() {
         .await
         .expect("open");
     let actor = Actor::system("test");
-    register_device(&app, &actor, device("DSJ-A"))
+    register_device(&app, &actor, zhilu_app::testing::camera("DSJ-A"))
         .await
         .expect("a");
     // A small step back (an NTP correction) is tolerated...
     *clock.real.lock().expect("lock") = start - Duration::seconds(2);
-    register_device(&app, &actor, device("DSJ-B"))
+    register_device(&app, &actor, zhilu_app::testing::camera("DSJ-B"))
         .await
         .expect("b");
     let r = verify(&app, &actor).await.expect("verify");
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     // ...an hour back is reported, naming the entry.
     *clock.real.lock().expect("lock") = start - Duration::hours(1);
-    register_device(&app, &actor, device("DSJ-C"))
+    register_device(&app, &actor, zhilu_app::testing::camera("DSJ-C"))
         .await
         .expect("c");
     let (size, _) = app.catalog().ledger_head().await.expect("head");

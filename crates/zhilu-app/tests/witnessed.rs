@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zhilu_app::integrity::{VerifyOptions, verify, verify_with};
-use zhilu_app::registry::{NewDevice, register_device};
+use zhilu_app::registry::register_device;
 use zhilu_app::setup::{ProfileSource, apply_profile};
 use zhilu_app::testing::TestApp;
 use zhilu_app::witness::{self, Offer};
@@ -46,15 +46,13 @@ async fn legal_office(app: &App) -> LegalOffice {
     }
 }
 
-fn device(serial: &str) -> NewDevice {
-    NewDevice {
-        serial: serial.into(),
-        kind: "执法记录仪".into(),
-        model: "DSJ-V9".into(),
-        unit: "一大队".into(),
-        keeper: "张伟".into(),
-        asset_no: None,
-    }
+/// [`legal_office`], added to the data directory with its address.
+async fn witnessed_by_legal_office(app: &App) -> LegalOffice {
+    let w = legal_office(app).await;
+    witness::add(app, &actor(), Some(&w.url), &w.key)
+        .await
+        .expect("add witness");
+    w
 }
 
 async fn head(app: &App) -> u64 {
@@ -69,14 +67,15 @@ fn actor() -> Actor {
 async fn x1_a_witness_on_127_0_0_1_cosigns_every_commit_in_the_background() {
     let t = TestApp::new().await;
     let app = t.app();
-    let w = legal_office(app).await;
-    witness::add(app, &actor(), Some(&w.url), &w.key)
-        .await
-        .expect("add witness");
+    let w = witnessed_by_legal_office(app).await;
     for i in 0..5 {
-        register_device(app, &actor(), device(&format!("DSJ-{i}")))
-            .await
-            .expect("register");
+        register_device(
+            app,
+            &actor(),
+            zhilu_app::testing::camera(&format!("DSJ-{i}")),
+        )
+        .await
+        .expect("register");
     }
     app.settle().await;
     let size = head(app).await;
@@ -103,10 +102,7 @@ async fn x1_a_rollback_is_refused_and_recorded_by_the_witness_and_named_by_verif
     let t = TestApp::with_profile("zhejiang-rf").await;
     t.tampered();
     let app = t.app();
-    let w = legal_office(app).await;
-    witness::add(app, &actor(), Some(&w.url), &w.key)
-        .await
-        .expect("add witness");
+    let w = witnessed_by_legal_office(app).await;
     app.settle().await;
     let m = head(app).await;
     let old_note = std::fs::read_to_string(app.data_dir().checkpoint()).expect("note");
@@ -249,11 +245,8 @@ fn copy_dir(from: &Path, to: &Path) {
 async fn x1_verify_of_a_copy_asks_the_witness_it_is_given() {
     let t = TestApp::new().await;
     let app = t.app();
-    let w = legal_office(app).await;
-    witness::add(app, &actor(), Some(&w.url), &w.key)
-        .await
-        .expect("add witness");
-    register_device(app, &actor(), device("DSJ-1"))
+    let w = witnessed_by_legal_office(app).await;
+    register_device(app, &actor(), zhilu_app::testing::camera("DSJ-1"))
         .await
         .expect("register");
     app.close().await;
@@ -316,7 +309,7 @@ async fn x1_an_air_gapped_witness_cosigns_by_carried_files() {
     let added = witness::add(app, &actor(), None, &w.key)
         .await
         .expect("add witness without an address");
-    register_device(app, &actor(), device("DSJ-1"))
+    register_device(app, &actor(), zhilu_app::testing::camera("DSJ-1"))
         .await
         .expect("register");
     let request = witness::request_file(app, &actor(), &added.name)
@@ -404,9 +397,13 @@ async fn x1_an_unreachable_witness_never_blocks_and_verify_reports_it_after_the_
         .expect("add");
     let started = Instant::now();
     for i in 0..3 {
-        register_device(app, &actor(), device(&format!("DSJ-{i}")))
-            .await
-            .expect("register");
+        register_device(
+            app,
+            &actor(),
+            zhilu_app::testing::camera(&format!("DSJ-{i}")),
+        )
+        .await
+        .expect("register");
     }
     assert!(
         started.elapsed() < Duration::from_secs(4),

@@ -1388,20 +1388,7 @@ fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
     }
     let r: Value = serde_json::from_slice(&run(&["verify"]).stdout).expect("json");
     assert_eq!(r["problems"].as_array().map(Vec::len), Some(0), "{r}");
-    let out = run(&[
-        "device",
-        "register",
-        "--serial",
-        "DSJ0009",
-        "--kind",
-        "执法记录仪",
-        "--model",
-        "M",
-        "--unit",
-        "U",
-        "--keeper",
-        "K",
-    ]);
+    let out = run(REGISTER_2019);
     assert!(!out.status.success());
     let e: Value = serde_json::from_slice(&out.stdout).expect("json error");
     assert!(e["message"].as_str().unwrap_or("").contains("只读"), "{e}");
