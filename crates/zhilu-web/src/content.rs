@@ -1,0 +1,1 @@
+//! Footage by HTTP Range (to be written).
