@@ -56,6 +56,14 @@ pub enum Field {
     VaultRoots,
     Key,
     Url,
+    User,
+    Password,
+    Clearance,
+    Certificate,
+    AccessKind,
+    Days,
+    Grant,
+    Item,
 }
 
 impl Field {
@@ -99,6 +107,14 @@ impl Field {
             Field::VaultRoots => "存储位置",
             Field::Key => "公钥",
             Field::Url => "地址",
+            Field::User => "用户编号",
+            Field::Password => "密码",
+            Field::Clearance => "密级授权",
+            Field::Certificate => "执法证",
+            Field::AccessKind => "调阅方式",
+            Field::Days => "期限（天）",
+            Field::Grant => "授权编号",
+            Field::Item => "对象",
         }
     }
 }
@@ -121,6 +137,8 @@ pub enum Thing {
     AccessRequest,
     Station,
     Witness,
+    User,
+    Grant,
 }
 
 impl Thing {
@@ -135,6 +153,8 @@ impl Thing {
             Thing::AccessRequest => "调阅申请",
             Thing::Station => "采集站",
             Thing::Witness => "见证",
+            Thing::User => "用户",
+            Thing::Grant => "调阅授权",
         }
     }
 }
@@ -144,7 +164,7 @@ impl Thing {
     /// not exist".
     fn missing(self) -> &'static str {
         match self {
-            Thing::Device | Thing::Officer | Thing::Station => "未登记",
+            Thing::Device | Thing::Officer | Thing::Station | Thing::User => "未登记",
             _ => "不存在",
         }
     }
@@ -251,6 +271,30 @@ pub enum AppError {
     OffloadFailed(String),
     #[error("{0}")]
     WitnessAnswer(String),
+    #[error("{actor} 无权{action}")]
+    Forbidden { actor: String, action: &'static str },
+    #[error("用户名或密码错误")]
+    LoginFailed,
+    #[error("密码连续输错次数过多，账号已锁定至 {}，请稍后再试或联系系统管理员", beijing(*until))]
+    LockedOut { until: DateTime<Utc> },
+    #[error("账号 {0} 已停用")]
+    AccountDisabled(String),
+    #[error("密码强度不足：{0}")]
+    WeakPassword(String),
+    #[error("未登录或登录已过期，请重新登录")]
+    NotAuthenticated,
+    #[error("{action}须登录后在系统中办理（命令行只能在演示、测试、培训用的重放目录中{action}）")]
+    SessionRequired { action: &'static str },
+    #[error("三员分立：{0}")]
+    SeparationOfDuties(String),
+    #[error("没有可用的调阅授权：{0}")]
+    NoGrant(String),
+    #[error("{0} 是未登记的用户，不能操作：请用 --actor 指定已登记的用户编号")]
+    UnknownActor(String),
+    #[error("原始音像记录不能修改或删除（{0}）：此请求已拒绝并记入审计日志")]
+    OriginalsImmutable(String),
+    #[error("请求内容过大：{0}")]
+    TooLarge(String),
 }
 
 impl From<StoreError> for AppError {
@@ -315,6 +359,18 @@ impl AppError {
             AppError::Io { .. } => "io",
             AppError::OffloadFailed(_) => "offload_failed",
             AppError::WitnessAnswer(_) => "witness_answer",
+            AppError::Forbidden { .. } => "forbidden",
+            AppError::LoginFailed => "login_failed",
+            AppError::LockedOut { .. } => "locked_out",
+            AppError::AccountDisabled(_) => "account_disabled",
+            AppError::WeakPassword(_) => "weak_password",
+            AppError::NotAuthenticated => "not_authenticated",
+            AppError::SessionRequired { .. } => "session_required",
+            AppError::SeparationOfDuties(_) => "separation_of_duties",
+            AppError::NoGrant(_) => "no_grant",
+            AppError::UnknownActor(_) => "unknown_actor",
+            AppError::OriginalsImmutable(_) => "originals_immutable",
+            AppError::TooLarge(_) => "too_large",
         }
     }
 }

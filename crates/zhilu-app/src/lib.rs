@@ -19,6 +19,7 @@ mod actor;
 mod background;
 mod clock;
 pub mod compliance;
+pub mod identity;
 mod error;
 mod hashing;
 pub mod integrity;
@@ -38,7 +39,7 @@ use std::sync::{Arc, Mutex};
 use zhilu_ledger::{Checkpoint, Hash, SigningKey, VerifyingKey};
 use zhilu_store::{Appended, Catalog, Change, CheckpointSigner, Vault};
 
-pub use actor::Actor;
+pub use actor::{Action, Actor, PERMISSIONS, PROFILE_APPROVER, Scope, Target, Via};
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use error::{AppError, Field, Thing};
 pub use hashing::Digests;
@@ -63,6 +64,8 @@ pub struct App {
     checkpoint_file: Arc<Mutex<()>>,
     /// The checkpoint file and the witness offers, after each commit (never holding it up).
     background: background::Background,
+    /// Viewings of footage in progress, whose served ranges are written in batches.
+    pub(crate) viewings: access::Viewings,
     /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint
     /// kept beside it: nothing may be written (`verify` says what happened).
     behind: Option<(u64, u64)>,

@@ -261,8 +261,109 @@ pub struct Hold {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessRequest {
     pub id: RecordId,
+    /// The first recording asked for.
     pub sha256: Sha256,
     pub requester: OfficerId,
+    /// The purpose (事由).
     pub reason: String,
     pub created_at: DateTime<Utc>,
+    /// The other recordings asked for (an activity's or a case's), beyond `sha256`.
+    pub more: Vec<Sha256>,
+    /// View in the browser, copy the original bytes, or provide them outside the agency.
+    pub kind: AccessKind,
+    /// Days wanted; the profile's default when not given.
+    pub days: Option<u32>,
+    /// The activity whose recordings were asked for, when the request named one.
+    pub activity: Option<ActivityId>,
+}
+
+impl AccessRequest {
+    /// Every recording asked for, the first one first.
+    pub fn items(&self) -> impl Iterator<Item = &Sha256> {
+        std::iter::once(&self.sha256).chain(self.more.iter())
+    }
+}
+
+/// What makes a registered person (an [`Officer`] row: id, name, unit) a user who can act in the
+/// system: an officer, a unit head, the custodian, the legal office, a leader, a supervisor or one
+/// of the three administrators. `roles` are role ids (the fixed ones and the profile's approvers);
+/// `clearances` the confidentiality classes they may see (R25).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: OfficerId,
+    /// Sorted, no duplicates.
+    pub roles: Vec<String>,
+    /// Sorted, no duplicates.
+    pub clearances: Vec<Secrecy>,
+    /// The enforcement certificate (执法证号) of an officer, and its validity (days, inclusive).
+    pub certificate: Option<String>,
+    pub certificate_from: Option<chrono::NaiveDate>,
+    pub certificate_to: Option<chrono::NaiveDate>,
+    pub disabled: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// A user's password, as an Argon2id PHC string. The ledger records a digest of it, never the
+/// string, so a hash swapped behind the program is found by `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Credential {
+    pub user: OfficerId,
+    #[serde(skip)]
+    pub phc: String,
+    pub set_at: DateTime<Utc>,
+    /// Set by an administrator (initial or reset): the user must choose a new one at login.
+    pub must_change: bool,
+}
+
+/// What an approved access request yields (R23): exactly these recordings, this kind, to this
+/// user, until `expires_at`, unless revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub id: RecordId,
+    pub request: RecordId,
+    pub holder: OfficerId,
+    pub kind: AccessKind,
+    pub items: Vec<Sha256>,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<OfficerId>,
+}
+
+impl Grant {
+    /// Valid at `now` for `sha`.
+    pub fn covers(&self, sha: &Sha256, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at && self.items.contains(sha)
+    }
+}
+
+/// One viewing or copying of a recording on a grant, written before the first byte is sent;
+/// the byte ranges served are added in batches (`ranges`, merged, `start-end` inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Playback {
+    pub id: RecordId,
+    pub grant: RecordId,
+    pub user: OfficerId,
+    pub sha256: Sha256,
+    pub kind: AccessKind,
+    pub started_at: DateTime<Utc>,
+    pub ranges: Vec<String>,
+    pub bytes: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The confidentiality class of a recording or an activity (R25); `secrecy: None` declassifies.
+/// `item` is `recording:<sha256>` or `activity:<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classification {
+    pub item: String,
+    pub secrecy: Option<Secrecy>,
+    pub set_by: OfficerId,
+    pub set_at: DateTime<Utc>,
 }

@@ -226,6 +226,7 @@ closed_set!(
     ApprovalStatus, "审批状态" {
         Pending = "pending", "待审批";
         Approved = "approved", "已批准";
+        Rejected = "rejected", "已驳回";
     }
 );
 
@@ -268,5 +269,108 @@ mod tests {
             serde_json::to_string(&ApprovalStatus::Approved).unwrap(),
             "\"approved\""
         );
+    }
+}
+
+closed_set!(
+    /// A confidentiality class (R25). Clearances are a *set* of these, not a level: being cleared
+    /// for 商业秘密 says nothing about 个人隐私.
+    Secrecy, "密级类别" {
+        StateSecret = "state_secret", "国家秘密";
+        WorkSecret = "work_secret", "工作秘密";
+        CommercialSecret = "commercial_secret", "商业秘密";
+        Privacy = "privacy", "个人隐私";
+    }
+);
+
+impl Secrecy {
+    /// Accepts the Chinese name (`工作秘密`) or the stored code (`work_secret`).
+    pub fn parse_input(s: &str) -> Result<Self, UnknownValue> {
+        let s = s.trim();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.label() == s || c.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownValue {
+                what: "密级类别",
+                value: s.to_string(),
+            })
+    }
+
+    /// A comma list (`工作秘密,商业秘密`, `、` and `，` also separate) as a sorted set.
+    pub fn parse_set(s: &str) -> Result<Vec<Self>, UnknownValue> {
+        let mut out: Vec<Secrecy> = s
+            .split([',', '，', '、'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(Self::parse_input)
+            .collect::<Result<_, _>>()?;
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+closed_set!(
+    /// What an access request asks for and a grant allows (R23, R24).
+    AccessKind, "调阅方式" {
+        View = "view", "查阅（在线观看，带水印）";
+        Copy = "copy", "复制（下载原件）";
+        Provide = "provide", "对外提供";
+    }
+);
+
+impl AccessKind {
+    /// Accepts the code (`view`) or the short Chinese name (查阅、复制、对外提供).
+    pub fn parse_input(s: &str) -> Result<Self, UnknownValue> {
+        let s = s.trim();
+        let short = |k: AccessKind| match k {
+            AccessKind::View => "查阅",
+            AccessKind::Copy => "复制",
+            AccessKind::Provide => "对外提供",
+        };
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s) || short(*k) == s || k.label() == s)
+            .ok_or_else(|| UnknownValue {
+                what: "调阅方式",
+                value: s.to_string(),
+            })
+    }
+
+    /// Whether a grant of this kind lets the holder download the original bytes (not only
+    /// watch them in the browser).
+    pub fn downloads(self) -> bool {
+        matches!(self, AccessKind::Copy | AccessKind::Provide)
+    }
+}
+
+closed_set!(
+    /// The roles every agency has, whatever its profile says (the profile adds the approvers of
+    /// its chains). The three administrators are 三员分立: nobody holds two of them.
+    FixedRole, "角色" {
+        Officer = "officer", "执法人员";
+        UnitHead = "unit_head", "单位负责人";
+        Custodian = "custodian", "保管人";
+        Legal = "legal", "法制机构";
+        Leader = "leader", "领导（审批人）";
+        Supervisor = "supervisor", "监督人员";
+        SystemAdmin = "system_admin", "系统管理员";
+        SecurityAdmin = "security_admin", "安全保密管理员";
+        AuditAdmin = "audit_admin", "安全审计员";
+    }
+);
+
+impl FixedRole {
+    /// The three administrators of 三员分立.
+    pub const ADMINS: [FixedRole; 3] = [
+        FixedRole::SystemAdmin,
+        FixedRole::SecurityAdmin,
+        FixedRole::AuditAdmin,
+    ];
+
+    pub fn is_admin(self) -> bool {
+        Self::ADMINS.contains(&self)
     }
 }

@@ -62,6 +62,9 @@ pub enum Refusal {
     /// Every level is approved already.
     #[error("已审批完毕，无需再次审批")]
     AlreadyApproved,
+    /// The approver is the one who asked.
+    #[error("{by} 是申请人，不能审批自己的申请")]
+    OwnRequest { by: String },
     /// The chain names no approver at all.
     #[error("审批链为空")]
     EmptyChain,
@@ -92,6 +95,9 @@ impl Refusal {
     pub fn describe(&self, profile: &Profile, record_id: &str, approver_name: &str) -> String {
         match self {
             Refusal::AlreadyApproved => format!("{record_id} 已审批完毕，无需再次审批"),
+            Refusal::OwnRequest { .. } => {
+                format!("{approver_name} 是 {record_id} 的申请人，不能审批自己的申请")
+            }
             Refusal::EmptyChain => format!("{record_id} 的审批链为空"),
             Refusal::WrongRole { level, need, have } => format!(
                 "{record_id} 的第 {level} 级审批应由{}（{need}）进行，{approver_name}的角色是{}",
@@ -117,6 +123,21 @@ pub fn approve(
     role: &str,
     at: DateTime<Utc>,
 ) -> Result<Step, Refusal> {
+    approve_request(chain, steps, None, by, role, at)
+}
+
+/// [`approve`] for a record someone asked for: nobody approves their own request (R23).
+pub fn approve_request(
+    chain: &[String],
+    steps: &[Step],
+    requester: Option<&str>,
+    by: &str,
+    role: &str,
+    at: DateTime<Utc>,
+) -> Result<Step, Refusal> {
+    if requester == Some(by) {
+        return Err(Refusal::OwnRequest { by: by.to_string() });
+    }
     if !chain.is_empty() && steps.len() >= chain.len() {
         return Err(Refusal::AlreadyApproved);
     }

@@ -355,6 +355,13 @@ pub struct InterruptionRule {
 pub struct AccessRule {
     pub approvers: Vec<Spanned<String>>,
     pub article: String,
+    /// How long a grant lasts when the request names no period (days).
+    #[serde(default = "default_grant_days")]
+    pub grant_days: u32,
+}
+
+fn default_grant_days() -> u32 {
+    7
 }
 
 /// R13: the standard notification phrase.

@@ -20,7 +20,8 @@ mod vault;
 pub use catalog::entry::{VERSION as ENTRY_VERSION, canonical_json, entry_body};
 pub use catalog::{
     Appended, Backend, Catalog, Change, CheckpointSigner, Cosignature, Counter, Event, FactRows,
-    FactWindow, LedgerEntry, PrefixLookup, Row, Snapshot, Version, Versioned,
+    FactWindow, LedgerEntry, LoginFailures, PrefixLookup, Row, Snapshot, Version, Versioned,
+    WebSession,
 };
 pub use error::StoreError;
 pub use vault::{CopyStat, LocalRoot, ObjectRoot, PendingObject, Vault};

@@ -43,6 +43,11 @@ pub trait ObjectRoot: Send + Sync + fmt::Debug {
     /// A copy counts only if it is a regular file of its own: a symbolic link, or a hard link to
     /// another root's file, leaves one physical copy where two are promised (R18).
     fn stat(&self, sha256: &str) -> Result<Option<CopyStat>>;
+    /// Where the object lies on a local filesystem, for positioned reads (serving byte ranges);
+    /// `None` for a root that is not a local folder.
+    fn local_path(&self, _sha256: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// What stands at an object's name in one root.
@@ -217,6 +222,10 @@ impl ObjectRoot for LocalRoot {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io(p, e)),
         }
+    }
+
+    fn local_path(&self, sha256: &str) -> Option<PathBuf> {
+        valid_hex(sha256).then(|| self.object_path(sha256))
     }
 
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {

@@ -377,6 +377,7 @@ impl App {
             checkpoint_file: Arc::new(Mutex::new(())),
             background: Default::default(),
             behind,
+            viewings: Default::default(),
         })
     }
 }

@@ -261,8 +261,46 @@ text_column!(
     TimeSource,
     LinkMethod,
     ApprovalKind,
-    ApprovalStatus
+    ApprovalStatus,
+    AccessKind,
+    Secrecy
 );
+
+/// A calendar day as `YYYY-MM-DD`.
+impl Column for chrono::NaiveDate {
+    const NULL: Value = Value::Text(None);
+    fn encode(&self) -> Value {
+        Value::Text(Some(self.to_string()))
+    }
+    fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
+        let s = text(row, i)?;
+        Ok(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{s} 不是日期：{e}")))
+    }
+}
+
+/// A JSON array of stored codes or ids, parsed one by one.
+macro_rules! list_column {
+    ($($t:ty),+) => {$(
+        impl Column for Vec<$t> {
+            const NULL: Value = Value::Text(None);
+            fn encode(&self) -> Value {
+                Value::Text(Some(json_list(self.iter().map(|v| v.as_str()))))
+            }
+            fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
+                let s = text(row, i)?;
+                let raw: Vec<String> = match serde_json::from_str(s) {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(format!("不是字符串数组：{e}"))),
+                };
+                Ok(raw
+                    .iter()
+                    .map(|v| <$t>::parse(v).map_err(|e| e.to_string()))
+                    .collect())
+            }
+        }
+    )+};
+}
+list_column!(Sha256, Secrecy);
 
 impl<T: Column> Column for Option<T> {
     const NULL: Value = T::NULL;

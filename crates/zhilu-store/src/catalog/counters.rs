@@ -18,6 +18,8 @@ pub enum Counter {
     Extension,
     Access,
     Hold,
+    Grant,
+    Playback,
     /// Activities are numbered per day of their start (China local date, `yyyymmdd`).
     ActivityDay(String),
 }
@@ -31,6 +33,8 @@ impl Counter {
             Counter::Extension => "EX".into(),
             Counter::Access => "AR".into(),
             Counter::Hold => "H".into(),
+            Counter::Grant => "G".into(),
+            Counter::Playback => "V".into(),
             Counter::ActivityDay(day) => format!("A{day}-"),
         }
     }

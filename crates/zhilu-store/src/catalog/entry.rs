@@ -533,6 +533,9 @@ pub(crate) mod v1 {
         }
     }
 
+    /// The fields added in issue 11 are left out when they hold what a request of an earlier
+    /// release meant (one recording, to view, no period, no activity), so those entries keep
+    /// matching their rows.
     #[derive(Serialize)]
     pub struct AccessRequest<'a> {
         id: &'a str,
@@ -540,6 +543,14 @@ pub(crate) mod v1 {
         requester: &'a str,
         reason: &'a str,
         created_at: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        more: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        days: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        activity: Option<&'a str>,
     }
     impl<'a> From<&'a m::AccessRequest> for AccessRequest<'a> {
         fn from(a: &'a m::AccessRequest) -> Self {
@@ -549,6 +560,131 @@ pub(crate) mod v1 {
                 requester: a.requester.as_str(),
                 reason: &a.reason,
                 created_at: us(&a.created_at),
+                more: (!a.more.is_empty()).then(|| json_list(a.more.iter().map(m::Sha256::as_str))),
+                kind: (a.kind != m::AccessKind::View).then(|| a.kind.as_str()),
+                days: a.days.map(i64::from),
+                activity: a.activity.as_ref().map(m::ActivityId::as_str),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Account<'a> {
+        id: &'a str,
+        roles: String,
+        clearances: String,
+        certificate: Option<&'a str>,
+        certificate_from: Option<String>,
+        certificate_to: Option<String>,
+        disabled: i64,
+        updated_at: i64,
+    }
+    impl<'a> From<&'a m::Account> for Account<'a> {
+        fn from(a: &'a m::Account) -> Self {
+            Account {
+                id: a.id.as_str(),
+                roles: json_list(a.roles.iter().map(String::as_str)),
+                clearances: json_list(a.clearances.iter().map(|c| c.as_str())),
+                certificate: a.certificate.as_deref(),
+                certificate_from: a.certificate_from.map(|d| d.to_string()),
+                certificate_to: a.certificate_to.map(|d| d.to_string()),
+                disabled: flag(a.disabled),
+                updated_at: us(&a.updated_at),
+            }
+        }
+    }
+
+    /// The password itself never enters the ledger: its SHA-256, so that a hash swapped in the
+    /// catalog behind the program no longer matches its entry.
+    #[derive(Serialize)]
+    pub struct Credential<'a> {
+        user: &'a str,
+        phc_sha256: String,
+        set_at: i64,
+        must_change: i64,
+    }
+    impl<'a> From<&'a m::Credential> for Credential<'a> {
+        fn from(c: &'a m::Credential) -> Self {
+            use sha2::Digest;
+            Credential {
+                user: c.user.as_str(),
+                phc_sha256: hex::encode(sha2::Sha256::digest(c.phc.as_bytes())),
+                set_at: us(&c.set_at),
+                must_change: flag(c.must_change),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Grant<'a> {
+        id: &'a str,
+        request: &'a str,
+        holder: &'a str,
+        kind: &'a str,
+        items: String,
+        granted_at: i64,
+        expires_at: i64,
+        revoked_at: Option<i64>,
+        revoked_by: Option<&'a str>,
+    }
+    impl<'a> From<&'a m::Grant> for Grant<'a> {
+        fn from(g: &'a m::Grant) -> Self {
+            Grant {
+                id: g.id.as_str(),
+                request: g.request.as_str(),
+                holder: g.holder.as_str(),
+                kind: g.kind.as_str(),
+                items: json_list(g.items.iter().map(m::Sha256::as_str)),
+                granted_at: us(&g.granted_at),
+                expires_at: us(&g.expires_at),
+                revoked_at: opt_us(&g.revoked_at),
+                revoked_by: g.revoked_by.as_ref().map(m::OfficerId::as_str),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Playback<'a> {
+        id: &'a str,
+        grant: &'a str,
+        user: &'a str,
+        sha256: &'a str,
+        kind: &'a str,
+        started_at: i64,
+        ranges: String,
+        bytes: i64,
+        updated_at: i64,
+    }
+    impl<'a> From<&'a m::Playback> for Playback<'a> {
+        fn from(p: &'a m::Playback) -> Self {
+            Playback {
+                id: p.id.as_str(),
+                grant: p.grant.as_str(),
+                user: p.user.as_str(),
+                sha256: p.sha256.as_str(),
+                kind: p.kind.as_str(),
+                started_at: us(&p.started_at),
+                ranges: json_list(p.ranges.iter().map(String::as_str)),
+                bytes: int(p.bytes),
+                updated_at: us(&p.updated_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct Classification<'a> {
+        item: &'a str,
+        secrecy: Option<&'a str>,
+        set_by: &'a str,
+        set_at: i64,
+    }
+    impl<'a> From<&'a m::Classification> for Classification<'a> {
+        fn from(c: &'a m::Classification) -> Self {
+            Classification {
+                item: &c.item,
+                secrecy: c.secrecy.map(|s| s.as_str()),
+                set_by: c.set_by.as_str(),
+                set_at: us(&c.set_at),
             }
         }
     }

@@ -18,6 +18,7 @@ mod counters;
 pub(crate) mod driver;
 pub(crate) mod entry;
 mod facts;
+mod identity;
 mod ledger;
 mod offload;
 mod records;
@@ -38,6 +39,7 @@ pub use change::{Change, Event, Version, Versioned};
 pub use counters::Counter;
 pub use driver::Backend;
 pub use facts::{FactRows, FactWindow};
+pub use identity::{LoginFailures, WebSession};
 pub use ledger::{Appended, CheckpointSigner, LedgerEntry};
 pub use offload::PrefixLookup;
 pub use snapshots::Snapshot;
@@ -68,6 +70,11 @@ tables! {
     Approval(m::Approval),
     Hold(m::Hold),
     Access(m::AccessRequest),
+    Account(m::Account),
+    Credential(m::Credential),
+    Grant(m::Grant),
+    Playback(m::Playback),
+    Classification(m::Classification),
 }
 
 /// The catalog handle. Cheap to share (`Arc<App>` holds one); every method may run concurrently
@@ -253,4 +260,8 @@ fn int(n: i64) -> Value {
 
 fn micros(t: chrono::DateTime<chrono::Utc>) -> Value {
     Value::Int(Some(t.timestamp_micros()))
+}
+
+fn opt_text(s: Option<&str>) -> Value {
+    Value::Text(s.map(str::to_string))
 }
