@@ -163,6 +163,66 @@ impl App {
         &self.signer.verifying_key
     }
 
+    /// Refuses unless `actor` may do `action` on something that concerns these people (their
+    /// units are looked up): the scoped check of the permission table.
+    pub(crate) async fn require_for(
+        &self,
+        actor: &Actor,
+        action: Action,
+        people: &[zhilu_model::OfficerId],
+        extra_units: &[String],
+    ) -> Result<(), AppError> {
+        if actor.scope(action) == Some(Scope::All) {
+            return Ok(());
+        }
+        let mut units: Vec<String> = extra_units.to_vec();
+        for p in people {
+            if let Some(o) = self.catalog.officer(p).await? {
+                units.push(o.unit);
+            }
+        }
+        actor.require(
+            action,
+            Target {
+                people,
+                units: &units,
+            },
+        )
+    }
+
+    /// Whether a scoped read reaches something that concerns these people.
+    pub(crate) async fn sees_people(
+        &self,
+        actor: &Actor,
+        action: Action,
+        people: &[zhilu_model::OfficerId],
+    ) -> Result<bool, AppError> {
+        match actor.scope(action) {
+            None => Ok(false),
+            Some(Scope::All) => Ok(true),
+            Some(_) => Ok(self.require_for(actor, action, people, &[]).await.is_ok()),
+        }
+    }
+
+    /// Every view of a classified item is logged (R25): a ledger event naming who saw what.
+    pub(crate) async fn log_classified_view(
+        &self,
+        actor: &Actor,
+        item: &access::Item,
+        class: zhilu_model::Secrecy,
+    ) -> Result<(), AppError> {
+        self.record(
+            actor,
+            vec![Change::event(
+                "classified.viewed",
+                item.key(),
+                serde_json::json!({"class": class.as_str()}),
+            )],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Whether this is a replay directory (its business clock may be set by hand).
     pub fn is_replay(&self) -> bool {
         self.signer.replay

@@ -14,7 +14,7 @@ const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 const WAV: &str = "REC_20261120_094000.WAV";
 
 fn admin() -> Actor {
-    Actor::parse("000900").expect("actor")
+    Actor::test("000900")
 }
 
 /// A data directory with camera DSJ0001 and officer 000123 registered, and a device folder

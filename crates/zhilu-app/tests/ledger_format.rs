@@ -38,7 +38,7 @@ struct Story {
 }
 
 fn actor(id: &str) -> Actor {
-    Actor::parse(id).expect("actor")
+    Actor::test(id)
 }
 
 fn subject_code() -> String {
@@ -240,7 +240,7 @@ async fn story() -> Story {
     .await
     .expect("norecord");
     t.at("2026-11-20 11:25:00");
-    access::approve(&app, &actor("100020"), nr.id.as_str())
+    access::approve(&app, &actor("100020"), nr.id.as_str(), None)
         .await
         .expect("approve norecord");
     t.at("2026-11-20 11:30:00");
@@ -255,7 +255,7 @@ async fn story() -> Story {
     .await
     .expect("interruption");
     t.at("2026-11-20 11:35:00");
-    access::approve(&app, &actor("100010"), ir.id.as_str())
+    access::approve(&app, &actor("100010"), ir.id.as_str(), None)
         .await
         .expect("approve interruption");
     t.at("2026-11-20 11:40:00");
@@ -268,15 +268,23 @@ async fn story() -> Story {
     .await
     .expect("extension");
     t.at("2026-11-20 11:45:00");
-    access::approve(&app, &actor("100010"), ex.id.as_str())
+    access::approve(&app, &actor("100010"), ex.id.as_str(), None)
         .await
         .expect("approve extension");
     t.at("2026-11-20 14:00:00");
-    let ar = access::request_access(&app, &actor("000124"), &mp4, "复议答复需要调阅现场录像")
+    let ar = access::request_access(
+        &app,
+        &actor("000124"),
+        access::AccessAsk {
+            recordings: vec![mp4.clone()],
+            reason: "复议答复需要调阅现场录像".into(),
+            ..Default::default()
+        },
+    )
         .await
         .expect("access");
     t.at("2026-11-20 14:30:00");
-    access::approve(&app, &actor("100030"), ar.id.as_str())
+    access::approve(&app, &actor("100030"), ar.id.as_str(), None)
         .await
         .expect("approve access");
 

@@ -64,7 +64,7 @@ async fn x1_many_writers_share_one_app_and_the_ledger_stays_whole() {
             // Activities of the same day draw numbers from one series at the same time.
             add_activity(
                 &app,
-                &Actor::parse("000101").expect("actor"),
+                &Actor::test("000101"),
                 NewActivity {
                     kind: "routine_inspection".into(),
                     subject_name: format!("市场主体{i}"),

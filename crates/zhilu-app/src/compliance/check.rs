@@ -6,7 +6,7 @@ use zhilu_policy::scope::{Scope, retain_in_scope};
 use zhilu_policy::window::fact_window;
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::AppError;
 
 /// What a check looks at: findings that arose in `[from, to)`, for a unit and/or an officer.
@@ -39,6 +39,7 @@ pub async fn check_timed(
     actor: &Actor,
     scope: &CheckScope,
 ) -> Result<(Vec<Finding>, CheckTimes), AppError> {
+    actor.require_any(Action::ReadFindings)?;
     actor.reads("findings");
     let profile = app.profile().await?;
     let calendar = app.calendar().await?;

@@ -9,7 +9,7 @@ use zhilu_policy::engine::Index;
 use zhilu_policy::profile::RetentionClass;
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::AppError;
 
 /// Where a recording stands.
@@ -46,6 +46,7 @@ pub struct RetentionItem {
 
 /// The retention of every recording.
 pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, AppError> {
+    actor.require_any(Action::ReadRetention)?;
     actor.reads("retention");
     let profile = app.profile().await?;
     let facts = super::facts::read(app, None).await?;

@@ -10,7 +10,7 @@ use zhilu_policy::ids::SubjectCode;
 
 use super::check::{CheckScope, check};
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field};
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +29,7 @@ pub async fn subject(
     code: Option<&str>,
     name: Option<&str>,
 ) -> Result<SubjectView, AppError> {
+    actor.require_any(Action::ReadRecords)?;
     actor.reads("subject");
     let code = code.map(str::trim).filter(|s| !s.is_empty());
     let name = name.map(str::trim).filter(|s| !s.is_empty());

@@ -32,7 +32,7 @@ use self::clear::{Clearable, clear_device};
 use self::pipeline::{Opened, Outcome, process_file};
 use self::walk::{Found, Walk, walk};
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, id};
 use crate::setup::lock_file;
 
@@ -142,6 +142,8 @@ pub async fn offload(
     if app.catalog.officer(&officer).await?.is_none() {
         return Err(AppError::OfficerNotRegistered(officer));
     }
+    app.require_for(actor, Action::Offload, std::slice::from_ref(&officer), &[])
+        .await?;
     let source = fs::canonicalize(&req.source).map_err(|e| AppError::SourceUnreadable {
         path: req.source.clone(),
         reason: io_error(&e),
@@ -545,9 +547,21 @@ pub async fn recordings(
     actor: &Actor,
     device: Option<&str>,
 ) -> Result<Vec<Recording>, AppError> {
+    actor.require_any(Action::ReadRecords)?;
     actor.reads("recordings");
     let device = device
         .map(|d| id(Field::Device, DeviceSerial::parse, d))
         .transpose()?;
-    Ok(app.catalog.recordings(device.as_ref()).await?)
+    let vis = crate::access::visibility(app, actor).await?;
+    let mut out = Vec::new();
+    for r in app.catalog.recordings(device.as_ref()).await? {
+        if vis.sees(&crate::access::Item::Recording(r.sha256.clone()))
+            && app
+                .sees_people(actor, Action::ReadRecords, std::slice::from_ref(&r.officer))
+                .await?
+        {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }

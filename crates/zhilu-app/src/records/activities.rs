@@ -8,7 +8,7 @@ use zhilu_store::{Change, Counter};
 
 use super::links::auto_link_changes;
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, Thing, id};
 use crate::registry::{opt_text, text};
 
@@ -90,6 +90,7 @@ pub async fn add_activity(
         }
         officers.push(o);
     }
+    app.require_for(actor, Action::WriteRecords, &officers, &[]).await?;
     let mut flags = Vec::new();
     for f in &a.flags {
         let f = f.trim();
@@ -135,16 +136,39 @@ pub async fn add_activity(
 
 /// One activity.
 pub async fn activity(app: &App, actor: &Actor, activity: &str) -> Result<Activity, AppError> {
+    actor.require_any(Action::ReadRecords)?;
     actor.reads("activity");
     let id = id(Field::Activity, ActivityId::parse, activity)?;
-    app.catalog.activity(&id).await?.ok_or(AppError::NotFound {
+    let not_found = || AppError::NotFound {
         what: Thing::Activity,
         id: id.to_string(),
-    })
+    };
+    let a = app.catalog.activity(&id).await?.ok_or_else(not_found)?;
+    let vis = crate::access::visibility(app, actor).await?;
+    let item = crate::access::Item::Activity(a.id.clone());
+    if !vis.sees(&item)
+        || !app.sees_people(actor, Action::ReadRecords, &a.officers).await?
+    {
+        return Err(not_found());
+    }
+    if let Some(class) = vis.class_of(&item) {
+        app.log_classified_view(actor, &item, class).await?;
+    }
+    Ok(a)
 }
 
 /// Every activity, by start.
 pub async fn activities(app: &App, actor: &Actor) -> Result<Vec<Activity>, AppError> {
+    actor.require_any(Action::ReadRecords)?;
     actor.reads("activities");
-    Ok(app.catalog.activities().await?)
+    let vis = crate::access::visibility(app, actor).await?;
+    let mut out = Vec::new();
+    for a in app.catalog.activities().await? {
+        if vis.sees(&crate::access::Item::Activity(a.id.clone()))
+            && app.sees_people(actor, Action::ReadRecords, &a.officers).await?
+        {
+            out.push(a);
+        }
+    }
+    Ok(out)
 }

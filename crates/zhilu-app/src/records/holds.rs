@@ -4,7 +4,7 @@ use zhilu_model::*;
 use zhilu_store::{Change, Counter};
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, Thing, id};
 use crate::registry::text;
 
@@ -15,6 +15,7 @@ pub async fn place_hold(
     recording: &str,
     reason: &str,
 ) -> Result<Hold, AppError> {
+    actor.require_any(Action::Hold)?;
     let sha = super::resolve_recording(app, recording).await?;
     let reason = text(Field::Reason, reason)?;
     let row = Hold {
@@ -35,6 +36,7 @@ pub async fn place_hold(
 
 /// Releases a hold.
 pub async fn release_hold(app: &App, actor: &Actor, hold: &str) -> Result<Hold, AppError> {
+    actor.require_any(Action::Hold)?;
     let hold = id(Field::Hold, HoldId::parse, hold)?;
     let current = app.catalog.hold(&hold).await?.ok_or(AppError::NotFound {
         what: Thing::Hold,

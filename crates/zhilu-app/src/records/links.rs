@@ -9,7 +9,7 @@ use zhilu_policy::profile::Profile;
 use zhilu_store::Change;
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::compliance::facts;
 use crate::error::AppError;
 
@@ -130,6 +130,7 @@ pub async fn link(
 ) -> Result<Link, AppError> {
     let sha = super::resolve_recording(app, recording).await?;
     let a = super::activity(app, actor, activity).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
     if let Some(l) = app.catalog.link(&sha, &a.id).await? {
         return Ok(l);
     }

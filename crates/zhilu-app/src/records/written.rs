@@ -7,7 +7,7 @@ use zhilu_policy::profile::Spanned;
 use zhilu_store::{Change, Counter};
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, id};
 use crate::registry::text;
 
@@ -42,6 +42,7 @@ pub async fn add_norecord(
 ) -> Result<NoRecord, AppError> {
     let profile = app.profile().await?;
     let a = super::activity(app, actor, activity).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
     let reason = profile.norecord_reason(reason)?.id.get_ref().clone();
     let basis = text(Field::Basis, basis)?;
     let row = NoRecord {
@@ -75,6 +76,7 @@ pub async fn add_interruption(
 ) -> Result<Interruption, AppError> {
     let profile = app.profile().await?;
     let a = super::activity(app, actor, activity).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
     let after = super::resolve_recording(app, after).await?;
     let r = profile.interruption_reason(reason)?;
     let row = Interruption {
@@ -116,6 +118,7 @@ pub async fn request_extension(
         });
     };
     let a = super::activity(app, actor, activity).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
     let reason = text(Field::Reason, reason)?;
     let row = Extension {
         id: next(app, Counter::Extension).await?,

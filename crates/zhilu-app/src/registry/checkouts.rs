@@ -6,7 +6,7 @@ use zhilu_model::*;
 use zhilu_store::{Change, Counter};
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, id};
 
 /// What a checkout records.
@@ -35,6 +35,13 @@ pub async fn checkout(app: &App, actor: &Actor, c: NewCheckout) -> Result<Checko
         });
     }
     let officer = super::officer(app, &c.officer).await?;
+    app.require_for(
+        actor,
+        Action::Checkout,
+        std::slice::from_ref(&officer.id),
+        std::slice::from_ref(&device.unit),
+    )
+    .await?;
     let battery_pct =
         match c.battery_pct {
             Some(b) => Some(u8::try_from(b).ok().filter(|b| *b <= 100).ok_or_else(|| {
@@ -99,6 +106,8 @@ pub async fn return_device(app: &App, actor: &Actor, device: &str) -> Result<Che
         .open_checkout(&serial)
         .await?
         .ok_or_else(|| AppError::NoOpenCheckout(serial.clone()))?;
+    app.require_for(actor, Action::Checkout, std::slice::from_ref(&open.record.officer), &[])
+        .await?;
     let now = app.now();
     let recs = app
         .catalog
@@ -119,8 +128,15 @@ pub async fn return_device(app: &App, actor: &Actor, device: &str) -> Result<Che
 
 /// The usage ledger (R3), in checkout order.
 pub async fn checkouts(app: &App, actor: &Actor) -> Result<Vec<Checkout>, AppError> {
+    actor.require_any(Action::ReadDevices)?;
     actor.reads("checkouts");
-    Ok(app.catalog.checkouts().await?)
+    let mut out = Vec::new();
+    for c in app.catalog.checkouts().await? {
+        if app.sees_people(actor, Action::ReadDevices, std::slice::from_ref(&c.officer)).await? {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// One line of the usage ledger (使用台账): the checkout and what the device recorded while it
@@ -136,6 +152,7 @@ pub struct UsageEntry {
 
 /// The usage ledger with what each checkout recorded (R3).
 pub async fn usage(app: &App, actor: &Actor) -> Result<Vec<UsageEntry>, AppError> {
+    actor.require_any(Action::ReadDevices)?;
     actor.reads("usage ledger");
     let now = app.now();
     let mut out = Vec::new();

@@ -5,7 +5,7 @@ use zhilu_store::Change;
 
 use super::{opt_text, text};
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor, Scope, Target};
 use crate::error::{AppError, Field, Thing, id};
 
 /// What registering a device asks for.
@@ -22,6 +22,7 @@ pub struct NewDevice {
 
 /// Registers a device (R1) and logs its 登记 event (R2).
 pub async fn register_device(app: &App, actor: &Actor, req: NewDevice) -> Result<Device, AppError> {
+    actor.require(Action::ManageDevices, Target::default())?;
     let serial = id(Field::Serial, DeviceSerial::parse, &req.serial)?;
     let kind = DeviceKind::parse_input(&req.kind).map_err(|e| {
         AppError::invalid(
@@ -77,6 +78,7 @@ pub async fn device_event(
     unit: Option<&str>,
     keeper: Option<&str>,
 ) -> Result<Device, AppError> {
+    actor.require(Action::ManageDevices, Target::default())?;
     let serial = id(Field::Serial, DeviceSerial::parse, serial)?;
     let kind = DeviceEventKind::parse(event.trim())
         .ok()
@@ -131,11 +133,19 @@ pub async fn device_event(
 }
 
 pub async fn devices(app: &App, actor: &Actor) -> Result<Vec<Device>, AppError> {
+    let scope = actor.require_any(Action::ReadDevices)?;
     actor.reads("devices");
-    Ok(app.catalog.devices().await?)
+    Ok(app
+        .catalog
+        .devices()
+        .await?
+        .into_iter()
+        .filter(|d| scope != Scope::Own || Some(d.unit.as_str()) == actor.unit())
+        .collect())
 }
 
 pub async fn device(app: &App, actor: &Actor, serial: &str) -> Result<Device, AppError> {
+    actor.require_any(Action::ReadDevices)?;
     actor.reads("device");
     let serial = id(Field::Serial, DeviceSerial::parse, serial)?;
     app.catalog
@@ -154,6 +164,7 @@ pub async fn events(
     actor: &Actor,
     serial: Option<&str>,
 ) -> Result<Vec<DeviceEvent>, AppError> {
+    actor.require_any(Action::ReadDevices)?;
     actor.reads("device events");
     let serial = serial
         .map(|s| id(Field::Serial, DeviceSerial::parse, s))

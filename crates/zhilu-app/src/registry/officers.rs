@@ -1,9 +1,7 @@
 //! Officers (执法人员) and the units they belong to; the roles come from the profile.
 
 use zhilu_model::*;
-use zhilu_store::Change;
 
-use super::text;
 use crate::App;
 use crate::actor::Actor;
 use crate::error::{AppError, Field, Thing, id};
@@ -18,11 +16,9 @@ pub struct NewOfficer {
     pub role: Option<String>,
 }
 
-/// Registers an officer (and the unit, the first time it is named).
+/// Registers an officer (and the unit, the first time it is named): a user with the profile
+/// role given (`officer` when none) and no password until an administrator sets one.
 pub async fn add_officer(app: &App, actor: &Actor, req: NewOfficer) -> Result<Officer, AppError> {
-    let officer_id = id(Field::Officer, OfficerId::parse, &req.id)?;
-    let name = text(Field::Name, &req.name)?;
-    let unit = text(Field::Unit, &req.unit)?;
     let role = req
         .role
         .as_deref()
@@ -30,34 +26,30 @@ pub async fn add_officer(app: &App, actor: &Actor, req: NewOfficer) -> Result<Of
         .filter(|r| !r.is_empty())
         .unwrap_or("officer")
         .to_string();
-    if let Some(p) = app.profile_opt().await? {
+    if let Some(p) = app.profile_opt().await?
+        && zhilu_model::FixedRole::parse(&role).is_err()
+    {
         p.check_role(&role)?;
     }
-    if app.catalog.officer(&officer_id).await?.is_some() {
-        return Err(AppError::AlreadyExists {
-            what: Thing::Officer,
-            id: officer_id.to_string(),
-        });
-    }
-    let now = app.now();
-    let mut changes = Vec::new();
-    if app.catalog.unit(&unit).await?.is_none() {
-        changes.push(Change::insert(Unit {
-            id: unit.clone(),
-            name: unit.clone(),
-            created_at: now,
-        }));
-    }
-    let officer = Officer {
-        id: officer_id,
-        name,
-        unit,
+    let user = crate::identity::add_user(
+        app,
+        actor,
+        crate::identity::NewUser {
+            id: req.id,
+            name: req.name,
+            unit: req.unit,
+            roles: vec![role.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Officer {
+        id: user.id,
+        name: user.name,
+        unit: user.unit,
         role,
-        created_at: now,
-    };
-    changes.push(Change::insert(officer.clone()));
-    app.record(actor, changes).await?;
-    Ok(officer)
+        created_at: user.created_at,
+    })
 }
 
 pub async fn officers(app: &App, actor: &Actor) -> Result<Vec<Officer>, AppError> {
