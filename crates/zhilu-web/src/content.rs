@@ -11,9 +11,11 @@
 //!   holds.
 //! * The body is read with positioned reads (`read_exact_at`, no shared cursor) inside
 //!   `spawn_blocking`, at most [`CHUNK`] bytes a read. The body is a stream polled by the
-//!   connection: one chunk is read only when the previous one has been taken, so a large or
-//!   open-ended range (Chromium first asks `bytes=0-`, then drops the connection to seek) is never
-//!   buffered, and a client that goes away stops the reads.
+//!   connection, reading one chunk ahead: the first chunk is started by [`respond`] (so it is
+//!   usually ready when the head is written, and goes out in the same write), each next one when
+//!   the previous one has been taken. A large or open-ended range (Chromium first asks `bytes=0-`,
+//!   then drops the connection to seek) is never buffered (two chunks at most), and a client that
+//!   goes away stops the reads.
 
 use std::fmt;
 use std::fs::File;
@@ -233,13 +235,21 @@ pub fn respond(
     response
 }
 
+/// A read on the blocking pool: its offset and length, and the task (`None` outside a runtime:
+/// started at the first poll instead).
+type Pending = (u64, u64, Option<tokio::task::JoinHandle<io::Result<Bytes>>>);
+
 /// The reading state of one body. Dropping it before the end reports what was produced so far.
 struct Reader<F: FnOnce(Served)> {
     file: Arc<File>,
     start: u64,
-    /// The next offset to read; `next > end` once everything was produced.
+    /// The end of what was produced; `next > end` once everything was produced.
     next: u64,
     end: u64,
+    /// The chunk being read ahead (at most one): the first one is started by [`respond`] so that
+    /// it is usually ready when the connection has written the head, and each later one when the
+    /// previous one is handed over. Memory stays at two chunks per body at most.
+    ahead: Option<Pending>,
     failed: bool,
     on_served: Option<F>,
 }
@@ -255,51 +265,76 @@ impl<F: FnOnce(Served)> Reader<F> {
             });
         }
     }
+
+    /// Starts reading the chunk at `at`, if any is left.
+    fn read_ahead(&mut self, at: u64) {
+        if at <= self.end {
+            let n = CHUNK.min(self.end - at + 1);
+            self.ahead = Some((at, n, spawn_read(&self.file, at, n)));
+        }
+    }
 }
 
 impl<F: FnOnce(Served)> Drop for Reader<F> {
     fn drop(&mut self) {
+        // A read still running finishes on the blocking pool and is discarded.
         self.report();
     }
 }
 
-/// Reads `n` bytes at `at` on the blocking pool.
-async fn read_at(file: Arc<File>, at: u64, n: usize) -> io::Result<Bytes> {
-    tokio::task::spawn_blocking(move || {
-        let mut buf = vec![0u8; n];
-        file.read_exact_at(&mut buf, at)?;
-        Ok(Bytes::from(buf))
-    })
-    .await
-    .map_err(io::Error::other)?
+/// Starts reading `n` bytes at `at` on the blocking pool; `None` outside a tokio runtime.
+fn spawn_read(
+    file: &Arc<File>,
+    at: u64,
+    n: u64,
+) -> Option<tokio::task::JoinHandle<io::Result<Bytes>>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    let file = Arc::clone(file);
+    Some(handle.spawn_blocking(move || read_now(&file, at, n)))
+}
+
+fn read_now(file: &File, at: u64, n: u64) -> io::Result<Bytes> {
+    let mut buf = vec![0u8; n as usize];
+    file.read_exact_at(&mut buf, at)?;
+    Ok(Bytes::from(buf))
 }
 
 /// The bytes `start..=end` of `file` as a stream of chunks of at most [`CHUNK`] bytes (a range
-/// of up to [`CHUNK`] is one chunk), each read only when the connection asks for it.
+/// of up to [`CHUNK`] is one chunk). The first chunk is read at once, each next one when the
+/// previous is taken by the connection, so reading stops when the connection stops asking.
 fn stream_body(
     file: File,
     start: u64,
     end: u64,
     on_served: impl FnOnce(Served) + Send + 'static,
 ) -> Body {
-    let reader = Reader {
+    let mut reader = Reader {
         file: Arc::new(file),
         start,
         next: start,
         end,
+        ahead: None,
         failed: false,
         on_served: Some(on_served),
     };
+    reader.read_ahead(start);
     let chunks = futures_util::stream::unfold(reader, |mut r| async move {
-        if r.failed || r.next > r.end {
+        if r.failed {
             return None;
         }
-        let n = CHUNK.min(r.end - r.next + 1);
-        match read_at(Arc::clone(&r.file), r.next, n as usize).await {
+        let (at, n, task) = r.ahead.take()?;
+        let read = match task {
+            Some(t) => t.await.map_err(io::Error::other).and_then(|read| read),
+            // Polled outside a tokio runtime: read in place.
+            None => read_now(&r.file, at, n),
+        };
+        match read {
             Ok(bytes) => {
-                r.next += n;
+                r.next = at + n;
                 if r.next > r.end {
                     r.report();
+                } else {
+                    r.read_ahead(r.next);
                 }
                 Some((Ok(bytes), r))
             }
