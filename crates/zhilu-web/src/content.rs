@@ -1,1 +1,608 @@
-//! Footage by HTTP Range (to be written).
+//! Footage by HTTP Range: the original bytes of a recording, whole (200) or one byte range (206).
+//!
+//! This module only serves: whether the caller may see the recording has been decided before
+//! [`respond`] is called, and what was served is reported back through its `on_served` callback so
+//! the caller can log what was watched.
+//!
+//! * One range only. A request for several ranges (`bytes=0-1,5-9`) is answered 416: we do not
+//!   produce `multipart/byteranges` (browsers' media players never ask for it).
+//! * `If-Range` is ignored: a recording's bytes never change (the vault is write-once and the
+//!   `ETag` is the SHA-256), so a range is always valid against the representation the client
+//!   holds.
+//! * The body is read with positioned reads (`read_exact_at`, no shared cursor) inside
+//!   `spawn_blocking`, at most [`CHUNK`] bytes a read. The body is a stream polled by the
+//!   connection, reading one chunk ahead: the first chunk is started by [`respond`] (so it is
+//!   usually ready when the head is written, and goes out in the same write), each next one when
+//!   the previous one has been taken. A large or open-ended range (Chromium first asks `bytes=0-`,
+//!   then drops the connection to seek) is never buffered (two chunks at most), and a client that
+//!   goes away stops the reads.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::ops::RangeInclusive;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use http_range_header::{EndPosition, StartPosition};
+
+/// The most bytes read at once (and so the largest chunk of a body).
+pub const CHUNK: u64 = 1024 * 1024;
+
+/// What the caller already decided may be served (the authorisation happens elsewhere).
+#[derive(Debug)]
+pub struct Servable {
+    pub file: File,
+    /// The file's length in bytes (the catalog's size, checked by the caller against the file).
+    pub len: u64,
+    pub content_type: &'static str,
+    /// The SHA-256 of the content, in hex; sent quoted as the strong `ETag`.
+    pub etag: String,
+}
+
+/// The byte range actually served, reported to a callback so the caller can log what was watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    pub start: u64,
+    pub end_inclusive: u64,
+}
+
+/// Why a `Range` header is answered 416.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeError {
+    /// Not `bytes=first-last`, `bytes=first-` or `bytes=-suffix`: a bad number, stray whitespace,
+    /// a zero suffix, a value that is not ASCII, or several `Range` fields.
+    Malformed,
+    /// A range unit other than `bytes`.
+    UnsupportedUnit,
+    /// More than one range: we do not serve `multipart/byteranges`.
+    MultipleRanges,
+    /// `last` before `first` (`bytes=9-5`).
+    Reversed,
+    /// `first` at or past the end of the file, or any range of an empty file.
+    NotSatisfiable,
+}
+
+impl RangeError {
+    /// The message for the user, in Chinese.
+    pub fn message(&self) -> &'static str {
+        match self {
+            RangeError::Malformed => "请求的字节范围无效：格式不正确",
+            RangeError::UnsupportedUnit => "请求的字节范围无效：只支持以字节（bytes）为单位",
+            RangeError::MultipleRanges => "请求的字节范围无效：一次只能请求一个范围",
+            RangeError::Reversed => "请求的字节范围无效：结束位置在起始位置之前",
+            RangeError::NotSatisfiable => "请求的字节范围无效：起始位置超出文件长度",
+        }
+    }
+}
+
+impl fmt::Display for RangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for RangeError {}
+
+/// Parses the Range header against `len`. `None` = no Range header (serve whole, 200).
+///
+/// An end beyond the file is clamped to its last byte, and a suffix longer than the file selects
+/// the whole file (RFC 9110 §14.1.2).
+pub fn parse_range(
+    headers: &HeaderMap,
+    len: u64,
+) -> Result<Option<RangeInclusive<u64>>, RangeError> {
+    let mut fields = headers.get_all(header::RANGE).iter();
+    let Some(value) = fields.next() else {
+        return Ok(None);
+    };
+    if fields.next().is_some() {
+        return Err(RangeError::Malformed);
+    }
+    let value = value.to_str().map_err(|_| RangeError::Malformed)?;
+    let Some((unit, set)) = value.split_once('=') else {
+        return Err(RangeError::Malformed);
+    };
+    // Range units are case-insensitive (RFC 9110 §14.1).
+    if !unit.eq_ignore_ascii_case("bytes") {
+        let token = !unit.is_empty()
+            && unit
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        return Err(if token {
+            RangeError::UnsupportedUnit
+        } else {
+            RangeError::Malformed
+        });
+    }
+    let parsed = http_range_header::parse_range_header(&format!("bytes={set}"))
+        .map_err(|_| RangeError::Malformed)?;
+    let [range] = parsed.ranges.as_slice() else {
+        return Err(RangeError::MultipleRanges);
+    };
+    let last_byte = len.checked_sub(1);
+    match (range.start, range.end) {
+        (StartPosition::Index(first), end) => {
+            if let EndPosition::Index(last) = end
+                && last < first
+            {
+                return Err(RangeError::Reversed);
+            }
+            let last_byte = last_byte.ok_or(RangeError::NotSatisfiable)?;
+            if first > last_byte {
+                return Err(RangeError::NotSatisfiable);
+            }
+            let last = match end {
+                EndPosition::Index(last) => last.min(last_byte),
+                EndPosition::LastByte => last_byte,
+            };
+            Ok(Some(first..=last))
+        }
+        // The parser refuses a zero suffix, so a non-empty file always satisfies a suffix.
+        (StartPosition::FromLast(suffix), _) => {
+            let last_byte = last_byte.ok_or(RangeError::NotSatisfiable)?;
+            Ok(Some(len.saturating_sub(suffix)..=last_byte))
+        }
+    }
+}
+
+/// Builds the response: 200 whole file, 206 with `Content-Range` for one range, 416 with
+/// `Content-Range: bytes */len` (and the Chinese message as a plain-text body) when the range is
+/// unsatisfiable or malformed. Always `Accept-Ranges: bytes`, `ETag`, `Content-Length`,
+/// `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
+///
+/// `on_served` is called at most once, from the body:
+/// * when its last byte has been read and handed to the connection, with the whole range;
+/// * when the body is dropped early (the client went away, or a read failed), with the bytes
+///   handed to the connection so far — these may not all have reached the client;
+/// * never when no byte was served: a 416, an empty file, or a client gone before the first chunk.
+pub fn respond(
+    s: Servable,
+    range: Result<Option<RangeInclusive<u64>>, RangeError>,
+    on_served: impl FnOnce(Served) + Send + 'static,
+) -> Response {
+    let Servable {
+        file,
+        len,
+        content_type,
+        etag,
+    } = s;
+    let (status, content_range, content_type, length, body) = match range {
+        Err(e) => {
+            let message = e.message();
+            (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                Some(format!("bytes */{len}")),
+                "text/plain; charset=utf-8",
+                message.len() as u64,
+                Body::from(message),
+            )
+        }
+        Ok(None) => {
+            let body = match len.checked_sub(1) {
+                Some(last) => stream_body(file, 0, last, on_served),
+                None => Body::empty(),
+            };
+            (StatusCode::OK, None, content_type, len, body)
+        }
+        Ok(Some(range)) => {
+            let (start, end) = range.into_inner();
+            // `parse_range` never returns these; a hand-made range must still not read past
+            // the file.
+            if start > end || end >= len {
+                return respond(
+                    Servable {
+                        file,
+                        len,
+                        content_type,
+                        etag,
+                    },
+                    Err(RangeError::NotSatisfiable),
+                    on_served,
+                );
+            }
+            (
+                StatusCode::PARTIAL_CONTENT,
+                Some(format!("bytes {start}-{end}/{len}")),
+                content_type,
+                end - start + 1,
+                stream_body(file, start, end, on_served),
+            )
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // A hex digest always makes a valid value; anything else is left out rather than sent broken.
+    if let Ok(v) = HeaderValue::try_from(format!("\"{etag}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(v) = content_range.and_then(|v| HeaderValue::try_from(v).ok()) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    response
+}
+
+/// A read on the blocking pool: its offset and length, and the task (`None` outside a runtime:
+/// started at the first poll instead).
+type Pending = (u64, u64, Option<tokio::task::JoinHandle<io::Result<Bytes>>>);
+
+/// The reading state of one body. Dropping it before the end reports what was produced so far.
+struct Reader<F: FnOnce(Served)> {
+    file: Arc<File>,
+    start: u64,
+    /// The end of what was produced; `next > end` once everything was produced.
+    next: u64,
+    end: u64,
+    /// The chunk being read ahead (at most one): the first one is started by [`respond`] so that
+    /// it is usually ready when the connection has written the head, and each later one when the
+    /// previous one is handed over. Memory stays at two chunks per body at most.
+    ahead: Option<Pending>,
+    failed: bool,
+    on_served: Option<F>,
+}
+
+impl<F: FnOnce(Served)> Reader<F> {
+    fn report(&mut self) {
+        if self.next > self.start
+            && let Some(f) = self.on_served.take()
+        {
+            f(Served {
+                start: self.start,
+                end_inclusive: self.next - 1,
+            });
+        }
+    }
+
+    /// Starts reading the chunk at `at`, if any is left.
+    fn read_ahead(&mut self, at: u64) {
+        if at <= self.end {
+            let n = CHUNK.min(self.end - at + 1);
+            self.ahead = Some((at, n, spawn_read(&self.file, at, n)));
+        }
+    }
+}
+
+impl<F: FnOnce(Served)> Drop for Reader<F> {
+    fn drop(&mut self) {
+        // A read still running finishes on the blocking pool and is discarded.
+        self.report();
+    }
+}
+
+/// Starts reading `n` bytes at `at` on the blocking pool; `None` outside a tokio runtime.
+fn spawn_read(
+    file: &Arc<File>,
+    at: u64,
+    n: u64,
+) -> Option<tokio::task::JoinHandle<io::Result<Bytes>>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    let file = Arc::clone(file);
+    Some(handle.spawn_blocking(move || read_now(&file, at, n)))
+}
+
+fn read_now(file: &File, at: u64, n: u64) -> io::Result<Bytes> {
+    let mut buf = vec![0u8; n as usize];
+    file.read_exact_at(&mut buf, at)?;
+    Ok(Bytes::from(buf))
+}
+
+/// The bytes `start..=end` of `file` as a stream of chunks of at most [`CHUNK`] bytes (a range
+/// of up to [`CHUNK`] is one chunk). The first chunk is read at once, each next one when the
+/// previous is taken by the connection, so reading stops when the connection stops asking.
+fn stream_body(
+    file: File,
+    start: u64,
+    end: u64,
+    on_served: impl FnOnce(Served) + Send + 'static,
+) -> Body {
+    let mut reader = Reader {
+        file: Arc::new(file),
+        start,
+        next: start,
+        end,
+        ahead: None,
+        failed: false,
+        on_served: Some(on_served),
+    };
+    reader.read_ahead(start);
+    let chunks = futures_util::stream::unfold(reader, |mut r| async move {
+        if r.failed {
+            return None;
+        }
+        let (at, n, task) = r.ahead.take()?;
+        let read = match task {
+            Some(t) => t.await.map_err(io::Error::other).and_then(|read| read),
+            // Polled outside a tokio runtime: read in place.
+            None => read_now(&r.file, at, n),
+        };
+        match read {
+            Ok(bytes) => {
+                r.next = at + n;
+                if r.next > r.end {
+                    r.report();
+                } else {
+                    r.read_ahead(r.next);
+                }
+                Some((Ok(bytes), r))
+            }
+            Err(e) => {
+                // The connection is aborted on the error; the drop reports what went before.
+                r.failed = true;
+                Some((Err(e), r))
+            }
+        }
+    });
+    Body::from_stream(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use axum::body::HttpBody;
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    fn headers(range: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_str(range).unwrap());
+        h
+    }
+
+    fn parse(range: &str, len: u64) -> Result<Option<RangeInclusive<u64>>, RangeError> {
+        parse_range(&headers(range), len)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(&HeaderMap::new(), 10), Ok(None));
+        assert_eq!(parse("bytes=0-4", 10), Ok(Some(0..=4)));
+        assert_eq!(parse("bytes=5-5", 10), Ok(Some(5..=5)));
+        assert_eq!(parse("Bytes=1-2", 10), Ok(Some(1..=2)));
+        // Open-ended, suffix, end clamped, suffix longer than the file.
+        assert_eq!(parse("bytes=3-", 10), Ok(Some(3..=9)));
+        assert_eq!(parse("bytes=0-", 10), Ok(Some(0..=9)));
+        assert_eq!(parse("bytes=-4", 10), Ok(Some(6..=9)));
+        assert_eq!(parse("bytes=-500", 10), Ok(Some(0..=9)));
+        assert_eq!(parse("bytes=8-1000", 10), Ok(Some(8..=9)));
+        // Refused.
+        assert_eq!(parse("bytes=0-1,5-9", 10), Err(RangeError::MultipleRanges));
+        assert_eq!(parse("bytes=0-1, 5-9", 10), Err(RangeError::MultipleRanges));
+        assert_eq!(parse("bytes=9-5", 10), Err(RangeError::Reversed));
+        assert_eq!(parse("bytes=10-", 10), Err(RangeError::NotSatisfiable));
+        assert_eq!(parse("bytes=10-20", 10), Err(RangeError::NotSatisfiable));
+        assert_eq!(parse("bytes=a-5", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes=0-x", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes=-0", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes=-", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes=", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes=0-1-2", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("bytes= 0-1", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("0-1", 10), Err(RangeError::Malformed));
+        assert_eq!(parse("items=0-1", 10), Err(RangeError::UnsupportedUnit));
+        // An empty file satisfies no range.
+        assert_eq!(parse("bytes=0-", 0), Err(RangeError::NotSatisfiable));
+        assert_eq!(parse("bytes=-5", 0), Err(RangeError::NotSatisfiable));
+        assert_eq!(parse("bytes=0-0", 0), Err(RangeError::NotSatisfiable));
+        // Two Range fields.
+        let mut two = headers("bytes=0-1");
+        two.append(header::RANGE, HeaderValue::from_static("bytes=2-3"));
+        assert_eq!(parse_range(&two, 10), Err(RangeError::Malformed));
+        assert!(
+            RangeError::Reversed
+                .message()
+                .starts_with("请求的字节范围无效：")
+        );
+    }
+
+    /// A temporary file of `len` bytes of a fixed pattern, and that content.
+    fn sample(len: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
+        let data: Vec<u8> = (0..len)
+            .map(|i| (i as u64).wrapping_mul(2_654_435_761).rotate_right(13) as u8)
+            .collect();
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&data).unwrap();
+        f.flush().unwrap();
+        (f, data)
+    }
+
+    fn servable(f: &tempfile::NamedTempFile, len: u64) -> Servable {
+        Servable {
+            file: f.reopen().unwrap(),
+            len,
+            content_type: "video/mp4",
+            etag: "ab".repeat(32),
+        }
+    }
+
+    type Log = Arc<Mutex<Vec<Served>>>;
+
+    fn logger() -> (Log, impl FnOnce(Served) + Send + 'static) {
+        let log: Log = Arc::default();
+        let l = Arc::clone(&log);
+        (log, move |s| l.lock().unwrap().push(s))
+    }
+
+    fn header_of(r: &Response, name: header::HeaderName) -> &str {
+        r.headers()
+            .get(&name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_str()
+            .unwrap()
+    }
+
+    async fn get(f: &tempfile::NamedTempFile, len: u64, range: Option<&str>) -> (Response, Log) {
+        let h = range.map(headers).unwrap_or_default();
+        let (log, on_served) = logger();
+        (
+            respond(servable(f, len), parse_range(&h, len), on_served),
+            log,
+        )
+    }
+
+    fn common(r: &Response, length: u64) {
+        assert_eq!(header_of(r, header::ACCEPT_RANGES), "bytes");
+        assert_eq!(header_of(r, header::CONTENT_LENGTH), length.to_string());
+        assert_eq!(header_of(r, header::CACHE_CONTROL), "no-store");
+        assert_eq!(header_of(r, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(
+            header_of(r, header::ETAG),
+            format!("\"{}\"", "ab".repeat(32))
+        );
+    }
+
+    async fn body(r: Response) -> Vec<u8> {
+        r.into_body().collect().await.unwrap().to_bytes().to_vec()
+    }
+
+    #[tokio::test]
+    async fn whole_file_is_200() {
+        let (f, data) = sample(1000);
+        let (r, log) = get(&f, 1000, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        common(&r, 1000);
+        assert_eq!(header_of(&r, header::CONTENT_TYPE), "video/mp4");
+        assert!(r.headers().get(header::CONTENT_RANGE).is_none());
+        assert_eq!(body(r).await, data);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [Served {
+                start: 0,
+                end_inclusive: 999
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn one_range_is_206() {
+        let (f, data) = sample(1000);
+        for (range, want) in [
+            ("bytes=10-19", 10..=19),
+            ("bytes=990-", 990..=999),
+            ("bytes=-3", 997..=999),
+            ("bytes=995-5000", 995..=999),
+        ] {
+            let (r, log) = get(&f, 1000, Some(range)).await;
+            assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+            let (a, b) = (*want.start(), *want.end());
+            common(&r, b - a + 1);
+            assert_eq!(
+                header_of(&r, header::CONTENT_RANGE),
+                format!("bytes {a}-{b}/1000")
+            );
+            assert_eq!(body(r).await, data[a as usize..=b as usize]);
+            assert_eq!(
+                *log.lock().unwrap(),
+                [Served {
+                    start: a,
+                    end_inclusive: b
+                }]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_is_416_with_the_length() {
+        let (f, _) = sample(1000);
+        for range in [
+            "bytes=0-1,5-9",
+            "bytes=9-5",
+            "bytes=1000-",
+            "bytes=x-1",
+            "items=0-1",
+        ] {
+            let (r, log) = get(&f, 1000, Some(range)).await;
+            assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+            assert_eq!(header_of(&r, header::CONTENT_RANGE), "bytes */1000");
+            let text = body(r).await;
+            assert!(
+                String::from_utf8(text)
+                    .unwrap()
+                    .starts_with("请求的字节范围无效：")
+            );
+            assert!(log.lock().unwrap().is_empty());
+        }
+        let (r, _) = get(&f, 1000, Some("bytes=9-5")).await;
+        common(&r, RangeError::Reversed.message().len() as u64);
+    }
+
+    #[tokio::test]
+    async fn empty_file() {
+        let (f, _) = sample(0);
+        let (r, log) = get(&f, 0, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        common(&r, 0);
+        assert!(body(r).await.is_empty());
+        let (r, _) = get(&f, 0, Some("bytes=0-")).await;
+        assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(header_of(&r, header::CONTENT_RANGE), "bytes */0");
+        assert!(log.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn large_range_is_streamed_in_chunks() {
+        let len = 4 * CHUNK as usize;
+        let (f, data) = sample(len);
+        let (start, end) = (12_345usize, 12_345 + 3 * CHUNK as usize - 1);
+        let (r, log) = get(&f, len as u64, Some(&format!("bytes={start}-{end}"))).await;
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        let mut body = r.into_body();
+        let mut got = Vec::new();
+        let mut chunks = 0;
+        while let Some(frame) = body.frame().await {
+            let chunk = frame.unwrap().into_data().unwrap();
+            assert!(chunk.len() as u64 <= CHUNK);
+            got.extend_from_slice(&chunk);
+            chunks += 1;
+        }
+        assert_eq!(chunks, 3);
+        assert!(got == data[start..=end], "the bytes differ from the file");
+        assert_eq!(
+            *log.lock().unwrap(),
+            [Served {
+                start: start as u64,
+                end_inclusive: end as u64
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_gone_early_reports_what_was_sent() {
+        let len = 5 * CHUNK;
+        let (f, data) = sample(len as usize);
+        let (r, log) = get(&f, len, Some("bytes=100-")).await;
+        let mut body = r.into_body();
+        assert!(!body.is_end_stream());
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(first.len() as u64, CHUNK);
+        assert!(first[..] == data[100..100 + CHUNK as usize]);
+        assert!(log.lock().unwrap().is_empty());
+        drop(body);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [Served {
+                start: 100,
+                end_inclusive: 100 + CHUNK - 1
+            }]
+        );
+        // Gone before the first chunk: nothing to report.
+        let (r, log) = get(&f, len, Some("bytes=0-")).await;
+        drop(r);
+        assert!(log.lock().unwrap().is_empty());
+    }
+}
