@@ -215,7 +215,7 @@ impl App {
             actor,
             vec![Change::event(
                 "classified.viewed",
-                item.key(),
+                format!("view:{}", item.key()),
                 serde_json::json!({"class": class.as_str()}),
             )],
         )

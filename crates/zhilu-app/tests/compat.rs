@@ -51,7 +51,7 @@ async fn x1_a_data_directory_written_by_the_first_release_still_verifies() {
     let app = App::open(DataDir::new(&data), clock, None)
         .await
         .expect("the old directory opens (and its catalog is migrated)");
-    let auditor = zhilu_app::Actor::system("auditor");
+    let auditor = zhilu_app::Actor::test("auditor");
     let r = verify(&app, &auditor).await.expect("verify");
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     assert_eq!(r.entries, 59);

@@ -105,7 +105,7 @@ async fn exec(t: &TestApp, sql: &str) -> u64 {
 async fn register(t: &TestApp, serial: &str) {
     register_device(
         t.app(),
-        &Actor::system("test"),
+        &Actor::test("test"),
         NewDevice {
             serial: serial.into(),
             kind: "执法记录仪".into(),
@@ -125,7 +125,7 @@ async fn app_with_devices() -> TestApp {
     register(&t, "DSJ-2").await;
     device_event(
         t.app(),
-        &Actor::system("test"),
+        &Actor::test("test"),
         "DSJ-2",
         "维修",
         "屏幕损坏送修",
@@ -143,7 +143,7 @@ async fn app_with_devices() -> TestApp {
 async fn x1_verify_passes_on_an_untouched_ledger() {
     let t = app_with_devices().await;
     t.app().settle().await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
@@ -164,7 +164,7 @@ async fn x1_row_altered_in_the_database_is_detected_and_named() {
         .await,
         1
     );
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
@@ -181,7 +181,7 @@ async fn x1_row_deleted_in_the_database_is_detected() {
         exec(&t, "DELETE FROM device_events WHERE event = '维修'").await,
         1
     );
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
@@ -203,7 +203,7 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
         "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)",
     )
     .await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
@@ -225,7 +225,7 @@ async fn x1_row_claiming_an_entry_past_the_head_is_detected() {
         "UPDATE devices SET keeper = '王五', ledger_seq = 50 WHERE serial = 'DSJ-1'",
     )
     .await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     let mut subjects: Vec<&str> = r
@@ -257,7 +257,7 @@ async fn x1_ledger_entry_edited_is_detected_and_named() {
         "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6",
     )
     .await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert!(
@@ -290,7 +290,7 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
     )
     .await;
     rebuild_tree(&mut c, alg).await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert!(
@@ -307,7 +307,7 @@ async fn x1_truncated_ledger_is_detected() {
     let t = app_with_devices().await;
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
     exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert!(
@@ -397,7 +397,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
     ] {
         add_officer(
             t.app(),
-            &Actor::system("test"),
+            &Actor::test("test"),
             NewOfficer {
                 id: id.into(),
                 name: name.into(),
@@ -408,7 +408,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         .await
         .expect("officer");
     }
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
@@ -420,11 +420,25 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         .await,
         1
     );
+    // Since issue 11 a person's roles live on their account too: raising them there is the
+    // same attack, and deleting the person means deleting the account first.
+    assert_eq!(
+        exec(
+            &t,
+            "UPDATE accounts SET roles = '[\"agency_head\"]' WHERE id = '000101'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        exec(&t, "DELETE FROM accounts WHERE id = '000900'").await,
+        1
+    );
     assert_eq!(
         exec(&t, "DELETE FROM officers WHERE id = '000900'").await,
         1
     );
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     let subjects: Vec<_> = r
@@ -437,6 +451,9 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         "{:?}",
         r.problems
     );
+    for s in ["account:000101", "account:000900"] {
+        assert!(subjects.contains(&s.to_string()), "{s}: {:?}", r.problems);
+    }
     assert!(
         subjects.contains(&"officer:000900".to_string()),
         "{:?}",
@@ -468,7 +485,7 @@ async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
     assert_eq!(foreign.catalog_behind(), Some((0, 7)));
     let refused = register_device(
         &foreign,
-        &Actor::system("test"),
+        &Actor::test("test"),
         NewDevice {
             serial: "DSJ-9".into(),
             kind: "执法记录仪".into(),
@@ -481,7 +498,7 @@ async fn x1_a_rolled_back_or_foreign_catalog_is_read_but_never_written() {
     .await
     .expect_err("refused");
     assert_eq!(refused.code(), "catalog_behind", "{refused}");
-    let r = verify(&foreign, &Actor::system("test"))
+    let r = verify(&foreign, &Actor::test("test"))
         .await
         .expect("verify reads");
     assert!(
@@ -506,7 +523,7 @@ async fn x1_a_change_committed_is_reported_done_even_if_the_checkpoint_file_cann
     std::fs::create_dir(&path).expect("dir");
     register(&t, "DSJ-3").await;
     t.app().settle().await;
-    let (size, _) = zhilu_app::integrity::head(t.app(), &Actor::system("test"))
+    let (size, _) = zhilu_app::integrity::head(t.app(), &Actor::test("test"))
         .await
         .expect("head");
     assert_eq!(size, 9, "the device was registered and is in the ledger");
@@ -550,7 +567,7 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
     }
     rebuild_tree(&mut c, alg).await;
 
-    let r = verify(t.app(), &Actor::system("test"))
+    let r = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert_eq!((r.entries, r.signed_entries), (9, 7));
@@ -565,7 +582,7 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
     // The next legitimate change is refused: signing now would vouch for the forged entries.
     let refused = register_device(
         t.app(),
-        &Actor::system("test"),
+        &Actor::test("test"),
         zhilu_app::testing::camera("DSJ-3"),
     )
     .await
@@ -574,7 +591,7 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
         refused.to_string().contains("没有本系统签名的检查点"),
         "{refused}"
     );
-    let again = verify(t.app(), &Actor::system("test"))
+    let again = verify(t.app(), &Actor::test("test"))
         .await
         .expect("verify");
     assert_eq!(

@@ -214,7 +214,7 @@ async fn story() -> Story {
         .await
         .expect("return");
 
-    let all = offload::recordings(&app, &Actor::system("test"), None)
+    let all = offload::recordings(&app, &Actor::test("test"), None)
         .await
         .expect("recordings");
     let (mp4, wav) = (
@@ -284,9 +284,29 @@ async fn story() -> Story {
         .await
         .expect("access");
     t.at("2026-11-20 14:30:00");
-    access::approve(&app, &actor("100030"), ar.id.as_str(), None)
+    access::approve(&app, &actor("100030"), ar.id.as_str(), Some("同意调阅"))
         .await
         .expect("approve access");
+
+    // 14:40 the requester watches the footage on the grant — the viewing is written before
+    // the first byte, its ranges in a batch — and the recording is classified and the grant
+    // revoked. (Passwords and logins are pinned apart: a salted hash is not reproducible.)
+    t.at("2026-11-20 14:40:00");
+    let requester = actor("000124");
+    let granted = access::authorize(&app, &requester, &mp4, access::Use::Stream)
+        .await
+        .expect("grant");
+    let viewing = access::viewing(&app, &requester, &granted, "session-1")
+        .await
+        .expect("viewing");
+    access::served(&app, &viewing, 0, 99).await.expect("served");
+    access::flush_viewings(&app).await.expect("flush");
+    access::classify(&app, &actor("100030"), &mp4, Some(zhilu_app::model::Secrecy::WorkSecret))
+        .await
+        .expect("classify");
+    access::revoke(&app, &admin, granted.grant().id.as_str())
+        .await
+        .expect("revoke");
 
     // 15:00 a legal hold, released the next morning.
     t.at("2026-11-20 15:00:00");
@@ -379,6 +399,13 @@ async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
         .collect();
     let expected: std::collections::BTreeSet<&str> = [
         "access.requested",
+        "account.created",
+        "approval.comment",
+        "classification.set",
+        "grant.issued",
+        "grant.updated",
+        "playback.progressed",
+        "playback.started",
         "activity.added",
         "approval.requested",
         "approval.updated",

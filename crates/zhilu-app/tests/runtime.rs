@@ -10,7 +10,7 @@ const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 #[tokio::test(flavor = "current_thread")]
 async fn r26_offload_clear_and_fixity_run_on_a_current_thread_runtime() {
     let t = TestApp::new().await;
-    let admin = Actor::system("test");
+    let admin = Actor::test("test");
     register_device(t.app(), &admin, zhilu_app::testing::camera("DSJ0001"))
         .await
         .expect("device");

@@ -88,7 +88,7 @@ async fn x1_a_replay_directory_records_the_real_time_beside_the_replayed_one() {
     t.set_now(then);
     register_device(
         app,
-        &Actor::system("test"),
+        &Actor::test("test"),
         zhilu_app::testing::camera("DSJ-2019"),
     )
     .await
@@ -108,7 +108,7 @@ async fn x1_a_replay_directory_records_the_real_time_beside_the_replayed_one() {
         "its checkpoints say it is a replay directory: {note}"
     );
     // Moving the business clock back is not a problem in a replay directory.
-    let r = verify(app, &Actor::system("test")).await.expect("verify");
+    let r = verify(app, &Actor::test("test")).await.expect("verify");
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
 }
 
@@ -138,7 +138,7 @@ async fn x1_a_real_clock_set_back_is_reported_by_verify() {
     let app = App::open(t.data_dir(), clock.clone(), Some(t.db_url().to_string()))
         .await
         .expect("open");
-    let actor = Actor::system("test");
+    let actor = Actor::test("test");
     register_device(&app, &actor, zhilu_app::testing::camera("DSJ-A"))
         .await
         .expect("a");

@@ -60,7 +60,7 @@ async fn head(app: &App) -> u64 {
 }
 
 fn actor() -> Actor {
-    Actor::system("test")
+    Actor::test("test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use zhilu_app::{Actor, App, AppError, integrity};
 async fn device(app: &App, serial: &str) -> Result<(), AppError> {
     register_device(
         app,
-        &Actor::system("test"),
+        &Actor::test("test"),
         NewDevice {
             serial: serial.into(),
             kind: "执法记录仪".into(),
@@ -33,7 +33,7 @@ async fn device(app: &App, serial: &str) -> Result<(), AppError> {
 async fn officer(app: &App, id: &str) {
     add_officer(
         app,
-        &Actor::system("test"),
+        &Actor::test("test"),
         NewOfficer {
             id: id.into(),
             name: format!("执法员{id}"),
@@ -51,7 +51,7 @@ async fn x1_many_writers_share_one_app_and_the_ledger_stays_whole() {
     let app = Arc::clone(t.app());
     officer(&app, "000101").await;
     officer(&app, "000102").await;
-    let before = integrity::head(&app, &Actor::system("test"))
+    let before = integrity::head(&app, &Actor::test("test"))
         .await
         .expect("head")
         .0;
@@ -88,12 +88,12 @@ async fn x1_many_writers_share_one_app_and_the_ledger_stays_whole() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 12, "every activity got its own number: {ids:?}");
-    let (size, _) = integrity::head(&app, &Actor::system("test"))
+    let (size, _) = integrity::head(&app, &Actor::test("test"))
         .await
         .expect("head");
     // Each device is two entries (registered + its 登记 event), each activity one.
     assert_eq!(size, before + 12 * 3);
-    let report = integrity::verify(&app, &Actor::system("test"))
+    let report = integrity::verify(&app, &Actor::test("test"))
         .await
         .expect("verify");
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
@@ -127,7 +127,7 @@ async fn r3_a_device_checked_out_by_several_writers_at_once_goes_to_one_officer(
         tasks.push(tokio::spawn(async move {
             checkout(
                 &app,
-                &Actor::system("test"),
+                &Actor::test("test"),
                 NewCheckout {
                     device: "DSJ01".into(),
                     officer: format!("00010{i}"),
@@ -149,7 +149,7 @@ async fn r3_a_device_checked_out_by_several_writers_at_once_goes_to_one_officer(
     }
     assert_eq!(won, 1, "exactly one checkout of DSJ01 succeeds");
     other.close().await;
-    let report = integrity::verify(&app, &Actor::system("test"))
+    let report = integrity::verify(&app, &Actor::test("test"))
         .await
         .expect("verify");
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
@@ -169,7 +169,7 @@ async fn x1_the_checkpoint_file_keeps_the_newest_checkpoint_whoever_writes_last(
         let a = if i % 2 == 0 { &**t.app() } else { &other };
         device(a, &format!("D{i}")).await.expect("device");
     }
-    let (size, _) = integrity::head(t.app(), &Actor::system("test"))
+    let (size, _) = integrity::head(t.app(), &Actor::test("test"))
         .await
         .expect("head");
     // The file is written after the commits, in the background of each app.
@@ -199,7 +199,7 @@ async fn x1_verify_while_others_write_reports_no_false_problems() {
                 device(&app, &format!("NEW{n:03}")).await.expect("device");
                 let out = checkout(
                     &app,
-                    &Actor::system("test"),
+                    &Actor::test("test"),
                     NewCheckout {
                         device: format!("PRE{:02}", n % 20),
                         officer: "000101".into(),
@@ -220,7 +220,7 @@ async fn x1_verify_while_others_write_reports_no_false_problems() {
     };
     let mut runs = 0;
     while runs < 8 {
-        let report = integrity::verify(&app, &Actor::system("test"))
+        let report = integrity::verify(&app, &Actor::test("test"))
             .await
             .expect("verify");
         assert!(

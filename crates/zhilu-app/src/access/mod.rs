@@ -296,7 +296,7 @@ async fn decide(
     if let Some(c) = &comment {
         changes.push(Change::event(
             "approval.comment",
-            format!("approval:{}", next.id),
+            format!("approval-comment:{}", next.id),
             serde_json::json!({"by": approver.as_str(), "approve": approve, "comment": c}),
         ));
     }
