@@ -143,9 +143,7 @@ async fn app_with_devices() -> TestApp {
 async fn x1_verify_passes_on_an_untouched_ledger() {
     let t = app_with_devices().await;
     t.app().settle().await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     // init + 2×(register + event) + (update + event)
     assert_eq!(r.entries, 7);
@@ -164,9 +162,7 @@ async fn x1_row_altered_in_the_database_is_detected_and_named() {
         .await,
         1
     );
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     let p = &r.problems[0];
     assert_eq!(p.subject.as_deref(), Some("device:DSJ-1"));
@@ -181,9 +177,7 @@ async fn x1_row_deleted_in_the_database_is_detected() {
         exec(&t, "DELETE FROM device_events WHERE event = '维修'").await,
         1
     );
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert!(
         r.problems[0]
@@ -203,9 +197,7 @@ async fn x1_row_inserted_behind_the_ledger_is_detected() {
         "INSERT INTO stations (id, first_seen, ledger_seq) VALUES ('FAKE', 0, 3)",
     )
     .await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert_eq!(r.problems[0].subject.as_deref(), Some("station:FAKE"));
 }
@@ -225,9 +217,7 @@ async fn x1_row_claiming_an_entry_past_the_head_is_detected() {
         "UPDATE devices SET keeper = '王五', ledger_seq = 50 WHERE serial = 'DSJ-1'",
     )
     .await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     let mut subjects: Vec<&str> = r
         .problems
         .iter()
@@ -257,9 +247,7 @@ async fn x1_ledger_entry_edited_is_detected_and_named() {
         "UPDATE ledger_entries SET body = REPLACE(body, '屏幕损坏送修', '正常') WHERE seq = 6",
     )
     .await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(
         r.problems
             .iter()
@@ -290,9 +278,7 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
     )
     .await;
     rebuild_tree(&mut c, alg).await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(
         r.problems
             .iter()
@@ -307,9 +293,7 @@ async fn x1_truncated_ledger_is_detected() {
     let t = app_with_devices().await;
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
     exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(
         r.problems.iter().any(|p| p.message.contains("截断")),
         "{:?}",
@@ -408,9 +392,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         .await
         .expect("officer");
     }
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     assert_eq!(
         exec(
@@ -438,9 +420,7 @@ async fn x1_domain_rows_altered_or_deleted_behind_the_ledger_are_detected() {
         exec(&t, "DELETE FROM officers WHERE id = '000900'").await,
         1
     );
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     let subjects: Vec<_> = r
         .problems
         .iter()
@@ -567,9 +547,7 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
     }
     rebuild_tree(&mut c, alg).await;
 
-    let r = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert_eq!((r.entries, r.signed_entries), (9, 7));
     assert!(
         r.problems.iter().any(|p| p.entry == Some(7)
@@ -591,12 +569,63 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
         refused.to_string().contains("没有本系统签名的检查点"),
         "{refused}"
     );
-    let again = verify(t.app(), &Actor::test("test"))
-        .await
-        .expect("verify");
+    let again = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert_eq!(
         (again.entries, again.signed_entries),
         (9, 7),
         "nothing was signed over the tail"
+    );
+}
+
+/// The credential's ledger entry holds a digest of the Argon2id string, never the string: a
+/// hash swapped in the catalog behind the program is named by verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_credential_in_ledger_is_a_digest_and_a_swapped_hash_is_detected() {
+    let t = TestApp::with_profile("zhejiang-rf").await;
+    zhilu_app::identity::add_user(
+        t.app(),
+        &Actor::test("setup"),
+        zhilu_app::identity::NewUser {
+            id: "U1".into(),
+            name: "某".into(),
+            unit: "一处".into(),
+            roles: vec!["officer".into()],
+            password: Some("Strong-Pass-2026".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("user");
+    let entries = t.app().catalog().ledger_entries(0, 10_000).await.unwrap();
+    let cred: Vec<_> = entries
+        .iter()
+        .filter(|e| e.body.contains("\"kind\":\"credential."))
+        .collect();
+    assert!(!cred.is_empty());
+    for e in &cred {
+        assert!(!e.body.contains("$argon2"), "{}", e.body);
+        assert!(e.body.contains("phc_sha256"), "{}", e.body);
+    }
+    let r = zhilu_app::integrity::verify(t.app(), &Actor::test("audit"))
+        .await
+        .unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(
+        exec(
+            &t,
+            "UPDATE credentials SET phc = 'swapped' WHERE user_id = 'U1'"
+        )
+        .await,
+        1
+    );
+    let r = zhilu_app::integrity::verify(t.app(), &Actor::test("audit"))
+        .await
+        .unwrap();
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.subject.as_deref() == Some("credential:U1")),
+        "{:?}",
+        r.problems
     );
 }

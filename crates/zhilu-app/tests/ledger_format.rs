@@ -281,8 +281,8 @@ async fn story() -> Story {
             ..Default::default()
         },
     )
-        .await
-        .expect("access");
+    .await
+    .expect("access");
     t.at("2026-11-20 14:30:00");
     access::approve(&app, &actor("100030"), ar.id.as_str(), Some("同意调阅"))
         .await
@@ -301,9 +301,14 @@ async fn story() -> Story {
         .expect("viewing");
     access::served(&app, &viewing, 0, 99).await.expect("served");
     access::flush_viewings(&app).await.expect("flush");
-    access::classify(&app, &actor("100030"), &mp4, Some(zhilu_app::model::Secrecy::WorkSecret))
-        .await
-        .expect("classify");
+    access::classify(
+        &app,
+        &actor("100030"),
+        &mp4,
+        Some(zhilu_app::model::Secrecy::WorkSecret),
+    )
+    .await
+    .expect("classify");
     access::revoke(&app, &admin, granted.grant().id.as_str())
         .await
         .expect("revoke");

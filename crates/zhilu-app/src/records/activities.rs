@@ -90,7 +90,8 @@ pub async fn add_activity(
         }
         officers.push(o);
     }
-    app.require_for(actor, Action::WriteRecords, &officers, &[]).await?;
+    app.require_for(actor, Action::WriteRecords, &officers, &[])
+        .await?;
     let mut flags = Vec::new();
     for f in &a.flags {
         let f = f.trim();
@@ -147,7 +148,9 @@ pub async fn activity(app: &App, actor: &Actor, activity: &str) -> Result<Activi
     let vis = crate::access::visibility(app, actor).await?;
     let item = crate::access::Item::Activity(a.id.clone());
     if !vis.sees(&item)
-        || !app.sees_people(actor, Action::ReadRecords, &a.officers).await?
+        || !app
+            .sees_people(actor, Action::ReadRecords, &a.officers)
+            .await?
     {
         return Err(not_found());
     }
@@ -165,7 +168,9 @@ pub async fn activities(app: &App, actor: &Actor) -> Result<Vec<Activity>, AppEr
     let mut out = Vec::new();
     for a in app.catalog.activities().await? {
         if vis.sees(&crate::access::Item::Activity(a.id.clone()))
-            && app.sees_people(actor, Action::ReadRecords, &a.officers).await?
+            && app
+                .sees_people(actor, Action::ReadRecords, &a.officers)
+                .await?
         {
             out.push(a);
         }

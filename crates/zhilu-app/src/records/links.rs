@@ -130,7 +130,8 @@ pub async fn link(
 ) -> Result<Link, AppError> {
     let sha = super::resolve_recording(app, recording).await?;
     let a = super::activity(app, actor, activity).await?;
-    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[])
+        .await?;
     if let Some(l) = app.catalog.link(&sha, &a.id).await? {
         return Ok(l);
     }

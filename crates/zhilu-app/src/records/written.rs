@@ -42,7 +42,8 @@ pub async fn add_norecord(
 ) -> Result<NoRecord, AppError> {
     let profile = app.profile().await?;
     let a = super::activity(app, actor, activity).await?;
-    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[])
+        .await?;
     let reason = profile.norecord_reason(reason)?.id.get_ref().clone();
     let basis = text(Field::Basis, basis)?;
     let row = NoRecord {
@@ -76,7 +77,8 @@ pub async fn add_interruption(
 ) -> Result<Interruption, AppError> {
     let profile = app.profile().await?;
     let a = super::activity(app, actor, activity).await?;
-    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[])
+        .await?;
     let after = super::resolve_recording(app, after).await?;
     let r = profile.interruption_reason(reason)?;
     let row = Interruption {
@@ -118,7 +120,8 @@ pub async fn request_extension(
         });
     };
     let a = super::activity(app, actor, activity).await?;
-    app.require_for(actor, Action::WriteRecords, &a.officers, &[]).await?;
+    app.require_for(actor, Action::WriteRecords, &a.officers, &[])
+        .await?;
     let reason = text(Field::Reason, reason)?;
     let row = Extension {
         id: next(app, Counter::Extension).await?,

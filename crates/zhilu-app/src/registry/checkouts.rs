@@ -106,8 +106,13 @@ pub async fn return_device(app: &App, actor: &Actor, device: &str) -> Result<Che
         .open_checkout(&serial)
         .await?
         .ok_or_else(|| AppError::NoOpenCheckout(serial.clone()))?;
-    app.require_for(actor, Action::Checkout, std::slice::from_ref(&open.record.officer), &[])
-        .await?;
+    app.require_for(
+        actor,
+        Action::Checkout,
+        std::slice::from_ref(&open.record.officer),
+        &[],
+    )
+    .await?;
     let now = app.now();
     let recs = app
         .catalog
@@ -132,7 +137,10 @@ pub async fn checkouts(app: &App, actor: &Actor) -> Result<Vec<Checkout>, AppErr
     actor.reads("checkouts");
     let mut out = Vec::new();
     for c in app.catalog.checkouts().await? {
-        if app.sees_people(actor, Action::ReadDevices, std::slice::from_ref(&c.officer)).await? {
+        if app
+            .sees_people(actor, Action::ReadDevices, std::slice::from_ref(&c.officer))
+            .await?
+        {
             out.push(c);
         }
     }

@@ -99,7 +99,8 @@ impl Catalog {
 
     /// The grants made on one request.
     pub async fn grants_for_request(&self, request: &RecordId) -> Result<Vec<Grant>> {
-        self.select("request = $1", vec![text(request.as_str())], "id").await
+        self.select("request = $1", vec![text(request.as_str())], "id")
+            .await
     }
 
     pub async fn playback(&self, id: &RecordId) -> Result<Option<Versioned<Playback>>> {
@@ -116,10 +117,7 @@ impl Catalog {
         self.select("secrecy IS NOT NULL", vec![], "item").await
     }
 
-    pub async fn classification(
-        &self,
-        item: &str,
-    ) -> Result<Option<Versioned<Classification>>> {
+    pub async fn classification(&self, item: &str) -> Result<Option<Versioned<Classification>>> {
         self.get(vec![text(item)]).await
     }
 

@@ -274,7 +274,8 @@ impl Column for chrono::NaiveDate {
     }
     fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
         let s = text(row, i)?;
-        Ok(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{s} 不是日期：{e}")))
+        Ok(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|e| format!("{s} 不是日期：{e}")))
     }
 }
 

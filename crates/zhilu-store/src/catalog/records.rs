@@ -154,8 +154,12 @@ impl Catalog {
 
     /// The activities a recording is linked to.
     pub async fn links_of_recording(&self, sha256: &Sha256) -> Result<Vec<Link>> {
-        self.select("sha256 = $1", vec![text(sha256.as_str())], "linked_at, activity_id")
-            .await
+        self.select(
+            "sha256 = $1",
+            vec![text(sha256.as_str())],
+            "linked_at, activity_id",
+        )
+        .await
     }
 
     pub async fn link(&self, sha256: &Sha256, activity: &ActivityId) -> Result<Option<Link>> {
