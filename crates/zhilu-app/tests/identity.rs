@@ -620,3 +620,62 @@ async fn r23_two_approvals_at_once_exactly_one_wins() {
     assert!(reg[0].grant.is_some());
     assert_eq!(reg[0].grant.as_ref().unwrap().kind, AccessKind::Copy);
 }
+
+/// Sessions end on the real clock: idle past the limit, or past the absolute expiry, and at once
+/// when the account is disabled; an ended session's row is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r23_sessions_expire_idle_and_absolute_on_the_real_clock() {
+    use identity::login::{IDLE_MINUTES, load_session, real_now, save_session, session_actor};
+    let t = TestApp::with_profile("zhejiang-rf").await;
+    user(&t, "U1", "一处", &["officer"], &[]).await;
+    let now = real_now(t.app()).timestamp_micros();
+    let minute = 60_000_000;
+    let row = |id: &str, seen_ago: i64, expires_in: i64| zhilu_store::WebSession {
+        id_hash: id.into(),
+        user: Some("U1".into()),
+        data: "{}".into(),
+        created_at: now - seen_ago,
+        seen_at: now - seen_ago,
+        expires_at: now + expires_in,
+    };
+    save_session(t.app(), &row("fresh", minute, 60 * minute))
+        .await
+        .unwrap();
+    save_session(
+        t.app(),
+        &row("idle", (IDLE_MINUTES + 1) * minute, 60 * minute),
+    )
+    .await
+    .unwrap();
+    save_session(t.app(), &row("old", minute, -minute))
+        .await
+        .unwrap();
+    let fresh = load_session(t.app(), "fresh").await.unwrap().unwrap();
+    assert_eq!(
+        session_actor(t.app(), &fresh)
+            .await
+            .unwrap()
+            .person_id()
+            .unwrap()
+            .as_str(),
+        "U1"
+    );
+    for id in ["idle", "old"] {
+        let s = load_session(t.app(), id).await.unwrap().unwrap();
+        let e = session_actor(t.app(), &s).await.unwrap_err();
+        assert!(matches!(e, AppError::NotAuthenticated), "{id}: {e:?}");
+        assert!(
+            load_session(t.app(), id).await.unwrap().is_none(),
+            "{id} deleted"
+        );
+    }
+    identity::set_disabled(t.app(), &Actor::test("setup"), "U1", true)
+        .await
+        .unwrap();
+    assert!(
+        load_session(t.app(), "fresh").await.unwrap().is_none(),
+        "disabling ends the sessions"
+    );
+    let e = session_actor(t.app(), &fresh).await.unwrap_err();
+    assert!(matches!(e, AppError::NotAuthenticated), "{e:?}");
+}

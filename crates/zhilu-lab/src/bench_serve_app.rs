@@ -91,7 +91,9 @@ pub async fn bench_serve_authorised(
         .find(|(u, _)| u.id.as_str() == "sysadmin")
         .map(|(_, p)| p.clone())
         .ok_or_else(|| LabError::Invalid("没有系统管理员".into()))?;
-    let sys = identity::login(&app, "sysadmin", &sys_pw, "bench").await?.actor;
+    let sys = identity::login(&app, "sysadmin", &sys_pw, "bench")
+        .await?
+        .actor;
     registry::register_device(
         &app,
         &sys,
@@ -247,8 +249,7 @@ async fn http_login(
     use http_body_util::{BodyExt, Full};
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
-    let client: Client<_, Full<bytes::Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
+    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let body = serde_json::json!({"user": user, "password": password}).to_string();
     let req = hyper::Request::post(format!("http://{addr}/api/v1/session"))
         .header("content-type", "application/json")
