@@ -270,9 +270,12 @@ pub async fn served(app: &App, viewing: &Viewing, start: u64, end: u64) -> Resul
     Ok(())
 }
 
+/// Ranges waiting to be written on one viewing, with who watched.
+type Batch = (Actor, RecordId, Vec<(u64, u64)>);
+
 /// Writes every range still waiting (at shutdown, and by tests).
 pub async fn flush_viewings(app: &App) -> Result<(), AppError> {
-    let batches: Vec<(Actor, RecordId, Vec<(u64, u64)>)> = {
+    let batches: Vec<Batch> = {
         let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
         open.values_mut()
             .filter(|o| !o.pending.is_empty())
