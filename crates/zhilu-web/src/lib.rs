@@ -1,13 +1,30 @@
 //! The server: `zhilu serve`. HTTP in, `zhilu-app` use cases, HTTP out. No rule lives here: who
 //! may do what is decided in `zhilu-app` from the `Actor` this crate builds from the session.
+//!
+//! Layers, outermost first: security headers → body limit → sessions → CSRF → routes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use zhilu_app::App;
 
 pub mod content;
+pub mod csrf;
+pub mod error;
+mod headers;
+pub mod routes;
+pub mod session;
+pub mod state;
+mod tls;
+
+pub use state::AppState;
+
+/// The largest request body the API reads (JSON only; footage is never uploaded here).
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -25,7 +42,57 @@ pub struct Running {
     pub handle: tokio::task::JoinHandle<()>,
 }
 
-/// Binds and serves until the process ends. (To be written.)
-pub async fn start(_app: Arc<App>, _opts: ServeOptions) -> Result<Running, std::io::Error> {
-    Err(std::io::Error::other("not yet"))
+/// The whole application as one router (for `start`, and for tests that drive it in-process).
+pub fn router(state: AppState) -> Router {
+    routes::api()
+        .fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "没有这个接口",
+            )
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::check,
+        ))
+        .layer(session::layer(&state))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(headers::add))
+        .with_state(state)
+}
+
+/// Binds and serves until the process ends. The TLS files are read before binding, so a bad
+/// certificate is an error here, not on the first connection.
+pub async fn start(app: Arc<App>, opts: ServeOptions) -> Result<Running, std::io::Error> {
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tls::config(cert, key)?),
+        None => None,
+    };
+    let state = AppState {
+        app,
+        secure_cookies: tls.is_some(),
+    };
+    let router = router(state);
+    let listener = tokio::net::TcpListener::bind(opts.bind).await?;
+    let addr = listener.local_addr()?;
+    let handle = match tls {
+        Some(cfg) => tokio::spawn(tls::serve(listener, cfg, router)),
+        None => tokio::spawn(async move {
+            let listener = axum::serve::ListenerExt::tap_io(listener, |t| {
+                let _ = t.set_nodelay(true);
+            });
+            if let Err(e) = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "server stopped");
+            }
+        }),
+    };
+    tracing::info!(%addr, tls = opts.tls.is_some(), "serving");
+    Ok(Running { addr, handle })
 }

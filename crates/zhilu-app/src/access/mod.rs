@@ -18,7 +18,10 @@ mod register;
 mod secrecy;
 
 pub(crate) use content::Viewings;
-pub use content::{Granted, Servable, Use, Viewing, authorize, flush_viewings, open, served, viewing};
+pub use content::{
+    Granted, Servable, Use, Viewing, authorize, flush_viewings, open, refuse_change, served,
+    viewing,
+};
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};
 pub use secrecy::{Classified, Item, Visibility, classify, visibility};
