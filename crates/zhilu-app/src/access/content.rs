@@ -126,7 +126,7 @@ pub async fn refuse_change(app: &App, actor: &Actor, sha: &str, method: &str) ->
     };
     let event = Change::event(
         "original.change_refused",
-        format!("recording:{sha}"),
+        format!("original:{sha}"),
         serde_json::json!({"sha256": sha.as_str(), "method": method}),
     );
     match app.record(actor, vec![event]).await {
