@@ -299,7 +299,7 @@ async fn decide(
     if let Some(c) = &comment {
         changes.push(Change::event(
             "approval.comment",
-            format!("approval:{}", next.id),
+            format!("comment:{}", next.id),
             serde_json::json!({"by": approver.as_str(), "approve": approve, "comment": c}),
         ));
     }

@@ -88,7 +88,7 @@ pub async fn login(
             .await?;
         let mut changes = vec![Change::event(
             "auth.login_failed",
-            format!("account:{uid}"),
+            format!("login:{uid}"),
             json!({"user": uid.as_str(), "from": from, "failures": f.failures}),
         )];
         let locked = f.failures >= LOCK_AFTER;
@@ -99,7 +99,7 @@ pub async fn login(
                 .await?;
             changes.push(Change::event(
                 "auth.locked",
-                format!("account:{uid}"),
+                format!("login:{uid}"),
                 json!({"user": uid.as_str(), "until": until.timestamp_micros()}),
             ));
         }
@@ -119,7 +119,7 @@ pub async fn login(
         &actor,
         vec![Change::event(
             "auth.login",
-            format!("account:{uid}"),
+            format!("login:{uid}"),
             json!({"user": uid.as_str(), "from": from}),
         )],
     )
@@ -139,7 +139,7 @@ pub async fn logout(app: &App, actor: &Actor) -> Result<(), AppError> {
         actor,
         vec![Change::event(
             "auth.logout",
-            format!("account:{uid}"),
+            format!("login:{uid}"),
             json!({"user": uid.as_str()}),
         )],
     )
