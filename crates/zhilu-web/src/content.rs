@@ -88,7 +88,10 @@ pub fn respond(
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(s.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(s.content_type),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     if let Ok(v) = HeaderValue::from_str(&s.etag) {
         h.insert(header::ETAG, v);

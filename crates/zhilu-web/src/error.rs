@@ -56,7 +56,6 @@ impl ApiError {
     /// A failure inside the server, logged with its cause; the client gets a generic message.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "internal error");
-        eprintln!("DEBUG internal: {cause}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

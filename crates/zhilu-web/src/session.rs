@@ -107,10 +107,9 @@ impl SessionStore for CatalogStore {
         }
         let data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(row.expires_at) * 1_000,
-        )
-        .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
             data,

@@ -19,10 +19,15 @@ async fn r23_view_grant_serves_ranges() {
     assert_eq!(officer.get(&content(&env.sha)).await.code(), "no_grant");
     granted(&env, &officer, &env.sha, "view").await;
     let len = env.bytes.len();
-    let r = officer.get_with(&content(&env.sha), &[("range", "bytes=0-99")]).await;
+    let r = officer
+        .get_with(&content(&env.sha), &[("range", "bytes=0-99")])
+        .await;
     assert_eq!(r.status, 206, "{}", r.text());
     assert_eq!(&r.body[..], &env.bytes[..100]);
-    assert_eq!(r.header("content-range"), Some(format!("bytes 0-99/{len}").as_str()));
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes 0-99/{len}").as_str())
+    );
     assert_eq!(r.header("content-type"), Some("video/mp4"));
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
     let r = officer.get(&content(&env.sha)).await;
@@ -32,14 +37,20 @@ async fn r23_view_grant_serves_ranges() {
         .get_with(&content(&env.sha), &[("range", &format!("bytes={len}-"))])
         .await;
     assert_eq!(r.status, 416);
-    assert_eq!(r.header("content-range"), Some(format!("bytes */{len}").as_str()));
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
     let r = officer
         .get_with(&content(&env.sha), &[("range", "bytes=0-9,20-29")])
         .await;
     assert_eq!(r.status, 416);
     // Uppercase hex names the same recording.
     let r = officer
-        .get_with(&content(&env.sha.to_uppercase()), &[("range", "bytes=10-19")])
+        .get_with(
+            &content(&env.sha.to_uppercase()),
+            &[("range", "bytes=10-19")],
+        )
         .await;
     assert_eq!(&r.body[..], &env.bytes[10..20]);
     // A view grant does not download the original.
@@ -53,13 +64,18 @@ async fn r23_view_grant_serves_ranges() {
     assert_eq!(r.status, 403);
     assert_eq!(r.code(), "no_grant");
     // The register names the viewing.
-    zhilu_app::access::flush_viewings(env.app()).await.expect("flush");
+    zhilu_app::access::flush_viewings(env.app())
+        .await
+        .expect("flush");
     let mut custodian = env.login(CUSTODIAN).await;
     let reg = custodian.get("/api/v1/register").await;
     assert_eq!(reg.status, 200, "{}", reg.text());
     let plays = reg.json()[0]["playbacks"].clone();
     assert_eq!(plays.as_array().map(Vec::len), Some(1), "{plays}");
-    assert!(plays[0]["ranges"].as_array().is_some_and(|r| !r.is_empty()), "{plays}");
+    assert!(
+        plays[0]["ranges"].as_array().is_some_and(|r| !r.is_empty()),
+        "{plays}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +87,11 @@ async fn r23_a_copy_grant_downloads_the_original() {
         .get(&format!("/api/v1/recordings/{}/download", env.sha))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.header("content-disposition").unwrap_or_default().starts_with("attachment"));
+    assert!(
+        r.header("content-disposition")
+            .unwrap_or_default()
+            .starts_with("attachment")
+    );
     assert_eq!(&r.body[..], &env.bytes[..]);
 }
 
@@ -80,7 +100,13 @@ async fn r23_after_revoke_the_grant_serves_nothing() {
     let env = env().await;
     let mut officer = env.login(OFFICER).await;
     let (_, grant) = granted(&env, &officer, &env.sha, "view").await;
-    assert_eq!(officer.get_with(&content(&env.sha), &[("range", "bytes=0-0")]).await.status, 206);
+    assert_eq!(
+        officer
+            .get_with(&content(&env.sha), &[("range", "bytes=0-0")])
+            .await
+            .status,
+        206
+    );
     let mut custodian = env.login(CUSTODIAN).await;
     let r = custodian
         .post(&format!("/api/v1/grants/{grant}/revoke"), json!({}))
@@ -124,7 +150,14 @@ async fn r23_approvers_cannot_approve_their_own_request_nor_out_of_turn() {
         .await;
     let id = r.json()["id"].as_str().expect("id").to_string();
     let mut chief = env.login(CHIEF).await;
-    assert!(chief.get("/api/v1/approvals/inbox").await.json().as_array().is_some_and(Vec::is_empty));
+    assert!(
+        chief
+            .get("/api/v1/approvals/inbox")
+            .await
+            .json()
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
     let r = chief
         .post(&format!("/api/v1/approvals/{id}/approve"), json!({}))
         .await;
@@ -136,9 +169,16 @@ async fn r23_approvers_cannot_approve_their_own_request_nor_out_of_turn() {
         .post(&format!("/api/v1/approvals/{id}/approve"), json!({}))
         .await;
     assert_eq!(r.status, 422, "{}", r.text());
-    let inbox = env.login(LEGAL2).await.get("/api/v1/approvals/inbox").await.json();
+    let inbox = env
+        .login(LEGAL2)
+        .await
+        .get("/api/v1/approvals/inbox")
+        .await
+        .json();
     assert!(
-        inbox.as_array().is_some_and(|a| a.iter().any(|x| x["id"] == id.as_str())),
+        inbox
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == id.as_str())),
         "{inbox}"
     );
 }
@@ -148,7 +188,10 @@ async fn r23_two_concurrent_approvals_of_one_step_let_exactly_one_through() {
     let env = env().await;
     let mut officer = env.login(OFFICER).await;
     let r = officer
-        .post("/api/v1/access-requests", json!({"recordings": [env.sha], "reason": "复议"}))
+        .post(
+            "/api/v1/access-requests",
+            json!({"recordings": [env.sha], "reason": "复议"}),
+        )
         .await;
     let id = r.json()["id"].as_str().expect("id").to_string();
     let mut a = env.login(LEGAL).await;
@@ -172,14 +215,25 @@ async fn r23_a_script_in_the_reason_is_stored_as_text_and_returned_as_json() {
     let mut officer = env.login(OFFICER).await;
     let reason = "<script>alert(1)</script>复议";
     let r = officer
-        .post("/api/v1/access-requests", json!({"recordings": [env.sha], "reason": reason}))
+        .post(
+            "/api/v1/access-requests",
+            json!({"recordings": [env.sha], "reason": reason}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert!(r.header("content-type").unwrap_or_default().starts_with("application/json"));
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.json()["reason"], reason);
     let reg = env.login(CUSTODIAN).await.get("/api/v1/register").await;
-    assert!(reg.header("content-type").unwrap_or_default().starts_with("application/json"));
+    assert!(
+        reg.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
     assert_eq!(reg.json()[0]["request"]["reason"], reason);
 }
 
@@ -188,24 +242,44 @@ async fn r25_uncleared_user_gets_404() {
     let env = env().await;
     let mut officer = env.login(OFFICER).await;
     granted(&env, &officer, &env.sha, "view").await;
-    zhilu_app::access::classify(
-        env.app(),
-        &zhilu_app::Actor::test("setup"),
-        &env.sha,
-        Some(zhilu_model::Secrecy::WorkSecret),
-    )
-    .await
-    .expect("classify");
+    let mut classifier = env.login(CLASSIFIER).await;
+    let r = classifier
+        .put(
+            "/api/v1/classifications",
+            json!({"item": format!("recording:{}", env.sha), "secrecy": "工作秘密"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
     let r = officer.get(&content(&env.sha)).await;
     assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(r.code(), "not_found");
+    // Lifted again, the grant serves.
+    let r = classifier
+        .put(
+            "/api/v1/classifications",
+            json!({"item": format!("recording:{}", env.sha), "secrecy": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        officer
+            .get_with(&content(&env.sha), &[("range", "bytes=0-0")])
+            .await
+            .status,
+        206
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r24_ids_that_are_not_a_sha256_are_400() {
     let env = env().await;
     let mut officer = env.login(OFFICER).await;
-    for bad in ["xyz", "..%2F..%2Fetc%2Fpasswd", &"g".repeat(64), &format!("{}00", env.sha)] {
+    for bad in [
+        "xyz",
+        "..%2F..%2Fetc%2Fpasswd",
+        &"g".repeat(64),
+        &format!("{}00", env.sha),
+    ] {
         let r = officer.get(&content(bad)).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
         assert_eq!(r.code(), "bad_request");
@@ -228,7 +302,10 @@ async fn r24_a_write_to_an_original_is_refused_and_recorded() {
     }
     let kinds = env.ledger_kinds().await;
     assert_eq!(
-        kinds.iter().filter(|k| *k == "original.change_refused").count(),
+        kinds
+            .iter()
+            .filter(|k| *k == "original.change_refused")
+            .count(),
         2,
         "{kinds:?}"
     );
@@ -244,7 +321,11 @@ async fn r23_the_viewing_is_recorded_before_the_body_is_read() {
     let register = zhilu_app::access::register(env.app(), &zhilu_app::Actor::test("setup"))
         .await
         .expect("register");
-    assert_eq!(register[0].playbacks.len(), 1, "a playback row before any byte was read");
+    assert_eq!(
+        register[0].playbacks.len(),
+        1,
+        "a playback row before any byte was read"
+    );
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     assert_eq!(body.len(), env.bytes.len());
 }

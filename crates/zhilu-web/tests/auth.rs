@@ -46,7 +46,12 @@ async fn auth_five_wrong_passwords_lock_the_account_even_for_the_right_one() {
     let r = c.login(OFFICER, PW).await;
     assert_eq!(r.status, 429, "{}", r.text());
     assert_eq!(r.code(), "locked_out");
-    assert!(r.json()["message"].as_str().unwrap_or_default().contains("锁定"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("锁定")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,9 +61,16 @@ async fn auth_without_a_session_is_401_and_a_forged_cookie_too() {
     let r = c.get("/api/v1/session").await;
     assert_eq!(r.status, 401, "{}", r.text());
     assert_eq!(r.code(), "not_authenticated");
-    assert!(r.header("content-type").unwrap_or_default().starts_with("application/json"));
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
     // A well-formed id that no login made, and a garbage one.
-    for forged in ["zhilu_session=AAAAAAAAAAAAAAAAAAAAAA", "zhilu_session=../../etc"] {
+    for forged in [
+        "zhilu_session=AAAAAAAAAAAAAAAAAAAAAA",
+        "zhilu_session=../../etc",
+    ] {
         c.cookie = Some(forged.into());
         let r = c.get("/api/v1/grants").await;
         assert_eq!(r.status, 401, "{forged}: {}", r.text());
@@ -74,9 +86,17 @@ async fn auth_a_state_change_without_the_csrf_token_is_refused() {
     let r = c.post("/api/v1/access-requests", body.clone()).await;
     assert_eq!(r.status, 403, "{}", r.text());
     assert_eq!(r.code(), "csrf");
-    assert!(r.json()["message"].as_str().unwrap_or_default().contains("防伪令牌"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("防伪令牌")
+    );
     c.csrf = Some("0".repeat(64));
-    assert_eq!(c.post("/api/v1/access-requests", body.clone()).await.code(), "csrf");
+    assert_eq!(
+        c.post("/api/v1/access-requests", body.clone()).await.code(),
+        "csrf"
+    );
     c.csrf = token;
     // Right token, but another site's page sent it.
     let r = c
@@ -120,7 +140,9 @@ async fn auth_login_must_be_json_from_our_origin() {
         .send(
             "POST",
             "/api/v1/session",
-            Some(Bytes::from(json!({"user": OFFICER, "password": PW}).to_string())),
+            Some(Bytes::from(
+                json!({"user": OFFICER, "password": PW}).to_string(),
+            )),
             &[("origin", "https://evil.example")],
         )
         .await;
@@ -144,7 +166,10 @@ async fn auth_an_oversized_body_is_413() {
     let mut c = env.login(OFFICER).await;
     let big = "长".repeat(100 * 1024 / 3 + 10);
     let r = c
-        .post("/api/v1/access-requests", json!({"recordings": [env.sha], "reason": big}))
+        .post(
+            "/api/v1/access-requests",
+            json!({"recordings": [env.sha], "reason": big}),
+        )
         .await;
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.code(), "too_large");
@@ -155,11 +180,21 @@ async fn auth_a_body_that_is_not_json_is_400_in_chinese() {
     let env = env().await;
     let mut c = env.login(OFFICER).await;
     let r = c
-        .send("POST", "/api/v1/access-requests", Some(Bytes::from("{not json")), &[])
+        .send(
+            "POST",
+            "/api/v1/access-requests",
+            Some(Bytes::from("{not json")),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.code(), "bad_request");
-    assert!(r.json()["message"].as_str().unwrap_or_default().starts_with("请求内容不是有效的 JSON"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("请求内容不是有效的 JSON")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

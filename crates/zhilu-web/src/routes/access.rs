@@ -91,7 +91,9 @@ pub async fn reject(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RejectBody>,
 ) -> Result<Json<ApprovalOutcome>, ApiError> {
-    Ok(Json(access::reject(&s.app, &me.actor, &id, &b.comment).await?))
+    Ok(Json(
+        access::reject(&s.app, &me.actor, &id, &b.comment).await?,
+    ))
 }
 
 pub async fn grants(

@@ -58,8 +58,7 @@ async fn serve(
     let app = s.app.clone();
     let mut resp = content::respond(servable, range, move |served| {
         tokio::spawn(async move {
-            if let Err(e) =
-                access::served(&app, &viewing, served.start, served.end_inclusive).await
+            if let Err(e) = access::served(&app, &viewing, served.start, served.end_inclusive).await
             {
                 tracing::error!(error = %e, "recording served ranges");
             }

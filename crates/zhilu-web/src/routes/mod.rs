@@ -41,7 +41,10 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/classifications", put(access::classify))
         .route(
             "/api/v1/recordings/{sha256}",
-            put(footage::refuse).post(footage::refuse).delete(footage::refuse).patch(footage::refuse),
+            put(footage::refuse)
+                .post(footage::refuse)
+                .delete(footage::refuse)
+                .patch(footage::refuse),
         )
         .route(
             "/api/v1/recordings/{sha256}/content",
@@ -51,6 +54,9 @@ pub fn api() -> Router<AppState> {
                 .delete(footage::refuse)
                 .patch(footage::refuse),
         )
-        .route("/api/v1/recordings/{sha256}/download", get(footage::download))
+        .route(
+            "/api/v1/recordings/{sha256}/download",
+            get(footage::download),
+        )
         .route("/api/v1/openapi.json", get(openapi::document))
 }

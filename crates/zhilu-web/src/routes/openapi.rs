@@ -25,8 +25,16 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/grants/{id}/revoke", "撤销调阅授权"),
     ("get", "/api/v1/register", "调阅登记簿"),
     ("put", "/api/v1/classifications", "设置或解除密级"),
-    ("get", "/api/v1/recordings/{sha256}/content", "在线查看音像记录（支持 Range）"),
-    ("get", "/api/v1/recordings/{sha256}/download", "下载原件（须复制或对外提供授权）"),
+    (
+        "get",
+        "/api/v1/recordings/{sha256}/content",
+        "在线查看音像记录（支持 Range）",
+    ),
+    (
+        "get",
+        "/api/v1/recordings/{sha256}/download",
+        "下载原件（须复制或对外提供授权）",
+    ),
     ("get", "/api/v1/openapi.json", "本文档"),
 ];
 

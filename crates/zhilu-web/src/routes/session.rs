@@ -50,10 +50,7 @@ pub async fn login(
     }))
 }
 
-pub async fn logout(
-    State(s): State<AppState>,
-    me: CurrentActor,
-) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(s): State<AppState>, me: CurrentActor) -> Result<StatusCode, ApiError> {
     identity::logout(&s.app, &me.actor).await?;
     me.session
         .flush()
@@ -78,7 +75,10 @@ pub async fn whoami(State(s): State<AppState>, me: CurrentActor) -> Result<Json<
         .person_id()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let name = identity::user(&s.app, &me.actor, &user).await.ok().map(|u| u.name);
+    let name = identity::user(&s.app, &me.actor, &user)
+        .await
+        .ok()
+        .map(|u| u.name);
     let csrf_token = me
         .session
         .get::<String>(CSRF_KEY)

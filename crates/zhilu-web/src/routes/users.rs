@@ -13,7 +13,10 @@ use crate::error::{ApiError, ApiJson};
 use crate::session::CurrentActor;
 use crate::state::AppState;
 
-pub async fn list(State(s): State<AppState>, me: CurrentActor) -> Result<Json<Vec<UserView>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    me: CurrentActor,
+) -> Result<Json<Vec<UserView>>, ApiError> {
     Ok(Json(identity::list_users(&s.app, &me.actor).await?))
 }
 
@@ -63,7 +66,9 @@ pub async fn disable(
     me: CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(identity::set_disabled(&s.app, &me.actor, &id, true).await?))
+    Ok(Json(
+        identity::set_disabled(&s.app, &me.actor, &id, true).await?,
+    ))
 }
 
 pub async fn enable(
@@ -71,7 +76,9 @@ pub async fn enable(
     me: CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(identity::set_disabled(&s.app, &me.actor, &id, false).await?))
+    Ok(Json(
+        identity::set_disabled(&s.app, &me.actor, &id, false).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +109,9 @@ pub async fn set_roles(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RolesBody>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(identity::set_roles(&s.app, &me.actor, &id, &b.roles).await?))
+    Ok(Json(
+        identity::set_roles(&s.app, &me.actor, &id, &b.roles).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +132,14 @@ pub async fn set_clearances(
         .iter()
         .map(|c| Secrecy::parse_input(c))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("密级授权无效：{e}")))?;
-    Ok(Json(identity::set_clearances(&s.app, &me.actor, &id, set).await?))
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("密级授权无效：{e}"),
+            )
+        })?;
+    Ok(Json(
+        identity::set_clearances(&s.app, &me.actor, &id, set).await?,
+    ))
 }

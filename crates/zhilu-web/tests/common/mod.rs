@@ -33,6 +33,8 @@ pub const LEGAL2: &str = "100011";
 pub const CHIEF: &str = "100020";
 /// 保管人: revokes grants, reads the register.
 pub const CUSTODIAN: &str = "100030";
+/// 法制机构, cleared for 工作秘密: sets classes.
+pub const CLASSIFIER: &str = "100040";
 
 pub const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 pub const WAV: &str = "REC_20261120_094000.WAV";
@@ -114,6 +116,15 @@ pub async fn env_on(t: TestApp) -> Env {
     user(&app, LEGAL2, "赵律", &["legal_office"]).await;
     user(&app, CHIEF, "陈主管", &["chief_leader"]).await;
     user(&app, CUSTODIAN, "孙保管", &["custodian"]).await;
+    user(&app, CLASSIFIER, "钱法制", &["legal"]).await;
+    identity::set_clearances(
+        &app,
+        &setup(),
+        CLASSIFIER,
+        vec![zhilu_model::Secrecy::WorkSecret],
+    )
+    .await
+    .expect("clearances");
     zhilu_app::registry::register_device(&app, &setup(), zhilu_app::testing::camera("DSJ0001"))
         .await
         .expect("device");
@@ -235,13 +246,18 @@ impl Client {
         {
             b = b.header("x-csrf-token", t);
         }
-        if body.is_some() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if body.is_some()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             b = b.header("content-type", "application/json");
         }
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        b.body(Full::new(body.unwrap_or_default())).expect("request")
+        b.body(Full::new(body.unwrap_or_default()))
+            .expect("request")
     }
 
     fn keep_cookie(&mut self, headers: &HeaderMap) {
@@ -311,7 +327,10 @@ impl Client {
 
     pub async fn login(&mut self, user: &str, password: &str) -> Resp {
         let r = self
-            .post("/api/v1/session", json!({"user": user, "password": password}))
+            .post(
+                "/api/v1/session",
+                json!({"user": user, "password": password}),
+            )
             .await;
         if r.status == 200 {
             self.csrf = r.json()["csrf_token"].as_str().map(str::to_string);
@@ -335,7 +354,10 @@ pub async fn granted(env: &Env, requester: &Client, sha: &str, kind: &str) -> (S
     for approver in [LEGAL, CHIEF] {
         let mut c = env.login(approver).await;
         let a = c
-            .post(&format!("/api/v1/approvals/{id}/approve"), json!({"comment": "同意"}))
+            .post(
+                &format!("/api/v1/approvals/{id}/approve"),
+                json!({"comment": "同意"}),
+            )
             .await;
         assert_eq!(a.status, 200, "approve by {approver}: {}", a.text());
     }
