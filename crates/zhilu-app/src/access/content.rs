@@ -97,10 +97,7 @@ pub async fn authorize(
     let Some(grant) = fit else {
         let why = if !valid.is_empty() {
             "现有授权只允许在线查阅，不允许下载原件".to_string()
-        } else if grants
-            .iter()
-            .any(|g| g.items.contains(&sha) && g.revoked_at.is_some())
-        {
+        } else if grants.iter().any(|g| g.items.contains(&sha) && g.revoked_at.is_some()) {
             "对该音像记录的授权已被撤销".to_string()
         } else if grants.iter().any(|g| g.items.contains(&sha)) {
             "对该音像记录的授权已过期".to_string()
@@ -269,7 +266,12 @@ pub async fn viewing(
 }
 
 /// Notes that bytes `start..=end` were sent on a viewing; written in batches.
-pub async fn served(app: &App, viewing: &Viewing, start: u64, end: u64) -> Result<(), AppError> {
+pub async fn served(
+    app: &App,
+    viewing: &Viewing,
+    start: u64,
+    end: u64,
+) -> Result<(), AppError> {
     let due = {
         let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
         let Some(o) = open.values_mut().find(|o| o.id == viewing.id) else {
@@ -295,13 +297,7 @@ pub async fn flush_viewings(app: &App) -> Result<(), AppError> {
         let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
         open.values_mut()
             .filter(|o| !o.pending.is_empty())
-            .map(|o| {
-                (
-                    o.actor.clone(),
-                    o.id.clone(),
-                    std::mem::take(&mut o.pending),
-                )
-            })
+            .map(|o| (o.actor.clone(), o.id.clone(), std::mem::take(&mut o.pending)))
             .collect()
     };
     for (actor, id, ranges) in batches {

@@ -80,24 +80,16 @@ pub async fn request_access(
     let vis = visibility(app, actor).await?;
     let mut items: Vec<Sha256> = Vec::new();
     let mut activity = None;
-    if let Some(a) = ask
-        .activity
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
+    if let Some(a) = ask.activity.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         let aid = id(Field::Activity, ActivityId::parse, a)?;
-        if app.catalog.activity(&aid).await?.is_none() || !vis.sees(&Item::Activity(aid.clone())) {
+        if app.catalog.activity(&aid).await?.is_none() || !vis.sees(&Item::Activity(aid.clone()))
+        {
             return Err(AppError::NotFound {
                 what: Thing::Activity,
                 id: aid.to_string(),
             });
         }
-        for l in app
-            .catalog
-            .links_of_activities(std::slice::from_ref(&aid))
-            .await?
-        {
+        for l in app.catalog.links_of_activities(std::slice::from_ref(&aid)).await? {
             items.push(l.sha256);
         }
         activity = Some(aid);

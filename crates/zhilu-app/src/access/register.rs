@@ -36,7 +36,10 @@ pub async fn register(app: &App, actor: &Actor) -> Result<Vec<RegisterEntry>, Ap
     let mut out = Vec::new();
     for request in requests {
         let items: Vec<Sha256> = request.items().cloned().collect();
-        if !items.iter().all(|s| vis.sees(&Item::Recording(s.clone()))) {
+        if !items
+            .iter()
+            .all(|s| vis.sees(&Item::Recording(s.clone())))
+        {
             continue;
         }
         let approval = approvals.iter().find(|a| a.id == request.id);

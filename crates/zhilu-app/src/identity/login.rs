@@ -174,9 +174,7 @@ pub fn real_now(app: &App) -> DateTime<Utc> {
 /// taken away takes effect at once). An ended session is deleted.
 pub async fn session_actor(app: &App, session: &WebSession) -> Result<Actor, AppError> {
     let now = app.clock.real_now().timestamp_micros();
-    let idle = Duration::minutes(IDLE_MINUTES)
-        .num_microseconds()
-        .unwrap_or(i64::MAX);
+    let idle = Duration::minutes(IDLE_MINUTES).num_microseconds().unwrap_or(i64::MAX);
     let Some(user) = session.user.as_deref() else {
         return Err(AppError::NotAuthenticated);
     };
@@ -194,7 +192,9 @@ pub async fn session_actor(app: &App, session: &WebSession) -> Result<Actor, App
         Err(e) => return Err(e),
     };
     if now - session.seen_at >= TOUCH_SECONDS * 1_000_000 {
-        app.catalog.touch_web_session(&session.id_hash, now).await?;
+        app.catalog
+            .touch_web_session(&session.id_hash, now)
+            .await?;
     }
     Ok(actor)
 }

@@ -140,8 +140,7 @@ pub(crate) async fn user_changes(
             format!("有效期止 {to} 早于有效期起 {from}"),
         ));
     }
-    if app.catalog.officer(&user_id).await?.is_some()
-        || app.catalog.account(&user_id).await?.is_some()
+    if app.catalog.officer(&user_id).await?.is_some() || app.catalog.account(&user_id).await?.is_some()
     {
         return Err(AppError::AlreadyExists {
             what: Thing::User,
@@ -256,7 +255,10 @@ pub async fn add_users(
 /// Creates the three administrators of 三员分立 at `init`, each with a freshly generated
 /// password they must change at first login. Only when no administrator exists yet: a second
 /// `init` changes nothing. Returns (id, password) for the person installing to hand over.
-pub async fn bootstrap_admins(app: &App, unit: &str) -> Result<Vec<(UserView, String)>, AppError> {
+pub async fn bootstrap_admins(
+    app: &App,
+    unit: &str,
+) -> Result<Vec<(UserView, String)>, AppError> {
     let accounts = app.catalog.accounts().await?;
     if accounts.iter().any(|a| has_admin_role(&a.roles)) {
         return Ok(Vec::new());
@@ -269,14 +271,7 @@ pub async fn bootstrap_admins(app: &App, unit: &str) -> Result<Vec<(UserView, St
         ("secadmin", "安全保密管理员", FixedRole::SecurityAdmin),
         ("auditadmin", "安全审计员", FixedRole::AuditAdmin),
     ] {
-        if app
-            .catalog
-            .officer(
-                &OfficerId::parse(id).map_err(|e| AppError::invalid(Field::User, e.to_string()))?,
-            )
-            .await?
-            .is_some()
-        {
+        if app.catalog.officer(&OfficerId::parse(id).map_err(|e| AppError::invalid(Field::User, e.to_string()))?).await?.is_some() {
             continue;
         }
         let password = passwords::generate();
@@ -411,7 +406,9 @@ fn account_change(a: Account, version: Option<zhilu_store::Version>) -> Change {
 
 fn not_self(actor: &Actor, uid: &OfficerId, what: &str) -> Result<(), AppError> {
     if actor.person_id() == Some(uid) {
-        return Err(AppError::SeparationOfDuties(format!("不能给自己{what}")));
+        return Err(AppError::SeparationOfDuties(format!(
+            "不能给自己{what}"
+        )));
     }
     Ok(())
 }
@@ -469,15 +466,7 @@ pub async fn set_disabled(
 ) -> Result<UserView, AppError> {
     actor.require(Action::ManageUsers, Target::default())?;
     let uid = id(Field::User, OfficerId::parse, user_id)?;
-    not_self(
-        actor,
-        &uid,
-        if disabled {
-            "停用账号"
-        } else {
-            "启用账号"
-        },
-    )?;
+    not_self(actor, &uid, if disabled { "停用账号" } else { "启用账号" })?;
     let (mut account, version) = account_for_update(app, &uid).await?;
     account.disabled = disabled;
     account.updated_at = app.now();
@@ -573,13 +562,7 @@ pub(crate) async fn actor_for(app: &App, uid: &OfficerId, via: Via) -> Result<Ac
         Some(a) => (a.record.roles, a.record.clearances),
         None => (vec![officer.role], Vec::new()),
     };
-    Ok(Actor::user(
-        uid.clone(),
-        officer.unit,
-        roles,
-        clearances,
-        via,
-    ))
+    Ok(Actor::user(uid.clone(), officer.unit, roles, clearances, via))
 }
 
 /// The actor for `--actor` at the shell: a registered, enabled user; the OS user is recorded
