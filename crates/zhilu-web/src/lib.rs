@@ -63,6 +63,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Deletes sessions past their absolute expiry now and then (an ended session is also refused
+/// and deleted when it is next used; this keeps abandoned ones from piling up).
+async fn sweep_sessions(app: Arc<App>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = zhilu_app::identity::login::sweep_sessions(&app).await {
+            tracing::warn!(error = %e, "sweeping expired sessions");
+        }
+    }
+}
+
 /// Binds and serves until the process ends. The TLS files are read before binding, so a bad
 /// certificate is an error here, not on the first connection.
 pub async fn start(app: Arc<App>, opts: ServeOptions) -> Result<Running, std::io::Error> {
@@ -74,25 +86,35 @@ pub async fn start(app: Arc<App>, opts: ServeOptions) -> Result<Running, std::io
         app,
         secure_cookies: tls.is_some(),
     };
+    let sweeper = sweep_sessions(state.app.clone());
     let router = router(state);
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;
-    let handle = match tls {
-        Some(cfg) => tokio::spawn(tls::serve(listener, cfg, router)),
-        None => tokio::spawn(async move {
-            let listener = axum::serve::ListenerExt::tap_io(listener, |t| {
-                let _ = t.set_nodelay(true);
-            });
-            if let Err(e) = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            {
-                tracing::error!(error = %e, "server stopped");
+    let server = async move {
+        match tls {
+            Some(cfg) => tls::serve(listener, cfg, router).await,
+            None => {
+                let listener = axum::serve::ListenerExt::tap_io(listener, |t| {
+                    let _ = t.set_nodelay(true);
+                });
+                if let Err(e) = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                {
+                    tracing::error!(error = %e, "server stopped");
+                }
             }
-        }),
+        }
     };
+    // One task: aborting `handle` stops the sweeper with the server.
+    let handle = tokio::spawn(async move {
+        tokio::select! {
+            () = server => {}
+            () = sweeper => {}
+        }
+    });
     tracing::info!(%addr, tls = opts.tls.is_some(), "serving");
     Ok(Running { addr, handle })
 }

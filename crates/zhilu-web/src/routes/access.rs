@@ -64,8 +64,15 @@ pub async fn approve(
     State(s): State<AppState>,
     me: CurrentActor,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ApprovalOutcome>, ApiError> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large()
+        } else {
+            ApiError::bad_request(format!("无法读取请求内容：{}", r.body_text()))
+        }
+    })?;
     // The body is optional: none, or `{"comment": …}`.
     let comment = if body.iter().all(u8::is_ascii_whitespace) {
         None
