@@ -13,7 +13,7 @@ if [ -z "$pg_url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h
 fi
 if [ -n "$pg_url" ]; then
   echo "== tests: PostgreSQL ($pg_url) =="
-  ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli --all-targets
+  ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web --all-targets
   # Each test made its own database; drop them so repeated runs do not pile up.
   if command -v psql >/dev/null 2>&1; then
     psql "$pg_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'zhilu\_t\_%'" 2>/dev/null |

@@ -1,13 +1,30 @@
 //! The server: `zhilu serve`. HTTP in, `zhilu-app` use cases, HTTP out. No rule lives here: who
 //! may do what is decided in `zhilu-app` from the `Actor` this crate builds from the session.
+//!
+//! Layers, outermost first: security headers → body limit → sessions → CSRF → routes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use zhilu_app::App;
 
 pub mod content;
+pub mod csrf;
+pub mod error;
+mod headers;
+pub mod routes;
+pub mod session;
+pub mod state;
+mod tls;
+
+pub use state::AppState;
+
+/// The largest request body the API reads (JSON only; footage is never uploaded here).
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -25,7 +42,79 @@ pub struct Running {
     pub handle: tokio::task::JoinHandle<()>,
 }
 
-/// Binds and serves until the process ends. (To be written.)
-pub async fn start(_app: Arc<App>, _opts: ServeOptions) -> Result<Running, std::io::Error> {
-    Err(std::io::Error::other("not yet"))
+/// The whole application as one router (for `start`, and for tests that drive it in-process).
+pub fn router(state: AppState) -> Router {
+    routes::api()
+        .fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "没有这个接口",
+            )
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::check,
+        ))
+        .layer(session::layer(&state))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(headers::add))
+        .with_state(state)
+}
+
+/// Deletes sessions past their absolute expiry now and then (an ended session is also refused
+/// and deleted when it is next used; this keeps abandoned ones from piling up).
+async fn sweep_sessions(app: Arc<App>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = zhilu_app::identity::login::sweep_sessions(&app).await {
+            tracing::warn!(error = %e, "sweeping expired sessions");
+        }
+    }
+}
+
+/// Binds and serves until the process ends. The TLS files are read before binding, so a bad
+/// certificate is an error here, not on the first connection.
+pub async fn start(app: Arc<App>, opts: ServeOptions) -> Result<Running, std::io::Error> {
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tls::config(cert, key)?),
+        None => None,
+    };
+    let state = AppState {
+        app,
+        secure_cookies: tls.is_some(),
+    };
+    let sweeper = sweep_sessions(state.app.clone());
+    let router = router(state);
+    let listener = tokio::net::TcpListener::bind(opts.bind).await?;
+    let addr = listener.local_addr()?;
+    let server = async move {
+        match tls {
+            Some(cfg) => tls::serve(listener, cfg, router).await,
+            None => {
+                let listener = axum::serve::ListenerExt::tap_io(listener, |t| {
+                    let _ = t.set_nodelay(true);
+                });
+                if let Err(e) = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            }
+        }
+    };
+    // One task: aborting `handle` stops the sweeper with the server.
+    let handle = tokio::spawn(async move {
+        tokio::select! {
+            () = server => {}
+            () = sweeper => {}
+        }
+    });
+    tracing::info!(%addr, tls = opts.tls.is_some(), "serving");
+    Ok(Running { addr, handle })
 }

@@ -119,6 +119,25 @@ pub async fn authorize(
     })
 }
 
+/// Refuses a request to change or delete an original (R24) and records the attempt in the
+/// audit ledger: who, which recording, which method. Returns the refusal to answer with (or the
+/// failure to record it).
+pub async fn refuse_change(app: &App, actor: &Actor, sha: &str, method: &str) -> AppError {
+    let sha = match id(Field::Recording, Sha256::parse, sha) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let event = Change::event(
+        "original.change_refused",
+        format!("original:{sha}"),
+        serde_json::json!({"sha256": sha.as_str(), "method": method}),
+    );
+    match app.record(actor, vec![event]).await {
+        Ok(_) => AppError::OriginalsImmutable(sha.to_string()),
+        Err(e) => e,
+    }
+}
+
 /// An original opened for positioned reads, read-only.
 #[derive(Debug)]
 pub struct Servable {

@@ -19,7 +19,8 @@ mod secrecy;
 
 pub(crate) use content::Viewings;
 pub use content::{
-    Granted, Servable, Use, Viewing, authorize, flush_viewings, open, served, viewing,
+    Granted, Servable, Use, Viewing, authorize, flush_viewings, open, refuse_change, served,
+    viewing,
 };
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};
