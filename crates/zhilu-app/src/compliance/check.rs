@@ -39,7 +39,18 @@ pub async fn check_timed(
     actor: &Actor,
     scope: &CheckScope,
 ) -> Result<(Vec<Finding>, CheckTimes), AppError> {
-    actor.require_any(Action::ReadFindings)?;
+    // An officer sees the findings about themselves, a unit head their unit's (R30: the legal
+    // office, leaders and supervisors see all).
+    let reach = actor.require_any(Action::ReadFindings)?;
+    let mut narrowed = scope.clone();
+    match reach {
+        crate::actor::Scope::Own => {
+            narrowed.officer = Some(actor.person_id().map(|p| p.to_string()).unwrap_or_default())
+        }
+        crate::actor::Scope::Unit => narrowed.unit = Some(actor.unit().unwrap_or("").to_string()),
+        crate::actor::Scope::All => {}
+    }
+    let scope = &narrowed;
     actor.reads("findings");
     let profile = app.profile().await?;
     let calendar = app.calendar().await?;

@@ -9,6 +9,7 @@ use crate::state::AppState;
 mod access;
 mod footage;
 mod openapi;
+mod records;
 mod session;
 mod users;
 
@@ -58,5 +59,35 @@ pub fn api() -> Router<AppState> {
             "/api/v1/recordings/{sha256}/download",
             get(footage::download),
         )
+        .route("/api/v1/devices", get(records::devices))
+        .route("/api/v1/devices/{serial}", get(records::device))
+        .route(
+            "/api/v1/devices/{serial}/events",
+            get(records::device_events),
+        )
+        .route(
+            "/api/v1/devices/{serial}/return",
+            post(records::return_device),
+        )
+        .route(
+            "/api/v1/checkouts",
+            get(records::checkouts).post(records::checkout),
+        )
+        .route("/api/v1/usage", get(records::usage))
+        .route("/api/v1/officers", get(records::officers))
+        .route(
+            "/api/v1/activities",
+            get(records::activities).post(records::add_activity),
+        )
+        .route("/api/v1/activities/{id}", get(records::activity))
+        .route("/api/v1/links", post(records::link))
+        .route("/api/v1/norecords", post(records::add_norecord))
+        .route("/api/v1/interruptions", post(records::add_interruption))
+        .route("/api/v1/extensions", post(records::request_extension))
+        .route("/api/v1/recordings", get(records::recordings))
+        .route("/api/v1/findings", get(records::findings))
+        .route("/api/v1/subject", get(records::subject))
+        .route("/api/v1/retention", get(records::retention))
+        .route("/api/v1/approvals/pending", get(records::pending))
         .route("/api/v1/openapi.json", get(openapi::document))
 }
