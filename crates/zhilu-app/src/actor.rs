@@ -206,6 +206,8 @@ pub struct Actor {
     roles: Vec<String>,
     clearances: Vec<Secrecy>,
     via: Via,
+    /// Logged in with a password an administrator set: nothing is allowed but changing it.
+    must_change_password: bool,
 }
 
 /// Whom a record concerns, for a scoped permission.
@@ -237,6 +239,7 @@ impl Actor {
             roles,
             clearances,
             via,
+            must_change_password: false,
         }
     }
 
@@ -250,6 +253,7 @@ impl Actor {
             roles: Vec::new(),
             clearances: Vec::new(),
             via: Via::System,
+            must_change_password: false,
         }
     }
 
@@ -265,6 +269,7 @@ impl Actor {
             roles: Vec::new(),
             clearances: Secrecy::ALL.to_vec(),
             via: Via::Test,
+            must_change_password: false,
         }
     }
 
@@ -307,9 +312,27 @@ impl Actor {
         false
     }
 
+    /// This actor must change the password an administrator set before doing anything else.
+    pub(crate) fn with_password_change_due(mut self, due: bool) -> Actor {
+        self.must_change_password = due;
+        self
+    }
+
+    /// Refuses a session whose password must be changed first.
+    pub(crate) fn check_password_current(&self) -> Result<(), AppError> {
+        if self.must_change_password {
+            Err(AppError::PasswordChangeRequired)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether the actor proved who they are (a login session), as approving and granting need.
     /// The shell may stand in only in a replay directory.
     pub(crate) fn authenticated(&self, replay: bool) -> bool {
+        if self.must_change_password {
+            return false;
+        }
         match &self.via {
             Via::Session => true,
             Via::Cli { .. } => replay,
@@ -348,6 +371,7 @@ impl Actor {
 
     /// Refuses unless the actor may do `action` on something that concerns `target`.
     pub fn require(&self, action: Action, target: Target<'_>) -> Result<(), AppError> {
+        self.check_password_current()?;
         if self.allows(action, target) {
             Ok(())
         } else {
@@ -374,6 +398,7 @@ impl Actor {
 
     /// Refuses unless the actor may do `action` at all (a list filtered by scope after).
     pub fn require_any(&self, action: Action) -> Result<Scope, AppError> {
+        self.check_password_current()?;
         self.scope(action).ok_or_else(|| AppError::Forbidden {
             actor: self.name.clone(),
             action: action.label(),

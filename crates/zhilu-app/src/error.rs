@@ -295,6 +295,8 @@ pub enum AppError {
     OriginalsImmutable(String),
     #[error("请求内容过大：{0}")]
     TooLarge(String),
+    #[error("密码由管理员设置，须先修改为自己的密码才能继续操作")]
+    PasswordChangeRequired,
 }
 
 impl From<StoreError> for AppError {
@@ -371,6 +373,7 @@ impl AppError {
             AppError::UnknownActor(_) => "unknown_actor",
             AppError::OriginalsImmutable(_) => "originals_immutable",
             AppError::TooLarge(_) => "too_large",
+            AppError::PasswordChangeRequired => "password_change_required",
         }
     }
 }

@@ -10,6 +10,7 @@ use zhilu_app::testing::{TestApp, beijing_time, fixture};
 use zhilu_app::{Action, Actor, AppError, offload, records, registry};
 
 const PASSWORD: &str = "Strong-Pass-2026";
+const INITIAL: &str = "Initial-Pass-2026";
 
 /// Camera DSJ0001 and officer 000123, and two recordings offloaded from it: (MP4, WAV) SHA-256.
 async fn two_recordings(t: &TestApp) -> (String, String) {
@@ -81,7 +82,7 @@ async fn user(t: &TestApp, id: &str, unit: &str, roles: &[&str], clear: &[Secrec
             } else {
                 roles.clone()
             },
-            password: Some(PASSWORD.into()),
+            password: Some(INITIAL.into()),
             ..NewUser::default()
         },
     )
@@ -97,6 +98,19 @@ async fn user(t: &TestApp, id: &str, unit: &str, roles: &[&str], clear: &[Secrec
             .await
             .expect("clearances");
     }
+    first_login(t, id).await
+}
+
+/// Logs in with the initial password an administrator set and changes it, as every user must
+/// before doing anything else; returns the actor of a fresh login.
+async fn first_login(t: &TestApp, id: &str) -> Actor {
+    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
+        .await
+        .expect("first login");
+    assert!(first.must_change_password);
+    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
+        .await
+        .expect("change password");
     identity::login(t.app(), id, PASSWORD, "127.0.0.1")
         .await
         .expect("login")
@@ -287,8 +301,17 @@ async fn r25_three_administrators_are_separate_and_nobody_grants_themselves() {
         sys.must_change_password,
         "initial passwords must be changed"
     );
-    let sec = login("secadmin", pw("secadmin")).await.unwrap().actor;
-    let sys = sys.actor;
+    // Until then the administrator can do nothing else.
+    let e = identity::list_users(t.app(), &sys.actor).await.unwrap_err();
+    assert!(matches!(e, AppError::PasswordChangeRequired), "{e:?}");
+    for id in ["sysadmin", "secadmin"] {
+        let first = login(id, pw(id)).await.unwrap().actor;
+        identity::change_password(t.app(), &first, &pw(id), PASSWORD)
+            .await
+            .unwrap();
+    }
+    let sec = login("secadmin", PASSWORD.to_string()).await.unwrap().actor;
+    let sys = login("sysadmin", PASSWORD.to_string()).await.unwrap().actor;
     let e = identity::set_roles(
         t.app(),
         &sec,

@@ -22,6 +22,14 @@ use crate::bench_serve::{ServeBenchOptions, ServeBenchReport, Target, bench_serv
 
 const TEMPLATE_MP4: &[u8] = include_bytes!("../../zhilu-media/tests/fixtures/demo_template.mp4");
 const PASSWORD: &str = "Bench-Pass-2026";
+const INITIAL: &str = "Initial-Pass-2026";
+
+/// A password an administrator set must be changed at first login: done here for each user.
+async fn own_password(app: &App, id: &str, initial: &str) -> Result<(), LabError> {
+    let first = identity::login(app, id, initial, "bench").await?;
+    identity::change_password(app, &first.actor, initial, PASSWORD).await?;
+    Ok(())
+}
 
 /// What `zhilu bench serve` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -133,12 +141,15 @@ pub async fn bench_serve_authorised(
                 name: format!("测试{id}"),
                 unit: unit.to_string(),
                 roles: vec![role.clone()],
-                password: Some(PASSWORD.into()),
+                password: Some(INITIAL.into()),
                 ..NewUser::default()
             })
             .collect(),
     )
     .await?;
+    for (id, _, _) in &people {
+        own_password(&app, id, INITIAL).await?;
+    }
     let login = |id: &str| {
         let app = app.clone();
         let id = id.to_string();

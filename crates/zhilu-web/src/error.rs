@@ -70,6 +70,7 @@ fn status_of(e: &AppError) -> Option<StatusCode> {
     Some(match e {
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Forbidden { .. }
+        | AppError::PasswordChangeRequired
         | AppError::NoGrant(_)
         | AppError::SeparationOfDuties(_)
         | AppError::SessionRequired { .. }

@@ -206,3 +206,36 @@ async fn auth_the_openapi_document_lists_the_api() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/recordings/{sha256}/content"]["get"].is_object());
 }
+
+/// A password an administrator set (initial or reset) must be changed before anything else:
+/// the session can read who it is and change the password, and every other request is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_an_administrator_set_password_must_be_changed_first() {
+    let env = common::env().await;
+    zhilu_app::identity::reset_password(
+        env.app(),
+        &zhilu_app::Actor::test("setup"),
+        common::OFFICER,
+        common::INITIAL,
+    )
+    .await
+    .expect("reset");
+    let mut c = env.client();
+    let r = c.login(common::OFFICER, common::INITIAL).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["must_change_password"], true);
+    let r = c.get("/api/v1/activities").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (403, "password_change_required")
+    );
+    let r = c
+        .post(
+            "/api/v1/session/password",
+            serde_json::json!({"current": common::INITIAL, "new": "Chosen#Pass2026"}),
+        )
+        .await;
+    assert!(r.status < 300, "{} {}", r.status, r.text());
+    let r = c.get("/api/v1/activities").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{OFFICER, PW, env};
+use common::{OFFICER, env};
 use zhilu_app::Actor;
 use zhilu_app::identity::{self, NewUser};
 
@@ -107,7 +107,7 @@ async fn add(env: &common::Env, id: &str, unit: &str, role: &str) {
             } else {
                 role.into()
             }],
-            password: Some(PW.into()),
+            password: Some(common::INITIAL.into()),
             ..NewUser::default()
         },
     )
@@ -118,6 +118,7 @@ async fn add(env: &common::Env, id: &str, unit: &str, role: &str) {
             .await
             .expect("roles");
     }
+    common::own_password(env.app(), id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,6 +67,7 @@ pub async fn authorize(
     sha: &str,
     usage: Use,
 ) -> Result<Granted, AppError> {
+    actor.check_password_current()?;
     let sha = id(Field::Recording, Sha256::parse, sha)?;
     let user = actor
         .person_id()

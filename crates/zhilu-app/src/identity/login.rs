@@ -114,7 +114,9 @@ pub async fn login(
         return Err(AppError::AccountDisabled(uid.to_string()));
     }
     app.catalog.clear_login_failures(&uid).await?;
-    let actor = actor_for(app, &uid, Via::Session).await?;
+    let actor = actor_for(app, &uid, Via::Session)
+        .await?
+        .with_password_change_due(credential.must_change);
     app.record(
         &actor,
         vec![Change::event(
@@ -193,6 +195,12 @@ pub async fn session_actor(app: &App, session: &WebSession) -> Result<Actor, App
         }
         Err(e) => return Err(e),
     };
+    let due = app
+        .catalog
+        .credential(&uid)
+        .await?
+        .is_some_and(|c| c.record.must_change);
+    let actor = actor.with_password_change_due(due);
     if now - session.seen_at >= TOUCH_SECONDS * 1_000_000 {
         app.catalog.touch_web_session(&session.id_hash, now).await?;
     }

@@ -94,12 +94,26 @@ async fn user(app: &App, id: &str, name: &str, roles: &[&str]) {
             name: name.into(),
             unit: "一大队".into(),
             roles: roles.iter().map(|r| (*r).to_string()).collect(),
-            password: Some(PW.into()),
+            password: Some(INITIAL.into()),
             ..NewUser::default()
         },
     )
     .await
     .unwrap_or_else(|e| panic!("user {id}: {e}"));
+    own_password(app, id).await;
+}
+
+/// The password an administrator set must be changed before anything else: tests log in once
+/// with it (`INITIAL`) and choose `PW`.
+pub const INITIAL: &str = "Initial#Pass2026";
+
+pub async fn own_password(app: &App, id: &str) {
+    let first = identity::login(app, id, INITIAL, "test")
+        .await
+        .unwrap_or_else(|e| panic!("first login {id}: {e}"));
+    identity::change_password(app, &first.actor, INITIAL, PW)
+        .await
+        .unwrap_or_else(|e| panic!("password {id}: {e}"));
 }
 
 /// The people, camera DSJ0001, one offload of an MP4 and a WAV, and the server started.
