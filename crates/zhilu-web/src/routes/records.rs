@@ -150,7 +150,6 @@ pub async fn add_activity(
             end: instant(zhilu_app::Field::End, &b.end)?,
             case_no: b.case_no,
             flags: b.flags,
-            ..NewActivity::default()
         },
     )
     .await?;
