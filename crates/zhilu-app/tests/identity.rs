@@ -61,6 +61,19 @@ async fn two_recordings(t: &TestApp) -> (String, String) {
     (sha(MP4), sha(WAV))
 }
 
+/// The roles the profile's access chain names, in order.
+async fn access_chain(t: &TestApp) -> Vec<String> {
+    t.app()
+        .profile()
+        .await
+        .unwrap()
+        .access
+        .approvers
+        .iter()
+        .map(|r| r.get_ref().clone())
+        .collect()
+}
+
 const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 const WAV: &str = "REC_20261120_094000.WAV";
 
@@ -429,16 +442,7 @@ async fn r23_footage_is_served_only_on_an_approved_unexpired_grant() {
     let t = TestApp::with_profile("zhejiang-rf").await;
     t.at("2026-11-20 09:00:00");
     let (a, b) = two_recordings(&t).await;
-    let chain: Vec<String> = t
-        .app()
-        .profile()
-        .await
-        .unwrap()
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
+    let chain = access_chain(&t).await;
     let requester = user(&t, "R1", "一处", &["officer"], &[]).await;
     let mut approvers = Vec::new();
     for (i, role) in chain.iter().enumerate() {
@@ -604,16 +608,7 @@ async fn r23_two_approvals_at_once_exactly_one_wins() {
     let t = TestApp::with_profile("dalian-ftz").await;
     t.at("2026-11-20 09:00:00");
     let (a, _) = two_recordings(&t).await;
-    let chain: Vec<String> = t
-        .app()
-        .profile()
-        .await
-        .unwrap()
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
+    let chain = access_chain(&t).await;
     assert_eq!(chain.len(), 1, "dalian-ftz: one level");
     let requester = user(&t, "R1", "一处", &["officer"], &[]).await;
     let ap1 = user(&t, "AP1", "局领导", &[chain[0].as_str()], &[]).await;

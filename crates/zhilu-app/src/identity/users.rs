@@ -431,13 +431,23 @@ pub async fn set_roles(
     if roles.is_empty() {
         return Err(AppError::invalid(Field::Role, "至少要有一个角色"));
     }
-    let (mut account, version) = account_for_update(app, &uid).await?;
-    account.roles = roles;
+    change_account(app, actor, &uid, |a| a.roles = roles).await
+}
+
+/// Writes one change to an account and ends the user's sessions (what they may do changed).
+async fn change_account(
+    app: &App,
+    actor: &Actor,
+    uid: &OfficerId,
+    change: impl FnOnce(&mut Account),
+) -> Result<UserView, AppError> {
+    let (mut account, version) = account_for_update(app, uid).await?;
+    change(&mut account);
     account.updated_at = app.now();
     app.record(actor, vec![account_change(account, version)])
         .await?;
-    app.catalog.delete_web_sessions_of(&uid).await?;
-    load_view(app, &uid).await
+    app.catalog.delete_web_sessions_of(uid).await?;
+    load_view(app, uid).await
 }
 
 /// Gives a user exactly these clearances (安全保密管理员; never to oneself). Their sessions end.
@@ -450,13 +460,7 @@ pub async fn set_clearances(
     actor.require(Action::AssignRoles, Target::default())?;
     let uid = id(Field::User, OfficerId::parse, user_id)?;
     not_self(actor, &uid, "授予密级")?;
-    let (mut account, version) = account_for_update(app, &uid).await?;
-    account.clearances = sorted(clearances);
-    account.updated_at = app.now();
-    app.record(actor, vec![account_change(account, version)])
-        .await?;
-    app.catalog.delete_web_sessions_of(&uid).await?;
-    load_view(app, &uid).await
+    change_account(app, actor, &uid, |a| a.clearances = sorted(clearances)).await
 }
 
 /// Disables (or enables again) a user (系统管理员; not oneself). A disabled user cannot log in
@@ -478,16 +482,11 @@ pub async fn set_disabled(
             "启用账号"
         },
     )?;
-    let (mut account, version) = account_for_update(app, &uid).await?;
-    account.disabled = disabled;
-    account.updated_at = app.now();
-    app.record(actor, vec![account_change(account, version)])
-        .await?;
-    app.catalog.delete_web_sessions_of(&uid).await?;
+    let view = change_account(app, actor, &uid, |a| a.disabled = disabled).await?;
     if !disabled {
         app.catalog.clear_login_failures(&uid).await?;
     }
-    load_view(app, &uid).await
+    Ok(view)
 }
 
 /// Sets a new password for a user (系统管理员; not for oneself — use [`change_password`]); they
