@@ -240,6 +240,25 @@ impl Actor {
         }
     }
 
+    /// The operator at the shell reading the data directory (see
+    /// [`crate::identity::shell::shell_reader`]): `shell:<os user>`, no person, the fixed roles
+    /// 法制 and 监督 and every clearance.
+    pub(crate) fn shell(os_user: &str) -> Actor {
+        Actor {
+            name: format!("shell:{os_user}"),
+            person: None,
+            unit: None,
+            roles: vec![
+                FixedRole::Legal.as_str().to_string(),
+                FixedRole::Supervisor.as_str().to_string(),
+            ],
+            clearances: Secrecy::ALL.to_vec(),
+            via: Via::Cli {
+                os_user: os_user.to_string(),
+            },
+        }
+    }
+
     /// A part of the system acting on its own (`system` for automatic links, `fixity`…). It holds
     /// no role: it may do only what a use case explicitly allows the system to do.
     pub fn system(component: &'static str) -> Actor {

@@ -3,8 +3,10 @@
 
 pub mod login;
 pub mod passwords;
+pub mod shell;
 pub mod users;
 
+pub use shell::shell_reader;
 pub use login::{LoggedIn, login, logout, session_actor};
 pub use users::{
     NewUser, UserView, add_user, add_users, bootstrap_admins, change_password, cli_actor,
