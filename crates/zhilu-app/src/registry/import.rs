@@ -4,9 +4,9 @@
 
 use zhilu_model::{Device, FixedRole};
 
+use super::NewDevice;
 use super::devices::{check_device, device_changes};
 use super::sheet::{self, RowError, SheetError};
-use super::NewDevice;
 use crate::App;
 use crate::actor::{Action, Actor, Target};
 use crate::error::AppError;

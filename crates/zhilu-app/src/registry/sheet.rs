@@ -127,7 +127,8 @@ fn raw_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
 fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
     let not_text = || {
         SheetError::Unreadable(
-            "不是 xlsx 文件，也不是 UTF-8 或 GBK 编码的 CSV 文本：请在 Excel 中另存为 .xlsx 或 CSV".into(),
+            "不是 xlsx 文件，也不是 UTF-8 或 GBK 编码的 CSV 文本：请在 Excel 中另存为 .xlsx 或 CSV"
+                .into(),
         )
     };
     if bytes.contains(&0) {
@@ -157,10 +158,14 @@ fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
                 .unwrap_or_default();
             SheetError::Unreadable(format!("CSV 格式有误：{at}{e}"))
         })?;
-        let number = record
-            .position()
-            .map_or(out.len() + 1, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-        push_row(&mut out, number, record.iter().map(str::to_string).collect())?;
+        let number = record.position().map_or(out.len() + 1, |p| {
+            usize::try_from(p.line()).unwrap_or(usize::MAX)
+        });
+        push_row(
+            &mut out,
+            number,
+            record.iter().map(str::to_string).collect(),
+        )?;
     }
     Ok(out)
 }
@@ -211,7 +216,9 @@ fn cell_text(c: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        Data::DateTime(d) => excel_date(d.as_f64()).map_or_else(|| d.to_string(), |d| d.to_string()),
+        Data::DateTime(d) => {
+            excel_date(d.as_f64()).map_or_else(|| d.to_string(), |d| d.to_string())
+        }
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
@@ -235,7 +242,13 @@ pub fn rows(bytes: &[u8], columns: &'static [Column]) -> Result<Vec<Row>, SheetE
     let expected = || {
         columns
             .iter()
-            .map(|c| if c.required { c.name.to_string() } else { format!("{}（可空）", c.name) })
+            .map(|c| {
+                if c.required {
+                    c.name.to_string()
+                } else {
+                    format!("{}（可空）", c.name)
+                }
+            })
             .collect::<Vec<_>>()
             .join("、")
     };
@@ -254,7 +267,10 @@ pub fn rows(bytes: &[u8], columns: &'static [Column]) -> Result<Vec<Row>, SheetE
             }
             Some(c) => index.push(Some(c.name)),
             None => {
-                problems.push(format!("不认识的列“{}”", h.chars().take(32).collect::<String>()));
+                problems.push(format!(
+                    "不认识的列“{}”",
+                    h.chars().take(32).collect::<String>()
+                ));
                 index.push(None);
             }
         }
@@ -309,7 +325,11 @@ fn date(row: &Row, column: &str, errors: &mut Vec<String>) -> Option<NaiveDate> 
 
 fn short(v: &str) -> String {
     let s: String = v.chars().take(32).collect();
-    if s.chars().any(char::is_control) { format!("{s:?}") } else { s }
+    if s.chars().any(char::is_control) {
+        format!("{s:?}")
+    } else {
+        s
+    }
 }
 
 fn required(row: &Row, columns: &[Column], errors: &mut Vec<String>) {
@@ -336,7 +356,12 @@ pub fn split_roles(cell: &str) -> Vec<String> {
 }
 
 /// Records the first row of each key and reports the later ones.
-fn duplicate(seen: &mut HashMap<String, usize>, key: &str, what: &str, row: usize) -> Option<String> {
+fn duplicate(
+    seen: &mut HashMap<String, usize>,
+    key: &str,
+    what: &str,
+    row: usize,
+) -> Option<String> {
     if key.is_empty() {
         return None;
     }
@@ -386,7 +411,12 @@ pub fn devices(bytes: &[u8]) -> Result<Vec<(usize, NewDevice)>, SheetError> {
     for row in rows(bytes, DEVICE_COLUMNS)? {
         let mut errors = Vec::new();
         required(&row, DEVICE_COLUMNS, &mut errors);
-        errors.extend(duplicate(&mut seen, row.get("设备编号"), "设备编号", row.number));
+        errors.extend(duplicate(
+            &mut seen,
+            row.get("设备编号"),
+            "设备编号",
+            row.number,
+        ));
         let device = NewDevice {
             serial: row.get("设备编号").to_string(),
             kind: row.get("设备类型").to_string(),
@@ -423,7 +453,15 @@ mod tests {
     use super::*;
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-    const HEADER: [&str; 7] = ["编号", "姓名", "单位", "角色", "执法证号", "有效期起", "有效期止"];
+    const HEADER: [&str; 7] = [
+        "编号",
+        "姓名",
+        "单位",
+        "角色",
+        "执法证号",
+        "有效期起",
+        "有效期止",
+    ];
 
     fn xlsx(rows: &[&[&str]], date_cell: bool) -> Vec<u8> {
         let mut book = Workbook::new();
@@ -448,7 +486,14 @@ mod tests {
     fn identity_users_from_a_real_xlsx_with_a_date_cell() {
         let bytes = xlsx(
             &[
-                &["000123", "张伟", "一大队", "officer、unit_head", "ZF-1", "2024-01-01"],
+                &[
+                    "000123",
+                    "张伟",
+                    "一大队",
+                    "officer、unit_head",
+                    "ZF-1",
+                    "2024-01-01",
+                ],
                 &[],
                 &["000124", "李强", "一大队", "执法人员", "", "", ""],
             ],
@@ -502,12 +547,19 @@ mod tests {
         assert!(m.contains("缺少列 编号、角色"), "{m}");
         assert_eq!(e.code(), "sheet_header");
         let twice = "编号,编号,姓名,单位,角色\n";
-        assert!(matches!(users(twice.as_bytes()), Err(SheetError::Header(m)) if m.contains("两次")));
+        assert!(
+            matches!(users(twice.as_bytes()), Err(SheetError::Header(m)) if m.contains("两次"))
+        );
     }
 
     #[test]
     fn identity_empty_files_are_refused() {
-        for bytes in [&b""[..], b"  \n", b"\xEF\xBB\xBF", "编号,姓名,单位,角色\n".as_bytes()] {
+        for bytes in [
+            &b""[..],
+            b"  \n",
+            b"\xEF\xBB\xBF",
+            "编号,姓名,单位,角色\n".as_bytes(),
+        ] {
             let e = users(bytes).unwrap_err();
             assert!(matches!(e, SheetError::Unreadable(_)), "{bytes:?}: {e:?}");
         }
@@ -545,7 +597,10 @@ mod tests {
             users(&[0xD0, 0xCF, 0x11, 0xE0, 0, 0]),
             Err(SheetError::Unreadable(m)) if m.contains(".xls")
         ));
-        assert!(matches!(users(&[0xFF, 0xFE, 0, 0x41]), Err(SheetError::Unreadable(_))));
+        assert!(matches!(
+            users(&[0xFF, 0xFE, 0, 0x41]),
+            Err(SheetError::Unreadable(_))
+        ));
     }
 
     #[test]
