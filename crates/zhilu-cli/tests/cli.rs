@@ -108,6 +108,7 @@ fn stored_objects(t: &TestApp) -> Vec<PathBuf> {
 fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
     let t = TestApp::empty();
     t.ok(&["init"]);
+    t.people();
     let d = typical_device(&t);
     let before = t.ledger_size();
     let err = t.ingest_fails(&d, "NOPE-1");
@@ -129,7 +130,10 @@ fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
 fn r1_device_register_rejects_bad_input_with_a_clear_message() {
     let t = TestApp::empty();
     t.ok(&["init"]);
+    t.people();
     let err = t.fails(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -146,8 +150,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
     assert_eq!(err.code, "invalid", "{err}");
     assert!(err.message.contains("设备编号"), "names the field: {err}");
     let err = t.fails(&[
-        "device", "register", "--serial", "S1", "--kind", "toaster", "--model", "M", "--unit", "U",
-        "--keeper", "K",
+        "--actor", "sysadmin", "device", "register", "--serial", "S1", "--kind", "toaster",
+        "--model", "M", "--unit", "U", "--keeper", "K",
     ]);
     assert_eq!(err.code, "invalid", "{err}");
     assert!(
@@ -159,6 +163,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
         "lists the choices: {err}"
     );
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -173,6 +179,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
         "K",
     ]);
     let err = t.fails(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -932,7 +940,10 @@ fn r16_vault_disk_full_fails_the_offload_cleanly_and_keeps_what_was_stored() {
         "--vault-root",
         small.to_str().expect("utf8"),
     ]);
+    t.people();
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -1166,10 +1177,16 @@ fn r16_init_is_idempotent_and_other_commands_need_it() {
     let err = t.fails(&["recordings", "list"]);
     assert_eq!(err.code, "not_initialized", "{err}");
     assert!(err.stderr.contains("zhilu init"), "{err}");
-    let first = t.ok(&["init"]);
+    let mut first = t.ok(&["init"]);
     let second = t.ok(&["init"]);
+    // The first init also created the three administrators (and showed their passwords once).
+    assert_eq!(first["administrators"].as_array().map(Vec::len), Some(3));
+    first["administrators"] = serde_json::json!([]);
     assert_eq!(first, second, "a second init changes nothing");
-    assert_eq!(first["entries"], 1, "{first}");
+    assert_eq!(
+        first["entries"], 2,
+        "the first entry and the administrators: {first}"
+    );
     // init creates the vault roots; opening a directory whose root is missing is refused, and the
     // root is not silently recreated (an unmounted disk must not become an empty folder).
     for root in ["vault/primary", "vault/replica"] {
@@ -1395,6 +1412,8 @@ fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
 }
 
 const REGISTER_2019: &[&str] = &[
+    "--actor",
+    "sysadmin",
     "device",
     "register",
     "--serial",

@@ -156,6 +156,8 @@ fn x1_witness_round_trip_through_the_binary() {
     log_ok(
         &data,
         &[
+            "--actor",
+            "sysadmin",
             "device",
             "register",
             "--serial",

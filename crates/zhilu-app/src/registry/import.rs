@@ -45,9 +45,11 @@ pub async fn import_devices(
     bytes: &[u8],
 ) -> Result<Vec<Device>, SheetError> {
     actor.require(Action::ManageDevices, Target::default())?;
-    let rows = sheet::devices(bytes)?;
-    let mut failed = Vec::new();
+    let (rows, mut failed) = sheet::devices_and_errors(bytes)?;
     for (row, req) in &rows {
+        if failed.iter().any(|f| f.row == *row) {
+            continue;
+        }
         if let Err(e) = check_device(app, req.clone()).await {
             failed.push(RowError {
                 row: *row,
@@ -56,6 +58,7 @@ pub async fn import_devices(
         }
     }
     if !failed.is_empty() {
+        failed.sort_by_key(|f| f.row);
         return Err(SheetError::Rows(failed));
     }
     Ok(register_devices(app, actor, rows.into_iter().map(|(_, d)| d).collect()).await?)
@@ -70,10 +73,12 @@ pub async fn import_users(
     bytes: &[u8],
 ) -> Result<Vec<UserView>, SheetError> {
     actor.require(Action::ManageUsers, Target::default())?;
-    let rows = sheet::users(bytes)?;
-    let mut failed = Vec::new();
+    let (rows, mut failed) = sheet::users_and_errors(bytes)?;
     let mut units = Vec::new();
     for (row, req) in &rows {
+        if failed.iter().any(|f| f.row == *row) {
+            continue;
+        }
         let admin = req
             .roles
             .iter()
@@ -93,6 +98,7 @@ pub async fn import_users(
         }
     }
     if !failed.is_empty() {
+        failed.sort_by_key(|f| f.row);
         return Err(SheetError::Rows(failed));
     }
     Ok(add_users(app, actor, rows.into_iter().map(|(_, u)| u).collect()).await?)

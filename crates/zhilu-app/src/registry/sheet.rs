@@ -377,6 +377,15 @@ fn duplicate(
 /// The users a sheet asks to register, by row; every row's form checked (required cells,
 /// dates, ids repeated within the file). The use case checks the rest.
 pub fn users(bytes: &[u8]) -> Result<Vec<(usize, NewUser)>, SheetError> {
+    let (out, failed) = users_and_errors(bytes)?;
+    finish(out, failed)
+}
+
+/// The users of every row, and the rows whose form failed (the import checks the others further
+/// and reports both together).
+pub(crate) fn users_and_errors(
+    bytes: &[u8],
+) -> Result<(Vec<(usize, NewUser)>, Vec<RowError>), SheetError> {
     let mut out = Vec::new();
     let mut failed = Vec::new();
     let mut seen = HashMap::new();
@@ -400,11 +409,19 @@ pub fn users(bytes: &[u8]) -> Result<Vec<(usize, NewUser)>, SheetError> {
         report(&mut failed, row.number, errors);
         out.push((row.number, user));
     }
-    finish(out, failed)
+    Ok((out, failed))
 }
 
 /// The devices a sheet asks to register, by row (see [`users`]).
 pub fn devices(bytes: &[u8]) -> Result<Vec<(usize, NewDevice)>, SheetError> {
+    let (out, failed) = devices_and_errors(bytes)?;
+    finish(out, failed)
+}
+
+/// The devices of every row, and the rows whose form failed (see [`users_and_errors`]).
+pub(crate) fn devices_and_errors(
+    bytes: &[u8],
+) -> Result<(Vec<(usize, NewDevice)>, Vec<RowError>), SheetError> {
     let mut out = Vec::new();
     let mut failed = Vec::new();
     let mut seen = HashMap::new();
@@ -428,7 +445,7 @@ pub fn devices(bytes: &[u8]) -> Result<Vec<(usize, NewDevice)>, SheetError> {
         report(&mut failed, row.number, errors);
         out.push((row.number, device));
     }
-    finish(out, failed)
+    Ok((out, failed))
 }
 
 fn report(failed: &mut Vec<RowError>, row: usize, errors: Vec<String>) {

@@ -18,6 +18,9 @@ pub enum AccessCmd {
         /// 音像记录的 sha256 哈希值（前 8 位以上即可），可重复给出。
         #[arg(long = "recording", value_name = "哈希")]
         recordings: Vec<String>,
+        /// 申请人（用户编号），默认为操作人。
+        #[arg(long, value_name = "编号")]
+        by: Option<String>,
         /// 或：一个执法活动关联的全部音像记录。
         #[arg(long, value_name = "编号", required_unless_present = "recordings")]
         activity: Option<String>,
@@ -92,6 +95,7 @@ pub async fn access(ctx: &Ctx, cmd: AccessCmd) -> anyhow::Result<bool> {
     match cmd {
         AccessCmd::Request {
             recordings,
+            by,
             activity,
             kind,
             reason,
