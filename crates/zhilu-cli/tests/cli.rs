@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use support::{TestApp, Zhilu, fixture, sha256_of, utc};
+use support::{KEEPER, TestApp, Zhilu, fixture, sha256_of, utc};
 
 fn mp4(path: &Path, size: u64, start: DateTime<Utc>, duration: f64, seed: u64) {
     let mut f = std::io::BufWriter::new(fs::File::create(path).expect("create"));
@@ -478,6 +478,7 @@ fn r16_an_unreadable_file_is_skipped_with_its_reason_and_the_rest_imported() {
             "--json",
         ])
         .args(ingest_args(dir, &[]))
+        .env("ZHILU_ACTOR", KEEPER)
         .stdin(Stdio::null());
         for (k, v) in t.env() {
             c.env(k, v);
@@ -622,8 +623,9 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     let v = t.ok(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(
-        v["entries"], 9,
-        "init, register+event, officer+unit, 2×(update+event)"
+        v["entries"], 21,
+        "init, the administrators (unit, 3×(person+account+password)), the custodian \
+         (person+account), register+event, officer+unit, 2×(update+event)"
     );
     let shown = t.ok(&["device", "show", "--serial", "DSJ0001"]);
     let events: Vec<&str> = shown["events"]

@@ -157,7 +157,7 @@ fn identity_user_import_is_all_or_nothing() {
         assert!(err.stderr.contains(row), "{row}: {err}");
     }
     assert!(
-        !err.stderr.contains("第 2 行") && !err.stderr.contains("第 3 行"),
+        !err.stderr.contains("第 2 行：") && !err.stderr.contains("第 3 行："),
         "{err}"
     );
     assert_eq!(t.ledger_size(), before, "a failing import writes nothing");

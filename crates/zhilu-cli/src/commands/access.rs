@@ -108,7 +108,7 @@ pub async fn access(ctx: &Ctx, cmd: AccessCmd) -> anyhow::Result<bool> {
                 reason,
                 days,
             };
-            let r = as_writer!(ctx, None, |app, actor| Ok(access::request_access(
+            let r = as_writer!(ctx, by.as_deref(), |app, actor| Ok(access::request_access(
                 app, &actor, ask
             )
             .await?))?;
