@@ -1186,8 +1186,8 @@ fn r16_init_is_idempotent_and_other_commands_need_it() {
     first["administrators"] = serde_json::json!([]);
     assert_eq!(first, second, "a second init changes nothing");
     assert_eq!(
-        first["entries"], 2,
-        "the first entry and the administrators: {first}"
+        first["entries"], 11,
+        "the first entry, the unit, and each administrator's person, account and password: {first}"
     );
     // init creates the vault roots; opening a directory whose root is missing is refused, and the
     // root is not silently recreated (an unmounted disk must not become an empty folder).

@@ -37,7 +37,7 @@ const ALLOWED_VALUES: &[&str] = &[
     // spreadsheet formats and encodings `user import` / `device import` read, a date's form
     "xlsx", "CSV", "UTF-8", "GBK", "YYYY-MM-DD",
     // `access classify --item recording:<哈希>`, and `none` to lift a class
-    "recording:", "activity:", "none",
+    "recording", "activity", "none",
     // `serve`: TLS certificate files
     "TLS", "PEM",
     // activity flags, device kind alias
