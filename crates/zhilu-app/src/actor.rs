@@ -87,6 +87,20 @@ impl Action {
         Action::ReadUsers,
     ];
 
+    /// Whether the action only reads.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Action::ReadAudit
+                | Action::ReadRegister
+                | Action::ReadRecords
+                | Action::ReadFindings
+                | Action::ReadDevices
+                | Action::ReadRetention
+                | Action::ReadUsers
+        )
+    }
+
     /// What it is called in a refusal.
     pub fn label(self) -> &'static str {
         match self {
@@ -243,6 +257,26 @@ impl Actor {
         }
     }
 
+    /// The operator at the shell reading the data directory (see
+    /// [`crate::identity::shell::shell_reader`]): `shell:<os user>`, no person, the fixed roles
+    /// 法制 and 监督 and every clearance.
+    pub(crate) fn shell(os_user: &str) -> Actor {
+        Actor {
+            name: format!("shell:{os_user}"),
+            person: None,
+            unit: None,
+            roles: vec![
+                FixedRole::Legal.as_str().to_string(),
+                FixedRole::Supervisor.as_str().to_string(),
+            ],
+            clearances: Secrecy::ALL.to_vec(),
+            via: Via::Cli {
+                os_user: os_user.to_string(),
+            },
+            must_change_password: false,
+        }
+    }
+
     /// A part of the system acting on its own (`system` for automatic links, `fixity`…). It holds
     /// no role: it may do only what a use case explicitly allows the system to do.
     pub fn system(component: &'static str) -> Actor {
@@ -347,6 +381,10 @@ impl Actor {
     pub fn scope(&self, action: Action) -> Option<Scope> {
         if self.is_test() {
             return Some(All);
+        }
+        // The shell reader reads; it never writes as anybody.
+        if self.person.is_none() && !action.is_read() {
+            return None;
         }
         let mut best: Option<Scope> = None;
         for role in &self.roles {

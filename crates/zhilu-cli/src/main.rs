@@ -11,13 +11,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use zhilu_app::{Actor, App, Clock, DataDir, Field, FixedClock, SystemClock, parse_instant};
+use zhilu_app::{
+    Actor, App, Clock, DataDir, Field, FixedClock, SystemClock, identity, parse_instant,
+};
 
 mod commands;
 mod output;
 mod zh;
 
-use output::Out;
+use output::{CliError, Out};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,15 +41,10 @@ struct Cli {
     /// ZHILU_DATABASE_URL_FILE 指向保存地址的文件。
     #[arg(long, global = true, env = "ZHILU_DATABASE_URL", value_name = "地址")]
     database_url: Option<String>,
-    /// 操作人编号，记入审计日志。
-    #[arg(
-        long,
-        global = true,
-        env = "ZHILU_ACTOR",
-        default_value = "admin",
-        value_name = "编号"
-    )]
-    actor: String,
+    /// 操作人：一名已登记、未停用的用户的编号，与本机登录的系统用户一并记入审计日志。会写入数据的命令必须给出；
+    /// 只读的命令（列表、查看、检查、校验）不需要。
+    #[arg(long, global = true, env = "ZHILU_ACTOR", value_name = "编号")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +59,9 @@ enum Command {
     /// 工作日历（法定节假日与调休工作日）。
     #[command(subcommand)]
     Calendar(commands::setup::CalendarCmd),
+    /// 用户及其角色、密级授权（三员分立：系统管理员登记用户，安全保密管理员授予角色和密级）。
+    #[command(subcommand)]
+    User(commands::users::UserCmd),
     /// 执法人员及其角色。
     #[command(subcommand)]
     Officer(commands::registry::OfficerCmd),
@@ -95,6 +95,8 @@ enum Command {
     Access(commands::access::AccessCmd),
     /// 审批一项待审批事项（审批链中的一级），或列出待审批事项。
     Approve(commands::access::ApproveArgs),
+    /// 驳回一项待审批事项。
+    Reject(commands::access::RejectArgs),
     /// 对照执法规范配置检查各项记录，列出发现的问题。
     Check(commands::compliance::CheckArgs),
     /// 音像记录的保存期限（R20-R21）。
@@ -110,6 +112,8 @@ enum Command {
     /// 见证：本数据目录的见证（添加、移除、提交检查点、离线交换文件），以及为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
+    /// 启动网页服务和接口（须登录；审批、调阅在此进行）。
+    Serve(commands::serve::ServeArgs),
     /// 性能测试：输出测得数据及同次运行测得的基准值。
     #[cfg(feature = "lab")]
     #[command(subcommand)]
@@ -124,7 +128,7 @@ pub(crate) struct Ctx {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     pub clock: Arc<dyn Clock>,
-    pub actor: String,
+    pub actor: Option<String>,
     pub out: Out,
 }
 
@@ -165,10 +169,50 @@ impl Ctx {
         Ok(app)
     }
 
-    /// Who is acting: `by` when the command names a person, the global `--actor` otherwise.
-    pub fn actor(&self, by: Option<&str>) -> anyhow::Result<Actor> {
-        Ok(Actor::parse(by.unwrap_or(&self.actor))?)
+    /// Who writes: `by` when the command names the acting person (an approver, the operator of
+    /// an offload), the global `--actor` otherwise — a registered, enabled user; the OS user is
+    /// recorded beside them.
+    pub async fn writer(&self, app: &App, by: Option<&str>) -> anyhow::Result<Actor> {
+        let Some(id) = by
+            .or(self.actor.as_deref())
+            .filter(|s| !s.trim().is_empty())
+        else {
+            return Err(CliError {
+                code: ACTOR_REQUIRED,
+                message: "此命令会写入数据，须用 --actor <编号>（或环境变量 ZHILU_ACTOR）指明操作人：一名已登记、未停用的用户".into(),
+            }
+            .into());
+        };
+        Ok(identity::cli_actor(app, id.trim(), &os_user()).await?)
     }
+
+    /// Who reads, for a read-only command: the operator at the shell, who holds the data
+    /// directory's files anyway (see `zhilu_app::identity::shell_reader`).
+    pub fn reader(&self) -> Actor {
+        identity::shell_reader(&os_user())
+    }
+}
+
+/// The error code of a write without `--actor` (a usage error: exit 2).
+pub(crate) const ACTOR_REQUIRED: &str = "actor_required";
+
+/// The OS user running the command, by effective uid: its name in /etc/passwd, else `$USER`,
+/// else `uid<N>`.
+pub(crate) fn os_user() -> String {
+    let uid = rustix::process::geteuid().as_raw();
+    let from_passwd = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut f = line.split(':');
+                let name = f.next()?;
+                let id = f.nth(1)?;
+                (id.parse::<u32>().ok()? == uid && !name.is_empty()).then(|| name.to_string())
+            })
+        });
+    from_passwd
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| format!("uid{uid}"))
 }
 
 /// The database URL: the flag or `ZHILU_DATABASE_URL`, else the file `ZHILU_DATABASE_URL_FILE`
@@ -225,7 +269,10 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::from(1),
         Err(e) => {
             out.failure(&e);
-            ExitCode::from(1)
+            let usage = e
+                .downcast_ref::<CliError>()
+                .is_some_and(|c| c.code == ACTOR_REQUIRED);
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
@@ -248,6 +295,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Init(a) => setup::init(&ctx, a).await,
         Command::Profile(c) => setup::profile(&ctx, c).await,
         Command::Calendar(c) => setup::calendar(&ctx, c).await,
+        Command::User(c) => users::user(&ctx, c).await,
         Command::Officer(c) => registry::officer(&ctx, c).await,
         Command::Device(c) => registry::device(&ctx, c).await,
         Command::Ingest(a) => offload::ingest(&ctx, a).await,
@@ -260,12 +308,14 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Hold(c) => records::hold(&ctx, c).await,
         Command::Access(c) => access::access(&ctx, c).await,
         Command::Approve(a) => access::approve(&ctx, a).await,
+        Command::Reject(a) => access::reject(&ctx, a).await,
         Command::Check(a) => compliance::check(&ctx, a).await,
         Command::Retention(c) => compliance::retention(&ctx, c).await,
         Command::Subject(c) => compliance::subject(&ctx, c).await,
         Command::Fixity(a) => integrity::fixity(&ctx, a).await,
         Command::Verify(a) => integrity::verify(&ctx, a).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
+        Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]
         Command::Bench(c) => lab::bench(&ctx, c).await,
         #[cfg(feature = "lab")]

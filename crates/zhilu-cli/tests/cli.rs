@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use support::{TestApp, Zhilu, fixture, sha256_of, utc};
+use support::{KEEPER, TestApp, Zhilu, fixture, sha256_of, utc};
 
 fn mp4(path: &Path, size: u64, start: DateTime<Utc>, duration: f64, seed: u64) {
     let mut f = std::io::BufWriter::new(fs::File::create(path).expect("create"));
@@ -108,6 +108,7 @@ fn stored_objects(t: &TestApp) -> Vec<PathBuf> {
 fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
     let t = TestApp::empty();
     t.ok(&["init"]);
+    t.people();
     let d = typical_device(&t);
     let before = t.ledger_size();
     let err = t.ingest_fails(&d, "NOPE-1");
@@ -129,7 +130,10 @@ fn r1_offload_from_an_unregistered_device_is_refused_and_imports_nothing() {
 fn r1_device_register_rejects_bad_input_with_a_clear_message() {
     let t = TestApp::empty();
     t.ok(&["init"]);
+    t.people();
     let err = t.fails(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -146,8 +150,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
     assert_eq!(err.code, "invalid", "{err}");
     assert!(err.message.contains("设备编号"), "names the field: {err}");
     let err = t.fails(&[
-        "device", "register", "--serial", "S1", "--kind", "toaster", "--model", "M", "--unit", "U",
-        "--keeper", "K",
+        "--actor", "sysadmin", "device", "register", "--serial", "S1", "--kind", "toaster",
+        "--model", "M", "--unit", "U", "--keeper", "K",
     ]);
     assert_eq!(err.code, "invalid", "{err}");
     assert!(
@@ -159,6 +163,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
         "lists the choices: {err}"
     );
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -173,6 +179,8 @@ fn r1_device_register_rejects_bad_input_with_a_clear_message() {
         "K",
     ]);
     let err = t.fails(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -470,6 +478,7 @@ fn r16_an_unreadable_file_is_skipped_with_its_reason_and_the_rest_imported() {
             "--json",
         ])
         .args(ingest_args(dir, &[]))
+        .env("ZHILU_ACTOR", KEEPER)
         .stdin(Stdio::null());
         for (k, v) in t.env() {
             c.env(k, v);
@@ -614,8 +623,9 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     let v = t.ok(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(
-        v["entries"], 9,
-        "init, register+event, officer+unit, 2×(update+event)"
+        v["entries"], 21,
+        "init, the administrators (unit, 3×(person+account+password)), the custodian \
+         (person+account), register+event, officer+unit, 2×(update+event)"
     );
     let shown = t.ok(&["device", "show", "--serial", "DSJ0001"]);
     let events: Vec<&str> = shown["events"]
@@ -932,7 +942,10 @@ fn r16_vault_disk_full_fails_the_offload_cleanly_and_keeps_what_was_stored() {
         "--vault-root",
         small.to_str().expect("utf8"),
     ]);
+    t.people();
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -1166,10 +1179,16 @@ fn r16_init_is_idempotent_and_other_commands_need_it() {
     let err = t.fails(&["recordings", "list"]);
     assert_eq!(err.code, "not_initialized", "{err}");
     assert!(err.stderr.contains("zhilu init"), "{err}");
-    let first = t.ok(&["init"]);
+    let mut first = t.ok(&["init"]);
     let second = t.ok(&["init"]);
+    // The first init also created the three administrators (and showed their passwords once).
+    assert_eq!(first["administrators"].as_array().map(Vec::len), Some(3));
+    first["administrators"] = serde_json::json!([]);
     assert_eq!(first, second, "a second init changes nothing");
-    assert_eq!(first["entries"], 1, "{first}");
+    assert_eq!(
+        first["entries"], 11,
+        "the first entry, the unit, and each administrator's person, account and password: {first}"
+    );
     // init creates the vault roots; opening a directory whose root is missing is refused, and the
     // root is not silently recreated (an unmounted disk must not become an empty folder).
     for root in ["vault/primary", "vault/replica"] {
@@ -1395,6 +1414,8 @@ fn x1_read_only_commands_work_on_a_read_only_copy_and_writes_fail_at_once() {
 }
 
 const REGISTER_2019: &[&str] = &[
+    "--actor",
+    "sysadmin",
     "device",
     "register",
     "--serial",

@@ -32,8 +32,14 @@ const ALLOWED_VALUES: &[&str] = &[
     "NR", "IR", "EX", "AR",
     // enforcement profile ids
     "dalian-ftz", "zhejiang-rf", "luohe-xm", "lushan-sj", "jinpu-wj",
-    // the default operator id, role ids
-    "admin", "officer", "unit_head",
+    // role ids
+    "admin", "officer", "unit_head", "custodian", "legal",
+    // spreadsheet formats and encodings `user import` / `device import` read, a date's form
+    "xlsx", "CSV", "UTF-8", "GBK", "YYYY-MM-DD",
+    // `access classify --item recording:<哈希>`, and `none` to lift a class
+    "recording", "activity", "none",
+    // `serve`: TLS certificate files
+    "TLS", "PEM",
     // activity flags, device kind alias
     "dispute", "complaint", "obstruction", "incident", "evidence", "public_interest",
     "major", "life_health", "major_property", "remote", "body-camera",

@@ -58,6 +58,7 @@ macro_rules! snap {
             ".mb_per_s" => "[mb_per_s]",
             ".ledger_root" => "[root]",
             ".root" => "[root]",
+            ".administrators[].password" => "[password]",
         })
     };
 }
@@ -79,6 +80,13 @@ fn scrub(t: &TestApp, mut v: Value) -> Value {
                     }
                 }
                 *s = redact_uuids(s);
+                // The OS user running the tests, recorded beside the acting user.
+                while let Some(at) = s.find("(cli:")
+                    && !s[at..].starts_with("(cli:[os])")
+                {
+                    let end = s[at..].find(')').map_or(s.len(), |e| at + e + 1);
+                    s.replace_range(at..end, "(cli:[os])");
+                }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| walk(i, prefixes)),
             Value::Object(map) => map.values_mut().for_each(|i| walk(i, prefixes)),
@@ -159,6 +167,7 @@ fn x4_every_json_output_keeps_its_contract() {
     t.at("2026-11-20 08:00:00");
     snap!("01_init", ok(&t, &["init", "--profile", "zhejiang-rf"]));
     snap!("02_init_again", ok(&t, &["init"]));
+    t.people();
     snap!("03_profile_list", ok(&t, &["profile", "list"]));
     let preset = write(
         &t,
@@ -186,6 +195,8 @@ fn x4_every_json_output_keeps_its_contract() {
         ok(
             &t,
             &[
+                "--actor",
+                "sysadmin",
                 "device",
                 "register",
                 "--serial",
@@ -232,7 +243,8 @@ fn x4_every_json_output_keeps_its_contract() {
         officers.push(ok(
             &t,
             &[
-                "officer", "add", "--id", id, "--name", name, "--unit", unit, "--role", role,
+                "--actor", "sysadmin", "officer", "add", "--id", id, "--name", name, "--unit",
+                unit, "--role", role,
             ],
         ));
     }
@@ -576,6 +588,7 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
         "a refused init leaves no data directory"
     );
     t.ok(&["init"]);
+    t.people();
     snap!("e03_no_profile", err(&t, &["check"]));
     snap!(
         "e04_missing_profile_file",
@@ -636,8 +649,8 @@ fn x4_json_errors_carry_a_stable_code_and_a_chinese_message() {
         err(
             &t,
             &[
-                "officer", "add", "--id", "000200", "--name", "某人", "--unit", "某处", "--role",
-                "sheriff",
+                "--actor", "sysadmin", "officer", "add", "--id", "000200", "--name", "某人",
+                "--unit", "某处", "--role", "sheriff",
             ]
         )
     );

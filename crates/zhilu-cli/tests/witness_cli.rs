@@ -86,6 +86,8 @@ fn log_ok(data: &std::path::Path, args: &[&str]) -> Value {
         .args(args)
         .env("ZHILU_DATA_DIR", data)
         .env("ZHILU_NOW", "2026-11-20 09:00")
+        // Witnesses are configured by the system administrator `init` created.
+        .env("ZHILU_ACTOR", "sysadmin")
         .env_remove("ZHILU_DATABASE_URL")
         .stdin(Stdio::null())
         .output()
@@ -156,6 +158,8 @@ fn x1_witness_round_trip_through_the_binary() {
     log_ok(
         &data,
         &[
+            "--actor",
+            "sysadmin",
             "device",
             "register",
             "--serial",

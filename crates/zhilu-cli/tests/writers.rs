@@ -44,6 +44,8 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
     let t = TestApp::empty();
     t.ready("DSJ01");
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "register",
         "--serial",
@@ -80,6 +82,8 @@ fn x1_two_stations_offload_into_one_data_directory_at_the_same_time() {
     let second = spawn(&b, "DSJ02", "CJZ-B");
     // Meanwhile a clerk registers an officer from a third process.
     t.ok(&[
+        "--actor",
+        "sysadmin",
         "officer",
         "add",
         "--id",

@@ -3,6 +3,12 @@
 //! chosen policy profile: officers, a device checkout, two activities, an offload the next morning
 //! (run twice: nothing is imported twice), fixity, the ledger, and the compliance check.
 //! Works on a fresh machine with nothing configured and no network.
+//!
+//! Everyone acts as themselves, as at a real agency: `init` creates the three administrators,
+//! the system administrator registers the device and the people, the custodian checks the device
+//! out, the officer registers the activities and offloads; the reads are the shell's. The demo
+//! directory is a replay directory, so it ends by giving each person a fresh password and listing
+//! the logins, to try the web pages with.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,14 +17,15 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
 use zhilu_app::compliance::{CheckScope, Finding, check};
+use zhilu_app::identity::{
+    NewUser, add_users, bootstrap_admins, cli_actor, passwords, reset_password, shell_reader,
+};
 use zhilu_app::integrity::{FixityReport, VerifyReport, fixity, verify};
 use zhilu_app::offload::{OffloadReport, OffloadRequest, Silent, offload};
 use zhilu_app::records::{NewActivity, add_activity};
-use zhilu_app::registry::{
-    NewCheckout, NewDevice, NewOfficer, add_officer, checkout, register_device,
-};
+use zhilu_app::registry::{NewCheckout, NewDevice, checkout, register_device};
 use zhilu_app::setup::ProfileSource;
-use zhilu_app::{Actor, App, Clock, DataDir, InitOptions, ManualClock};
+use zhilu_app::{App, Clock, DataDir, InitOptions, ManualClock};
 use zhilu_model::{DeviceSerial, Recording};
 use zhilu_policy::facts::china;
 
@@ -40,11 +47,24 @@ pub struct DemoReport {
     pub verify: VerifyReport,
     pub profile: String,
     pub findings: Vec<Finding>,
+    /// Who can log in to the demo directory, with a password made for this run (replay only).
+    pub logins: Vec<Login>,
+}
+
+/// A person of the demo and a password to log in with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Login {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub password: String,
 }
 
 const DEVICE: &str = "DSJ-2026-0001";
 const OFFICER: &str = "000123";
 const PARTNER: &str = "000124";
+const KEEPER: &str = "000100";
+const UNIT: &str = "综合执法一大队";
 const STATION: &str = "CJZ-01";
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
@@ -129,6 +149,7 @@ pub async fn run_demo(
     dir: DataDir,
     database_url: Option<String>,
     profile: &str,
+    os_user: &str,
 ) -> Result<DemoReport, AppError> {
     let story = Arc::new(ManualClock::new(at((20, 8, 30, 0))));
     let clock: Arc<dyn Clock> = story.clone();
@@ -143,12 +164,14 @@ pub async fn run_demo(
     )
     .await?;
     let p = app.profile().await?;
-    let admin = Actor::system("demo");
+    let first_admins = bootstrap_admins(&app, UNIT).await?;
+    let sysadmin = cli_actor(&app, "sysadmin", os_user).await?;
+    let reader = shell_reader(os_user);
     let serial = DeviceSerial::parse(DEVICE).map_err(|e| AppError::Invalid(e.to_string()))?;
     if app.catalog().device(&serial).await?.is_none() {
         register_device(
             &app,
-            &admin,
+            &sysadmin,
             NewDevice {
                 serial: DEVICE.into(),
                 kind: "执法记录仪".into(),
@@ -159,22 +182,29 @@ pub async fn run_demo(
             },
         )
         .await?;
-        for (id, name) in [(OFFICER, "张伟"), (PARTNER, "李强")] {
-            add_officer(
-                &app,
-                &admin,
-                NewOfficer {
-                    id: id.into(),
-                    name: name.into(),
-                    unit: "综合执法一大队".into(),
-                    role: None,
-                },
-            )
-            .await?;
-        }
+        let people = [
+            (OFFICER, "张伟", "officer"),
+            (PARTNER, "李强", "officer"),
+            (KEEPER, "王敏", "custodian"),
+        ];
+        add_users(
+            &app,
+            &sysadmin,
+            people
+                .iter()
+                .map(|(id, name, role)| NewUser {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                    unit: UNIT.into(),
+                    roles: vec![(*role).into()],
+                    ..NewUser::default()
+                })
+                .collect(),
+        )
+        .await?;
         checkout(
             &app,
-            &admin,
+            &cli_actor(&app, KEEPER, os_user).await?,
             NewCheckout {
                 device: DEVICE.into(),
                 officer: OFFICER.into(),
@@ -195,7 +225,7 @@ pub async fn run_demo(
         ] {
             add_activity(
                 &app,
-                &Actor::parse(OFFICER)?,
+                &cli_actor(&app, OFFICER, os_user).await?,
                 NewActivity {
                     kind: kind.into(),
                     subject_name: "大连示例商贸有限公司".into(),
@@ -232,14 +262,19 @@ pub async fn run_demo(
         device_clock: Some(clock.now() + Duration::seconds(3)),
         clear_device: false,
     };
-    let station = Actor::parse(OFFICER)?;
+    let station = cli_actor(&app, OFFICER, os_user).await?;
     let ingest = offload(&app, &station, &req, &Silent).await?;
     let again = offload(&app, &station, &req, &Silent).await?;
     let recordings = app.catalog().recordings(None).await?;
-    let fixity = fixity(&app, &admin, false).await?;
+    let fixity = fixity(&app, &reader, false).await?;
     story.set(at((23, 9, 0, 0)));
-    let findings = check(&app, &admin, &CheckScope::default()).await?;
-    let verify = verify(&app, &admin).await?;
+    let findings = check(&app, &reader, &CheckScope::default()).await?;
+    let verify = verify(&app, &reader).await?;
+    let logins = if app.is_replay() {
+        logins(&app, &sysadmin, first_admins).await?
+    } else {
+        Vec::new()
+    };
     app.close().await;
     Ok(DemoReport {
         data_dir: dir.root.display().to_string(),
@@ -252,5 +287,37 @@ pub async fn run_demo(
         verify,
         profile: p.id().to_string(),
         findings,
+        logins,
     })
+}
+
+/// A fresh password for everyone but the system administrator, set by them (who cannot reset
+/// their own: theirs is listed only on the run that created it).
+async fn logins(
+    app: &App,
+    sysadmin: &zhilu_app::Actor,
+    first_admins: Vec<(zhilu_app::identity::UserView, String)>,
+) -> Result<Vec<Login>, AppError> {
+    let mut out: Vec<Login> = first_admins
+        .into_iter()
+        .filter(|(u, _)| Some(&u.id) == sysadmin.person_id())
+        .map(|(u, password)| Login {
+            id: u.id.to_string(),
+            name: u.name,
+            roles: u.roles,
+            password,
+        })
+        .collect();
+    for id in ["secadmin", "auditadmin", KEEPER, OFFICER, PARTNER] {
+        let password = passwords::generate();
+        reset_password(app, sysadmin, id, &password).await?;
+        let u = zhilu_app::identity::user(app, sysadmin, id).await?;
+        out.push(Login {
+            id: u.id.to_string(),
+            name: u.name,
+            roles: u.roles,
+            password,
+        });
+    }
+    Ok(out)
 }

@@ -3,9 +3,11 @@
 
 pub mod login;
 pub mod passwords;
+pub mod shell;
 pub mod users;
 
 pub use login::{LoggedIn, login, logout, session_actor};
+pub use shell::shell_reader;
 pub use users::{
     NewUser, UserView, add_user, add_users, bootstrap_admins, change_password, cli_actor,
     list_users, reset_password, set_clearances, set_disabled, set_roles, user,

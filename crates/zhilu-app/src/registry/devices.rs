@@ -23,6 +23,15 @@ pub struct NewDevice {
 /// Registers a device (R1) and logs its 登记 event (R2).
 pub async fn register_device(app: &App, actor: &Actor, req: NewDevice) -> Result<Device, AppError> {
     actor.require(Action::ManageDevices, Target::default())?;
+    let device = check_device(app, req).await?;
+    let changes = device_changes(app, actor, &device)?;
+    app.record(actor, changes).await?;
+    Ok(device)
+}
+
+/// The device a registration asks for, checked (fields, not yet registered); nothing written.
+/// Shared with the spreadsheet import.
+pub(crate) async fn check_device(app: &App, req: NewDevice) -> Result<Device, AppError> {
     let serial = id(Field::Serial, DeviceSerial::parse, &req.serial)?;
     let kind = DeviceKind::parse_input(&req.kind).map_err(|e| {
         AppError::invalid(
@@ -40,31 +49,33 @@ pub async fn register_device(app: &App, actor: &Actor, req: NewDevice) -> Result
             id: serial.to_string(),
         });
     }
-    let now = app.now();
-    let device = Device {
-        serial: serial.clone(),
+    Ok(Device {
+        serial,
         kind,
         model,
         asset_no,
         unit,
         keeper,
         status: DeviceStatus::InService,
-        registered_at: now,
-    };
+        registered_at: app.now(),
+    })
+}
+
+/// The rows registering a checked device writes: the device and its 登记 event.
+pub(crate) fn device_changes(
+    app: &App,
+    actor: &Actor,
+    device: &Device,
+) -> Result<Vec<Change>, AppError> {
     let event = DeviceEvent {
         id: id(Field::Event, EventId::parse, &app.uuids.next())?,
-        serial,
+        serial: device.serial.clone(),
         event: DeviceEventKind::Registered,
-        detail: format!("登记为{}，保管人 {}", kind.label(), device.keeper),
-        at: now,
+        detail: format!("登记为{}，保管人 {}", device.kind.label(), device.keeper),
+        at: device.registered_at,
         actor: actor.ledger_name().to_string(),
     };
-    app.record(
-        actor,
-        vec![Change::insert(device.clone()), Change::insert(event)],
-    )
-    .await?;
-    Ok(device)
+    Ok(vec![Change::insert(device.clone()), Change::insert(event)])
 }
 
 /// Records a lifecycle event (R2) — with the device's new unit or keeper where the event changes

@@ -3,10 +3,13 @@
 
 mod checkouts;
 mod devices;
+mod import;
 mod officers;
+pub mod sheet;
 
 pub use checkouts::{NewCheckout, UsageEntry, checkout, checkouts, return_device, usage};
 pub use devices::{NewDevice, device, device_event, devices, events, register_device};
+pub use import::{import_devices, import_users, register_devices};
 pub use officers::{NewOfficer, add_officer, officer, officers};
 
 use crate::error::{AppError, Field};

@@ -104,7 +104,7 @@ pub async fn check(ctx: &Ctx, a: CheckArgs) -> anyhow::Result<bool> {
         unit: a.unit,
         officer: a.officer,
     };
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     let found = with_app!(ctx, |app| Ok(compliance::check(app, &actor, &scope).await?))?;
     let list: Vec<_> = found.iter().map(finding_json).collect();
     ctx.out.show(&list, || findings_text(&found))?;
@@ -113,7 +113,7 @@ pub async fn check(ctx: &Ctx, a: CheckArgs) -> anyhow::Result<bool> {
 
 pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
     let RetentionCmd::List = cmd;
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     let list = with_app!(ctx, |app| Ok(compliance::retention(app, &actor).await?))?;
     ctx.out.show(&list, || {
         if list.is_empty() {
@@ -146,7 +146,7 @@ pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
 
 pub async fn subject(ctx: &Ctx, cmd: SubjectCmd) -> anyhow::Result<bool> {
     let SubjectCmd::Show { code, name } = cmd;
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     let v = with_app!(ctx, |app| Ok(compliance::subject(
         app,
         &actor,

@@ -98,10 +98,15 @@ pub(crate) fn shared_warning(roots: &[String]) -> String {
 }
 
 pub async fn fixity(ctx: &Ctx, a: FixityArgs) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
-    let r = with_app!(ctx, |app| Ok(
-        integrity::fixity(app, &actor, a.repair).await?
-    ))?;
+    // Only repairing writes (a new copy, its ledger entry); checking reads.
+    let r = with_app!(ctx, |app| {
+        let actor = if a.repair {
+            ctx.writer(app, None).await?
+        } else {
+            ctx.reader()
+        };
+        Ok(integrity::fixity(app, &actor, a.repair).await?)
+    })?;
     let ok = r.unrepaired() == 0;
     let mut value = serde_json::to_value(&r)?;
     if let Some(o) = value.as_object_mut() {
@@ -147,7 +152,7 @@ pub struct VerifyArgs {
 }
 
 pub async fn verify(ctx: &Ctx, a: VerifyArgs) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     if a.witness.len() != a.witness_key.len() {
         anyhow::bail!("--witness 与 --witness-key 须成对给出");
     }

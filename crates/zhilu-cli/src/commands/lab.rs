@@ -11,6 +11,7 @@ use crate::Ctx;
 use crate::commands::compliance::findings_text;
 use crate::commands::integrity::{fixity_text, verify_text};
 use crate::commands::offload::{ingest_text, recordings_text};
+use crate::output::pad;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
@@ -106,13 +107,18 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
 }
 
 pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
-    let r = run_demo(ctx.dir_or("./zhilu-demo"), ctx.database_url(), &a.profile)
-        .await
-        .map_err(|e| match e {
-            // The use case's own error, so that its code and hint reach the person.
-            zhilu_lab::LabError::App(a) => anyhow::Error::from(a),
-            e => anyhow::Error::from(e),
-        })?;
+    let r = run_demo(
+        ctx.dir_or("./zhilu-demo"),
+        ctx.database_url(),
+        &a.profile,
+        &crate::os_user(),
+    )
+    .await
+    .map_err(|e| match e {
+        // The use case's own error, so that its code and hint reach the person.
+        zhilu_lab::LabError::App(a) => anyhow::Error::from(a),
+        e => anyhow::Error::from(e),
+    })?;
     let ok = r.verify.problems.is_empty() && r.fixity.unrepaired() == 0;
     ctx.out.show(&r, || {
         let mut s = format!("演示数据目录：{}（重放目录：故事发生在 2026 年 11 月 20–23 日）\n\n", r.data_dir);
@@ -129,6 +135,19 @@ pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
         s.push_str(&verify_text(&r.verify));
         let _ = writeln!(s, "\n按执法规范配置 {} 检查（zhilu check）：", r.profile);
         s.push_str(&findings_text(&r.findings));
+        if !r.logins.is_empty() {
+            s.push_str("\n演示账号（本次生成的密码，只用于演示目录；`zhilu serve` 后登录网页）：\n");
+            for l in &r.logins {
+                let _ = writeln!(
+                    s,
+                    "  {} {} {} 密码 {}",
+                    pad(&l.id, 10),
+                    pad(&l.name, 14),
+                    pad(&l.roles.join("、"), 12),
+                    l.password
+                );
+            }
+        }
         let _ = writeln!(
             s,
             "\n下一步：zhilu --data-dir {} check（或 recordings list、profile show；加 --json 得到机器可读结果）",

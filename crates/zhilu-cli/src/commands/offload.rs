@@ -10,7 +10,7 @@ use zhilu_app::model::Recording;
 use zhilu_app::offload::{self, OffloadReport, OffloadRequest, Progress};
 use zhilu_app::{Field, parse_instant};
 
-use super::with_app;
+use super::{as_writer, with_app};
 use crate::Ctx;
 use crate::output::{opt_t, pad, short, shown, t, yes};
 
@@ -97,10 +97,10 @@ pub async fn ingest(ctx: &Ctx, a: IngestArgs) -> anyhow::Result<bool> {
         device_clock,
         clear_device: a.clear_device,
     };
-    let actor = ctx.actor(None)?;
-    let result = with_app!(ctx, |app| Ok(
-        offload::offload(app, &actor, &req, &bar).await?
-    ));
+    let result = as_writer!(ctx, None, |app, actor| Ok(offload::offload(
+        app, &actor, &req, &bar
+    )
+    .await?));
     if let Some(b) = &bar.0 {
         b.finish_and_clear();
     }
@@ -199,7 +199,7 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
 
 pub async fn recordings(ctx: &Ctx, cmd: RecordingsCmd) -> anyhow::Result<bool> {
     let RecordingsCmd::List { device } = cmd;
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     let list = with_app!(ctx, |app| Ok(offload::recordings(
         app,
         &actor,

@@ -7,7 +7,7 @@ use serde_json::json;
 use zhilu_app::records::{self, NewActivity};
 use zhilu_app::{Field, parse_instant};
 
-use super::with_app;
+use super::{as_writer, with_app};
 use crate::Ctx;
 use crate::output::{pad, short, t};
 
@@ -145,9 +145,10 @@ pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
                 case_no: add.case,
                 flags: add.flags,
             };
-            let actor = ctx.actor(None)?;
-            let (row, linked) =
-                with_app!(ctx, |app| Ok(records::add_activity(app, &actor, a).await?))?;
+            let (row, linked) = as_writer!(ctx, None, |app, actor| Ok(records::add_activity(
+                app, &actor, a
+            )
+            .await?))?;
             let mut value = serde_json::to_value(&row)?;
             if let Some(o) = value.as_object_mut() {
                 o.insert("linked".into(), json!(linked));
@@ -163,7 +164,7 @@ pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
             })?;
         }
         ActivityCmd::List => {
-            let actor = ctx.actor(None)?;
+            let actor = ctx.reader();
             let list = with_app!(ctx, |app| Ok(records::activities(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
@@ -191,8 +192,7 @@ pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
 }
 
 pub async fn link(ctx: &Ctx, a: LinkArgs) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
-    let l = with_app!(ctx, |app| Ok(records::link(
+    let l = as_writer!(ctx, None, |app, actor| Ok(records::link(
         app,
         &actor,
         &a.recording,
@@ -222,8 +222,7 @@ pub async fn norecord(ctx: &Ctx, cmd: NoRecordCmd) -> anyhow::Result<bool> {
         basis,
         by,
     } = cmd;
-    let actor = ctx.actor(by.as_deref())?;
-    let r = with_app!(ctx, |app| Ok(records::add_norecord(
+    let r = as_writer!(ctx, by.as_deref(), |app, actor| Ok(records::add_norecord(
         app, &actor, &activity, &reason, &basis
     )
     .await?))?;
@@ -240,16 +239,9 @@ pub async fn interruption(ctx: &Ctx, cmd: InterruptionCmd) -> anyhow::Result<boo
         voice_stated,
         by,
     } = cmd;
-    let actor = ctx.actor(by.as_deref())?;
-    let r = with_app!(ctx, |app| Ok(records::add_interruption(
-        app,
-        &actor,
-        &activity,
-        &after,
-        &reason,
-        voice_stated
-    )
-    .await?))?;
+    let r = as_writer!(ctx, by.as_deref(), |app, actor| Ok(
+        records::add_interruption(app, &actor, &activity, &after, &reason, voice_stated).await?
+    ))?;
     ctx.out.show(&r, || {
         eprintln!("已登记中断说明 {}（{}）", r.id, r.detail);
         r.id.to_string()
@@ -263,24 +255,20 @@ pub async fn extension(ctx: &Ctx, cmd: ExtensionCmd) -> anyhow::Result<bool> {
         reason,
         by,
     } = cmd;
-    let actor = ctx.actor(by.as_deref())?;
-    let r = with_app!(ctx, |app| Ok(records::request_extension(
-        app, &actor, &activity, &reason
-    )
-    .await?))?;
+    let r = as_writer!(ctx, by.as_deref(), |app, actor| Ok(
+        records::request_extension(app, &actor, &activity, &reason).await?
+    ))?;
     ctx.out
         .show(&r, || created(r.id.as_str(), "延期导出申请"))?;
     Ok(true)
 }
 
 pub async fn hold(ctx: &Ctx, cmd: HoldCmd) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
     let h = match cmd {
-        HoldCmd::Add { recording, reason } => with_app!(ctx, |app| Ok(records::place_hold(
-            app, &actor, &recording, &reason
-        )
-        .await?))?,
-        HoldCmd::Release { id } => with_app!(ctx, |app| Ok(records::release_hold(
+        HoldCmd::Add { recording, reason } => as_writer!(ctx, None, |app, actor| Ok(
+            records::place_hold(app, &actor, &recording, &reason).await?
+        ))?,
+        HoldCmd::Release { id } => as_writer!(ctx, None, |app, actor| Ok(records::release_hold(
             app, &actor, &id
         )
         .await?))?,

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 use zhilu_app::registry::{self, NewCheckout, NewDevice, NewOfficer};
 
-use super::with_app;
+use super::{as_writer, read_sheet, sheet_error, with_app};
 use crate::Ctx;
 use crate::output::{opt_t, pad, t, yes};
 
@@ -65,6 +65,12 @@ pub enum DeviceCmd {
         #[arg(long, value_name = "姓名")]
         keeper: Option<String>,
     },
+    /// 从表格批量登记设备（xlsx 或 CSV，CSV 可为 UTF-8 或 GBK 编码）。第一行为列名：设备编号、设备类型、型号、
+    /// 资产编号（可空）、单位、保管人。先检查每一行，任何一行有误即列出全部有误的行，一台也不登记。
+    Import {
+        #[arg(value_name = "文件")]
+        file: std::path::PathBuf,
+    },
     /// 列出已登记的设备。
     List,
     /// 一台设备的信息和全部生命周期事件。
@@ -106,8 +112,7 @@ pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
             unit,
             role,
         } => {
-            let actor = ctx.actor(None)?;
-            let o = with_app!(ctx, |app| Ok(registry::add_officer(
+            let o = as_writer!(ctx, None, |app, actor| Ok(registry::add_officer(
                 app,
                 &actor,
                 NewOfficer {
@@ -126,7 +131,7 @@ pub async fn officer(ctx: &Ctx, cmd: OfficerCmd) -> anyhow::Result<bool> {
             })?;
         }
         OfficerCmd::List => {
-            let actor = ctx.actor(None)?;
+            let actor = ctx.reader();
             let list = with_app!(ctx, |app| Ok(registry::officers(app, &actor).await?))?;
             ctx.out.show(&list, || {
                 if list.is_empty() {
@@ -162,7 +167,7 @@ fn device_line(d: &zhilu_app::model::Device) -> String {
 }
 
 pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
+    let actor = ctx.reader();
     match cmd {
         DeviceCmd::Register {
             serial,
@@ -172,7 +177,7 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             keeper,
             asset_no,
         } => {
-            let d = with_app!(ctx, |app| Ok(registry::register_device(
+            let d = as_writer!(ctx, None, |app, actor| Ok(registry::register_device(
                 app,
                 &actor,
                 NewDevice {
@@ -195,7 +200,7 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             unit,
             keeper,
         } => {
-            let d = with_app!(ctx, |app| Ok(registry::device_event(
+            let d = as_writer!(ctx, None, |app, actor| Ok(registry::device_event(
                 app,
                 &actor,
                 &serial,
@@ -207,6 +212,22 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             .await?))?;
             ctx.out
                 .show(&d, || format!("已记录“{event}”：{}", device_line(&d)))?;
+        }
+        DeviceCmd::Import { file } => {
+            let bytes = read_sheet(&file)?;
+            let list = as_writer!(ctx, None, |app, actor| registry::import_devices(
+                app, &actor, &bytes
+            )
+            .await
+            .map_err(sheet_error))?;
+            ctx.out.show(&list, || {
+                let mut s = format!("已登记设备 {} 台：\n", list.len());
+                for d in &list {
+                    s.push_str(&device_line(d));
+                    s.push('\n');
+                }
+                s
+            })?;
         }
         DeviceCmd::List => {
             let list = with_app!(ctx, |app| Ok(registry::devices(app, &actor).await?))?;
@@ -247,7 +268,7 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             free_gb,
             clock_ok,
         } => {
-            let c = with_app!(ctx, |app| Ok(registry::checkout(
+            let c = as_writer!(ctx, None, |app, actor| Ok(registry::checkout(
                 app,
                 &actor,
                 NewCheckout {
@@ -270,9 +291,10 @@ pub async fn device(ctx: &Ctx, cmd: DeviceCmd) -> anyhow::Result<bool> {
             })?;
         }
         DeviceCmd::Return { device } => {
-            let c = with_app!(ctx, |app| Ok(
-                registry::return_device(app, &actor, &device).await?
-            ))?;
+            let c = as_writer!(ctx, None, |app, actor| Ok(registry::return_device(
+                app, &actor, &device
+            )
+            .await?))?;
             ctx.out.show(&c, || {
                 format!(
                     "设备 {} 已于 {} 归还（领用单 {}）：{}",

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use zhilu_app::setup::{self, ProfileSource};
-use zhilu_app::{App, InitOptions};
+use zhilu_app::{App, InitOptions, identity};
 use zhilu_ledger::{HashAlg, SignatureKind};
 
-use super::{read_text, with_app};
+use super::{as_writer, read_text, with_app};
 use crate::Ctx;
 use crate::output::pad;
 
@@ -31,6 +31,9 @@ pub struct InitArgs {
     /// 创建后不可更改，每个检查点都注明“重放”。
     #[arg(long)]
     replay: bool,
+    /// 三名管理员（系统管理员、安全保密管理员、安全审计员）所在的单位，只在首次初始化时使用。
+    #[arg(long, value_name = "单位", default_value = "本单位")]
+    unit: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,7 +104,15 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
         replay: a.replay,
     };
     let app = App::init(ctx.dir(), opts, ctx.clock.clone()).await?;
-    let (size, root) = zhilu_app::integrity::head(&app, &ctx.actor(None)?).await?;
+    // The first init creates the three administrators of 三员分立; a later one creates nobody.
+    let admins = match identity::bootstrap_admins(&app, &a.unit).await {
+        Ok(a) => a,
+        Err(e) => {
+            app.close().await;
+            return Err(e.into());
+        }
+    };
+    let (size, root) = zhilu_app::integrity::head(&app, &ctx.reader()).await?;
     let profile = app.profile_opt().await?;
     let dir = app.data_dir().root.display().to_string();
     let replay = app.is_replay();
@@ -115,6 +126,15 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             "profile": profile.as_ref().map(|p| p.id()),
             "replay": replay,
             "shared_filesystems": shared,
+            "administrators": admins
+                .iter()
+                .map(|(u, password)| json!({
+                    "id": u.id,
+                    "name": u.name,
+                    "roles": u.roles,
+                    "password": password,
+                }))
+                .collect::<Vec<_>>(),
         }),
         || {
             let mut s = format!("数据目录已就绪：{dir}\n审计日志：{size} 条记录\n");
@@ -131,6 +151,18 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<bool> {
             }
             for g in &shared {
                 let _ = writeln!(s, "警告：{}", super::integrity::shared_warning(g));
+            }
+            if !admins.is_empty() {
+                s.push_str("已创建三名管理员（三员分立）：\n");
+                for (u, password) in &admins {
+                    let _ = writeln!(
+                        s,
+                        "  {} {} 初始密码 {password}",
+                        pad(u.id.as_str(), 10),
+                        pad(&u.name, 14)
+                    );
+                }
+                s.push_str("警告：初始密码只显示这一次，首次登录后须修改。请当面分别交给三名管理员，不要保存在本机。\n");
             }
             s
         },
@@ -169,10 +201,10 @@ pub async fn profile(ctx: &Ctx, cmd: ProfileCmd) -> anyhow::Result<bool> {
         }
         ProfileCmd::Apply { profile } => {
             let source = profile_source(&profile)?;
-            let actor = ctx.actor(None)?;
-            let p = with_app!(ctx, |app| Ok(
-                setup::apply_profile(app, &actor, &source).await?
-            ))?;
+            let p = as_writer!(ctx, None, |app, actor| Ok(setup::apply_profile(
+                app, &actor, &source
+            )
+            .await?))?;
             ctx.out.show(&json!({"applied": p.id()}), || {
                 format!(
                     "已启用执法规范配置 {}：{}《{}》",
@@ -277,13 +309,13 @@ fn describe(p: &zhilu_app::zhilu_policy::profile::Profile) -> String {
 }
 
 pub async fn calendar(ctx: &Ctx, cmd: CalendarCmd) -> anyhow::Result<bool> {
-    let actor = ctx.actor(None)?;
     let (loaded, years) = with_app!(ctx, |app| match cmd {
         CalendarCmd::Load { file } => {
             let text = read_text(&file)?;
+            let actor = ctx.writer(app, None).await?;
             Ok((true, setup::load_calendar(app, &actor, &text).await?))
         }
-        CalendarCmd::Show => Ok((false, setup::calendar_years(app, &actor).await?)),
+        CalendarCmd::Show => Ok((false, setup::calendar_years(app, &ctx.reader()).await?)),
     })?;
     let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
     if loaded {

@@ -120,8 +120,13 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
     match cmd {
         WitnessCmd::Add { url, key } => {
             return with_app!(ctx, |app| {
-                let w =
-                    zhilu_app::witness::add(app, &ctx.actor(None)?, url.as_deref(), &key).await?;
+                let w = zhilu_app::witness::add(
+                    app,
+                    &ctx.writer(app, None).await?,
+                    url.as_deref(),
+                    &key,
+                )
+                .await?;
                 ctx.out.show(&w, || {
                     format!(
                         "已添加见证 {}（审计日志第 {} 条）{}\n",
@@ -138,7 +143,8 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
         }
         WitnessCmd::Remove { name, reason } => {
             return with_app!(ctx, |app| {
-                zhilu_app::witness::remove(app, &ctx.actor(None)?, &name, &reason).await?;
+                zhilu_app::witness::remove(app, &ctx.writer(app, None).await?, &name, &reason)
+                    .await?;
                 ctx.out.show(&json!({ "removed": name }), || {
                     format!("已移除见证 {name}（记入审计日志）\n")
                 })?;
@@ -147,7 +153,7 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
         }
         WitnessCmd::List => {
             return with_app!(ctx, |app| {
-                let list = zhilu_app::witness::list(app, &ctx.actor(None)?).await?;
+                let list = zhilu_app::witness::list(app, &ctx.reader()).await?;
                 let origin = zhilu_app::origin(app.verifying_key(), app.is_replay());
                 let key = app.verifying_key().to_string();
                 ctx.out.show(
@@ -177,7 +183,7 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
         }
         WitnessCmd::Offer => {
             return with_app!(ctx, |app| {
-                let answers = zhilu_app::witness::offer(app, &ctx.actor(None)?).await?;
+                let answers = zhilu_app::witness::offer(app, &ctx.reader()).await?;
                 let conflict = answers.iter().any(|(_, o)| o.is_conflict());
                 let value: Vec<_> = answers
                     .iter()
@@ -198,7 +204,7 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
         }
         WitnessCmd::Request { name, out } => {
             return with_app!(ctx, |app| {
-                let bytes = zhilu_app::witness::request_file(app, &ctx.actor(None)?, &name).await?;
+                let bytes = zhilu_app::witness::request_file(app, &ctx.reader(), &name).await?;
                 write_new(&out, &bytes)?;
                 ctx.out.show(&json!({ "request": out.display().to_string() }), || {
                     format!(
@@ -217,8 +223,8 @@ pub async fn witness(ctx: &Ctx, cmd: WitnessCmd) -> anyhow::Result<bool> {
             return with_app!(ctx, |app| {
                 let req = read_limited(&request)?;
                 let resp = read_limited(&cosignature)?;
-                let o = zhilu_app::witness::accept_file(app, &ctx.actor(None)?, &name, &req, &resp)
-                    .await?;
+                let o =
+                    zhilu_app::witness::accept_file(app, &ctx.reader(), &name, &req, &resp).await?;
                 ctx.out.show(&o, || format!("{}\n", o.describe(&name)))?;
                 Ok(true)
             });

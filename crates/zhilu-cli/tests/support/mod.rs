@@ -57,6 +57,12 @@ pub fn expect(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String,
     v
 }
 
+/// Who the commands act as unless a test says otherwise: the custodian [`Zhilu::people`]
+/// registers (checkouts, offloads, activities, written records, holds).
+pub const KEEPER: &str = "keeper";
+/// The system administrator `init` creates (users, devices).
+pub const SYSADMIN: &str = "sysadmin";
+
 /// `ingest DIR --device SERIAL --officer 000123 --station CJZ-01`.
 fn ingest_args<'a>(dir: &'a Path, serial: &'a str) -> [&'a str; 8] {
     [
@@ -84,8 +90,12 @@ pub trait Zhilu {
     /// Runs without `--json`: (stdout, stderr, success).
     fn text(&self, args: &[&str]) -> (String, String, bool);
 
-    /// A fresh directory under `profile`, the clock at `now` (China local time).
+    /// A fresh directory under `profile`, the clock at `now` (China local time), with its
+    /// custodian ([`Zhilu::people`]).
     fn agency(profile: &str, now: &str) -> Self;
+    /// After `init`: the custodian `keeper` the commands act as by default, added by the system
+    /// administrator (again: nothing).
+    fn people(&self);
     /// `init`, one registered body camera and the officer `000123` who brings it in.
     fn ready(&self, serial: &str);
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str);
@@ -143,7 +153,7 @@ impl Zhilu for TestApp {
         for (k, v) in self.env() {
             c.env(k, v);
         }
-        c.env_remove("ZHILU_ACTOR").stdin(Stdio::null());
+        c.env("ZHILU_ACTOR", KEEPER).stdin(Stdio::null());
         c
     }
 
@@ -205,23 +215,51 @@ impl Zhilu for TestApp {
         let t = TestApp::empty();
         t.at(now);
         t.ok(&["init", "--profile", profile]);
+        t.people();
         t
+    }
+
+    fn people(&self) {
+        let out = self.run(&[
+            "--actor",
+            SYSADMIN,
+            "user",
+            "add",
+            "--id",
+            KEEPER,
+            "--name",
+            "保管员",
+            "--unit",
+            "一大队",
+            "--role",
+            "custodian",
+        ]);
+        let again = String::from_utf8_lossy(&out.stdout).contains("already_exists");
+        assert!(
+            out.status.success() || again,
+            "adding the custodian failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn ready(&self, serial: &str) {
         self.ok(&["init"]);
+        self.people();
         self.device(serial, "一大队");
         self.officer("000123", "周明", "一大队", "officer");
     }
 
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str) {
         self.ok(&[
-            "officer", "add", "--id", id, "--name", name, "--unit", unit, "--role", role,
+            "--actor", SYSADMIN, "officer", "add", "--id", id, "--name", name, "--unit", unit,
+            "--role", role,
         ]);
     }
 
     fn device(&self, serial: &str, unit: &str) {
         self.ok(&[
+            "--actor",
+            SYSADMIN,
             "device",
             "register",
             "--serial",
