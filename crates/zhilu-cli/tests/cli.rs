@@ -583,6 +583,8 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     let t = TestApp::empty();
     t.ready("DSJ0001");
     let d = t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "event",
         "--serial",
@@ -594,6 +596,8 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     ]);
     assert_eq!(d["status"], "维修");
     let d = t.ok(&[
+        "--actor",
+        "sysadmin",
         "device",
         "event",
         "--serial",
@@ -611,21 +615,23 @@ fn r2_device_lifecycle_events_change_status_and_are_audited() {
     );
     let before = t.ledger_size();
     let err = t.fails(&[
-        "device", "event", "--serial", "DSJ0001", "--event", "丢了", "--detail", "x",
+        "--actor", "sysadmin", "device", "event", "--serial", "DSJ0001", "--event", "丢了",
+        "--detail", "x",
     ]);
     assert_eq!(err.code, "invalid", "{err}");
     assert!(err.contains("未知的设备事件"), "{err}");
     assert_eq!(t.ledger_size(), before);
     let err = t.fails(&[
-        "device", "event", "--serial", "NOPE-1", "--event", "维修", "--detail", "x",
+        "--actor", "sysadmin", "device", "event", "--serial", "NOPE-1", "--event", "维修",
+        "--detail", "x",
     ]);
     assert_eq!(err.code, "not_found", "{err}");
     let v = t.ok(&["verify"]);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(
-        v["entries"], 21,
+        v["entries"], 22,
         "init, the administrators (unit, 3×(person+account+password)), the custodian \
-         (person+account), register+event, officer+unit, 2×(update+event)"
+         (person+account), register+event, officer+account+unit, 2×(update+event)"
     );
     let shown = t.ok(&["device", "show", "--serial", "DSJ0001"]);
     let events: Vec<&str> = shown["events"]

@@ -219,6 +219,8 @@ fn x4_every_json_output_keeps_its_contract() {
         ok(
             &t,
             &[
+                "--actor",
+                "sysadmin",
                 "device",
                 "event",
                 "--serial",

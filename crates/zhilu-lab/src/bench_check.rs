@@ -400,7 +400,7 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
     let catalog_scan_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let bench = zhilu_app::Actor::system("bench");
+    let bench = zhilu_app::identity::shell::shell_reader("bench");
     let (full, times) = check_timed(&app, &bench, &CheckScope::default()).await?;
     let full_check_seconds = t.elapsed().as_secs_f64();
 

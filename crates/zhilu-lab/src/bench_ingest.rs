@@ -15,7 +15,7 @@ use chrono::TimeZone;
 use serde::Serialize;
 use zhilu_app::offload::{OffloadRequest, Silent, offload};
 use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
-use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
+use zhilu_app::{App, Clock, DataDir, InitOptions};
 
 use crate::LabError as AppError;
 
@@ -165,7 +165,7 @@ async fn timed_offload(
     clock: Arc<dyn Clock>,
 ) -> Result<(f64, usize), AppError> {
     let app = App::init(DataDir::new(data), InitOptions::default(), clock).await?;
-    let actor = Actor::system("bench");
+    let (actor, keeper) = crate::bench_people(&app).await?;
     register_device(
         &app,
         &actor,
@@ -193,7 +193,7 @@ async fn timed_offload(
     let t = Instant::now();
     let report = offload(
         &app,
-        &actor,
+        &keeper,
         &OffloadRequest {
             source: device_dir.to_path_buf(),
             device: "DSJ0001".into(),

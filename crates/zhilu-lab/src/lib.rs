@@ -34,3 +34,27 @@ impl LabError {
         LabError::Io(path.into(), e)
     }
 }
+
+/// The benchmarks act as people do: the system administrator `init` creates, and a custodian
+/// (保管人) who offloads. Returns (system administrator, custodian), as the shell would act.
+pub(crate) async fn bench_people(
+    app: &zhilu_app::App,
+) -> Result<(zhilu_app::Actor, zhilu_app::Actor), zhilu_app::AppError> {
+    use zhilu_app::identity::{self, NewUser};
+    identity::bootstrap_admins(app, "bench").await?;
+    let sys = identity::cli_actor(app, "sysadmin", "bench").await?;
+    identity::add_user(
+        app,
+        &sys,
+        NewUser {
+            id: "K01".into(),
+            name: "bench".into(),
+            unit: "bench".into(),
+            roles: vec!["custodian".into()],
+            ..NewUser::default()
+        },
+    )
+    .await?;
+    let keeper = identity::cli_actor(app, "K01", "bench").await?;
+    Ok((sys, keeper))
+}
