@@ -99,7 +99,8 @@ pub async fn bench_serve_authorised(
         .find(|(u, _)| u.id.as_str() == "sysadmin")
         .map(|(_, p)| p.clone())
         .ok_or_else(|| LabError::Invalid("没有系统管理员".into()))?;
-    let sys = identity::login(&app, "sysadmin", &sys_pw, "bench")
+    own_password(&app, "sysadmin", &sys_pw).await?;
+    let sys = identity::login(&app, "sysadmin", PASSWORD, "bench")
         .await?
         .actor;
     registry::register_device(

@@ -49,6 +49,20 @@ pub enum BenchCmd {
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
     },
+    /// 经授权的录像内容接口（真实登录、授权检查、查看记录、按字节范围读取）随机读取 64 KiB，与同次运行中 nginx（sendfile off）读取同样大小的文件对比，16 和 64 个连接；另测登录耗时和每次授权检查的耗时。需要 nginx。
+    Serve {
+        /// 录像大小，MiB。
+        #[arg(long, default_value_t = 1024, value_name = "大小")]
+        size_mib: u64,
+        /// 每组测量的秒数（另有 1 秒预热）。
+        #[arg(long, default_value_t = 5, value_name = "秒")]
+        seconds: u64,
+        /// 连接数，可重复。
+        #[arg(long = "connections", default_values_t = [16, 64], value_name = "数量")]
+        connections: Vec<usize>,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
     /// 核验整个审计日志（zhilu verify --offline 作为子进程）的耗时与内存峰值，与同次运行中 sqlite3 读取全部日志条目对比。
     Verify {
         /// 日志条数。
@@ -98,6 +112,26 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             &zhilu_lab::bench_ledger::bench_ledger(entries, appends, &work_dir, ctx.clock.clone())
                 .await?,
         )?,
+        BenchCmd::Serve {
+            size_mib,
+            seconds,
+            connections,
+            work_dir,
+        } => {
+            let work = work_dir.join(format!("serve-{}", std::process::id()));
+            std::fs::create_dir_all(&work)?;
+            let opts = zhilu_lab::bench_serve::ServeBenchOptions {
+                file_size: size_mib << 20,
+                duration: std::time::Duration::from_secs(seconds),
+                connections,
+                ..Default::default()
+            };
+            let r = zhilu_lab::bench_serve_app::bench_serve_authorised(&work, opts).await;
+            let _ = std::fs::remove_dir_all(&work);
+            let r = r?;
+            eprintln!("{}", r.table());
+            serde_json::to_string_pretty(&r)?
+        }
         BenchCmd::Verify { entries, work_dir } => serde_json::to_string_pretty(
             &zhilu_lab::bench_verify::bench_verify(entries, &work_dir, ctx.clock.clone()).await?,
         )?,
