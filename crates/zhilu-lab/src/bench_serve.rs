@@ -345,8 +345,15 @@ impl Nginx {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let d = dir.display();
         let conf = dir.join("nginx.conf");
+        // As root, nginx's workers would drop to `nobody`, who may not traverse the work
+        // directory's parents (a home directory, a CI checkout): keep them as root instead.
+        let as_root = {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+        };
+        let user = if as_root { "user root;\n" } else { "" };
         let text = format!(
-            "daemon off;
+            "{user}daemon off;
 master_process on;
 worker_processes {workers};
 pid {d}/nginx.pid;
