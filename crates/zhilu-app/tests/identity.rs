@@ -552,12 +552,27 @@ async fn r23_footage_is_served_only_on_an_approved_unexpired_grant() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
-    let listed = zhilu_app::offload::recordings(t.app(), &legal_reader(&t).await, None)
+    let reader = legal_reader(&t).await;
+    let listed = zhilu_app::offload::recordings(t.app(), &reader, None)
         .await
         .unwrap();
     assert!(
         listed.iter().all(|r| r.sha256.as_str() != a),
         "absent from lists"
+    );
+    let kept = zhilu_app::compliance::retention(t.app(), &reader)
+        .await
+        .unwrap();
+    assert!(
+        kept.iter().all(|r| r.sha256.as_str() != a),
+        "absent from retention"
+    );
+    let kept = zhilu_app::compliance::retention(t.app(), &cleared)
+        .await
+        .unwrap();
+    assert!(
+        kept.iter().any(|r| r.sha256.as_str() == a),
+        "the cleared see it"
     );
     access::classify(t.app(), &cleared, &a, None).await.unwrap();
 

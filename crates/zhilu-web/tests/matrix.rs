@@ -12,12 +12,20 @@ use zhilu_app::identity::{self, NewUser};
 const ALLOWED: &[(&str, &[&str])] = &[
     (
         "officer",
-        &["devices", "activities", "recordings", "findings", "usage"],
+        &[
+            "devices",
+            "offload",
+            "activities",
+            "recordings",
+            "findings",
+            "usage",
+        ],
     ),
     (
         "unit_head",
         &[
             "devices",
+            "offload",
             "activities",
             "recordings",
             "findings",
@@ -30,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "custodian",
         &[
             "devices",
+            "offload",
             "activities",
             "recordings",
             "usage",
@@ -42,6 +51,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "legal",
         &[
             "devices",
+            "offload",
             "activities",
             "recordings",
             "findings",
@@ -55,6 +65,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "leader",
         &[
             "devices",
+            "offload",
             "activities",
             "recordings",
             "findings",
@@ -68,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "supervisor",
         &[
             "devices",
+            "offload",
             "activities",
             "recordings",
             "findings",
@@ -75,13 +87,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "register",
         ],
     ),
-    ("system_admin", &["devices", "usage", "users"]),
+    ("system_admin", &["devices", "offload", "usage", "users"]),
     ("security_admin", &["users"]),
     ("audit_admin", &["users"]),
 ];
 
 const ENDPOINTS: &[(&str, &str)] = &[
     ("devices", "/api/v1/devices"),
+    ("offload", "/api/v1/offload-sessions"),
     ("activities", "/api/v1/activities"),
     ("recordings", "/api/v1/recordings"),
     ("findings", "/api/v1/findings"),

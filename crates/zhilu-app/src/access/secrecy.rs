@@ -67,6 +67,21 @@ impl Visibility {
             }
     }
 
+    /// Whether the actor sees what a finding names (its activity and its recording).
+    pub fn sees_finding(&self, f: &zhilu_policy::engine::Finding) -> bool {
+        let activity = f
+            .activity
+            .as_deref()
+            .and_then(|a| ActivityId::parse(a).ok())
+            .is_none_or(|a| self.sees(&Item::Activity(a)));
+        let recording = f
+            .recording
+            .as_deref()
+            .and_then(|r| Sha256::parse(r).ok())
+            .is_none_or(|r| self.sees(&Item::Recording(r)));
+        activity && recording
+    }
+
     /// Whether the actor sees a recording and every activity it is linked to that is
     /// classified (a recording of a classified activity is as secret as the activity).
     pub fn sees_recording(&self, sha: &Sha256, activities: &[ActivityId]) -> bool {

@@ -91,5 +91,8 @@ pub async fn check_timed(
             officer: scope.officer.clone(),
         },
     );
+    // A finding about a classified item does not exist for a reader not cleared for it (R25).
+    let vis = crate::access::visibility(app, actor).await?;
+    found.retain(|f| vis.sees_finding(f));
     Ok((found, times))
 }

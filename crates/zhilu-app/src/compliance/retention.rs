@@ -77,5 +77,7 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
         });
     }
     out.sort_by(|a, b| (a.capture_start, &a.sha256).cmp(&(b.capture_start, &b.sha256)));
+    let vis = crate::access::visibility(app, actor).await?;
+    out.retain(|r| vis.sees(&crate::access::Item::Recording(r.sha256.clone())));
     Ok(out)
 }

@@ -49,11 +49,18 @@ pub async fn subject(
             ));
         }
     };
+    // Classified activities and recordings do not exist for a reader not cleared (R25).
+    let vis = crate::access::visibility(app, actor).await?;
+    let activities: Vec<Activity> = activities
+        .into_iter()
+        .filter(|a| vis.sees(&crate::access::Item::Activity(a.id.clone())))
+        .collect();
     let ids: Vec<ActivityId> = activities.iter().map(|a| a.id.clone()).collect();
     let mut recordings: Vec<Recording> = Vec::new();
     let mut seen = HashSet::new();
     for l in app.catalog.links_of_activities(&ids).await? {
         if seen.insert(l.sha256.clone())
+            && vis.sees(&crate::access::Item::Recording(l.sha256.clone()))
             && let Some(r) = app.catalog.recording(&l.sha256).await?
         {
             recordings.push(r);

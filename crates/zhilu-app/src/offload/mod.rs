@@ -565,3 +565,21 @@ pub async fn recordings(
     }
     Ok(out)
 }
+
+/// Offload sessions at the stations, newest first: what was offloaded from which device, by
+/// whom, how it ended (devices' history, R30).
+pub async fn sessions(app: &App, actor: &Actor) -> Result<Vec<OffloadSession>, AppError> {
+    actor.require_any(Action::ReadDevices)?;
+    actor.reads("offload sessions");
+    let mut out = Vec::new();
+    for s in app.catalog.sessions().await? {
+        if app
+            .sees_people(actor, Action::ReadDevices, std::slice::from_ref(&s.officer))
+            .await?
+        {
+            out.push(s);
+        }
+    }
+    out.reverse();
+    Ok(out)
+}

@@ -85,6 +85,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/interruptions", post(records::add_interruption))
         .route("/api/v1/extensions", post(records::request_extension))
         .route("/api/v1/recordings", get(records::recordings))
+        .route("/api/v1/offload-sessions", get(records::offload_sessions))
         .route("/api/v1/findings", get(records::findings))
         .route("/api/v1/subject", get(records::subject))
         .route("/api/v1/retention", get(records::retention))

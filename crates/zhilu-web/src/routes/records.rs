@@ -316,6 +316,13 @@ pub async fn retention(State(s): State<AppState>, me: CurrentActor) -> Answer<Ve
     Ok(Json(compliance::retention(&s.app, &me.actor).await?))
 }
 
+pub async fn offload_sessions(
+    State(s): State<AppState>,
+    me: CurrentActor,
+) -> Answer<Vec<zhilu_model::OffloadSession>> {
+    Ok(Json(offload::sessions(&s.app, &me.actor).await?))
+}
+
 pub async fn pending(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Approval>> {
     Ok(Json(access::pending(&s.app, &me.actor).await?))
 }
