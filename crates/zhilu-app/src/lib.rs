@@ -19,6 +19,7 @@ mod actor;
 mod background;
 mod clock;
 pub mod compliance;
+mod decisions;
 mod error;
 mod hashing;
 pub mod identity;
@@ -66,6 +67,8 @@ pub struct App {
     background: background::Background,
     /// Viewings of footage in progress, whose served ranges are written in batches.
     pub(crate) viewings: access::Viewings,
+    /// Authorisation decisions, per ledger head.
+    pub(crate) decisions: decisions::Decisions,
     /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint
     /// kept beside it: nothing may be written (`verify` says what happened).
     behind: Option<(u64, u64)>,
@@ -259,6 +262,7 @@ impl App {
             .catalog
             .commit(self.clock.now(), actor.ledger_name(), &changes, &signer)
             .await?;
+        self.decisions.committed(appended.size);
         self.after_commit(&appended).await;
         Ok(appended)
     }

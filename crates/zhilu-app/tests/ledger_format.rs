@@ -410,6 +410,7 @@ async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
         "grant.issued",
         "grant.updated",
         "playback.progressed",
+        "playback.ranges",
         "playback.started",
         "activity.added",
         "approval.requested",

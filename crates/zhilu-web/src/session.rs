@@ -174,10 +174,7 @@ impl FromRequestParts<AppState> for CurrentActor {
             return Err(ApiError::not_authenticated());
         };
         let key = id_hash(&id);
-        let Some(row) = login::load_session(&state.app, &key).await? else {
-            return Err(ApiError::not_authenticated());
-        };
-        let actor = zhilu_app::identity::session_actor(&state.app, &row).await?;
+        let actor = login::session_by_key(&state.app, &key).await?;
         Ok(CurrentActor {
             actor,
             key,

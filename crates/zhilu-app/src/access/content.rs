@@ -73,6 +73,28 @@ pub async fn authorize(
         .person_id()
         .cloned()
         .ok_or(AppError::NotAuthenticated)?;
+    // The same question at the same ledger head has the same answer (see `decisions.rs`); only
+    // the grant's expiry is checked again.
+    let head = app.decision_head().await?;
+    let key = (user.to_string(), sha.to_string(), usage == Use::Download);
+    if let Some((h, g)) = crate::decisions::Decisions::get(&app.decisions.grants, &key)
+        && h == head
+        && g.grant.covers(&sha, app.now())
+    {
+        return Ok(g);
+    }
+    let granted = decide_grant(app, actor, sha, user, usage).await?;
+    crate::decisions::Decisions::remember(&app.decisions.grants, key, (head, granted.clone()));
+    Ok(granted)
+}
+
+async fn decide_grant(
+    app: &App,
+    actor: &Actor,
+    sha: Sha256,
+    user: OfficerId,
+    usage: Use,
+) -> Result<Granted, AppError> {
     let not_found = || AppError::NotFound {
         what: Thing::Recording,
         id: sha.to_string(),
@@ -150,6 +172,24 @@ pub struct Servable {
 /// recorded size. (Every read of the whole object is checked against its hash by fixity; a
 /// range served here is not re-hashed per request.)
 pub async fn open(app: &App, granted: &Granted) -> Result<Servable, AppError> {
+    // An original never changes: a handle opened once serves every later request (a `dup`).
+    let key = granted.sha.to_string();
+    if let Some(f) = crate::decisions::Decisions::get(&app.decisions.files, &key)
+        && let Ok(file) = f.try_clone()
+    {
+        return Ok(Servable {
+            file,
+            len: granted.size,
+        });
+    }
+    let opened = open_first(app, granted).await?;
+    if let Ok(f) = opened.file.try_clone() {
+        crate::decisions::Decisions::remember(&app.decisions.files, key, std::sync::Arc::new(f));
+    }
+    Ok(opened)
+}
+
+async fn open_first(app: &App, granted: &Granted) -> Result<Servable, AppError> {
     let paths: Vec<std::path::PathBuf> = app
         .vault
         .roots()
@@ -193,6 +233,8 @@ struct Open {
     last_flush: Instant,
     last_use: Instant,
     actor: Actor,
+    /// One batch written at a time per viewing (no two writers of one row).
+    writing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The viewings this process has open, by (viewer key, grant, recording, use).
@@ -202,7 +244,10 @@ pub(crate) struct Viewings {
 }
 
 /// Ranges per batch, and the longest a served range waits to be written.
-const BATCH: usize = 32;
+const BATCH: usize = 256;
+/// The playback row keeps at most this many merged spans (a person watching makes a handful);
+/// every batch's spans are in the ledger as a `playback.ranges` event in any case.
+const ROW_SPANS: usize = 128;
 const FLUSH_SECS: u64 = 10;
 /// A viewer silent this long starts a new viewing next time.
 const VIEWING_IDLE_SECS: u64 = 30 * 60;
@@ -260,6 +305,7 @@ pub async fn viewing(
                 last_flush: Instant::now(),
                 last_use: Instant::now(),
                 actor: actor.clone(),
+                writing: Default::default(),
             },
         )
     };
@@ -279,12 +325,17 @@ pub async fn served(app: &App, viewing: &Viewing, start: u64, end: u64) -> Resul
         o.pending.push((start, end));
         if o.pending.len() >= BATCH || o.last_flush.elapsed().as_secs() >= FLUSH_SECS {
             o.last_flush = Instant::now();
-            Some((o.actor.clone(), std::mem::take(&mut o.pending)))
+            Some((
+                o.actor.clone(),
+                std::mem::take(&mut o.pending),
+                o.writing.clone(),
+            ))
         } else {
             None
         }
     };
-    if let Some((actor, ranges)) = due {
+    if let Some((actor, ranges, writing)) = due {
+        let _one_at_a_time = writing.lock().await;
         write_ranges(app, &actor, &viewing.id, ranges).await?;
     }
     Ok(())
@@ -323,21 +374,32 @@ async fn write_ranges(
     if ranges.is_empty() {
         return Ok(());
     }
+    let batch = merge(ranges);
+    let bytes: u64 = batch.iter().map(|(s, e)| e - s + 1).sum();
     for _ in 0..5 {
         let Some(current) = app.catalog.playback(id).await? else {
             return Ok(());
         };
         let mut row = current.record.clone();
         let mut all: Vec<(u64, u64)> = row.ranges.iter().filter_map(|r| parse_range(r)).collect();
-        row.bytes += ranges.iter().map(|(s, e)| e - s + 1).sum::<u64>();
-        all.extend(ranges.iter().copied());
-        row.ranges = merge(all)
-            .into_iter()
-            .map(|(s, e)| format!("{s}-{e}"))
-            .collect();
+        all.extend(batch.iter().copied());
+        let all = merge(all);
+        if all.len() <= ROW_SPANS {
+            row.ranges = all.into_iter().map(|(s, e)| format!("{s}-{e}")).collect();
+        }
+        row.bytes += bytes;
         row.updated_at = app.now();
+        let event = Change::event(
+            "playback.ranges",
+            format!("playback-ranges:{id}"),
+            serde_json::json!({
+                "playback": id.as_str(),
+                "ranges": batch.iter().map(|(s, e)| format!("{s}-{e}")).collect::<Vec<_>>(),
+                "bytes": bytes,
+            }),
+        );
         match app
-            .record(actor, vec![Change::update(row, current.version)])
+            .record(actor, vec![Change::update(row, current.version), event])
             .await
         {
             Err(AppError::Conflict(_)) => continue,

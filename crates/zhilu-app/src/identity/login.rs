@@ -214,3 +214,41 @@ pub async fn sweep_sessions(app: &App) -> Result<u64, AppError> {
         .delete_expired_web_sessions(app.clock.real_now().timestamp_micros())
         .await?)
 }
+
+/// The actor of the logged-in session whose id hashes to `id_hash`, as [`session_actor`] decides,
+/// remembered for the ledger head it was decided at (see `decisions.rs`): a request of a session
+/// already seen costs no catalog read but the head's, at most once a second.
+pub async fn session_by_key(app: &App, id_hash: &str) -> Result<Actor, AppError> {
+    use crate::decisions::Decisions;
+    let head = app.decision_head().await?;
+    let key = id_hash.to_string();
+    if let Some((h, mut row, actor)) = Decisions::get(&app.decisions.sessions, &key)
+        && h == head
+    {
+        let now = app.clock.real_now().timestamp_micros();
+        let idle = Duration::minutes(IDLE_MINUTES)
+            .num_microseconds()
+            .unwrap_or(i64::MAX);
+        if now >= row.expires_at || now.saturating_sub(row.seen_at) >= idle {
+            app.catalog.delete_web_session(id_hash).await?;
+            app.decisions
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+            return Err(AppError::NotAuthenticated);
+        }
+        if now - row.seen_at >= TOUCH_SECONDS * 1_000_000 {
+            app.catalog.touch_web_session(id_hash, now).await?;
+            row.seen_at = now;
+            Decisions::remember(&app.decisions.sessions, key, (h, row, actor.clone()));
+        }
+        return Ok(actor);
+    }
+    let Some(row) = app.catalog.web_session(id_hash).await? else {
+        return Err(AppError::NotAuthenticated);
+    };
+    let actor = session_actor(app, &row).await?;
+    Decisions::remember(&app.decisions.sessions, key, (head, row, actor.clone()));
+    Ok(actor)
+}
