@@ -23,9 +23,19 @@ pub const HEAD_TTL: Duration = Duration::from_secs(1);
 /// Entries kept per map before it is emptied (a bound, not a policy).
 const CAP: usize = 4096;
 
+/// What the cache knows of the ledger head.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    /// The head as last committed by this process or read from the catalog.
+    known: u64,
+    /// The head at the last change that could alter a decision: the key decisions are kept by.
+    generation: u64,
+    read_at: Instant,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
-    head: Mutex<Option<(u64, Instant)>>,
+    head: Mutex<Option<Head>>,
     pub(crate) sessions: Mutex<HashMap<String, (u64, WebSession, Actor)>>,
     pub(crate) grants: Mutex<HashMap<(String, String, bool), (u64, Granted)>>,
     pub(crate) files: Mutex<HashMap<String, Arc<std::fs::File>>>,
@@ -36,9 +46,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Decisions {
-    /// Notes a commit of this process.
-    pub(crate) fn committed(&self, size: u64) {
-        *lock(&self.head) = Some((size, Instant::now()));
+    /// Notes a commit of this process of entries `first_seq..size`. A commit that can alter no
+    /// decision (`neutral`: the ranges of a viewing) keeps the decisions, unless someone else
+    /// committed since the head was last known.
+    pub(crate) fn committed(&self, first_seq: u64, size: u64, neutral: bool) {
+        let mut h = lock(&self.head);
+        let external = h.is_none_or(|h| h.known != first_seq);
+        let generation = match *h {
+            Some(old) if neutral && !external => old.generation,
+            _ => size,
+        };
+        *h = Some(Head {
+            known: size,
+            generation,
+            read_at: Instant::now(),
+        });
     }
 
     pub(crate) fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, v: V) {
@@ -61,16 +83,26 @@ impl crate::App {
     /// The ledger head decisions are keyed on: this process's last commit, or the catalog's
     /// head read at most [`HEAD_TTL`] ago.
     pub(crate) async fn decision_head(&self) -> Result<u64, AppError> {
-        if let Some((size, at)) = *lock(&self.decisions.head)
-            && at.elapsed() < HEAD_TTL
+        if let Some(h) = *lock(&self.decisions.head)
+            && h.read_at.elapsed() < HEAD_TTL
         {
-            return Ok(size);
+            return Ok(h.generation);
         }
         let (size, _) = self.catalog.ledger_head().await?;
         let mut h = lock(&self.decisions.head);
-        // A commit of ours may have landed meanwhile: keep the larger.
-        let size = h.map_or(size, |(s, _)| s.max(size));
-        *h = Some((size, Instant::now()));
-        Ok(size)
+        let next = match *h {
+            // Nobody else wrote since: the decisions stand.
+            Some(old) if old.known >= size => Head {
+                read_at: Instant::now(),
+                ..old
+            },
+            _ => Head {
+                known: size,
+                generation: size,
+                read_at: Instant::now(),
+            },
+        };
+        *h = Some(next);
+        Ok(next.generation)
     }
 }

@@ -20,6 +20,7 @@ mod background;
 mod clock;
 pub mod compliance;
 mod decisions;
+pub use decisions::HEAD_TTL;
 mod error;
 mod hashing;
 pub mod identity;
@@ -262,7 +263,10 @@ impl App {
             .catalog
             .commit(self.clock.now(), actor.ledger_name(), &changes, &signer)
             .await?;
-        self.decisions.committed(appended.size);
+        // The ranges of a viewing can alter no authorisation decision.
+        let neutral = changes.iter().all(|c| c.kind().starts_with("playback."));
+        self.decisions
+            .committed(appended.first_seq, appended.size, neutral);
         self.after_commit(&appended).await;
         Ok(appended)
     }

@@ -712,3 +712,78 @@ async fn r23_sessions_expire_idle_and_absolute_on_the_real_clock() {
     let e = session_actor(t.app(), &fresh).await.unwrap_err();
     assert!(matches!(e, AppError::NotAuthenticated), "{e:?}");
 }
+
+/// Decisions are remembered per ledger head: a grant revoked by another process on the same data
+/// directory (the CLI beside the server) stops serving within `HEAD_TTL`; one revoked by this
+/// process, at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r23_a_grant_revoked_elsewhere_stops_serving_within_a_second() {
+    let t = TestApp::with_profile("dalian-ftz").await;
+    t.at("2026-11-20 09:00:00");
+    let (a, _) = two_recordings(&t).await;
+    let chain = access_chain(&t).await;
+    let requester = user(&t, "R1", "一处", &["officer"], &[]).await;
+    let approver = user(&t, "AP1", "局领导", &[chain[0].as_str()], &[]).await;
+    let grant_for = |reason: &'static str| {
+        let (app, requester, approver, a) =
+            (t.app(), requester.clone(), approver.clone(), a.clone());
+        async move {
+            let req = access::request_access(
+                app,
+                &requester,
+                AccessAsk {
+                    recordings: vec![a],
+                    reason: reason.into(),
+                    ..AccessAsk::default()
+                },
+            )
+            .await
+            .unwrap();
+            access::approve(app, &approver, req.id.as_str(), None)
+                .await
+                .unwrap();
+        }
+    };
+    grant_for("第一次").await;
+    let g = access::authorize(t.app(), &requester, &a, Use::Stream)
+        .await
+        .unwrap();
+    // Another process on the same directory revokes it.
+    let other = zhilu_app::App::open(
+        t.data_dir(),
+        std::sync::Arc::new(zhilu_app::SystemClock),
+        Some(t.db_url().to_string()),
+    )
+    .await
+    .expect("second process");
+    access::revoke(&other, &Actor::test("custodian"), g.grant().id.as_str())
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        match access::authorize(t.app(), &requester, &a, Use::Stream).await {
+            Err(AppError::NoGrant(_)) => break,
+            Ok(_) => {
+                assert!(
+                    started.elapsed() < zhilu_app::HEAD_TTL * 2,
+                    "still served {:?} after another process revoked it",
+                    started.elapsed()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // In this process: at once.
+    grant_for("第二次").await;
+    let g = access::authorize(t.app(), &requester, &a, Use::Stream)
+        .await
+        .unwrap();
+    access::revoke(t.app(), &Actor::test("custodian"), g.grant().id.as_str())
+        .await
+        .unwrap();
+    let e = access::authorize(t.app(), &requester, &a, Use::Stream)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NoGrant(_)), "{e:?}");
+}
