@@ -36,8 +36,8 @@ struct Head {
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
     head: Mutex<Option<Head>>,
-    pub(crate) sessions: Mutex<HashMap<String, (u64, WebSession, Actor)>>,
-    pub(crate) grants: Mutex<HashMap<(String, String, bool), (u64, Granted)>>,
+    pub(crate) sessions: Mutex<HashMap<String, Arc<(u64, WebSession, Arc<Actor>)>>>,
+    pub(crate) grants: Mutex<HashMap<(String, String, bool), Arc<(u64, Granted)>>>,
     pub(crate) files: Mutex<HashMap<String, Arc<std::fs::File>>>,
 }
 

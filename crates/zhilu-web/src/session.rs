@@ -156,7 +156,7 @@ pub async fn session(parts: &mut Parts, state: &AppState) -> Result<Session, Api
 /// account enabled, roles as the catalog holds them now). 401 otherwise.
 #[derive(Debug, Clone)]
 pub struct CurrentActor {
-    pub actor: Actor,
+    pub actor: std::sync::Arc<Actor>,
     /// The session's row key: one viewer key per login session.
     pub key: String,
     pub session: Session,

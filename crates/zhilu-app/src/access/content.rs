@@ -31,7 +31,7 @@ pub enum Use {
 /// makes one.
 #[derive(Debug, Clone)]
 pub struct Granted {
-    grant: Grant,
+    grant: std::sync::Arc<Grant>,
     sha: Sha256,
     size: u64,
     user: OfficerId,
@@ -77,14 +77,18 @@ pub async fn authorize(
     // the grant's expiry is checked again.
     let head = app.decision_head().await?;
     let key = (user.to_string(), sha.to_string(), usage == Use::Download);
-    if let Some((h, g)) = crate::decisions::Decisions::get(&app.decisions.grants, &key)
-        && h == head
-        && g.grant.covers(&sha, app.now())
+    if let Some(entry) = crate::decisions::Decisions::get(&app.decisions.grants, &key)
+        && entry.0 == head
+        && entry.1.grant.covers(&sha, app.now())
     {
-        return Ok(g);
+        return Ok(entry.1.clone());
     }
     let granted = decide_grant(app, actor, sha, user, usage).await?;
-    crate::decisions::Decisions::remember(&app.decisions.grants, key, (head, granted.clone()));
+    crate::decisions::Decisions::remember(
+        &app.decisions.grants,
+        key,
+        std::sync::Arc::new((head, granted.clone())),
+    );
     Ok(granted)
 }
 
@@ -133,7 +137,7 @@ async fn decide_grant(
         return Err(AppError::NoGrant(why));
     };
     Ok(Granted {
-        grant: (*grant).clone(),
+        grant: std::sync::Arc::new((*grant).clone()),
         sha,
         size: recording.size,
         user,
@@ -317,28 +321,45 @@ pub async fn viewing(
 
 /// Notes that bytes `start..=end` were sent on a viewing; written in batches.
 pub async fn served(app: &App, viewing: &Viewing, start: u64, end: u64) -> Result<(), AppError> {
-    let due = {
-        let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(o) = open.values_mut().find(|o| o.id == viewing.id) else {
-            return Ok(());
-        };
-        o.pending.push((start, end));
-        if o.pending.len() >= BATCH || o.last_flush.elapsed().as_secs() >= FLUSH_SECS {
-            o.last_flush = Instant::now();
-            Some((
-                o.actor.clone(),
-                std::mem::take(&mut o.pending),
-                o.writing.clone(),
-            ))
-        } else {
-            None
-        }
-    };
-    if let Some((actor, ranges, writing)) = due {
-        let _one_at_a_time = writing.lock().await;
-        write_ranges(app, &actor, &viewing.id, ranges).await?;
+    match note_served(app, viewing, start, end) {
+        Some(batch) => write_batch(app, batch).await,
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// A batch of served ranges due to be written.
+#[derive(Debug)]
+pub struct DueBatch {
+    actor: Actor,
+    id: RecordId,
+    ranges: Vec<(u64, u64)>,
+    writing: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// [`served`] without waiting: notes the range in memory and hands back a batch when one is due
+/// (every [`BATCH`] ranges or [`FLUSH_SECS`]), for the caller to write with [`write_batch`].
+/// Serving a range thus costs no task and no catalog access.
+pub fn note_served(app: &App, viewing: &Viewing, start: u64, end: u64) -> Option<DueBatch> {
+    let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
+    let o = open.values_mut().find(|o| o.id == viewing.id)?;
+    o.pending.push((start, end));
+    if o.pending.len() >= BATCH || o.last_flush.elapsed().as_secs() >= FLUSH_SECS {
+        o.last_flush = Instant::now();
+        Some(DueBatch {
+            actor: o.actor.clone(),
+            id: o.id.clone(),
+            ranges: std::mem::take(&mut o.pending),
+            writing: o.writing.clone(),
+        })
+    } else {
+        None
+    }
+}
+
+/// Writes a due batch (one writer per viewing at a time).
+pub async fn write_batch(app: &App, batch: DueBatch) -> Result<(), AppError> {
+    let _one_at_a_time = batch.writing.lock().await;
+    write_ranges(app, &batch.actor, &batch.id, batch.ranges).await
 }
 
 /// Ranges waiting to be written on one viewing, with who watched.

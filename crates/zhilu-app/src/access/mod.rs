@@ -19,8 +19,8 @@ mod secrecy;
 
 pub(crate) use content::Viewings;
 pub use content::{
-    Granted, Servable, Use, Viewing, authorize, flush_viewings, open, refuse_change, served,
-    viewing,
+    DueBatch, Granted, Servable, Use, Viewing, authorize, flush_viewings, note_served, open,
+    refuse_change, served, viewing, write_batch,
 };
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};

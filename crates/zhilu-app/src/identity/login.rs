@@ -1,6 +1,8 @@
 //! Logging in and out, lockout, and login sessions. Times here are the *real* clock: a replayed
 //! business clock must not stretch a session or lift a lockout.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use zhilu_model::OfficerId;
@@ -218,13 +220,14 @@ pub async fn sweep_sessions(app: &App) -> Result<u64, AppError> {
 /// The actor of the logged-in session whose id hashes to `id_hash`, as [`session_actor`] decides,
 /// remembered for the ledger head it was decided at (see `decisions.rs`): a request of a session
 /// already seen costs no catalog read but the head's, at most once a second.
-pub async fn session_by_key(app: &App, id_hash: &str) -> Result<Actor, AppError> {
+pub async fn session_by_key(app: &App, id_hash: &str) -> Result<Arc<Actor>, AppError> {
     use crate::decisions::Decisions;
     let head = app.decision_head().await?;
     let key = id_hash.to_string();
-    if let Some((h, mut row, actor)) = Decisions::get(&app.decisions.sessions, &key)
-        && h == head
+    if let Some(entry) = Decisions::get(&app.decisions.sessions, &key)
+        && entry.0 == head
     {
+        let (h, row, actor) = &*entry;
         let now = app.clock.real_now().timestamp_micros();
         let idle = Duration::minutes(IDLE_MINUTES)
             .num_microseconds()
@@ -240,15 +243,24 @@ pub async fn session_by_key(app: &App, id_hash: &str) -> Result<Actor, AppError>
         }
         if now - row.seen_at >= TOUCH_SECONDS * 1_000_000 {
             app.catalog.touch_web_session(id_hash, now).await?;
+            let mut row = row.clone();
             row.seen_at = now;
-            Decisions::remember(&app.decisions.sessions, key, (h, row, actor.clone()));
+            Decisions::remember(
+                &app.decisions.sessions,
+                key,
+                Arc::new((*h, row, actor.clone())),
+            );
         }
-        return Ok(actor);
+        return Ok(actor.clone());
     }
     let Some(row) = app.catalog.web_session(id_hash).await? else {
         return Err(AppError::NotAuthenticated);
     };
-    let actor = session_actor(app, &row).await?;
-    Decisions::remember(&app.decisions.sessions, key, (head, row, actor.clone()));
+    let actor = Arc::new(session_actor(app, &row).await?);
+    Decisions::remember(
+        &app.decisions.sessions,
+        key,
+        Arc::new((head, row, actor.clone())),
+    );
     Ok(actor)
 }

@@ -62,6 +62,9 @@ pub enum BenchCmd {
         connections: Vec<usize>,
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
+        /// 只测按字节范围读取本身（不登录、不检查授权），作为对照。
+        #[arg(long)]
+        plain: bool,
     },
     /// 核验整个审计日志（zhilu verify --offline 作为子进程）的耗时与内存峰值，与同次运行中 sqlite3 读取全部日志条目对比。
     Verify {
@@ -117,6 +120,7 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             seconds,
             connections,
             work_dir,
+            plain,
         } => {
             let work = work_dir.join(format!("serve-{}", std::process::id()));
             std::fs::create_dir_all(&work)?;
@@ -124,8 +128,17 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
                 file_size: size_mib << 20,
                 duration: std::time::Duration::from_secs(seconds),
                 connections,
+                work_dir: Some(work.clone()),
                 ..Default::default()
             };
+            if plain {
+                let r = zhilu_lab::bench_serve::bench_serve(opts).await;
+                let _ = std::fs::remove_dir_all(&work);
+                let r = r?;
+                eprintln!("{}", r.table());
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(true);
+            }
             let r = zhilu_lab::bench_serve_app::bench_serve_authorised(&work, opts).await;
             let _ = std::fs::remove_dir_all(&work);
             let r = r?;

@@ -57,12 +57,15 @@ async fn serve(
     let range = content::parse_range(&headers, servable.len);
     let app = s.app.clone();
     let mut resp = content::respond(servable, range, move |served| {
-        tokio::spawn(async move {
-            if let Err(e) = access::served(&app, &viewing, served.start, served.end_inclusive).await
-            {
-                tracing::error!(error = %e, "recording served ranges");
-            }
-        });
+        // Noted in memory; a task only when a batch is due to be written.
+        if let Some(batch) = access::note_served(&app, &viewing, served.start, served.end_inclusive)
+        {
+            tokio::spawn(async move {
+                if let Err(e) = access::write_batch(&app, batch).await {
+                    tracing::error!(error = %e, "recording served ranges");
+                }
+            });
+        }
     });
     if usage == Use::Download
         && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{sha}\""))
