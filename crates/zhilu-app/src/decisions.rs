@@ -23,6 +23,11 @@ pub const HEAD_TTL: Duration = Duration::from_secs(1);
 /// Entries kept per map before it is emptied (a bound, not a policy).
 const CAP: usize = 4096;
 
+/// A logged-in session as decided at a head: (head, row, actor).
+pub(crate) type SessionDecision = (u64, WebSession, Arc<Actor>);
+/// (user, recording, download).
+pub(crate) type GrantKey = (String, String, bool);
+
 /// What the cache knows of the ledger head.
 #[derive(Debug, Clone, Copy)]
 struct Head {
@@ -36,8 +41,8 @@ struct Head {
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
     head: Mutex<Option<Head>>,
-    pub(crate) sessions: Mutex<HashMap<String, Arc<(u64, WebSession, Arc<Actor>)>>>,
-    pub(crate) grants: Mutex<HashMap<(String, String, bool), Arc<(u64, Granted)>>>,
+    pub(crate) sessions: Mutex<HashMap<String, Arc<SessionDecision>>>,
+    pub(crate) grants: Mutex<HashMap<GrantKey, Arc<(u64, Granted)>>>,
     pub(crate) files: Mutex<HashMap<String, Arc<std::fs::File>>>,
 }
 

@@ -4,6 +4,9 @@
 //! of the use case. Every row is checked before anything is written, and every failing row is
 //! reported (第 N 行：…), so a person fixes the file once.
 
+/// The rows that parsed (with their spreadsheet row numbers) and the errors of the others.
+pub(crate) type Checked<T> = (Vec<(usize, T)>, Vec<RowError>);
+
 use std::collections::HashMap;
 use std::io::Cursor;
 
@@ -383,9 +386,7 @@ pub fn users(bytes: &[u8]) -> Result<Vec<(usize, NewUser)>, SheetError> {
 
 /// The users of every row, and the rows whose form failed (the import checks the others further
 /// and reports both together).
-pub(crate) fn users_and_errors(
-    bytes: &[u8],
-) -> Result<(Vec<(usize, NewUser)>, Vec<RowError>), SheetError> {
+pub(crate) fn users_and_errors(bytes: &[u8]) -> Result<Checked<NewUser>, SheetError> {
     let mut out = Vec::new();
     let mut failed = Vec::new();
     let mut seen = HashMap::new();
@@ -419,9 +420,7 @@ pub fn devices(bytes: &[u8]) -> Result<Vec<(usize, NewDevice)>, SheetError> {
 }
 
 /// The devices of every row, and the rows whose form failed (see [`users_and_errors`]).
-pub(crate) fn devices_and_errors(
-    bytes: &[u8],
-) -> Result<(Vec<(usize, NewDevice)>, Vec<RowError>), SheetError> {
+pub(crate) fn devices_and_errors(bytes: &[u8]) -> Result<Checked<NewDevice>, SheetError> {
     let mut out = Vec::new();
     let mut failed = Vec::new();
     let mut seen = HashMap::new();
