@@ -21,11 +21,11 @@ const ALLOWED_VALUES: &[&str] = &[
     // JSON error keys scripts read: {"code", "message"}
     "code", "message",
     // time format, size units
-    "RFC", "GiB", "GB",
+    "RFC", "GiB", "GB", "MiB", "KiB",
     // default paths: data directories, evidence stores, the memory disk of `bench ingest`
     "./zhilu-data", "./zhilu-demo", "vault/primary", "vault/replica", "/dev/shm",
-    // the baseline tool of `bench check`
-    "sqlite3",
+    // the baseline tools of `bench check` and `bench serve` (nginx with `sendfile off`)
+    "sqlite3", "nginx", "sendfile", "off",
     // a witness's address (http://host:port), its default directory
     "http", "./zhilu-witness",
     // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…)
