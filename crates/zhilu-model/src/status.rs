@@ -44,6 +44,16 @@ macro_rules! closed_set {
                 }
             }
 
+            /// What a person typed: the Chinese name or the stored code (any case).
+            pub fn parse_label_or_code(s: &str) -> Result<Self, UnknownValue> {
+                let s = s.trim();
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.label() == s || v.as_str().eq_ignore_ascii_case(s))
+                    .ok_or_else(|| UnknownValue { what: $what, value: s.to_string() })
+            }
+
             /// The value stored as `s`.
             pub fn parse(s: &str) -> Result<Self, UnknownValue> {
                 match s {
@@ -286,15 +296,7 @@ closed_set!(
 impl Secrecy {
     /// Accepts the Chinese name (`工作秘密`) or the stored code (`work_secret`).
     pub fn parse_input(s: &str) -> Result<Self, UnknownValue> {
-        let s = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|c| c.label() == s || c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownValue {
-                what: "密级类别",
-                value: s.to_string(),
-            })
+        Self::parse_label_or_code(s)
     }
 
     /// A comma list (`工作秘密,商业秘密`, `、` and `，` also separate) as a sorted set.
@@ -321,22 +323,15 @@ closed_set!(
 );
 
 impl AccessKind {
-    /// Accepts the code (`view`) or the short Chinese name (查阅、复制、对外提供).
+    /// Accepts the code (`view`), the Chinese name, or the short one (查阅、复制、对外提供).
     pub fn parse_input(s: &str) -> Result<Self, UnknownValue> {
-        let s = s.trim();
-        let short = |k: AccessKind| match k {
-            AccessKind::View => "查阅",
-            AccessKind::Copy => "复制",
-            AccessKind::Provide => "对外提供",
+        let short = match s.trim() {
+            "查阅" => Some(AccessKind::View),
+            "复制" => Some(AccessKind::Copy),
+            "对外提供" => Some(AccessKind::Provide),
+            _ => None,
         };
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s) || short(*k) == s || k.label() == s)
-            .ok_or_else(|| UnknownValue {
-                what: "调阅方式",
-                value: s.to_string(),
-            })
+        short.map_or_else(|| Self::parse_label_or_code(s), Ok)
     }
 
     /// Whether a grant of this kind lets the holder download the original bytes (not only

@@ -173,18 +173,23 @@ pub fn real_now(app: &App) -> DateTime<Utc> {
     app.clock.real_now()
 }
 
+/// Whether a session has ended at `now` (real µs): past its absolute expiry, or idle too long.
+fn ended(session: &WebSession, now: i64) -> bool {
+    let idle = Duration::minutes(IDLE_MINUTES)
+        .num_microseconds()
+        .unwrap_or(i64::MAX);
+    now >= session.expires_at || now.saturating_sub(session.seen_at) >= idle
+}
+
 /// The actor of a logged-in session, checked on every request: the absolute and idle expiry on
 /// the real clock, and the account still enabled with the roles the catalog holds now (a role
 /// taken away takes effect at once). An ended session is deleted.
 pub async fn session_actor(app: &App, session: &WebSession) -> Result<Actor, AppError> {
     let now = app.clock.real_now().timestamp_micros();
-    let idle = Duration::minutes(IDLE_MINUTES)
-        .num_microseconds()
-        .unwrap_or(i64::MAX);
     let Some(user) = session.user.as_deref() else {
         return Err(AppError::NotAuthenticated);
     };
-    if now >= session.expires_at || now.saturating_sub(session.seen_at) >= idle {
+    if ended(session, now) {
         app.catalog.delete_web_session(&session.id_hash).await?;
         return Err(AppError::NotAuthenticated);
     }
@@ -229,10 +234,7 @@ pub async fn session_by_key(app: &App, id_hash: &str) -> Result<Arc<Actor>, AppE
     {
         let (h, row, actor) = &*entry;
         let now = app.clock.real_now().timestamp_micros();
-        let idle = Duration::minutes(IDLE_MINUTES)
-            .num_microseconds()
-            .unwrap_or(i64::MAX);
-        if now >= row.expires_at || now.saturating_sub(row.seen_at) >= idle {
+        if ended(row, now) {
             app.catalog.delete_web_session(id_hash).await?;
             app.decisions
                 .sessions
