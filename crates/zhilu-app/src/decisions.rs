@@ -76,15 +76,26 @@ impl Decisions {
         m.insert(k, v);
     }
 
-    pub(crate) fn get<K: std::hash::Hash + Eq, V: Clone>(
-        map: &Mutex<HashMap<K, V>>,
-        k: &K,
-    ) -> Option<V> {
+    pub(crate) fn get<K, Q, V>(map: &Mutex<HashMap<K, V>>, k: &Q) -> Option<V>
+    where
+        K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+        V: Clone,
+    {
         lock(map).get(k).cloned()
     }
 }
 
 impl crate::App {
+    /// Drops every remembered decision: each is made again, from the catalog, at its next use.
+    /// Always safe (a decision is only ever a copy of what the catalog says); `bench serve`
+    /// uses it to measure what an unremembered grant check costs.
+    pub fn forget_decisions(&self) {
+        lock(&self.decisions.sessions).clear();
+        lock(&self.decisions.grants).clear();
+        lock(&self.decisions.files).clear();
+    }
+
     /// The ledger head decisions are keyed on: this process's last commit, or the catalog's
     /// head read at most [`HEAD_TTL`] ago.
     pub(crate) async fn decision_head(&self) -> Result<u64, AppError> {

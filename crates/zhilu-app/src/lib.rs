@@ -208,22 +208,36 @@ impl App {
         }
     }
 
-    /// Every view of a classified item is logged (R25): a ledger event naming who saw what.
-    pub(crate) async fn log_classified_view(
+    /// Every view of a classified item is logged (R25): one ledger event per classified item
+    /// the reader was shown, naming the item, its classes and where it was shown (`via`: the
+    /// list or page), in one commit. Nothing is written when none of `items` is classified.
+    pub(crate) async fn log_classified_shown(
         &self,
         actor: &Actor,
-        item: &access::Item,
-        class: zhilu_model::Secrecy,
+        vis: &access::Visibility,
+        via: &str,
+        items: impl IntoIterator<Item = access::Item>,
     ) -> Result<(), AppError> {
-        self.record(
-            actor,
-            vec![Change::event(
-                "classified.viewed",
-                format!("view:{}", item.key()),
-                serde_json::json!({"class": class.as_str()}),
-            )],
-        )
-        .await?;
+        let mut seen = std::collections::HashSet::new();
+        let events: Vec<Change> = items
+            .into_iter()
+            .filter_map(|item| {
+                let classes = vis.classes_of(&item);
+                if classes.is_empty() || !seen.insert(item.key()) {
+                    return None;
+                }
+                let names: Vec<&str> = classes.iter().map(|c| c.as_str()).collect();
+                Some(Change::event(
+                    "classified.viewed",
+                    format!("view:{}", item.key()),
+                    serde_json::json!({"class": names.join(","), "via": via}),
+                ))
+            })
+            .collect();
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.record(actor, events).await?;
         Ok(())
     }
 

@@ -787,3 +787,137 @@ async fn r23_a_grant_revoked_elsewhere_stops_serving_within_a_second() {
         .unwrap_err();
     assert!(matches!(e, AppError::NoGrant(_)), "{e:?}");
 }
+
+/// The ledger's entries as (kind, subject), oldest first.
+async fn ledger_events(t: &TestApp) -> Vec<(String, String)> {
+    let (size, _) = t.app().catalog().ledger_head().await.expect("head");
+    t.app()
+        .catalog()
+        .ledger_entries(0, size)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| (e.kind, e.subject))
+        .collect()
+}
+
+/// R25: a recording of a classified activity is as secret as the activity — absent from every
+/// list and "not found" for the uncleared, even though the recording itself carries no class —
+/// and every classified item shown to a cleared reader, in a list as on its own page, is a
+/// `classified.viewed` ledger entry naming the item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r25_recordings_of_a_classified_activity_are_hidden_and_every_view_is_logged() {
+    let t = TestApp::with_profile("zhejiang-rf").await;
+    t.at("2026-11-20 09:00:00");
+    let (a, b) = two_recordings(&t).await;
+    let setup = Actor::test("setup");
+    let kind = t.app().profile().await.unwrap().checklist[0]
+        .kind
+        .get_ref()
+        .clone();
+    let (act, _) = records::add_activity(
+        t.app(),
+        &setup,
+        NewActivity {
+            kind,
+            subject_name: "某涉密单位".into(),
+            subject_code: Some("91110000600037341L".into()),
+            place: "某地".into(),
+            officers: vec!["000123".into()],
+            // The MP4 (09:30) falls inside, the WAV (09:40) outside.
+            start: beijing_time("2026-11-20 09:29:00"),
+            end: beijing_time("2026-11-20 09:33:00"),
+            ..NewActivity::default()
+        },
+    )
+    .await
+    .expect("activity");
+    records::link(t.app(), &setup, &a, act.id.as_str())
+        .await
+        .expect("link");
+    let cleared = user(&t, "C1", "法制处", &["legal"], &[Secrecy::WorkSecret]).await;
+    let reader = legal_reader(&t).await;
+    access::classify(
+        t.app(),
+        &cleared,
+        &format!("activity:{}", act.id),
+        Some(Secrecy::WorkSecret),
+    )
+    .await
+    .expect("classify the activity");
+
+    // Not cleared: the activity and its recording are nowhere, the other recording is.
+    let shas = |v: Vec<zhilu_app::model::Recording>| -> Vec<String> {
+        v.into_iter().map(|r| r.sha256.to_string()).collect()
+    };
+    let listed = shas(offload::recordings(t.app(), &reader, None).await.unwrap());
+    assert!(!listed.contains(&a), "inherited class hides it: {listed:?}");
+    assert!(listed.contains(&b), "the unclassified one is listed");
+    let kept = zhilu_app::compliance::retention(t.app(), &reader)
+        .await
+        .unwrap();
+    assert!(kept.iter().all(|r| r.sha256.as_str() != a));
+    assert!(
+        records::activities(t.app(), &reader)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let subject =
+        zhilu_app::compliance::subject(t.app(), &reader, Some("91110000600037341L"), None)
+            .await
+            .unwrap();
+    assert!(subject.activities.is_empty() && subject.recordings.is_empty());
+    let e = access::authorize(t.app(), &reader, &a, Use::Stream)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let before = ledger_events(&t).await;
+    assert!(
+        before.iter().all(|(k, _)| k != "classified.viewed"),
+        "nothing classified was shown yet: {before:?}"
+    );
+
+    // Cleared: shown, and each showing is in the ledger.
+    let listed = shas(offload::recordings(t.app(), &cleared, None).await.unwrap());
+    assert!(listed.contains(&a));
+    let viewed = |events: &[(String, String)]| -> Vec<String> {
+        events
+            .iter()
+            .filter(|(k, _)| k == "classified.viewed")
+            .map(|(_, s)| s.clone())
+            .collect()
+    };
+    let after = ledger_events(&t).await;
+    assert_eq!(
+        viewed(&after),
+        vec![format!("view:recording:{a}")],
+        "one entry for the one classified recording in the list"
+    );
+    records::activities(t.app(), &cleared).await.unwrap();
+    zhilu_app::compliance::subject(t.app(), &cleared, Some("91110000600037341L"), None)
+        .await
+        .unwrap();
+    records::activity(t.app(), &cleared, act.id.as_str())
+        .await
+        .unwrap();
+    let after = viewed(&ledger_events(&t).await);
+    let act_key = format!("view:activity:{}", act.id);
+    assert_eq!(
+        after.iter().filter(|s| **s == act_key).count(),
+        3,
+        "activities list, subject view and the activity page: {after:?}"
+    );
+    // Unclassified lists write nothing.
+    let n = ledger_events(&t).await.len();
+    access::classify(t.app(), &cleared, &format!("activity:{}", act.id), None)
+        .await
+        .unwrap();
+    offload::recordings(t.app(), &reader, None).await.unwrap();
+    records::activities(t.app(), &reader).await.unwrap();
+    assert_eq!(
+        ledger_events(&t).await.len(),
+        n + 1,
+        "only the declassification"
+    );
+}

@@ -475,7 +475,7 @@ async fn plain_content(State(f): State<Arc<PlainFile>>, headers: HeaderMap) -> R
     match File::open(&f.path) {
         Ok(file) => content::respond(
             Servable {
-                file,
+                file: Arc::new(file),
                 len: f.len,
                 content_type: "video/mp4",
                 etag: f.etag.clone(),
@@ -503,6 +503,7 @@ pub fn start_plain_server(
         .map_err(|e| invalid("无法监听本机端口", e))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
+        .thread_name("bench-plain")
         .enable_all()
         .build()
         .map_err(|e| invalid("无法启动服务运行时", e))?;
@@ -572,8 +573,10 @@ struct Tally {
 
 impl Load {
     fn run(self) -> Result<ServeBenchRow, LabError> {
+        // Named, so that a profile of the process tells the load from the server.
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.workers.max(1))
+            .thread_name("bench-load")
             .enable_all()
             .build()
             .map_err(|e| invalid("无法启动负载运行时", e))?;

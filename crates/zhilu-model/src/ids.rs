@@ -103,6 +103,19 @@ macro_rules! ident_type {
         }
 
         string_newtype!($name);
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string(
+                    "编号：1–64 位字母、数字、-、_、.，不以 . 开头",
+                    crate::openapi::IDENT,
+                )
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -191,6 +204,19 @@ macro_rules! hash_type {
         }
 
         string_newtype!($name);
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string(
+                    "哈希值：64 位小写十六进制数",
+                    crate::openapi::HEX32,
+                )
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

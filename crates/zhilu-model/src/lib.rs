@@ -9,6 +9,8 @@
 
 pub mod explain;
 pub mod ids;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod records;
 pub mod status;
 

@@ -10,6 +10,7 @@ use crate::status::*;
 
 /// A registered recording device (R1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     pub serial: DeviceSerial,
     pub kind: DeviceKind,
@@ -25,6 +26,7 @@ pub struct Device {
 
 /// One lifecycle event of a device (R2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceEvent {
     pub id: EventId,
     pub serial: DeviceSerial,
@@ -36,6 +38,7 @@ pub struct DeviceEvent {
 
 /// A collection station (采集站) that offloads devices (R16).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Station {
     pub id: StationId,
     pub first_seen: DateTime<Utc>,
@@ -43,6 +46,7 @@ pub struct Station {
 
 /// One offload of one device at one station (R16; R4 clock offset; R26 device cleared).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OffloadSession {
     pub id: SessionId,
     pub device: DeviceSerial,
@@ -69,6 +73,7 @@ pub struct OffloadSession {
 
 /// One stored original and what the station learned about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recording {
     pub sha256: Sha256,
     pub sm3: Sm3,
@@ -102,6 +107,7 @@ pub struct Recording {
 /// The part of a recording the compliance check reads: a narrow projection, because the check
 /// reads every recording of a year and decoding unused columns would be most of its cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordingFact {
     pub sha256: Sha256,
     pub capture_start: Option<DateTime<Utc>>,
@@ -116,6 +122,7 @@ pub struct RecordingFact {
 
 /// A name under which a stored object was found on a device (the first one too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordingName {
     pub sha256: Sha256,
     pub device: DeviceSerial,
@@ -127,6 +134,7 @@ pub struct RecordingName {
 
 /// An enforcement unit (执法处室/工作组/科室), named the first time an officer is placed in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unit {
     pub id: String,
     pub name: String,
@@ -135,6 +143,7 @@ pub struct Unit {
 
 /// An officer and the role the profile's approval chains refer to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Officer {
     pub id: OfficerId,
     pub name: String,
@@ -146,6 +155,7 @@ pub struct Officer {
 
 /// A device checked out to an officer (R3) with the pre-use check (R4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkout {
     pub id: CheckoutId,
     pub device: DeviceSerial,
@@ -161,6 +171,7 @@ pub struct Checkout {
 
 /// An enforcement activity as its documents record it (R7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     pub id: ActivityId,
     /// A checklist kind of the profile in force.
@@ -183,6 +194,7 @@ pub struct Activity {
 
 /// A recording linked to an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     pub sha256: Sha256,
     pub activity: ActivityId,
@@ -193,6 +205,7 @@ pub struct Link {
 
 /// A non-recording record (未记录工作记录, R10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoRecord {
     pub id: RecordId,
     pub activity: ActivityId,
@@ -205,6 +218,7 @@ pub struct NoRecord {
 
 /// An interruption record for the gap after recording `after` (R11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interruption {
     pub id: RecordId,
     pub activity: ActivityId,
@@ -218,6 +232,7 @@ pub struct Interruption {
 
 /// A request to offload later than the ordinary deadline (zhejiang-rf §19).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extension {
     pub id: RecordId,
     pub activity: ActivityId,
@@ -228,6 +243,7 @@ pub struct Extension {
 
 /// One level of an approval: who approved, in which role, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApprovalStep {
     pub by: OfficerId,
     pub role: String,
@@ -237,6 +253,7 @@ pub struct ApprovalStep {
 /// The approval of one record, keyed by that record's id: the profile's chain of roles at the
 /// time of the request, and the levels approved so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approval {
     pub id: RecordId,
     pub kind: ApprovalKind,
@@ -248,6 +265,7 @@ pub struct Approval {
 
 /// A legal hold on a recording: it cannot expire while `released_at` is empty (R20).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hold {
     pub id: HoldId,
     pub sha256: Sha256,
@@ -259,6 +277,7 @@ pub struct Hold {
 
 /// A request to view or copy a recording (R23); its approval chain is the profile's `access`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessRequest {
     pub id: RecordId,
     /// The first recording asked for.
@@ -289,6 +308,7 @@ impl AccessRequest {
 /// of the three administrators. `roles` are role ids (the fixed ones and the profile's approvers);
 /// `clearances` the confidentiality classes they may see (R25).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: OfficerId,
     /// Sorted, no duplicates.
@@ -312,6 +332,7 @@ impl Account {
 /// A user's password, as an Argon2id PHC string. The ledger records a digest of it, never the
 /// string, so a hash swapped behind the program is found by `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credential {
     pub user: OfficerId,
     #[serde(skip)]
@@ -324,6 +345,7 @@ pub struct Credential {
 /// What an approved access request yields (R23): exactly these recordings, this kind, to this
 /// user, until `expires_at`, unless revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
     pub id: RecordId,
     pub request: RecordId,
@@ -346,6 +368,7 @@ impl Grant {
 /// One viewing or copying of a recording on a grant, written before the first byte is sent;
 /// the byte ranges served are added in batches (`ranges`, merged, `start-end` inclusive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Playback {
     pub id: RecordId,
     pub grant: RecordId,
@@ -361,6 +384,7 @@ pub struct Playback {
 /// The confidentiality class of a recording or an activity (R25); `secrecy: None` declassifies.
 /// `item` is `recording:<sha256>` or `activity:<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     pub item: String,
     pub secrecy: Option<Secrecy>,

@@ -18,6 +18,7 @@ use crate::retention::retention;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// For the record (e.g. an expired recording entering purge review).
@@ -39,6 +40,7 @@ impl Severity {
 
 /// One compliance problem (预警/问题), citing the article it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// Requirement id, e.g. `R17`.
     pub rule: &'static str,

@@ -7,7 +7,7 @@ use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use zhilu_app::AppError;
 
 /// An error as the API answers it.
@@ -88,7 +88,13 @@ fn status_of(e: &AppError) -> Option<StatusCode> {
         AppError::ApprovalRefused { .. } | AppError::ExtensionNotAllowed { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        AppError::Conflict(_) | AppError::AlreadyExists { .. } => StatusCode::CONFLICT,
+        // The request is sound but the record's state refuses it.
+        AppError::Conflict(_)
+        | AppError::AlreadyExists { .. }
+        | AppError::HoldAlreadyReleased(_)
+        | AppError::DeviceAlreadyOut { .. }
+        | AppError::NoOpenCheckout(_)
+        | AppError::DeviceNotInService { .. } => StatusCode::CONFLICT,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         _ => return None,
     })
@@ -103,11 +109,24 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// The body of every error answer (and its schema in the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A stable machine code (`forbidden`, `invalid`, `not_found`, `csrf`…).
+    pub code: &'static str,
+    /// What went wrong and what to do, in Chinese.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"code": self.code, "message": self.message})),
+            Json(ErrorBody {
+                code: self.code,
+                message: self.message,
+            }),
         )
             .into_response()
     }

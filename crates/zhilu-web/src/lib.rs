@@ -63,14 +63,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Deletes sessions past their absolute expiry now and then (an ended session is also refused
-/// and deleted when it is next used; this keeps abandoned ones from piling up).
-async fn sweep_sessions(app: Arc<App>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+/// The server's housekeeping: every few seconds, the ranges of viewings that have waited long
+/// enough are written to the ledger (so what was watched last is not held back until the next
+/// request); now and then, sessions past their absolute expiry are deleted (an ended session is
+/// also refused and deleted when it is next used; this keeps abandoned ones from piling up).
+async fn housekeeping(app: Arc<App>) {
+    let mut flush = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
-        every.tick().await;
-        if let Err(e) = zhilu_app::identity::login::sweep_sessions(&app).await {
-            tracing::warn!(error = %e, "sweeping expired sessions");
+        tokio::select! {
+            _ = flush.tick() => {
+                if let Err(e) = zhilu_app::access::flush_due_viewings(&app).await {
+                    tracing::warn!(error = %e, "writing viewed ranges");
+                }
+            }
+            _ = sweep.tick() => {
+                if let Err(e) = zhilu_app::identity::login::sweep_sessions(&app).await {
+                    tracing::warn!(error = %e, "sweeping expired sessions");
+                }
+            }
         }
     }
 }
@@ -86,7 +97,7 @@ pub async fn start(app: Arc<App>, opts: ServeOptions) -> Result<Running, std::io
         app,
         secure_cookies: tls.is_some(),
     };
-    let sweeper = sweep_sessions(state.app.clone());
+    let sweeper = housekeeping(state.app.clone());
     let router = router(state);
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;

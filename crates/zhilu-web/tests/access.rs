@@ -30,6 +30,8 @@ async fn r23_view_grant_serves_ranges() {
     );
     assert_eq!(r.header("content-type"), Some("video/mp4"));
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    // A strong validator: the SHA-256, quoted once (RFC 9110 §8.8.3).
+    assert_eq!(r.header("etag"), Some(format!("\"{}\"", env.sha).as_str()));
     let r = officer.get(&content(&env.sha)).await;
     assert_eq!(r.status, 200);
     assert_eq!(&r.body[..], &env.bytes[..]);

@@ -165,10 +165,11 @@ pub async fn refuse_change(app: &App, actor: &Actor, sha: &str, method: &str) ->
     }
 }
 
-/// An original opened for positioned reads, read-only.
+/// An original opened for positioned reads, read-only. The handle is shared: an original
+/// never changes, so one handle serves every request for it (no `open`/`dup` per request).
 #[derive(Debug)]
 pub struct Servable {
-    pub file: std::fs::File,
+    pub file: std::sync::Arc<std::fs::File>,
     pub len: u64,
 }
 
@@ -176,10 +177,7 @@ pub struct Servable {
 /// recorded size. (Every read of the whole object is checked against its hash by fixity; a
 /// range served here is not re-hashed per request.)
 pub async fn open(app: &App, granted: &Granted) -> Result<Servable, AppError> {
-    // An original never changes: a handle opened once serves every later request (a `dup`).
-    let key = granted.sha.to_string();
-    if let Some(f) = crate::decisions::Decisions::get(&app.decisions.files, &key)
-        && let Ok(file) = f.try_clone()
+    if let Some(file) = crate::decisions::Decisions::get(&app.decisions.files, granted.sha.as_str())
     {
         return Ok(Servable {
             file,
@@ -187,9 +185,11 @@ pub async fn open(app: &App, granted: &Granted) -> Result<Servable, AppError> {
         });
     }
     let opened = open_first(app, granted).await?;
-    if let Ok(f) = opened.file.try_clone() {
-        crate::decisions::Decisions::remember(&app.decisions.files, key, std::sync::Arc::new(f));
-    }
+    crate::decisions::Decisions::remember(
+        &app.decisions.files,
+        granted.sha.to_string(),
+        opened.file.clone(),
+    );
     Ok(opened)
 }
 
@@ -209,7 +209,10 @@ async fn open_first(app: &App, granted: &Granted) -> Result<Servable, AppError> 
             };
             match file.metadata() {
                 Ok(m) if m.is_file() && m.len() == size => {
-                    return Ok(Servable { file, len: size });
+                    return Ok(Servable {
+                        file: std::sync::Arc::new(file),
+                        len: size,
+                    });
                 }
                 _ => continue,
             }
@@ -248,7 +251,7 @@ pub(crate) struct Viewings {
 }
 
 /// Ranges per batch, and the longest a served range waits to be written.
-const BATCH: usize = 256;
+const BATCH: usize = 4096;
 /// The playback row keeps at most this many merged spans (a person watching makes a handful);
 /// every batch's spans are in the ledger as a `playback.ranges` event in any case.
 const ROW_SPANS: usize = 128;
@@ -362,26 +365,36 @@ pub async fn write_batch(app: &App, batch: DueBatch) -> Result<(), AppError> {
     write_ranges(app, &batch.actor, &batch.id, batch.ranges).await
 }
 
-/// Ranges waiting to be written on one viewing, with who watched.
-type Batch = (Actor, RecordId, Vec<(u64, u64)>);
-
 /// Writes every range still waiting (at shutdown, and by tests).
 pub async fn flush_viewings(app: &App) -> Result<(), AppError> {
-    let batches: Vec<Batch> = {
+    flush_where(app, |_| true).await
+}
+
+/// Writes the ranges that have waited [`FLUSH_SECS`] or more: a server calls this every few
+/// seconds, so that what a viewer watched last reaches the ledger even when no request follows
+/// it (otherwise it would wait for the next request, or be lost with the process).
+pub async fn flush_due_viewings(app: &App) -> Result<(), AppError> {
+    flush_where(app, |o| o.last_flush.elapsed().as_secs() >= FLUSH_SECS).await
+}
+
+async fn flush_where(app: &App, due: impl Fn(&Open) -> bool) -> Result<(), AppError> {
+    let batches: Vec<DueBatch> = {
         let mut open = app.viewings.open.lock().unwrap_or_else(|e| e.into_inner());
         open.values_mut()
-            .filter(|o| !o.pending.is_empty())
+            .filter(|o| !o.pending.is_empty() && due(o))
             .map(|o| {
-                (
-                    o.actor.clone(),
-                    o.id.clone(),
-                    std::mem::take(&mut o.pending),
-                )
+                o.last_flush = Instant::now();
+                DueBatch {
+                    actor: o.actor.clone(),
+                    id: o.id.clone(),
+                    ranges: std::mem::take(&mut o.pending),
+                    writing: o.writing.clone(),
+                }
             })
             .collect()
     };
-    for (actor, id, ranges) in batches {
-        write_ranges(app, &actor, &id, ranges).await?;
+    for batch in batches {
+        write_batch(app, batch).await?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::actor::{Action, Actor, Target};
 use crate::error::{AppError, Field, Thing, id};
 
 /// A grant and whether it can be used now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantView {
     #[serde(flatten)]

@@ -19,12 +19,12 @@ mod secrecy;
 
 pub(crate) use content::Viewings;
 pub use content::{
-    DueBatch, Granted, Servable, Use, Viewing, authorize, flush_viewings, note_served, open,
-    refuse_change, served, viewing, write_batch,
+    DueBatch, Granted, Servable, Use, Viewing, authorize, flush_due_viewings, flush_viewings,
+    note_served, open, refuse_change, served, viewing, write_batch,
 };
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};
-pub use secrecy::{Classified, Item, Visibility, classify, visibility};
+pub use secrecy::{Classified, Item, Visibility, classify, finding_items, visibility};
 
 /// What an access request asks for (R23).
 #[derive(Debug, Clone, Default)]
@@ -160,6 +160,7 @@ pub async fn request_access(
 }
 
 /// What one approval step did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalOutcome {
     pub id: RecordId,

@@ -10,6 +10,7 @@ use crate::actor::{Action, Actor};
 use crate::error::AppError;
 
 /// One line of the register.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisterEntry {
     pub request: AccessRequest,
@@ -60,5 +61,11 @@ pub async fn register(app: &App, actor: &Actor) -> Result<Vec<RegisterEntry>, Ap
             request,
         });
     }
+    let shown: Vec<Item> = out
+        .iter()
+        .flat_map(|e| e.items.iter().cloned().map(Item::Recording))
+        .collect();
+    app.log_classified_shown(actor, &vis, "register", shown)
+        .await?;
     Ok(out)
 }

@@ -44,42 +44,50 @@ impl Item {
     }
 }
 
-/// What one actor may see: every classified item and its class, and the actor's clearances.
+/// What one actor may see: every classified item and its class, the classes recordings take from
+/// the classified activities they are linked to, and the actor's clearances.
 #[derive(Debug, Clone, Default)]
 pub struct Visibility {
     classes: HashMap<String, Secrecy>,
+    /// `recording:<sha256>` → the classes of the classified activities it is linked to: a
+    /// recording of a classified activity is as secret as the activity, in every list.
+    inherited: HashMap<String, Vec<Secrecy>>,
     clearances: Vec<Secrecy>,
     all: bool,
 }
 
 impl Visibility {
-    /// The class of an item, if classified.
+    /// The class set on the item itself, if any.
     pub fn class_of(&self, item: &Item) -> Option<Secrecy> {
         self.classes.get(&item.key()).copied()
     }
 
-    /// Whether the actor may see the item (unclassified, or cleared for its class).
+    /// Every class the item is under: its own and, for a recording, those of the classified
+    /// activities it is linked to. Empty when unclassified.
+    pub fn classes_of(&self, item: &Item) -> Vec<Secrecy> {
+        let key = item.key();
+        let mut out: Vec<Secrecy> = self.classes.get(&key).copied().into_iter().collect();
+        for c in self.inherited.get(&key).into_iter().flatten() {
+            if !out.contains(c) {
+                out.push(*c);
+            }
+        }
+        out
+    }
+
+    /// Whether the actor may see the item (unclassified, or cleared for every class it is
+    /// under).
     pub fn sees(&self, item: &Item) -> bool {
         self.all
-            || match self.class_of(item) {
-                None => true,
-                Some(c) => self.clearances.contains(&c),
-            }
+            || self
+                .classes_of(item)
+                .iter()
+                .all(|c| self.clearances.contains(c))
     }
 
     /// Whether the actor sees what a finding names (its activity and its recording).
     pub fn sees_finding(&self, f: &zhilu_policy::engine::Finding) -> bool {
-        let activity = f
-            .activity
-            .as_deref()
-            .and_then(|a| ActivityId::parse(a).ok())
-            .is_none_or(|a| self.sees(&Item::Activity(a)));
-        let recording = f
-            .recording
-            .as_deref()
-            .and_then(|r| Sha256::parse(r).ok())
-            .is_none_or(|r| self.sees(&Item::Recording(r)));
-        activity && recording
+        finding_items(f).iter().all(|i| self.sees(i))
     }
 
     /// Whether the actor sees a recording and every activity it is linked to that is
@@ -92,23 +100,65 @@ impl Visibility {
     }
 }
 
-/// The classifications in force and the actor's clearances.
+/// The activity and the recording a finding names.
+pub fn finding_items(f: &zhilu_policy::engine::Finding) -> Vec<Item> {
+    let activity = f
+        .activity
+        .as_deref()
+        .and_then(|a| ActivityId::parse(a).ok())
+        .map(Item::Activity);
+    let recording = f
+        .recording
+        .as_deref()
+        .and_then(|r| Sha256::parse(r).ok())
+        .map(Item::Recording);
+    activity.into_iter().chain(recording).collect()
+}
+
+/// The classifications in force (with what recordings inherit from classified activities) and
+/// the actor's clearances.
 pub async fn visibility(app: &App, actor: &Actor) -> Result<Visibility, AppError> {
-    let classes = app
+    let classes: HashMap<String, Secrecy> = app
         .catalog
         .classifications()
         .await?
         .into_iter()
         .filter_map(|c| c.secrecy.map(|s| (c.item, s)))
         .collect();
+    let classified_activities: Vec<(ActivityId, Secrecy)> = classes
+        .iter()
+        .filter_map(|(k, s)| {
+            let a = k.strip_prefix("activity:")?;
+            Some((ActivityId::parse(a).ok()?, *s))
+        })
+        .collect();
+    let mut inherited: HashMap<String, Vec<Secrecy>> = HashMap::new();
+    if !classified_activities.is_empty() {
+        let ids: Vec<ActivityId> = classified_activities
+            .iter()
+            .map(|(a, _)| a.clone())
+            .collect();
+        for l in app.catalog.links_of_activities(&ids).await? {
+            if let Some((_, s)) = classified_activities.iter().find(|(a, _)| *a == l.activity) {
+                let e = inherited
+                    .entry(Item::Recording(l.sha256.clone()).key())
+                    .or_default();
+                if !e.contains(s) {
+                    e.push(*s);
+                }
+            }
+        }
+    }
     Ok(Visibility {
         classes,
+        inherited,
         clearances: actor.clearances().to_vec(),
         all: false,
     })
 }
 
 /// The result of setting a class.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Classified {
     pub item: String,

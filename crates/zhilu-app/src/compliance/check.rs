@@ -94,5 +94,15 @@ pub async fn check_timed(
     // A finding about a classified item does not exist for a reader not cleared for it (R25).
     let vis = crate::access::visibility(app, actor).await?;
     found.retain(|f| vis.sees_finding(f));
+    app.log_classified_shown(
+        actor,
+        &vis,
+        "findings",
+        found
+            .iter()
+            .flat_map(crate::access::finding_items)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     Ok((found, times))
 }

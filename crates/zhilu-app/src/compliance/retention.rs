@@ -14,6 +14,7 @@ use crate::error::AppError;
 
 /// Where a recording stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionStatus {
     Retain,
@@ -32,6 +33,7 @@ impl RetentionStatus {
 
 /// One recording's retention.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetentionItem {
     pub sha256: Sha256,
     pub device: DeviceSerial,
@@ -79,5 +81,13 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
     out.sort_by(|a, b| (a.capture_start, &a.sha256).cmp(&(b.capture_start, &b.sha256)));
     let vis = crate::access::visibility(app, actor).await?;
     out.retain(|r| vis.sees(&crate::access::Item::Recording(r.sha256.clone())));
+    app.log_classified_shown(
+        actor,
+        &vis,
+        "retention",
+        out.iter()
+            .map(|r| crate::access::Item::Recording(r.sha256.clone())),
+    )
+    .await?;
     Ok(out)
 }

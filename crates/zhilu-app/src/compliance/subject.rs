@@ -14,6 +14,7 @@ use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectView {
     pub activities: Vec<Activity>,
     pub recordings: Vec<Recording>,
@@ -101,6 +102,20 @@ pub async fn subject(
             .collect()
         }
     };
+    app.log_classified_shown(
+        actor,
+        &vis,
+        "subject",
+        activities
+            .iter()
+            .map(|a| crate::access::Item::Activity(a.id.clone()))
+            .chain(
+                recordings
+                    .iter()
+                    .map(|r| crate::access::Item::Recording(r.sha256.clone())),
+            ),
+    )
+    .await?;
     Ok(SubjectView {
         activities,
         recordings,

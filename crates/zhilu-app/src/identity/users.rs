@@ -31,6 +31,7 @@ pub struct NewUser {
 
 /// A user as lists and the API show them (never the password).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: OfficerId,
     pub name: String,

@@ -563,6 +563,14 @@ pub async fn recordings(
             out.push(r);
         }
     }
+    app.log_classified_shown(
+        actor,
+        &vis,
+        "recordings",
+        out.iter()
+            .map(|r| crate::access::Item::Recording(r.sha256.clone())),
+    )
+    .await?;
     Ok(out)
 }
 

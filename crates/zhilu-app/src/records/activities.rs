@@ -154,9 +154,8 @@ pub async fn activity(app: &App, actor: &Actor, activity: &str) -> Result<Activi
     {
         return Err(not_found());
     }
-    if let Some(class) = vis.class_of(&item) {
-        app.log_classified_view(actor, &item, class).await?;
-    }
+    app.log_classified_shown(actor, &vis, "activity", [item])
+        .await?;
     Ok(a)
 }
 
@@ -175,5 +174,13 @@ pub async fn activities(app: &App, actor: &Actor) -> Result<Vec<Activity>, AppEr
             out.push(a);
         }
     }
+    app.log_classified_shown(
+        actor,
+        &vis,
+        "activities",
+        out.iter()
+            .map(|a| crate::access::Item::Activity(a.id.clone())),
+    )
+    .await?;
     Ok(out)
 }

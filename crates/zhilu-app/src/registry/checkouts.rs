@@ -150,6 +150,7 @@ pub async fn checkouts(app: &App, actor: &Actor) -> Result<Vec<Checkout>, AppErr
 /// One line of the usage ledger (使用台账): the checkout and what the device recorded while it
 /// was out, as stored now — recordings offloaded after the return count too.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageEntry {
     #[serde(flatten)]
     pub checkout: Checkout,

@@ -7,11 +7,12 @@ use serde::Deserialize;
 use zhilu_app::access::{self, AccessAsk, ApprovalOutcome, Classified, GrantView, RegisterEntry};
 use zhilu_model::{AccessRequest, Approval, Grant, Secrecy};
 
+use super::openapi;
 use crate::error::{ApiError, ApiJson};
 use crate::session::CurrentActor;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     #[serde(default)]
@@ -26,6 +27,14 @@ pub struct RequestBody {
     pub days: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/access-requests",
+    tag = "调阅",
+    summary = "申请调阅音像记录",
+    request_body = RequestBody,
+    responses((status = 201, description = "已登记", body = AccessRequest), openapi::WriteErrors)
+)]
 pub async fn request(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -46,6 +55,13 @@ pub async fn request(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/approvals/inbox",
+    tag = "审批",
+    summary = "待我审批的事项",
+    responses((status = 200, description = "成功", body = Vec<Approval>), openapi::ReadErrors)
+)]
 pub async fn inbox(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -53,13 +69,22 @@ pub async fn inbox(
     Ok(Json(access::inbox(&s.app, &me.actor).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     #[serde(default)]
     pub comment: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/approvals/{id}/approve",
+    tag = "审批",
+    summary = "审批通过",
+    params(("id" = String, Path, description = "调阅申请或书面记录的编号，如 AR00001")),
+    request_body(content = Option<DecisionBody>, description = "可省略；或 {\"comment\": …}"),
+    responses((status = 200, description = "审批后的状态；最后一级通过时生成调阅授权", body = ApprovalOutcome), openapi::RuledWriteErrors)
+)]
 pub async fn approve(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -86,12 +111,21 @@ pub async fn approve(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     pub comment: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/approvals/{id}/reject",
+    tag = "审批",
+    summary = "驳回",
+    params(("id" = String, Path, description = "调阅申请或书面记录的编号，如 AR00001")),
+    request_body = RejectBody,
+    responses((status = 200, description = "成功", body = ApprovalOutcome), openapi::RuledWriteErrors)
+)]
 pub async fn reject(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -103,6 +137,13 @@ pub async fn reject(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants",
+    tag = "调阅",
+    summary = "我的调阅授权",
+    responses((status = 200, description = "成功", body = Vec<GrantView>), openapi::ReadErrors)
+)]
 pub async fn grants(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -110,6 +151,14 @@ pub async fn grants(
     Ok(Json(access::my_grants(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/grants/{id}/revoke",
+    tag = "调阅",
+    summary = "撤销调阅授权",
+    params(("id" = String, Path, description = "调阅授权编号")),
+    responses((status = 200, description = "成功", body = Grant), openapi::WriteErrors)
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -118,6 +167,13 @@ pub async fn revoke(
     Ok(Json(access::revoke(&s.app, &me.actor, &id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/register",
+    tag = "调阅",
+    summary = "调阅登记簿",
+    responses((status = 200, description = "成功", body = Vec<RegisterEntry>), openapi::ReadErrors)
+)]
 pub async fn register(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -125,7 +181,7 @@ pub async fn register(
     Ok(Json(access::register(&s.app, &me.actor).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifyBody {
     /// `recording:<sha256>`, `activity:<id>` or as `Item::parse` reads it.
@@ -134,6 +190,14 @@ pub struct ClassifyBody {
     pub secrecy: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/classifications",
+    tag = "调阅",
+    summary = "设置或解除密级",
+    request_body = ClassifyBody,
+    responses((status = 200, description = "成功", body = Classified), openapi::WriteErrors)
+)]
 pub async fn classify(
     State(s): State<AppState>,
     me: CurrentActor,

@@ -52,7 +52,7 @@ async fn serve(
         file: file.file,
         len: file.len,
         content_type: content_type(granted.media_kind()),
-        etag: format!("\"{}\"", granted.sha256()),
+        etag: granted.sha256().to_string(),
     };
     let range = content::parse_range(&headers, servable.len);
     let app = s.app.clone();

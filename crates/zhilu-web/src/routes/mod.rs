@@ -1,45 +1,48 @@
 //! The JSON API under `/api/v1`: each handler reads the request, calls one `zhilu-app` use case
 //! with the session's actor, and writes its answer. No rule lives here.
+//!
+//! One table ([`table`]) builds both the router and the OpenAPI document: a handler is routed by
+//! its own `#[utoipa::path]`, so what is served and what is documented cannot drift apart.
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{get, put};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
 mod access;
 mod footage;
-mod openapi;
+pub mod openapi;
 mod records;
+mod registry;
 mod session;
 mod users;
 
 /// Where a client logs in (the one state-changing request without a CSRF token).
 pub const LOGIN_PATH: &str = "/api/v1/session";
 
-/// Every route of the API.
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route(
-            LOGIN_PATH,
-            post(session::login)
-                .get(session::whoami)
-                .delete(session::logout),
-        )
-        .route("/api/v1/session/password", post(session::change_password))
-        .route("/api/v1/users", get(users::list).post(users::add))
-        .route("/api/v1/users/{id}/disable", post(users::disable))
-        .route("/api/v1/users/{id}/enable", post(users::enable))
-        .route("/api/v1/users/{id}/password", post(users::reset_password))
-        .route("/api/v1/users/{id}/roles", put(users::set_roles))
-        .route("/api/v1/users/{id}/clearances", put(users::set_clearances))
-        .route("/api/v1/access-requests", post(access::request))
-        .route("/api/v1/approvals/inbox", get(access::inbox))
-        .route("/api/v1/approvals/{id}/approve", post(access::approve))
-        .route("/api/v1/approvals/{id}/reject", post(access::reject))
-        .route("/api/v1/grants", get(access::grants))
-        .route("/api/v1/grants/{id}/revoke", post(access::revoke))
-        .route("/api/v1/register", get(access::register))
-        .route("/api/v1/classifications", put(access::classify))
+/// Every route of the API with its documentation.
+pub fn table() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(session::login, session::whoami, session::logout))
+        .routes(routes!(session::change_password))
+        .routes(routes!(users::list, users::add))
+        .routes(routes!(users::disable))
+        .routes(routes!(users::enable))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::set_roles))
+        .routes(routes!(users::set_clearances))
+        .routes(routes!(access::request))
+        .routes(routes!(access::inbox))
+        .routes(routes!(access::approve))
+        .routes(routes!(access::reject))
+        .routes(routes!(access::grants))
+        .routes(routes!(access::revoke))
+        .routes(routes!(access::register))
+        .routes(routes!(access::classify))
+        // Footage answers bytes: its operations are described in `openapi.rs`.
         .route(
             "/api/v1/recordings/{sha256}",
             put(footage::refuse)
@@ -59,36 +62,32 @@ pub fn api() -> Router<AppState> {
             "/api/v1/recordings/{sha256}/download",
             get(footage::download),
         )
-        .route("/api/v1/devices", get(records::devices))
-        .route("/api/v1/devices/{serial}", get(records::device))
-        .route(
-            "/api/v1/devices/{serial}/events",
-            get(records::device_events),
-        )
-        .route(
-            "/api/v1/devices/{serial}/return",
-            post(records::return_device),
-        )
-        .route(
-            "/api/v1/checkouts",
-            get(records::checkouts).post(records::checkout),
-        )
-        .route("/api/v1/usage", get(records::usage))
-        .route("/api/v1/officers", get(records::officers))
-        .route(
-            "/api/v1/activities",
-            get(records::activities).post(records::add_activity),
-        )
-        .route("/api/v1/activities/{id}", get(records::activity))
-        .route("/api/v1/links", post(records::link))
-        .route("/api/v1/norecords", post(records::add_norecord))
-        .route("/api/v1/interruptions", post(records::add_interruption))
-        .route("/api/v1/extensions", post(records::request_extension))
-        .route("/api/v1/recordings", get(records::recordings))
-        .route("/api/v1/offload-sessions", get(records::offload_sessions))
-        .route("/api/v1/findings", get(records::findings))
-        .route("/api/v1/subject", get(records::subject))
-        .route("/api/v1/retention", get(records::retention))
-        .route("/api/v1/approvals/pending", get(records::pending))
-        .route("/api/v1/openapi.json", get(openapi::document))
+        .routes(routes!(records::devices, registry::register_device))
+        .routes(routes!(records::device))
+        .routes(routes!(records::device_events, registry::device_event))
+        .routes(routes!(records::return_device))
+        .routes(routes!(records::checkouts, records::checkout))
+        .routes(routes!(records::usage))
+        .routes(routes!(records::officers))
+        .routes(routes!(records::activities, records::add_activity))
+        .routes(routes!(records::activity))
+        .routes(routes!(records::link))
+        .routes(routes!(records::add_norecord))
+        .routes(routes!(records::add_interruption))
+        .routes(routes!(records::request_extension))
+        .routes(routes!(records::recordings))
+        .routes(routes!(records::offload_sessions))
+        .routes(routes!(records::findings))
+        .routes(routes!(records::subject))
+        .routes(routes!(records::retention))
+        .routes(routes!(records::pending))
+        .routes(routes!(records::place_hold))
+        .routes(routes!(records::release_hold))
+        .routes(routes!(openapi::document))
+}
+
+/// Every route of the API, and Swagger UI.
+pub fn api() -> Router<AppState> {
+    let (router, _) = table().split_for_parts();
+    router.merge(openapi::swagger_ui())
 }

@@ -1,123 +1,390 @@
-//! `GET /api/v1/openapi.json`: an OpenAPI 3.1 document of the API, written by hand from one
-//! table (paths, methods, summaries); request and response schemas are not described yet.
+//! The OpenAPI 3.1 document of the API (`GET /api/v1/openapi.json`) and Swagger UI
+//! (`/api/v1/docs/`). The document is generated from the same table that builds the router
+//! ([`super::table`]): each handler's `#[utoipa::path]` gives its method, path, summary, parameters,
+//! body and answers, and the records' types give the schemas. Only footage (`footage.rs`) is
+//! described here, by doc-only operations, because its handlers answer bytes, not JSON.
+//!
+//! Security is set by one rule, the CSRF middleware's: every operation needs the session cookie,
+//! every state-changing one the `X-CSRF-Token` header too; logging in and this document need
+//! neither.
 
-use axum::Json;
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-/// (method, path, summary) of every operation.
-const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("post", "/api/v1/session", "登录（返回防伪令牌）"),
-    ("get", "/api/v1/session", "当前用户"),
-    ("delete", "/api/v1/session", "退出登录"),
-    ("post", "/api/v1/session/password", "修改本人密码"),
-    ("get", "/api/v1/users", "用户列表"),
-    ("post", "/api/v1/users", "登记用户"),
-    ("post", "/api/v1/users/{id}/disable", "停用用户"),
-    ("post", "/api/v1/users/{id}/enable", "启用用户"),
-    ("post", "/api/v1/users/{id}/password", "重置用户密码"),
-    ("put", "/api/v1/users/{id}/roles", "设置角色"),
-    ("put", "/api/v1/users/{id}/clearances", "设置密级授权"),
-    ("post", "/api/v1/access-requests", "申请调阅音像记录"),
-    ("get", "/api/v1/approvals/inbox", "待我审批的事项"),
-    ("post", "/api/v1/approvals/{id}/approve", "审批通过"),
-    ("post", "/api/v1/approvals/{id}/reject", "驳回"),
-    ("get", "/api/v1/grants", "我的调阅授权"),
-    ("post", "/api/v1/grants/{id}/revoke", "撤销调阅授权"),
-    ("get", "/api/v1/register", "调阅登记簿"),
-    ("put", "/api/v1/classifications", "设置或解除密级"),
-    (
-        "get",
-        "/api/v1/recordings/{sha256}/content",
-        "在线查看音像记录（支持 Range）",
-    ),
-    (
-        "get",
-        "/api/v1/recordings/{sha256}/download",
-        "下载原件（须复制或对外提供授权）",
-    ),
-    ("get", "/api/v1/openapi.json", "本文档"),
-    ("get", "/api/v1/devices", "设备列表"),
-    ("get", "/api/v1/devices/{serial}", "设备信息"),
-    ("get", "/api/v1/devices/{serial}/events", "设备履历"),
-    ("post", "/api/v1/devices/{serial}/return", "归还设备"),
-    ("get", "/api/v1/checkouts", "领用记录"),
-    ("post", "/api/v1/checkouts", "领用设备（含使用前检查）"),
-    ("get", "/api/v1/usage", "使用台账"),
-    ("get", "/api/v1/officers", "人员名册"),
-    ("get", "/api/v1/activities", "执法活动列表"),
-    ("post", "/api/v1/activities", "登记执法活动"),
-    ("get", "/api/v1/activities/{id}", "执法活动详情"),
-    ("post", "/api/v1/links", "关联音像记录与执法活动"),
-    ("post", "/api/v1/norecords", "登记未记录工作记录"),
-    ("post", "/api/v1/interruptions", "登记中断说明"),
-    ("post", "/api/v1/extensions", "申请延期导出"),
-    (
-        "get",
-        "/api/v1/recordings",
-        "音像记录列表（按设备、执法人员）",
-    ),
-    (
-        "get",
-        "/api/v1/findings",
-        "检查发现的问题（按期间、单位、执法人员）",
-    ),
-    ("get", "/api/v1/subject", "当事人的全部记录"),
-    ("get", "/api/v1/retention", "保存期限"),
-    ("get", "/api/v1/approvals/pending", "全部待审批事项"),
-];
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
-    })
-}
+use crate::error::ErrorBody;
+use crate::state::AppState;
 
-/// The document.
-pub fn build() -> Value {
-    let mut paths = Map::new();
-    for (method, path, summary) in OPERATIONS {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut op = json!({
-            "summary": summary,
-            "responses": {
-                "200": {"description": "成功"},
-                "default": {
-                    "description": "错误",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-                }
-            }
-        });
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
-        }
-        if *method != "get" && *path != "/api/v1/session" {
-            op["security"] = json!([{"session": [], "csrf": []}]);
-        }
-        let entry = paths
-            .entry((*path).to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        entry[*method] = op;
+/// Where the document is served.
+pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
+/// Where Swagger UI is served (its page is `…/docs/`).
+pub const DOCS_PATH: &str = "/api/v1/docs";
+
+/// The document's fixed parts: title, the schemes, the error schema, and the footage operations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Zhilu 执法音像记录管理 API",
+        description = "执录：执法音像记录的设备、导入、执法记录、调阅审批与在线查看。\
+                       登录（POST /api/v1/session）后凭会话 Cookie 访问；\
+                       修改数据的请求须带登录时返回的防伪令牌（X-CSRF-Token）。\
+                       错误一律以 {code, message} 回答，message 为中文。"
+    ),
+    paths(content, download, refuse_original, refuse_content),
+    components(schemas(ErrorBody)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+/// The session cookie and the CSRF header as security schemes (which operation needs which is
+/// [`secure`]'s rule).
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::session::COOKIE,
+                "登录后服务器设置的会话 Cookie",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "登录时返回的防伪令牌（csrf_token），修改数据的请求必须携带",
+            ))),
+        );
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Zhilu 执法音像记录管理 API", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {
-            "schemas": {"Error": error_schema()},
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::session::COOKIE},
-                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
-            }
-        }
-    })
 }
 
-pub async fn document() -> Json<Value> {
-    Json(build())
+/// Sets each operation's security requirement by the CSRF middleware's rule (after every path is
+/// in the document).
+fn secure(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in operations(item) {
+            let public = (method == HttpMethod::Post && path == super::LOGIN_PATH)
+                || (method == HttpMethod::Get && path == DOCUMENT_PATH);
+            op.security = Some(if public {
+                Vec::new()
+            } else if method == HttpMethod::Get {
+                vec![SecurityRequirement::new("session", Vec::<String>::new())]
+            } else {
+                vec![
+                    SecurityRequirement::new("session", Vec::<String>::new())
+                        .add("csrf", Vec::<String>::new()),
+                ]
+            });
+        }
+    }
 }
+
+/// Every operation of a path item with its method.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (HttpMethod, &mut Operation)> {
+    [
+        (HttpMethod::Get, item.get.as_mut()),
+        (HttpMethod::Put, item.put.as_mut()),
+        (HttpMethod::Post, item.post.as_mut()),
+        (HttpMethod::Delete, item.delete.as_mut()),
+        (HttpMethod::Patch, item.patch.as_mut()),
+        (HttpMethod::Head, item.head.as_mut()),
+        (HttpMethod::Options, item.options.as_mut()),
+        (HttpMethod::Trace, item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+}
+
+/// Makes operation ids unique: one doc-only function describes the refusal of several methods,
+/// and OpenAPI wants an id per operation (`refuse_original_put`, …).
+fn unique_ids(doc: &mut utoipa::openapi::OpenApi) {
+    let mut seen = BTreeMap::<String, usize>::new();
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations(item) {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        for (method, op) in operations(item) {
+            if let Some(id) = op.operation_id.as_mut()
+                && seen.get(id.as_str()).is_some_and(|n| *n > 1)
+            {
+                let method = serde_json::to_value(&method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                *id = format!("{id}_{method}");
+            }
+        }
+    }
+}
+
+/// The whole document, as the router's table describes it.
+pub fn build() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = super::table().split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    secure(&mut doc);
+    unique_ids(&mut doc);
+    doc
+}
+
+/// The document as served (built once).
+fn json() -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::to_vec(&build()).expect("an OpenAPI document serialises"))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "文档",
+    summary = "本文档",
+    responses((status = 200, description = "OpenAPI 3.1 文档", content_type = "application/json", body = Object))
+)]
+pub async fn document() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json(),
+    )
+        .into_response()
+}
+
+/// Swagger UI over this document, from the assets built into the binary (no network).
+pub fn swagger_ui() -> Router<AppState> {
+    let config = utoipa_swagger_ui::Config::new([DOCUMENT_PATH])
+        // No badge asking an outside validator.
+        .validator_url("none")
+        .try_it_out_enabled(false);
+    utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
+        .config(config)
+        .into()
+}
+
+/// The error answers an operation can give, as `responses(...)` items: each is an error body
+/// with the statuses listed.
+fn errors(statuses: &[(&str, &str)]) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+    statuses
+        .iter()
+        .map(|(status, description)| {
+            (
+                (*status).to_string(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(*description)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Error")))
+                                .build(),
+                        )
+                        .build(),
+                ),
+            )
+        })
+        .collect()
+}
+
+const BAD: (&str, &str) = ("400", "请求无效（JSON、字段或编号不合规则）");
+const UNAUTH: (&str, &str) = ("401", "未登录或登录已过期");
+const FORBIDDEN: (&str, &str) = ("403", "无权操作、缺少防伪令牌或须先修改密码");
+const FORBIDDEN_READ: (&str, &str) = ("403", "无权查看或须先修改密码");
+const MISSING: (&str, &str) = ("404", "所指的记录不存在或未登记");
+const CONFLICT: (&str, &str) = (
+    "409",
+    "与现有记录冲突（重复登记、已解除、被他人同时修改等）",
+);
+const TOO_LARGE: (&str, &str) = ("413", "请求内容超过 64 KiB");
+const REFUSED: (&str, &str) = ("422", "审批规则或执法规范配置不允许");
+
+/// Errors of a read: not logged in, not allowed.
+pub struct ReadErrors;
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[UNAUTH, FORBIDDEN_READ])
+    }
+}
+
+/// Errors of a read with parameters: also an invalid parameter, a missing record.
+pub struct LookupErrors;
+impl IntoResponses for LookupErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[BAD, UNAUTH, FORBIDDEN_READ, MISSING])
+    }
+}
+
+/// Errors of a write.
+pub struct WriteErrors;
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[BAD, UNAUTH, FORBIDDEN, MISSING, CONFLICT, TOO_LARGE])
+    }
+}
+
+/// Errors of a write that a profile's rule can refuse (approvals, extensions).
+pub struct RuledWriteErrors;
+impl IntoResponses for RuledWriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[
+            BAD, UNAUTH, FORBIDDEN, MISSING, CONFLICT, TOO_LARGE, REFUSED,
+        ])
+    }
+}
+
+/// Errors of logging in.
+pub struct LoginErrors;
+impl IntoResponses for LoginErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[
+            BAD,
+            ("401", "用户名或密码错误"),
+            ("403", "账号已停用，或请求不是 JSON / 来自其他网站"),
+            TOO_LARGE,
+            ("429", "密码连续输错次数过多，账号暂时锁定"),
+        ])
+    }
+}
+
+// Footage (`footage.rs`): the handlers answer the original's bytes, so they are described by
+// these doc-only operations; the router serves `footage::content`, `download` and `refuse`.
+
+/// Watched in the browser.
+#[utoipa::path(
+    get,
+    path = "/api/v1/recordings/{sha256}/content",
+    tag = "音像记录",
+    summary = "在线查看音像记录（支持 Range）",
+    description = "须有有效的调阅授权；查看在第一个字节发出前记入调阅登记簿，发出的字节范围随后记入。",
+    params(
+        ("sha256" = String, Path, description = "音像记录的 SHA-256（64 位十六进制）", pattern = "^[0-9a-fA-F]{64}$"),
+        ("Range" = Option<String>, Header, description = "字节范围，如 bytes=0-1048575"),
+    ),
+    responses(
+        (status = 200, description = "原件全部内容", content(
+            (Original = "video/mp4"), (Original = "video/quicktime"), (Original = "video/x-msvideo"),
+            (Original = "image/jpeg"), (Original = "audio/wav"), (Original = "audio/mpeg"),
+            (Original = "application/octet-stream")
+        ), headers(("ETag" = String), ("Accept-Ranges" = String))),
+        (status = 206, description = "所请求的字节范围", content(
+            (Original = "video/mp4"), (Original = "application/octet-stream")
+        ), headers(("Content-Range" = String, description = "bytes start-end/len"))),
+        (status = 416, description = "范围超出原件长度", headers(("Content-Range" = String, description = "bytes */len"))),
+        BadSha, ReadErrorsWithGrant,
+    )
+)]
+#[expect(dead_code, reason = "doc-only: `footage::content` serves this path")]
+fn content() {}
+
+/// The original downloaded (a copy or provide grant).
+#[utoipa::path(
+    get,
+    path = "/api/v1/recordings/{sha256}/download",
+    tag = "音像记录",
+    summary = "下载原件（须复制或对外提供授权）",
+    description = "须有复制或对外提供的调阅授权；以附件下载，支持 Range。",
+    params(
+        ("sha256" = String, Path, description = "音像记录的 SHA-256（64 位十六进制）", pattern = "^[0-9a-fA-F]{64}$"),
+        ("Range" = Option<String>, Header, description = "字节范围，如 bytes=0-"),
+    ),
+    responses(
+        (status = 200, description = "原件（Content-Disposition: attachment）", content(
+            (Original = "application/octet-stream")
+        ), headers(("Content-Disposition" = String), ("ETag" = String))),
+        (status = 206, description = "所请求的字节范围", content(
+            (Original = "application/octet-stream")
+        ), headers(("Content-Range" = String))),
+        (status = 416, description = "范围超出原件长度", headers(("Content-Range" = String))),
+        BadSha, ReadErrorsWithGrant,
+    )
+)]
+#[expect(dead_code, reason = "doc-only: `footage::download` serves this path")]
+fn download() {}
+
+/// Any write to an original.
+#[utoipa::path(
+    method(put, post, delete, patch),
+    path = "/api/v1/recordings/{sha256}",
+    tag = "音像记录",
+    summary = "修改或删除原件（一律拒绝）",
+    description = "原始音像记录不能修改或删除：请求一律以 403 拒绝，并记入审计日志。",
+    params(("sha256" = String, Path, description = "音像记录的 SHA-256（64 位十六进制）")),
+    responses(
+        (status = 403, description = "原件不能修改或删除（已记入审计日志）", body = ErrorBody),
+        BadSha,
+        (status = 401, description = "未登录或登录已过期", body = ErrorBody),
+        (status = 404, description = "音像记录不存在", body = ErrorBody),
+    )
+)]
+#[expect(dead_code, reason = "doc-only: `footage::refuse` serves this path")]
+fn refuse_original() {}
+
+/// Any write to an original's content.
+#[utoipa::path(
+    method(put, post, delete, patch),
+    path = "/api/v1/recordings/{sha256}/content",
+    tag = "音像记录",
+    summary = "修改或删除原件内容（一律拒绝）",
+    description = "原始音像记录不能修改或删除：请求一律以 403 拒绝，并记入审计日志。",
+    params(("sha256" = String, Path, description = "音像记录的 SHA-256（64 位十六进制）")),
+    responses(
+        (status = 403, description = "原件不能修改或删除（已记入审计日志）", body = ErrorBody),
+        BadSha,
+        (status = 401, description = "未登录或登录已过期", body = ErrorBody),
+        (status = 404, description = "音像记录不存在", body = ErrorBody),
+    )
+)]
+#[expect(dead_code, reason = "doc-only: `footage::refuse` serves this path")]
+fn refuse_content() {}
+
+/// A malformed SHA-256 in the path.
+pub struct BadSha;
+impl IntoResponses for BadSha {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[("400", "音像记录编号不是 64 位十六进制的 SHA-256")])
+    }
+}
+
+/// Errors of reading footage: not logged in, no grant, no such recording.
+pub struct ReadErrorsWithGrant;
+impl IntoResponses for ReadErrorsWithGrant {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[
+            UNAUTH,
+            ("403", "没有有效的调阅授权，或授权不含此用途"),
+            ("404", "音像记录不存在"),
+        ])
+    }
+}
+
+/// An original's bytes, as stored.
+pub struct Original;
+
+impl utoipa::PartialSchema for Original {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .description(Some("原件的字节，与存储的完全一致"))
+            .into()
+    }
+}
+
+impl ToSchema for Original {}

@@ -11,20 +11,36 @@ use zhilu_app::records::{self, NewActivity};
 use zhilu_app::registry::{self, NewCheckout, UsageEntry};
 use zhilu_app::{access, offload, parse_instant};
 use zhilu_model::{
-    Activity, Approval, Checkout, Device, DeviceEvent, Extension, Interruption, Link, NoRecord,
-    Officer, Recording,
+    Activity, Approval, Checkout, Device, DeviceEvent, Extension, Hold, Interruption, Link,
+    NoRecord, Officer, Recording,
 };
 
+use super::openapi;
 use crate::error::{ApiError, ApiJson};
 use crate::session::CurrentActor;
 use crate::state::AppState;
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices",
+    tag = "设备",
+    summary = "设备列表",
+    responses((status = 200, description = "成功", body = Vec<Device>), openapi::ReadErrors)
+)]
 pub async fn devices(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Device>> {
     Ok(Json(registry::devices(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices/{serial}",
+    tag = "设备",
+    summary = "设备信息",
+    params(("serial" = String, Path, description = "设备编号")),
+    responses((status = 200, description = "成功", body = Device), openapi::LookupErrors)
+)]
 pub async fn device(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -33,6 +49,14 @@ pub async fn device(
     Ok(Json(registry::device(&s.app, &me.actor, &serial).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices/{serial}/events",
+    tag = "设备",
+    summary = "设备履历",
+    params(("serial" = String, Path, description = "设备编号")),
+    responses((status = 200, description = "成功", body = Vec<DeviceEvent>), openapi::LookupErrors)
+)]
 pub async fn device_events(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -43,15 +67,29 @@ pub async fn device_events(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/checkouts",
+    tag = "设备",
+    summary = "领用记录",
+    responses((status = 200, description = "成功", body = Vec<Checkout>), openapi::ReadErrors)
+)]
 pub async fn checkouts(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Checkout>> {
     Ok(Json(registry::checkouts(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/usage",
+    tag = "设备",
+    summary = "使用台账",
+    responses((status = 200, description = "成功", body = Vec<UsageEntry>), openapi::ReadErrors)
+)]
 pub async fn usage(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<UsageEntry>> {
     Ok(Json(registry::usage(&s.app, &me.actor).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutBody {
     pub device: String,
@@ -64,6 +102,14 @@ pub struct CheckoutBody {
     pub clock_ok: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/checkouts",
+    tag = "设备",
+    summary = "领用设备（含使用前检查）",
+    request_body = CheckoutBody,
+    responses((status = 201, description = "已登记", body = Checkout), openapi::WriteErrors)
+)]
 pub async fn checkout(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -84,6 +130,14 @@ pub async fn checkout(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/{serial}/return",
+    tag = "设备",
+    summary = "归还设备",
+    params(("serial" = String, Path, description = "设备编号")),
+    responses((status = 200, description = "成功", body = Checkout), openapi::WriteErrors)
+)]
 pub async fn return_device(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -94,14 +148,36 @@ pub async fn return_device(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/officers",
+    tag = "人员",
+    summary = "人员名册",
+    responses((status = 200, description = "成功", body = Vec<Officer>), openapi::ReadErrors)
+)]
 pub async fn officers(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Officer>> {
     Ok(Json(registry::officers(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activities",
+    tag = "执法记录",
+    summary = "执法活动列表",
+    responses((status = 200, description = "成功", body = Vec<Activity>), openapi::ReadErrors)
+)]
 pub async fn activities(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Activity>> {
     Ok(Json(records::activities(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activities/{id}",
+    tag = "执法记录",
+    summary = "执法活动详情",
+    params(("id" = String, Path, description = "执法活动编号，如 A20261120-001")),
+    responses((status = 200, description = "成功", body = Activity), openapi::LookupErrors)
+)]
 pub async fn activity(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -110,7 +186,7 @@ pub async fn activity(
     Ok(Json(records::activity(&s.app, &me.actor, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityBody {
     pub kind: String,
@@ -132,6 +208,14 @@ fn instant(field: zhilu_app::Field, s: &str) -> Result<chrono::DateTime<chrono::
     Ok(parse_instant(field, s)?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/activities",
+    tag = "执法记录",
+    summary = "登记执法活动",
+    request_body = ActivityBody,
+    responses((status = 201, description = "已登记", body = Activity), openapi::WriteErrors)
+)]
 pub async fn add_activity(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -156,13 +240,21 @@ pub async fn add_activity(
     Ok((StatusCode::CREATED, Json(a)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
     pub recording: String,
     pub activity: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/links",
+    tag = "执法记录",
+    summary = "关联音像记录与执法活动",
+    request_body = LinkBody,
+    responses((status = 201, description = "已登记", body = Link), openapi::WriteErrors)
+)]
 pub async fn link(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -172,7 +264,7 @@ pub async fn link(
     Ok((StatusCode::CREATED, Json(l)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoRecordBody {
     pub activity: String,
@@ -180,6 +272,14 @@ pub struct NoRecordBody {
     pub basis: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/norecords",
+    tag = "执法记录",
+    summary = "登记未记录工作记录",
+    request_body = NoRecordBody,
+    responses((status = 201, description = "已登记", body = NoRecord), openapi::WriteErrors)
+)]
 pub async fn add_norecord(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -189,7 +289,7 @@ pub async fn add_norecord(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptionBody {
     pub activity: String,
@@ -200,6 +300,14 @@ pub struct InterruptionBody {
     pub voice_stated: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/interruptions",
+    tag = "执法记录",
+    summary = "登记中断说明",
+    request_body = InterruptionBody,
+    responses((status = 201, description = "已登记", body = Interruption), openapi::WriteErrors)
+)]
 pub async fn add_interruption(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -217,13 +325,21 @@ pub async fn add_interruption(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionBody {
     pub activity: String,
     pub reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/extensions",
+    tag = "执法记录",
+    summary = "申请延期导出",
+    request_body = ExtensionBody,
+    responses((status = 201, description = "已登记", body = Extension), openapi::RuledWriteErrors)
+)]
 pub async fn request_extension(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -233,8 +349,52 @@ pub async fn request_extension(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// The recording's SHA-256, or a unique prefix of at least 8 hex digits.
+    pub recording: String,
+    pub reason: String,
+}
+
+/// Places a legal hold on a recording (R20): it cannot expire until released.
+#[utoipa::path(
+    post,
+    path = "/api/v1/holds",
+    tag = "执法记录",
+    summary = "设置保全（保全期间不到期）",
+    request_body = HoldBody,
+    responses((status = 201, description = "已登记", body = Hold), openapi::WriteErrors)
+)]
+pub async fn place_hold(
+    State(s): State<AppState>,
+    me: CurrentActor,
+    ApiJson(b): ApiJson<HoldBody>,
+) -> Result<(StatusCode, Json<Hold>), ApiError> {
+    let h = records::place_hold(&s.app, &me.actor, &b.recording, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(h)))
+}
+
+/// Releases a hold (once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/holds/{id}/release",
+    tag = "执法记录",
+    summary = "解除保全",
+    params(("id" = String, Path, description = "保全编号，如 H00001")),
+    responses((status = 200, description = "成功", body = Hold), openapi::WriteErrors)
+)]
+pub async fn release_hold(
+    State(s): State<AppState>,
+    me: CurrentActor,
+    Path(id): Path<String>,
+) -> Answer<Hold> {
+    Ok(Json(records::release_hold(&s.app, &me.actor, &id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RecordingsQuery {
     #[serde(default)]
     pub device: Option<String>,
@@ -243,6 +403,14 @@ pub struct RecordingsQuery {
 }
 
 /// Recordings the actor may see, by device and/or officer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/recordings",
+    tag = "音像记录",
+    summary = "音像记录列表（按设备、执法人员）",
+    params(RecordingsQuery),
+    responses((status = 200, description = "成功", body = Vec<Recording>), openapi::LookupErrors)
+)]
 pub async fn recordings(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -255,8 +423,9 @@ pub async fn recordings(
     Ok(Json(all))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// RFC 3339.
     #[serde(default)]
@@ -270,6 +439,14 @@ pub struct FindingsQuery {
 }
 
 /// Findings for a period, a unit or an officer (narrowed to what the actor may see).
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings",
+    tag = "检查",
+    summary = "检查发现的问题（按期间、单位、执法人员）",
+    params(FindingsQuery),
+    responses((status = 200, description = "成功", body = Vec<Finding>), openapi::LookupErrors)
+)]
 pub async fn findings(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -292,8 +469,9 @@ pub async fn findings(
     Ok(Json(compliance::check(&s.app, &me.actor, &scope).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
     #[serde(default)]
     pub code: Option<String>,
@@ -302,6 +480,14 @@ pub struct SubjectQuery {
 }
 
 /// Everything recorded about one party (R19).
+#[utoipa::path(
+    get,
+    path = "/api/v1/subject",
+    tag = "检查",
+    summary = "当事人的全部记录",
+    params(SubjectQuery),
+    responses((status = 200, description = "成功", body = SubjectView), openapi::LookupErrors)
+)]
 pub async fn subject(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -312,10 +498,24 @@ pub async fn subject(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/retention",
+    tag = "检查",
+    summary = "保存期限",
+    responses((status = 200, description = "成功", body = Vec<RetentionItem>), openapi::ReadErrors)
+)]
 pub async fn retention(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<RetentionItem>> {
     Ok(Json(compliance::retention(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/offload-sessions",
+    tag = "音像记录",
+    summary = "导入批次列表",
+    responses((status = 200, description = "成功", body = Vec<zhilu_model::OffloadSession>), openapi::ReadErrors)
+)]
 pub async fn offload_sessions(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -323,6 +523,13 @@ pub async fn offload_sessions(
     Ok(Json(offload::sessions(&s.app, &me.actor).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/approvals/pending",
+    tag = "审批",
+    summary = "全部待审批事项",
+    responses((status = 200, description = "成功", body = Vec<Approval>), openapi::ReadErrors)
+)]
 pub async fn pending(State(s): State<AppState>, me: CurrentActor) -> Answer<Vec<Approval>> {
     Ok(Json(access::pending(&s.app, &me.actor).await?))
 }

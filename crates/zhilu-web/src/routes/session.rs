@@ -10,18 +10,19 @@ use tower_sessions::Session;
 use zhilu_app::identity;
 use zhilu_model::Secrecy;
 
+use super::openapi;
 use crate::error::{ApiError, ApiJson};
 use crate::session::{CSRF_KEY, CurrentActor};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub user: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginAnswer {
     pub user: String,
     pub roles: Vec<String>,
@@ -29,6 +30,14 @@ pub struct LoginAnswer {
     pub csrf_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "会话",
+    summary = "登录（返回防伪令牌）",
+    request_body = LoginBody,
+    responses((status = 200, description = "已登录；会话 Cookie 随回答设置", body = LoginAnswer), openapi::LoginErrors)
+)]
 pub async fn login(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -50,6 +59,13 @@ pub async fn login(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "会话",
+    summary = "退出登录",
+    responses((status = 204, description = "已退出"), openapi::WriteErrors)
+)]
 pub async fn logout(State(s): State<AppState>, me: CurrentActor) -> Result<StatusCode, ApiError> {
     identity::logout(&s.app, &me.actor).await?;
     me.session
@@ -59,7 +75,7 @@ pub async fn logout(State(s): State<AppState>, me: CurrentActor) -> Result<Statu
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WhoAmI {
     pub user: String,
     pub name: Option<String>,
@@ -69,6 +85,13 @@ pub struct WhoAmI {
     pub csrf_token: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "会话",
+    summary = "当前用户",
+    responses((status = 200, description = "成功", body = WhoAmI), openapi::ReadErrors)
+)]
 pub async fn whoami(State(s): State<AppState>, me: CurrentActor) -> Result<Json<WhoAmI>, ApiError> {
     let user = me
         .actor
@@ -94,13 +117,21 @@ pub async fn whoami(State(s): State<AppState>, me: CurrentActor) -> Result<Json<
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub current: String,
     pub new: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/session/password",
+    tag = "会话",
+    summary = "修改本人密码",
+    request_body = PasswordBody,
+    responses((status = 204, description = "已修改"), openapi::WriteErrors)
+)]
 pub async fn change_password(
     State(s): State<AppState>,
     me: CurrentActor,

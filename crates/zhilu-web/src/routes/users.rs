@@ -9,10 +9,18 @@ use serde::Deserialize;
 use zhilu_app::identity::{self, NewUser, UserView};
 use zhilu_model::Secrecy;
 
+use super::openapi;
 use crate::error::{ApiError, ApiJson};
 use crate::session::CurrentActor;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "用户",
+    summary = "用户列表",
+    responses((status = 200, description = "成功", body = Vec<UserView>), openapi::ReadErrors)
+)]
 pub async fn list(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -20,7 +28,7 @@ pub async fn list(
     Ok(Json(identity::list_users(&s.app, &me.actor).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     pub id: String,
@@ -37,6 +45,14 @@ pub struct AddBody {
     pub password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "用户",
+    summary = "登记用户",
+    request_body = AddBody,
+    responses((status = 201, description = "已登记", body = UserView), openapi::WriteErrors)
+)]
 pub async fn add(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -61,6 +77,14 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/disable",
+    tag = "用户",
+    summary = "停用用户",
+    params(("id" = String, Path, description = "用户编号（工号）")),
+    responses((status = 200, description = "成功", body = UserView), openapi::WriteErrors)
+)]
 pub async fn disable(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -71,6 +95,14 @@ pub async fn disable(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/enable",
+    tag = "用户",
+    summary = "启用用户",
+    params(("id" = String, Path, description = "用户编号（工号）")),
+    responses((status = 200, description = "成功", body = UserView), openapi::WriteErrors)
+)]
 pub async fn enable(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -81,12 +113,21 @@ pub async fn enable(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     pub password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password",
+    tag = "用户",
+    summary = "重置用户密码",
+    params(("id" = String, Path, description = "用户编号（工号）")),
+    request_body = ResetBody,
+    responses((status = 204, description = "已重置；用户下次登录须修改"), openapi::WriteErrors)
+)]
 pub async fn reset_password(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -97,12 +138,21 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
     pub roles: Vec<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/roles",
+    tag = "用户",
+    summary = "设置角色",
+    params(("id" = String, Path, description = "用户编号（工号）")),
+    request_body = RolesBody,
+    responses((status = 200, description = "成功", body = UserView), openapi::WriteErrors)
+)]
 pub async fn set_roles(
     State(s): State<AppState>,
     me: CurrentActor,
@@ -114,13 +164,22 @@ pub async fn set_roles(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClearancesBody {
     /// Chinese names (国家秘密) or codes (state_secret).
     pub clearances: Vec<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/clearances",
+    tag = "用户",
+    summary = "设置密级授权",
+    params(("id" = String, Path, description = "用户编号（工号）")),
+    request_body = ClearancesBody,
+    responses((status = 200, description = "成功", body = UserView), openapi::WriteErrors)
+)]
 pub async fn set_clearances(
     State(s): State<AppState>,
     me: CurrentActor,
