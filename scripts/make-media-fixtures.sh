@@ -2,7 +2,7 @@
 # Regenerates crates/zhilu-media/tests/fixtures/: small real encoded recordings with known capture
 # times and durations, their damaged variants, and expected.json with what ffprobe / exiftool read
 # from each (the ground truth the parser tests compare with).
-# Needs Debian's ffmpeg (with libx264, aac, libmp3lame) and libimage-exiftool-perl.
+# Needs Debian's ffmpeg (with libx264, libx265, aac, libmp3lame) and libimage-exiftool-perl.
 set -euo pipefail
 out="$(cd "$(dirname "$0")/.." && pwd)/crates/zhilu-media/tests/fixtures"
 mkdir -p "$out"
@@ -21,6 +21,8 @@ ff -i DSJ0001_000123_20261120093000_0001.MP4 -c copy -movflags +faststart \
 # QuickTime MOV.
 ff "${src_v[@]}" "${src_a[@]}" -t 3 -c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v 50k -c:a aac -b:a 32k \
    -metadata creation_time=2026-11-20T02:15:30Z -f mov clip.mov
+# H.265 (HEVC, `hvc1`) MP4 as newer cameras write it: a browser cannot play it (viewing copy, R23).
+ff "${src_v[@]}" -t 1 -c:v libx265 -x265-params log-level=error -tag:v hvc1 -pix_fmt yuv420p hevc.mp4
 # AVI (Motion JPEG, no audio), with a creation date tag.
 ff "${src_v[@]}" -t 2.4 -c:v mjpeg -q:v 12 -metadata date="2026-11-20 10:20:30" clip.avi
 # WAV and MP3 voice recordings.
@@ -79,6 +81,7 @@ good = {
     "demo_template.mp4": ("mp4", probe),
     "clip.mov": ("mov", probe),
     "clip.avi": ("avi", probe),
+    "hevc.mp4": ("mp4", probe),
     "REC_20261120_094000.WAV": ("wav", probe),
     "voice.mp3": ("mp3", probe),
     "photo.jpg": ("jpeg", exif),

@@ -11,14 +11,18 @@ pg_url="${ZHILU_TEST_POSTGRES_URL:-}"
 if [ -z "$pg_url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_url="postgres://postgres@127.0.0.1:5432/postgres"
 fi
+# Each test makes its own database; drop them all before and after the run, also when it fails
+# (a run that piled them up once filled the CI machine's disk).
+drop_test_databases() {
+  command -v psql >/dev/null 2>&1 || return 0
+  psql "$pg_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'zhilu\_t\_%'" 2>/dev/null |
+    while read -r db; do psql "$pg_url" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
 if [ -n "$pg_url" ]; then
   echo "== tests: PostgreSQL ($pg_url) =="
+  drop_test_databases
+  trap drop_test_databases EXIT
   ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web --all-targets
-  # Each test made its own database; drop them so repeated runs do not pile up.
-  if command -v psql >/dev/null 2>&1; then
-    psql "$pg_url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'zhilu\_t\_%'" 2>/dev/null |
-      while read -r db; do psql "$pg_url" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
-  fi
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is required in CI but none is reachable" >&2
   exit 1

@@ -297,6 +297,10 @@ pub enum AppError {
     TooLarge(String),
     #[error("密码由管理员设置，须先修改为自己的密码才能继续操作")]
     PasswordChangeRequired,
+    /// No viewing copy can be made for footage the browser cannot play (no ffmpeg, or it
+    /// failed); the message says what to do instead.
+    #[error("{0}")]
+    ViewingCopy(String),
 }
 
 impl From<StoreError> for AppError {
@@ -374,6 +378,7 @@ impl AppError {
             AppError::OriginalsImmutable(_) => "originals_immutable",
             AppError::TooLarge(_) => "too_large",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::ViewingCopy(_) => "viewing_copy_unavailable",
         }
     }
 }

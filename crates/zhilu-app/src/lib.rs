@@ -68,6 +68,8 @@ pub struct App {
     background: background::Background,
     /// Viewings of footage in progress, whose served ranges are written in batches.
     pub(crate) viewings: access::Viewings,
+    /// Which originals the browser plays, and their viewing copies.
+    pub(crate) viewcopies: access::ViewCopies,
     /// Authorisation decisions, per ledger head.
     pub(crate) decisions: decisions::Decisions,
     /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint

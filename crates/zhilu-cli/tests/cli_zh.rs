@@ -26,6 +26,8 @@ const ALLOWED_VALUES: &[&str] = &[
     "./zhilu-data", "./zhilu-demo", "vault/primary", "vault/replica", "/dev/shm",
     // the baseline tools of `bench check` and `bench serve` (nginx with `sendfile off`)
     "sqlite3", "nginx", "sendfile", "off",
+    // the key that stops `serve` and `demo --serve`
+    "Ctrl",
     // a witness's address (http://host:port), its default directory
     "http", "./zhilu-witness",
     // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…)

@@ -44,6 +44,8 @@ fn r4_r7_r10_r17_dalian_month_reports_exactly_the_planted_breaches() {
     );
 
     // 3 Nov: a second seizure, not filmed; the non-recording record is written but never approved.
+    // §8 lists when recording may be skipped but names no approval, so the pending approval is no
+    // breach (R10); the seizure itself still had to be filmed (R7).
     a.at("2026-11-03 12:00:00");
     let d2 = a.activity(
         "compulsory_measure",
@@ -120,12 +122,6 @@ fn r4_r7_r10_r17_dalian_month_reports_exactly_the_planted_breaches() {
                 &a.cite_kind("compulsory_measure"),
                 &d2
             ),
-            (
-                "R10",
-                "norecord_not_approved",
-                &a.cite("/norecord/article"),
-                &d2
-            ),
             ("R17", "late_offload", &a.cite("/offload/article"), &d4),
             (
                 "R4",
@@ -135,6 +131,18 @@ fn r4_r7_r10_r17_dalian_month_reports_exactly_the_planted_breaches() {
             ),
         ]),
         "findings: {:#?}",
+        a.findings()
+    );
+    // r10: dalian-ftz raises no R10 because §8 names no approval (the profile has no
+    // `approval_article`), although the record waits for the group head.
+    assert!(
+        a.profile()["norecord"]["approval_article"].is_null(),
+        "dalian-ftz §8 names no approval: {:#}",
+        a.profile()["norecord"]
+    );
+    assert!(
+        a.findings().iter().all(|f| f["rule"] != "R10"),
+        "no R10 under dalian-ftz: {:#?}",
         a.findings()
     );
     assert!(

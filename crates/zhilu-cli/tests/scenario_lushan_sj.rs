@@ -1,5 +1,6 @@
-//! A month of 鲁山县市场监督管理局 (profile `lushan-sj`): interruptions that must be stated by voice,
-//! long-term retention after obstruction (§16, two disc copies) and the 24-month period (§15).
+//! A month of 鲁山县市场监督管理局 (profile `lushan-sj`): interruptions (§12: explained by a
+//! record, with no spoken reason required), long-term retention after obstruction (§16, two disc
+//! copies) and the 24-month period (§15).
 
 mod support;
 
@@ -36,7 +37,8 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
     );
     a.give_back("LS01");
 
-    // 2 Nov 2026: a 10-minute stop for a flat battery; the record says the restart did not state it.
+    // 2 Nov 2026: a 10-minute stop for a flat battery, explained by an interruption record; the
+    // restart is not stated by voice, which §12 does not ask for.
     a.at("2026-11-02 08:00:00");
     a.checkout("LS01", "400001");
     let s1 = a.activity(
@@ -57,7 +59,7 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
         ],
         &[],
     );
-    let voice = a.reason("/interruption/reasons", |r| r["voice_statement"] == true);
+    let battery = a.reason("/interruption/reasons", |r| r["id"] == "device_fault");
     a.ok(&[
         "interruption",
         "add",
@@ -66,12 +68,13 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
         "--after",
         &f1[0],
         "--reason",
-        &voice,
+        &battery,
     ]);
 
-    // 3 Nov: the trader obstructs the inspection (§16(二)): long-term, burned to two discs.
+    // 3 Nov: the trader obstructs the inspection (§16(二)): long-term, burned to two discs. The
+    // camera stops for 10 minutes and no record says why (§12).
     a.at("2026-11-03 15:00:00");
-    let _s2 = a.activity(
+    let s2 = a.activity(
         "routine_inspection",
         "某餐馆",
         "400001,400002",
@@ -82,19 +85,33 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
     let (f2, _) = a.offload(
         "LS01",
         "400001",
-        &[seg("2026-11-03 09:00:00", 3600, 1)],
+        &[
+            seg("2026-11-03 09:00:00", 1800, 1),
+            seg("2026-11-03 09:40:00", 1200, 2),
+        ],
         &[],
     );
     a.give_back("LS01");
 
     a.at("2026-11-30 18:00:00");
+    // r11: lushan-sj raises no R11 gap_not_stated_by_voice — §12 lets recording stop but asks for
+    // no spoken reason when it resumes, so no interruption reason requires one.
+    let reasons = a.profile()["interruption"]["reasons"]
+        .as_array()
+        .expect("interruption reasons")
+        .clone();
+    assert!(
+        reasons.iter().all(|r| r["voice_statement"] == false),
+        "no reason requires a voice statement: {reasons:#?}"
+    );
+    // An interruption nobody explained is still a breach of §12.
     assert_eq!(
         a.summary(),
         expect(&[(
             "R11",
-            "gap_not_stated_by_voice",
+            "unexplained_gap",
             &a.cite("/interruption/article"),
-            &s1
+            &s2
         )]),
         "findings: {:#?}",
         a.findings()

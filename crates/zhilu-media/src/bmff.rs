@@ -1,6 +1,6 @@
 //! ISO base media files (MP4) and QuickTime (MOV): walk the top-level boxes without loading media
 //! data, load only `moov` (bounded), and read `mvhd` (creation time, duration) and each track's
-//! `tkhd`/`hdlr` (picture size of the video track).
+//! `tkhd`/`hdlr` (picture size of the video track) and the first `stsd` sample entry (codec).
 
 use std::io::{Read, Seek};
 
@@ -67,6 +67,28 @@ struct Moov {
     duration: u64,
     has_mvhd: bool,
     video_dims: Option<(u32, u32)>,
+    video_codec: Option<[u8; 4]>,
+    audio_codec: Option<[u8; 4]>,
+}
+
+/// The four-character code of the first sample entry in `stsd` (below `minf`/`stbl`), e.g.
+/// `avc1`, `hvc1`, `mp4a`. `None` when the track has no readable sample description: a damaged
+/// description does not make an otherwise readable file unreadable.
+fn sample_entry(minf: &[u8]) -> Option<[u8; 4]> {
+    let stbl = children(minf)
+        .map_while(std::result::Result::ok)
+        .find(|(k, _)| k == b"stbl")?
+        .1;
+    let stsd = children(stbl)
+        .map_while(std::result::Result::ok)
+        .find(|(k, _)| k == b"stsd")?
+        .1;
+    // Full box: version and flags (4), entry count (4), then the entries as boxes.
+    if be_u32(stsd, 4)? == 0 {
+        return None;
+    }
+    let (kind, _) = children(stsd.get(8..)?).next()?.ok()?;
+    Some(kind)
 }
 
 /// Iterates child boxes of `buf` as (type, payload).
@@ -102,6 +124,8 @@ fn children(buf: &[u8]) -> impl Iterator<Item = std::result::Result<([u8; 4], &[
 fn parse_trak(trak: &[u8], depth: usize, m: &mut Moov) -> std::result::Result<(), Damage> {
     let mut dims = None;
     let mut is_video = false;
+    let mut is_audio = false;
+    let mut codec = None;
     for child in children(trak) {
         let (kind, p) = child?;
         match &kind {
@@ -115,8 +139,12 @@ fn parse_trak(trak: &[u8], depth: usize, m: &mut Moov) -> std::result::Result<()
             b"mdia" if depth < MAX_DEPTH => {
                 for c in children(p) {
                     let (k, hp) = c?;
-                    if &k == b"hdlr" && hp.get(8..12) == Some(b"vide") {
-                        is_video = true;
+                    if &k == b"hdlr" {
+                        is_video |= hp.get(8..12) == Some(b"vide");
+                        is_audio |= hp.get(8..12) == Some(b"soun");
+                    }
+                    if &k == b"minf" {
+                        codec = sample_entry(hp);
                     }
                 }
             }
@@ -125,6 +153,12 @@ fn parse_trak(trak: &[u8], depth: usize, m: &mut Moov) -> std::result::Result<()
     }
     if is_video && m.video_dims.is_none() {
         m.video_dims = dims.filter(|(w, h)| *w > 0 && *h > 0);
+    }
+    if is_video && m.video_codec.is_none() {
+        m.video_codec = codec;
+    }
+    if is_audio && m.audio_codec.is_none() {
+        m.audio_codec = codec;
     }
     Ok(())
 }
@@ -215,6 +249,8 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64, kind: MediaKind) -> Result<Med
         info.width = Some(w);
         info.height = Some(h);
     }
+    info.video_codec = m.video_codec;
+    info.audio_codec = m.audio_codec;
     Ok(info)
 }
 

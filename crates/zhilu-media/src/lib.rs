@@ -125,6 +125,10 @@ pub struct MediaInfo {
     pub height: Option<u32>,
     /// Camera make and model from EXIF, when present.
     pub make_model: Option<String>,
+    /// MP4/MOV: the sample-entry code of the first video track (`avc1`, `hvc1`, …).
+    pub video_codec: Option<[u8; 4]>,
+    /// MP4/MOV: the sample-entry code of the first audio track (`mp4a`, …).
+    pub audio_codec: Option<[u8; 4]>,
 }
 
 impl MediaInfo {
@@ -136,6 +140,8 @@ impl MediaInfo {
             width: None,
             height: None,
             make_model: None,
+            video_codec: None,
+            audio_codec: None,
         }
     }
 }
@@ -190,5 +196,55 @@ pub fn probe<R: Read + Seek>(r: &mut R, len: u64) -> Result<MediaInfo, ProbeErro
         Ok(info) => Ok(info),
         Err(reader::Error::Damage(d)) => Err(damaged(d)),
         Err(reader::Error::Io(e)) => Err(ProbeError::Io(e)),
+    }
+}
+
+/// Whether a browser (Debian's Chromium: H.264/AAC in MP4, WAV, MP3) plays a recording as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playability {
+    /// The `<video>`/`<audio>` element plays the original: MP4/MOV with H.264 video (`avc1`,
+    /// `avc3`) and AAC (`mp4a`) or no audio; audio-only AAC MP4; WAV; MP3.
+    Plays,
+    /// A video the browser cannot decode (H.265 `hvc1`/`hev1`, any other codec, AVI/MJPEG): it
+    /// needs a viewing copy.
+    NeedsCopy,
+    /// A photo: nothing to play.
+    NotVideo,
+}
+
+impl Playability {
+    /// The decision for what [`probe`] read.
+    pub fn of(info: &MediaInfo) -> Playability {
+        match info.kind {
+            MediaKind::Wav | MediaKind::Mp3 => Playability::Plays,
+            MediaKind::Jpeg => Playability::NotVideo,
+            MediaKind::Avi => Playability::NeedsCopy,
+            MediaKind::Mp4 | MediaKind::Mov => {
+                let video_ok = match &info.video_codec {
+                    Some(c) => matches!(c, b"avc1" | b"avc3"),
+                    None => info.audio_codec.is_some(),
+                };
+                let audio_ok = info.audio_codec.is_none_or(|c| &c == b"mp4a");
+                if video_ok && audio_ok {
+                    Playability::Plays
+                } else {
+                    Playability::NeedsCopy
+                }
+            }
+        }
+    }
+}
+
+/// Decides from the bytes whether a browser plays a recording of `len` bytes as it is. AVI is
+/// decided by its header alone (a damaged AVI still gets a copy attempted); MP4/MOV by their
+/// sample descriptions, so a damaged one is an error ([`ProbeError::Damaged`]).
+pub fn playability<R: Read + Seek>(r: &mut R, len: u64) -> Result<Playability, ProbeError> {
+    let mut head = [0u8; 64];
+    let n = reader::read_at(r, 0, &mut head)?;
+    match sniff(&head[..n]).ok_or(ProbeError::NotMedia)? {
+        MediaKind::Avi => Ok(Playability::NeedsCopy),
+        MediaKind::Jpeg => Ok(Playability::NotVideo),
+        MediaKind::Wav | MediaKind::Mp3 => Ok(Playability::Plays),
+        MediaKind::Mp4 | MediaKind::Mov => Ok(Playability::of(&probe(r, len)?)),
     }
 }

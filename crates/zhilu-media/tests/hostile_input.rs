@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use zhilu_media::{parse_device_file_name, probe, sniff};
+use zhilu_media::{parse_device_file_name, playability, probe, sniff};
 
 fn fixtures() -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -24,6 +24,7 @@ fn parse_all(b: &[u8]) {
     let _ = probe(&mut Cursor::new(b), b.len() as u64);
     // A lying length must not make it read or allocate past the stream either.
     let _ = probe(&mut Cursor::new(b), b.len() as u64 + 1_000_000_000);
+    let _ = playability(&mut Cursor::new(b), b.len() as u64);
 }
 
 #[test]

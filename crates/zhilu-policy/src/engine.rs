@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::calendar::Calendar;
 use crate::deadline::{DeadlineInput, NoDeadline, offload_deadline};
 use crate::facts::{Activity, Checkout, Facts, Recording, local_date};
-use crate::profile::{Obligation, Profile};
+use crate::profile::{Obligation, Profile, RetentionClass};
 use crate::retention::retention;
 
 /// How serious a finding is.
@@ -46,8 +46,17 @@ pub struct Finding {
     pub rule: &'static str,
     /// A stable machine code for the kind of problem, e.g. `late_offload`.
     pub code: &'static str,
-    /// e.g. `jinpu-wj §18`.
+    /// e.g. `jinpu-wj §18`, or `行政处罚法 §42` where the regulation is silent and national law
+    /// says it.
     pub article: String,
+    /// The words of the cited article, verbatim, so the finding can be read against its rule;
+    /// absent only for a custom profile that stores no article texts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// The parameters this finding applies that the regulation leaves open and the agency set
+    /// (e.g. `pre_use.clock_tolerance_s`): the text asks for it, the number is the agency's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agency_choice: Vec<String>,
     pub severity: Severity,
     /// Chinese, for people.
     pub message: String,
@@ -76,6 +85,8 @@ impl Finding {
             rule,
             code,
             article,
+            quote: None,
+            agency_choice: Vec::new(),
             severity,
             message,
             at,
@@ -99,6 +110,11 @@ impl Finding {
     }
     fn officer(mut self, id: &str) -> Self {
         self.officer = Some(id.to_string());
+        self
+    }
+    /// Marks which of `params` the profile leaves to the agency's choice.
+    fn applying(mut self, profile: &Profile, params: &[&str]) -> Self {
+        self.agency_choice = profile.agency_choice(params);
         self
     }
 }
@@ -265,6 +281,9 @@ pub fn check(
     late_offload(profile, calendar, &ix, &mut out);
     unlinked(profile, calendar, &ix, now, &mut out);
     expired(profile, &ix, now, &mut out);
+    for f in &mut out {
+        f.quote = profile.quote_cited(&f.article).map(str::to_string);
+    }
     out.sort_by(|a, b| {
         (a.at, a.rule, &a.code, &a.activity, &a.recording).cmp(&(
             b.at,
@@ -336,7 +355,8 @@ pub fn pre_use_check(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) 
                     ),
                 )
                 .device(&c.device)
-                .officer(&c.officer),
+                .officer(&c.officer)
+                .applying(profile, &["pre_use.min_battery_pct", "pre_use.min_free_gb"]),
             );
         }
     }
@@ -355,7 +375,8 @@ pub fn device_clock(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
                 Finding::new("R4", "device_clock_offset", profile.cite(&profile.pre_use.article), Severity::Warning, o.at,
                     format!("设备 {} 的时钟比采集站{dir} {}，超过允许的 {tol} 秒；该设备记录的拍摄时间需人工核对", o.device, fmt_secs(ms.abs() / 1000)))
                 .device(&o.device)
-                .officer(&o.officer),
+                .officer(&o.officer)
+                .applying(profile, &["pre_use.clock_tolerance_s"]),
             );
         }
     }
@@ -363,14 +384,18 @@ pub fn device_clock(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
 
 /// R5: recordings made on a device not checked out to the officer who made them, or by someone
 /// outside the device's unit.
+///
+/// Only under a regulation that forbids lending (its `lend_device` violation): work-only use
+/// (R14's article) says nothing of who holds the device.
 pub fn lending(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
-    let article = profile.cite(&profile.offload.link_article);
-    let lend_article = profile
+    let Some(lend_article) = profile
         .violations
         .iter()
         .find(|v| v.id.get_ref() == "lend_device")
         .map(|v| profile.cite(&v.article))
-        .unwrap_or(article);
+    else {
+        return;
+    };
     // One finding per device, officer and checkout state, not one per file.
     let mut seen: HashSet<(String, Option<String>, &'static str)> = HashSet::new();
     for r in &ix.facts.recordings {
@@ -511,7 +536,8 @@ pub fn coverage(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<F
                         fmt_secs(late)
                     ),
                 )
-                .activity(&a.id),
+                .activity(&a.id)
+                .applying(profile, &["coverage.start_tolerance_s"]),
             );
         }
     }
@@ -533,15 +559,20 @@ pub fn coverage(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<F
                         fmt_secs(early)
                     ),
                 )
-                .activity(&a.id),
+                .activity(&a.id)
+                .applying(profile, &["coverage.end_tolerance_s"]),
             );
         }
     }
 }
 
-/// R9: at least the profile's number of officers.
+/// R9: at least the profile's number of officers, for the activity kinds its article governs.
 pub fn officers(profile: &Profile, a: &Activity, out: &mut Vec<Finding>) {
-    let min = *profile.officers.min_per_activity.get_ref();
+    let rule = &profile.officers;
+    if !rule.applies_to.is_empty() && !rule.applies_to.iter().any(|k| k.get_ref() == &a.kind) {
+        return;
+    }
+    let min = *rule.min_per_activity.get_ref();
     if (a.officers.len() as i64) < min {
         out.push(
             Finding::new(
@@ -556,7 +587,8 @@ pub fn officers(profile: &Profile, a: &Activity, out: &mut Vec<Finding>) {
                     a.officers.len()
                 ),
             )
-            .activity(&a.id),
+            .activity(&a.id)
+            .applying(profile, &["officers.min_per_activity"]),
         );
     }
 }
@@ -625,7 +657,8 @@ pub fn gaps(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Findi
                     )
                     .activity(&a.id)
                     .device(device)
-                    .recording(&prev.sha256),
+                    .recording(&prev.sha256)
+                    .applying(profile, &["segments.split_tolerance_s"]),
                 );
                 continue;
             };
@@ -685,6 +718,9 @@ pub fn gaps(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Findi
 
 /// R12: a recording captured after its activity ended (补录).
 pub fn after_the_fact(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut Vec<Finding>) {
+    let Some(article) = &profile.originals.after_the_fact_article else {
+        return;
+    };
     let tol = Duration::seconds(*profile.coverage.end_tolerance_s.get_ref());
     for r in ix.recordings_of(&a.id) {
         let Some(t) = r.capture_start else { continue };
@@ -693,7 +729,7 @@ pub fn after_the_fact(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut
                 Finding::new(
                     "R12",
                     "recorded_after_activity",
-                    profile.cite(&profile.interruption.article),
+                    profile.cite(article),
                     Severity::Violation,
                     t,
                     format!(
@@ -706,7 +742,8 @@ pub fn after_the_fact(profile: &Profile, ix: &Index<'_>, a: &Activity, out: &mut
                 )
                 .activity(&a.id)
                 .recording(&r.sha256)
-                .device(&r.device),
+                .device(&r.device)
+                .applying(profile, &["coverage.end_tolerance_s"]),
             );
         }
     }
@@ -719,6 +756,9 @@ pub fn pending_approvals(
     now: DateTime<Utc>,
     out: &mut Vec<Finding>,
 ) {
+    let Some(article) = &profile.norecord.approval_article else {
+        return;
+    };
     for n in &ix.facts.norecords {
         if n.approved {
             continue;
@@ -739,7 +779,7 @@ pub fn pending_approvals(
             Finding::new(
                 "R10",
                 "norecord_not_approved",
-                profile.cite(&profile.norecord.article),
+                profile.cite(article),
                 Severity::Warning,
                 a.end,
                 format!(
@@ -756,6 +796,10 @@ pub fn pending_approvals(
 
 /// R12: numbers missing from a device's file series on one day (a file not offloaded or deleted).
 pub fn sequence_gaps(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    let Some(article) = &profile.originals.editing_article else {
+        return;
+    };
+    let article = profile.cite(article);
     // Grouped in a hash map and sorted once by key: a tree map would compare device ids
     // tens of times per recording, which showed up in a profile of a year's check.
     type Series<'a> = HashMap<(&'a str, chrono::NaiveDate), Vec<(i64, DateTime<Utc>)>>;
@@ -770,7 +814,6 @@ pub fn sequence_gaps(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) 
     }
     let mut series: Vec<_> = series.into_iter().collect();
     series.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let article = profile.cite(&profile.interruption.article);
     for ((device, day), mut seqs) in series {
         seqs.sort();
         seqs.dedup_by_key(|s| s.0);
@@ -794,12 +837,15 @@ pub fn sequence_gaps(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) 
 
 /// R12: content that no longer matches its hash in any copy.
 pub fn integrity(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
+    let Some(article) = &profile.originals.editing_article else {
+        return;
+    };
     for r in ix.facts.recordings.iter().filter(|r| r.integrity_failed) {
         out.push(
             Finding::new(
                 "R12",
                 "hash_mismatch",
-                profile.cite(&profile.interruption.article),
+                profile.cite(article),
                 Severity::Violation,
                 r.offloaded_at,
                 format!(
@@ -836,6 +882,13 @@ fn deadline_for(
         },
     )
 }
+
+/// The offload deadline's parameters (R17, and R14 counting from it).
+const OFFLOAD_DEADLINE: &[&str] = &[
+    "offload.base",
+    "offload.hours",
+    "offload.after_return_hours",
+];
 
 /// R17: offloaded after the profile's deadline. One finding per activity and offload session.
 pub fn late_offload(
@@ -878,7 +931,8 @@ pub fn late_offload(
                     )
                     .device(&r.device)
                     .officer(&r.officer)
-                    .recording(&r.sha256);
+                    .recording(&r.sha256)
+                    .applying(profile, OFFLOAD_DEADLINE);
                     if let Some(a) = a {
                         f = f.activity(&a.id);
                     }
@@ -924,10 +978,29 @@ pub fn unlinked(
                     format!("记录 {}（设备 {}，{}）未关联任何执法活动：可能用于非工作用途，请关联或说明", short(&r.sha256), r.device, r.capture_start.map(fmt_local).unwrap_or_else(|| "拍摄时间不明".into())))
                 .recording(&r.sha256)
                 .device(&r.device)
-                .officer(&r.officer),
+                .officer(&r.officer)
+                .applying(
+                    profile,
+                    &[OFFLOAD_DEADLINE, &["offload.link_grace_hours"]].concat(),
+                ),
             );
         }
     }
+}
+
+/// The article of the long-term trigger an activity of the recording met.
+fn long_term_article<'p>(profile: &'p Profile, activities: &[&Activity]) -> &'p String {
+    profile
+        .retention
+        .triggers
+        .iter()
+        .find(|t| {
+            t.class == RetentionClass::LongTerm
+                && t.flags
+                    .iter()
+                    .any(|f| activities.iter().any(|a| a.has_flag(f.get_ref())))
+        })
+        .map_or(&profile.retention.minimum_article, |t| &t.article)
 }
 
 /// R20: recordings past their retention date enter the purge review; nothing is deleted here.
@@ -947,11 +1020,24 @@ pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut 
                 .iter()
                 .map(|r| profile.role_label(r.get_ref()))
                 .collect();
+            // The period that ran out: the case file's follows its own article; the others count
+            // from the minimum period's.
+            let (article, period) = match ret.class {
+                RetentionClass::Case => (&profile.retention.case_article, "retention.case_years"),
+                RetentionClass::LongTerm => (
+                    long_term_article(profile, ix.activities_of(&r.sha256)),
+                    "retention.long_term_years",
+                ),
+                _ => (
+                    &profile.retention.minimum_article,
+                    "retention.minimum_months",
+                ),
+            };
             out.push(
                 Finding::new(
                     "R20",
                     "retention_expired",
-                    profile.cite(&profile.retention.minimum_article),
+                    profile.cite(article),
                     Severity::Info,
                     until,
                     format!(
@@ -963,8 +1049,48 @@ pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut 
                     ),
                 )
                 .recording(&r.sha256)
-                .device(&r.device),
+                .device(&r.device)
+                .applying(profile, &[period]),
             );
         }
+    }
+}
+
+/// The requirement a rule id names, in a few Chinese words, for people reading findings by rule
+/// (the catalogue's titles, `../shared/spec/requirements.md`).
+pub fn rule_title(rule: &str) -> &'static str {
+    match rule {
+        "R1" => "设备登记",
+        "R2" => "设备履历",
+        "R3" => "使用台账",
+        "R4" => "使用前检查与设备时钟",
+        "R5" => "禁止出借设备",
+        "R6" => "音像记录清单",
+        "R7" => "应记录而未记录",
+        "R8" => "全程记录（开始和结束）",
+        "R9" => "执法人员不少于两人",
+        "R10" => "未记录说明及审批",
+        "R11" => "中断及其说明",
+        "R12" => "不得选择性记录、补录或删改",
+        "R13" => "告知用语",
+        "R14" => "仅用于执法工作",
+        "R15" => "拍照与时间轴",
+        "R16" => "采集导出",
+        "R17" => "按时导出",
+        "R18" => "备份",
+        "R19" => "一户式管理",
+        "R20" => "保存期限",
+        "R21" => "长期保存与刻盘",
+        "R22" => "证据提取",
+        "R23" => "查阅调阅审批",
+        "R24" => "不得修改删除原始记录",
+        "R25" => "涉密记录",
+        "R26" => "不得私自留存",
+        "R27" => "抽查评查",
+        "R28" => "年度评查",
+        "R29" => "违规责任",
+        "R30" => "法制机构监督",
+        "R31" => "装备经费",
+        _ => "其他",
     }
 }

@@ -1,11 +1,16 @@
 //! Policy profiles: one agency's regulation as data (R6–R29's numbers, lists and approvers).
 //!
 //! A profile is a TOML file. The five presets in `presets/` are the five source regulations, with a
-//! comment quoting the article behind every value; an administrator may edit a copy. Loading is
+//! comment quoting the article behind every value; an administrator may edit a copy. Its
+//! `[articles]` table holds the words of every article it cites, verbatim, so a finding quotes
+//! the text it rests on; where the regulation is silent a rule cites national law
+//! ([`NATIONAL_LAW`], e.g. `行政处罚法 §42`) or raises nothing. Each rule's `agency_choice` list
+//! names the numbers the text leaves open (a tolerance, a grace period). Loading is
 //! all-or-nothing: [`Profile::parse`] either returns a profile that passed every check or the first
 //! problem with its line, field and what is wrong, so a broken profile can never be half-applied.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 pub use toml::Spanned;
@@ -21,6 +26,25 @@ pub const PRESETS: [(&str, &str); 5] = [
     ("lushan-sj", include_str!("../presets/lushan-sj.toml")),
     ("jinpu-wj", include_str!("../presets/jinpu-wj.toml")),
 ];
+
+/// The national-law articles profiles may cite where their own regulation is silent, as TOML:
+/// citation (e.g. `行政处罚法 §42`) → the article's words, verbatim.
+pub const NATIONAL_LAW: &str = include_str!("../data/national-law.toml");
+
+/// The words of a national-law article by its citation, e.g. `行政处罚法 §42`.
+pub fn national_article(citation: &str) -> Option<&'static str> {
+    static LAW: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    LAW.get_or_init(|| toml::from_str(NATIONAL_LAW).unwrap_or_default())
+        .get(citation)
+        .map(String::as_str)
+}
+
+/// Every national-law citation the crate can quote.
+pub fn national_citations() -> Vec<String> {
+    toml::from_str::<BTreeMap<String, String>>(NATIONAL_LAW)
+        .map(|m| m.into_keys().collect())
+        .unwrap_or_default()
+}
 
 /// Activity flags the engine understands. Profiles refer to them in mandatory-recording rules,
 /// offload exceptions and long-term retention triggers; the CLI sets them on activities.
@@ -106,7 +130,15 @@ pub struct OfficersRule {
     /// dalian-ftz §13: one of them films the whole process.
     #[serde(default)]
     pub one_films_whole: bool,
+    /// The regulation's own article, or national law (`行政处罚法 §42`) where the regulation is
+    /// silent.
     pub article: String,
+    /// The activity kinds the article governs (national law on penalties governs only the kinds
+    /// that are part of a penalty case); empty: every kind.
+    #[serde(default)]
+    pub applies_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// R4: the pre-use check and the device clock.
@@ -119,6 +151,10 @@ pub struct PreUseRule {
     pub min_battery_pct: Spanned<i64>,
     pub min_free_gb: Spanned<i64>,
     pub article: String,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table);
+    /// findings that apply one say so.
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// R8: how far the recordings' start and end may be from the document times.
@@ -128,6 +164,10 @@ pub struct CoverageRule {
     pub start_tolerance_s: Spanned<i64>,
     pub end_tolerance_s: Spanned<i64>,
     pub article: String,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table);
+    /// findings that apply one say so.
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// R11: the largest pause between consecutive files that is still an automatic segment split.
@@ -136,6 +176,10 @@ pub struct CoverageRule {
 pub struct SegmentRule {
     pub split_tolerance_s: Spanned<i64>,
     pub article: String,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table);
+    /// findings that apply one say so.
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// How the ordinary offload deadline is counted.
@@ -177,6 +221,10 @@ pub struct OffloadRule {
     /// possible non-work use (R14).
     pub link_grace_hours: Spanned<i64>,
     pub link_article: String,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table);
+    /// findings that apply one say so.
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 impl OffloadRule {
@@ -316,6 +364,9 @@ pub struct RetentionRule {
     pub disc_copies: Spanned<i64>,
     /// Who approves the purge of an expired recording (lushan-sj §15: 管理人员根据情况清除).
     pub purge_approvers: Vec<Spanned<String>>,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table).
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// A reason allowed for not recording or for stopping (R10, R11).
@@ -336,7 +387,25 @@ pub struct NoRecordRule {
     pub reasons: Vec<Reason>,
     /// Approval levels, in order (role ids).
     pub approvers: Vec<Spanned<String>>,
+    /// The article listing the reasons.
     pub article: String,
+    /// The article requiring the non-recording record to be approved (R10); absent when the
+    /// regulation names no approval, and then a pending approval raises nothing.
+    #[serde(default)]
+    pub approval_article: Option<String>,
+}
+
+/// R12: the originals as recorded — nothing recorded after the fact, nothing deleted or edited.
+/// An article is absent when the regulation does not say it; that check then raises nothing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginalsRule {
+    /// "不得…事后补录", or "同步摄录": a recording captured after its activity ended.
+    #[serde(default)]
+    pub after_the_fact_article: Option<String>,
+    /// "不得…删改", "不得…删节、修改": missing file numbers, content no longer matching its hash.
+    #[serde(default)]
+    pub editing_article: Option<String>,
 }
 
 /// R11: interrupting a recording.
@@ -382,6 +451,10 @@ pub struct NotificationRule {
 pub struct SamplingRule {
     pub ratio: Spanned<f64>,
     pub article: String,
+    /// The numbers the regulation leaves open, set by the agency (field names of this table);
+    /// findings that apply one say so.
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
 }
 
 /// One entry of the violation or sanction catalogue (R29).
@@ -417,8 +490,15 @@ pub struct Profile {
     pub access: AccessRule,
     pub notification: NotificationRule,
     pub sampling: SamplingRule,
+    #[serde(default)]
+    pub originals: OriginalsRule,
     pub violations: Vec<CatalogItem>,
     pub sanctions: Vec<CatalogItem>,
+    /// The words of the articles the profile cites, keyed as cited without a clause (`§13`, or
+    /// `§20(一)` where a clause is quoted alone), copied verbatim from the regulation: a finding
+    /// quotes the article it cites.
+    #[serde(default)]
+    pub articles: BTreeMap<String, String>,
 }
 
 /// Why a profile was refused: the line (1-based, when known), the field and what is wrong.
@@ -742,7 +822,170 @@ impl Profile {
         }
         c.unique_ids(self.violations.iter().map(|v| &v.id), "violations.id")?;
         c.unique_ids(self.sanctions.iter().map(|v| &v.id), "sanctions.id")?;
+        for k in &self.officers.applies_to {
+            if self.kind(k.get_ref()).is_none() {
+                return c.err(
+                    k.span(),
+                    "officers.applies_to",
+                    format!(
+                        "未知的活动类型“{}”，请使用 [[checklist]] 中的 kind",
+                        k.get_ref()
+                    ),
+                );
+            }
+        }
+        for (section, list) in self.agency_choice_lists() {
+            let known = AGENCY_CHOICE
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map_or(&[][..], |(_, f)| *f);
+            for f in list {
+                if !known.contains(&f.get_ref().as_str()) {
+                    return c.err(
+                        f.span(),
+                        &format!("{section}.agency_choice"),
+                        format!(
+                            "“{}”不是 [{section}] 中可由本单位自定的数值，可选：{}",
+                            f.get_ref(),
+                            known.join("、")
+                        ),
+                    );
+                }
+            }
+        }
+        for (field, article) in self.citations() {
+            if is_national(article) {
+                if national_article(article).is_none() {
+                    return Err(ProfileError {
+                        line: None,
+                        field,
+                        message: format!(
+                            "未收录的法律条文“{article}”，可引用：{}",
+                            national_citations().join("、")
+                        ),
+                    });
+                }
+            } else if !self.articles.is_empty() && self.quote(article).is_none() {
+                return Err(ProfileError {
+                    line: None,
+                    field,
+                    message: format!("引用的条文 {article} 未在 [articles] 中给出原文"),
+                });
+            }
+        }
         Ok(())
+    }
+
+    fn agency_choice_lists(&self) -> [(&'static str, &[Spanned<String>]); 7] {
+        [
+            ("officers", &self.officers.agency_choice),
+            ("pre_use", &self.pre_use.agency_choice),
+            ("coverage", &self.coverage.agency_choice),
+            ("segments", &self.segments.agency_choice),
+            ("offload", &self.offload.agency_choice),
+            ("retention", &self.retention.agency_choice),
+            ("sampling", &self.sampling.agency_choice),
+        ]
+    }
+
+    /// Every article the profile cites, with the field that cites it.
+    pub fn citations(&self) -> Vec<(String, &str)> {
+        let mut out: Vec<(String, &str)> = Vec::new();
+        fn add<'a>(out: &mut Vec<(String, &'a str)>, field: &str, article: &'a str) {
+            out.push((field.to_string(), article));
+        }
+        for r in &self.checklist {
+            add(&mut out, "checklist.article", &r.article);
+        }
+        for r in &self.mandatory_rules {
+            add(&mut out, "mandatory_rules.article", &r.article);
+        }
+        add(&mut out, "officers.article", &self.officers.article);
+        add(&mut out, "pre_use.article", &self.pre_use.article);
+        add(&mut out, "coverage.article", &self.coverage.article);
+        add(&mut out, "segments.article", &self.segments.article);
+        add(&mut out, "offload.article", &self.offload.article);
+        add(&mut out, "offload.link_article", &self.offload.link_article);
+        if let Some(x) = &self.offload.extension {
+            add(&mut out, "offload.extension.article", &x.article);
+        }
+        add(
+            &mut out,
+            "retention.minimum_article",
+            &self.retention.minimum_article,
+        );
+        add(
+            &mut out,
+            "retention.case_article",
+            &self.retention.case_article,
+        );
+        for t in &self.retention.triggers {
+            add(&mut out, "retention.triggers.article", &t.article);
+        }
+        add(&mut out, "norecord.article", &self.norecord.article);
+        if let Some(a) = &self.norecord.approval_article {
+            add(&mut out, "norecord.approval_article", a);
+        }
+        if let Some(a) = &self.originals.after_the_fact_article {
+            add(&mut out, "originals.after_the_fact_article", a);
+        }
+        if let Some(a) = &self.originals.editing_article {
+            add(&mut out, "originals.editing_article", a);
+        }
+        add(&mut out, "interruption.article", &self.interruption.article);
+        add(&mut out, "access.article", &self.access.article);
+        add(&mut out, "notification.article", &self.notification.article);
+        add(&mut out, "sampling.article", &self.sampling.article);
+        for v in &self.violations {
+            add(&mut out, "violations.article", &v.article);
+        }
+        for v in &self.sanctions {
+            add(&mut out, "sanctions.article", &v.article);
+        }
+        out
+    }
+
+    /// The words of an article as the profile cites it (`§13`, `§20(一)`, `§7 附件第3项`, or a
+    /// national-law citation such as `行政处罚法 §42`). A clause or annex row not stored on its own
+    /// is quoted with its whole article.
+    pub fn quote(&self, article: &str) -> Option<&str> {
+        if is_national(article) {
+            return national_article(article);
+        }
+        let whole = article.split(['(', '（', ' ']).next().unwrap_or(article);
+        self.articles
+            .get(article)
+            .or_else(|| self.articles.get(whole))
+            .map(String::as_str)
+    }
+
+    /// The words of an article from its citation as [`Profile::cite`] wrote it.
+    pub fn quote_cited(&self, citation: &str) -> Option<&str> {
+        match citation
+            .strip_prefix(self.id())
+            .and_then(|r| r.strip_prefix(' '))
+        {
+            Some(article) => self.quote(article),
+            None => national_article(citation),
+        }
+    }
+
+    /// Of the parameters a rule applies (`pre_use.clock_tolerance_s`, …), those the profile marks
+    /// as the agency's choice rather than the regulation's.
+    pub fn agency_choice(&self, params: &[&str]) -> Vec<String> {
+        let lists = self.agency_choice_lists();
+        params
+            .iter()
+            .filter(|p| {
+                let Some((section, field)) = p.split_once('.') else {
+                    return false;
+                };
+                lists
+                    .iter()
+                    .any(|(s, l)| *s == section && l.iter().any(|f| f.get_ref() == field))
+            })
+            .map(|p| p.to_string())
+            .collect()
     }
 
     /// The profile's id, e.g. `jinpu-wj`; messages cite articles with it.
@@ -755,15 +998,53 @@ impl Profile {
         self.checklist.iter().find(|r| r.kind.get_ref() == kind)
     }
 
-    /// Cites an article of this profile's regulation, e.g. `jinpu-wj §18` from `§18`.
+    /// Cites an article of this profile's regulation, e.g. `jinpu-wj §18` from `§18`; a
+    /// national-law citation (`行政处罚法 §42`) stands as written.
     pub fn cite(&self, article: &str) -> String {
-        format!("{} {}", self.id(), article)
+        if is_national(article) {
+            article.to_string()
+        } else {
+            format!("{} {}", self.id(), article)
+        }
     }
 
     /// The Chinese title of a role id, or the id itself when the profile does not define it.
     pub fn role_label<'a>(&'a self, role: &'a str) -> &'a str {
         self.roles.get(role).map(String::as_str).unwrap_or(role)
     }
+}
+
+/// The numbers a profile may mark as the agency's choice, by table: the ones a regulation can
+/// leave open.
+pub const AGENCY_CHOICE: [(&str, &[&str]); 7] = [
+    ("officers", &["min_per_activity"]),
+    (
+        "pre_use",
+        &["clock_tolerance_s", "min_battery_pct", "min_free_gb"],
+    ),
+    ("coverage", &["start_tolerance_s", "end_tolerance_s"]),
+    ("segments", &["split_tolerance_s"]),
+    (
+        "offload",
+        &["base", "hours", "after_return_hours", "link_grace_hours"],
+    ),
+    (
+        "retention",
+        &[
+            "minimum_months",
+            "case_years",
+            "case_file_join_days",
+            "long_term_years",
+            "disc_copies",
+        ],
+    ),
+    ("sampling", &["ratio"]),
+];
+
+/// A citation of national law (`行政处罚法 §42`) rather than of the profile's own regulation
+/// (`§13`, `§7 附件第1项`).
+fn is_national(article: &str) -> bool {
+    !article.starts_with('§')
 }
 
 /// A value given by a person (on the command line, in a form) that the profile or the engine does

@@ -15,6 +15,8 @@ fn finding(
         rule: "R0",
         code,
         article: "x §1".into(),
+        quote: None,
+        agency_choice: Vec::new(),
         severity: Severity::Warning,
         message: String::new(),
         at: Utc

@@ -29,12 +29,44 @@ pub async fn fresh_postgres_database(admin: &str) -> String {
     let mut conn = sqlx::PgConnection::connect(admin)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
+    drop_orphaned_databases(&mut conn).await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
         .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
     format!("{base}/{name}")
+}
+
+/// Drops, once per process, the test databases whose creating process has ended (the name carries
+/// its pid). A test cannot drop its own database at exit, and a failed or interrupted run must not
+/// leave hundreds of them behind to fill the disk (CI once failed with "No space left on device").
+async fn drop_orphaned_databases(conn: &mut sqlx::PgConnection) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if DONE.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'zhilu\\_t\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let Some(pid) = name.split('_').nth(3).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Only names made by `unique()` (hex, digits, underscores) reach this statement.
+        if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }
 
 /// The PostgreSQL server the tests may use, if any.

@@ -96,6 +96,9 @@ fn status_of(e: &AppError) -> Option<StatusCode> {
         | AppError::NoOpenCheckout(_)
         | AppError::DeviceNotInService { .. } => StatusCode::CONFLICT,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        // No ffmpeg, or it could not convert: the server cannot do it; the message says what to
+        // ask for instead.
+        AppError::ViewingCopy(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => return None,
     })
 }

@@ -1,5 +1,5 @@
-//! Security headers on every response, and `Cache-Control: no-store` (nothing the API answers,
-//! least of all footage, belongs in a cache).
+//! Security headers on every response, and `Cache-Control: no-store` unless the handler chose
+//! (nothing the API answers, least of all footage, belongs in a cache).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -18,6 +18,9 @@ pub async fn add(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Only the pages' versioned assets say otherwise (`pages::assets`).
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     resp
 }

@@ -16,6 +16,7 @@ pub mod content;
 pub mod csrf;
 pub mod error;
 mod headers;
+pub mod pages;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -45,6 +46,7 @@ pub struct Running {
 /// The whole application as one router (for `start`, and for tests that drive it in-process).
 pub fn router(state: AppState) -> Router {
     routes::api()
+        .merge(pages::router())
         .fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

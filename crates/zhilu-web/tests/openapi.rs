@@ -91,6 +91,7 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("post", "/api/v1/recordings/{sha256}/content"),
         ("delete", "/api/v1/recordings/{sha256}/content"),
         ("patch", "/api/v1/recordings/{sha256}/content"),
+        ("get", "/api/v1/recordings/{sha256}/viewing"),
         ("get", "/api/v1/recordings/{sha256}/download"),
         ("get", "/api/v1/devices"),
         ("post", "/api/v1/devices"),

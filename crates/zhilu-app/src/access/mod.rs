@@ -13,18 +13,23 @@ use crate::error::{AppError, Field, Thing, id};
 use crate::registry::text;
 
 mod content;
+mod desk;
 mod grants;
 mod register;
 mod secrecy;
+mod viewcopy;
 
 pub(crate) use content::Viewings;
 pub use content::{
     DueBatch, Granted, Servable, Use, Viewing, authorize, flush_due_viewings, flush_viewings,
     note_served, open, refuse_change, served, viewing, write_batch,
 };
+pub use desk::{DeskItem, access_form, desk, history, norecord_form};
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};
 pub use secrecy::{Classified, Item, Visibility, classify, finding_items, visibility};
+pub(crate) use viewcopy::ViewCopies;
+pub use viewcopy::{FFMPEG_MISSING, ViewingCopy, copy_for, viewing_copy};
 
 /// What an access request asks for (R23).
 #[derive(Debug, Clone, Default)]

@@ -3,11 +3,13 @@
 //! offload extension (R17), each with the approval its profile asks for — and legal holds (R20).
 
 mod activities;
+mod file;
 mod holds;
 mod links;
 mod written;
 
 pub use activities::{NewActivity, activities, activity, add_activity};
+pub use file::{ActivityFile, Gap, Lane, LinkedRecording, Segment, Timeline, activity_file};
 pub use holds::{place_hold, release_hold};
 pub(crate) use links::autolink_session;
 pub use links::link;

@@ -166,6 +166,13 @@ pub async fn usage(app: &App, actor: &Actor) -> Result<Vec<UsageEntry>, AppError
     let now = app.now();
     let mut out = Vec::new();
     for c in app.catalog.checkouts().await? {
+        // The same reach as `checkouts`: an officer sees their own, a unit head their unit's.
+        if !app
+            .sees_people(actor, Action::ReadDevices, std::slice::from_ref(&c.officer))
+            .await?
+        {
+            continue;
+        }
         let recs = app
             .catalog
             .recordings_of_device_between(&c.device, c.out_at, c.returned_at.unwrap_or(now))

@@ -378,6 +378,7 @@ impl App {
             background: Default::default(),
             behind,
             viewings: Default::default(),
+            viewcopies: Default::default(),
             decisions: Default::default(),
         })
     }

@@ -81,6 +81,17 @@ pub struct DemoArgs {
     /// 演示所用的预置执法规范配置。
     #[arg(long, default_value = "dalian-ftz", value_name = "配置")]
     profile: String,
+    /// 演示数据生成后，在演示目录上启动网页服务（同 `zhilu serve`），按 Ctrl-C 停止。
+    #[arg(long)]
+    serve: bool,
+    /// 与 --serve 一起使用：监听地址。
+    #[arg(
+        long,
+        value_name = "地址",
+        default_value = "127.0.0.1:8080",
+        requires = "serve"
+    )]
+    bind: std::net::SocketAddr,
 }
 
 pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
@@ -183,7 +194,7 @@ pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
         let _ = writeln!(s, "\n按执法规范配置 {} 检查（zhilu check）：", r.profile);
         s.push_str(&findings_text(&r.findings));
         if !r.logins.is_empty() {
-            s.push_str("\n演示账号（本次生成的密码，只用于演示目录；`zhilu serve` 后登录网页）：\n");
+            s.push_str("\n演示账号（本次生成的密码，只用于演示目录；在网页登录页使用，首次登录须修改密码）：\n");
             for l in &r.logins {
                 let _ = writeln!(
                     s,
@@ -202,5 +213,26 @@ pub async fn demo(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<bool> {
         );
         s
     })?;
-    Ok(ok)
+    if !a.serve {
+        return Ok(ok);
+    }
+    let app = std::sync::Arc::new(
+        zhilu_app::App::open(
+            ctx.dir_or("./zhilu-demo"),
+            ctx.clock.clone(),
+            ctx.database_url(),
+        )
+        .await?,
+    );
+    let served = super::serve::run(
+        ctx,
+        app,
+        super::serve::ServeArgs {
+            bind: a.bind,
+            tls_cert: None,
+            tls_key: None,
+        },
+    )
+    .await?;
+    Ok(ok && served)
 }

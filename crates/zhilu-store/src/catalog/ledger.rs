@@ -305,6 +305,26 @@ impl Catalog {
         .await
     }
 
+    /// The latest `limit` entries about one subject (`recording:<sha256>`, `activity:<id>`…),
+    /// newest first (the audit page's lookup; indexed by subject).
+    pub async fn ledger_entries_about(
+        &self,
+        subject: &str,
+        limit: u64,
+    ) -> Result<Vec<LedgerEntry>> {
+        self.entries_where(
+            "WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
+            vec![text(subject), int(limit as i64)],
+        )
+        .await
+    }
+
+    /// The latest `limit` entries, newest first.
+    pub async fn ledger_latest(&self, limit: u64) -> Result<Vec<LedgerEntry>> {
+        self.entries_where("ORDER BY seq DESC LIMIT $1", vec![int(limit as i64)])
+            .await
+    }
+
     /// Entries of the given kinds, in order.
     pub async fn events_of_kinds(&self, kinds: &[&str]) -> Result<Vec<LedgerEntry>> {
         let marks: Vec<String> = (1..=kinds.len()).map(|i| format!("${i}")).collect();

@@ -85,6 +85,40 @@ pub async fn content(
     serve(s, me, sha, headers, Use::Stream).await
 }
 
+/// Watched in the browser in a form it plays (R23): the original when the browser plays it as it
+/// is (H.264/AAC MP4, WAV, MP3), otherwise its H.264 viewing copy (made once, kept outside the
+/// vault, linked to the original in the ledger). The viewing is recorded against the original.
+pub async fn viewing(
+    State(s): State<AppState>,
+    me: CurrentActor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sha = sha_of(&raw)?;
+    let granted = access::authorize(&s.app, &me.actor, &sha, Use::Stream).await?;
+    let Some(copy) = access::copy_for(&s.app, &me.actor, &granted).await? else {
+        return serve(s, me, raw, headers, Use::Stream).await;
+    };
+    // Recorded against the original, before the first byte leaves. The copy's byte ranges are
+    // not the original's, so they are not added to the viewing's ranges.
+    access::viewing(&s.app, &me.actor, &granted, &me.key).await?;
+    let servable = content::Servable {
+        file: copy.file,
+        len: copy.len,
+        content_type: "video/mp4",
+        etag: copy.sha256,
+    };
+    let range = content::parse_range(&headers, servable.len);
+    let mut resp = content::respond(servable, range, |_| {});
+    if let Ok(v) = HeaderValue::from_str(&copy.original) {
+        resp.headers_mut().insert(VIEWING_COPY_OF, v);
+    }
+    Ok(resp)
+}
+
+/// Names the original a viewing copy was made from.
+pub const VIEWING_COPY_OF: &str = "x-zhilu-viewing-copy-of";
+
 /// The original downloaded (a copy or provide grant).
 pub async fn download(
     State(s): State<AppState>,

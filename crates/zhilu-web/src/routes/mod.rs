@@ -62,6 +62,7 @@ pub fn table() -> OpenApiRouter<AppState> {
             "/api/v1/recordings/{sha256}/download",
             get(footage::download),
         )
+        .route("/api/v1/recordings/{sha256}/viewing", get(footage::viewing))
         .routes(routes!(records::devices, registry::register_device))
         .routes(routes!(records::device))
         .routes(routes!(records::device_events, registry::device_event))

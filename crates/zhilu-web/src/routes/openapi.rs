@@ -37,7 +37,7 @@ pub const DOCS_PATH: &str = "/api/v1/docs";
                        修改数据的请求须带登录时返回的防伪令牌（X-CSRF-Token）。\
                        错误一律以 {code, message} 回答，message 为中文。"
     ),
-    paths(content, download, refuse_original, refuse_content),
+    paths(content, viewing, download, refuse_original, refuse_content),
     components(schemas(ErrorBody)),
     modifiers(&Security)
 )]
@@ -262,7 +262,8 @@ impl IntoResponses for LoginErrors {
 }
 
 // Footage (`footage.rs`): the handlers answer the original's bytes, so they are described by
-// these doc-only operations; the router serves `footage::content`, `download` and `refuse`.
+// these doc-only operations; the router serves `footage::content`, `viewing`, `download` and
+// `refuse`.
 
 /// Watched in the browser.
 #[utoipa::path(
@@ -290,6 +291,36 @@ impl IntoResponses for LoginErrors {
 )]
 #[expect(dead_code, reason = "doc-only: `footage::content` serves this path")]
 fn content() {}
+
+/// Watched in the browser in a form it plays: the original, or its viewing copy.
+#[utoipa::path(
+    get,
+    path = "/api/v1/recordings/{sha256}/viewing",
+    tag = "音像记录",
+    summary = "在线播放音像记录（浏览器不能播放的格式给播放用副本，支持 Range）",
+    description = "须有有效的调阅授权。浏览器能直接播放的（H.264/AAC 的 MP4、WAV、MP3）与 content 相同，给原件；\
+                   H.265、AVI/MJPEG 等给用 ffmpeg 生成的 H.264 播放用副本：首次请求时生成并缓存在证据库之外，\
+                   以一条 viewing_copy.made 审计日志与原件的哈希相关联（响应头 X-Zhilu-Viewing-Copy-Of 为原件的 SHA-256，\
+                   ETag 为副本的 SHA-256）。原件不被改动；下载原件请用 download。查看记入调阅登记簿，记在原件名下。",
+    params(
+        ("sha256" = String, Path, description = "音像记录（原件）的 SHA-256（64 位十六进制）", pattern = "^[0-9a-fA-F]{64}$"),
+        ("Range" = Option<String>, Header, description = "字节范围，如 bytes=0-1048575"),
+    ),
+    responses(
+        (status = 200, description = "原件或播放用副本的全部内容", content(
+            (Original = "video/mp4"), (Original = "video/quicktime"), (Original = "image/jpeg"),
+            (Original = "audio/wav"), (Original = "audio/mpeg"), (Original = "application/octet-stream")
+        ), headers(("ETag" = String), ("Accept-Ranges" = String), ("X-Zhilu-Viewing-Copy-Of" = String))),
+        (status = 206, description = "所请求的字节范围", content(
+            (Original = "video/mp4"), (Original = "application/octet-stream")
+        ), headers(("Content-Range" = String, description = "bytes start-end/len"))),
+        (status = 416, description = "范围超出文件长度", headers(("Content-Range" = String, description = "bytes */len"))),
+        (status = 503, description = "服务器未安装 ffmpeg 或无法生成播放用副本（code viewing_copy_unavailable）", body = ErrorBody),
+        BadSha, ReadErrorsWithGrant,
+    )
+)]
+#[expect(dead_code, reason = "doc-only: `footage::viewing` serves this path")]
+fn viewing() {}
 
 /// The original downloaded (a copy or provide grant).
 #[utoipa::path(

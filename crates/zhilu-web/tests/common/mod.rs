@@ -103,6 +103,33 @@ async fn user(app: &App, id: &str, name: &str, roles: &[&str]) {
     own_password(app, id).await;
 }
 
+/// One more person of `unit` with `roles`, password `PW` (for a test's own cast).
+pub async fn person(app: &App, id: &str, name: &str, unit: &str, roles: &[&str]) {
+    identity::add_user(
+        app,
+        &setup(),
+        NewUser {
+            id: id.into(),
+            name: name.into(),
+            unit: unit.into(),
+            roles: roles.iter().map(|r| (*r).to_string()).collect(),
+            password: Some(INITIAL.into()),
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("user {id}: {e}"));
+    own_password(app, id).await;
+}
+
+/// An 安全审计员: an administrator role given on its own, by the setup actor (三员分立).
+pub async fn audit_admin(app: &App, id: &str, name: &str) {
+    person(app, id, name, "信息科", &["supervisor"]).await;
+    identity::set_roles(app, &setup(), id, &["audit_admin".to_string()])
+        .await
+        .expect("roles");
+}
+
 /// The password an administrator set must be changed before anything else: tests log in once
 /// with it (`INITIAL`) and choose `PW`.
 pub const INITIAL: &str = "Initial#Pass2026";
