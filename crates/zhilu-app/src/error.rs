@@ -136,6 +136,8 @@ pub enum Thing {
     Hold,
     AccessRequest,
     Station,
+    /// An offload session (采集批次).
+    OffloadSession,
     Witness,
     User,
     Grant,
@@ -145,6 +147,7 @@ impl Thing {
     pub fn label(self) -> &'static str {
         match self {
             Thing::Device => "设备",
+            Thing::OffloadSession => "采集批次",
             Thing::Officer => "执法人员",
             Thing::Activity => "执法活动",
             Thing::Recording => "音像记录",

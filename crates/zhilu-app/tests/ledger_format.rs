@@ -427,6 +427,7 @@ async fn x1_ledger_entry_bodies_are_pinned_byte_for_byte() {
         "interruption.added",
         "norecord.added",
         "object.repaired",
+        "offload.results",
         "offload.started",
         "offload.updated",
         "officer.added",

@@ -112,6 +112,7 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("post", "/api/v1/extensions"),
         ("get", "/api/v1/recordings"),
         ("get", "/api/v1/offload-sessions"),
+        ("get", "/api/v1/offload-sessions/{id}/files"),
         ("get", "/api/v1/findings"),
         ("get", "/api/v1/subject"),
         ("get", "/api/v1/retention"),
@@ -485,6 +486,19 @@ async fn r23_openapi_schemas_match_the_answers() {
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         check(&doc, "get", path, &r, &mut errs);
     }
+    let sessions = custodian.get("/api/v1/offload-sessions").await.json();
+    let session = sessions[0]["id"].as_str().expect("a session").to_string();
+    let r = custodian
+        .get(&format!("/api/v1/offload-sessions/{session}/files"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    check(
+        &doc,
+        "get",
+        "/api/v1/offload-sessions/{id}/files",
+        &r,
+        &mut errs,
+    );
     for path in ["/api/v1/findings", "/api/v1/officers"] {
         let r = legal.get(path).await;
         check(&doc, "get", path, &r, &mut errs);

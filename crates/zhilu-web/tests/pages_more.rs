@@ -107,6 +107,61 @@ async fn r16_r17_offload_sessions_page() {
     refused(&chief.get("/offloads").await, "/offloads");
 }
 
+/// A second offload of the camera finds the MP4 again under another name, an empty file and a
+/// note: the session's page lists each file with what became of it and why, read back from the
+/// catalog and the ledger (not from the report printed at the station).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r16_every_file_of_an_offload_is_listed_with_its_result_and_reason() {
+    let env = env().await;
+    let dir = env.t.device_dir("DSJ0001-again");
+    std::fs::write(
+        dir.join("DSJ0001_000123_20261120093000_0001_copy.MP4"),
+        &env.bytes,
+    )
+    .expect("copy");
+    std::fs::write(dir.join("EMPTY.MP4"), b"").expect("empty");
+    std::fs::write(dir.join("readme.txt"), "设备说明").expect("note");
+    let report = zhilu_app::offload::offload(
+        env.app(),
+        &Actor::test("setup"),
+        &zhilu_app::offload::OffloadRequest {
+            source: dir,
+            device: "DSJ0001".into(),
+            officer: OFFICER.into(),
+            station: "CJZ-02".into(),
+            device_clock: None,
+            clear_device: false,
+        },
+        &zhilu_app::offload::Silent,
+    )
+    .await
+    .expect("offload");
+    assert_eq!((report.imported, report.duplicates), (0, 1));
+    assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
+    let mut c = env.login(CUSTODIAN).await;
+    let r = c.get(&format!("/offloads/{}", report.session)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    let table = &t[t
+        .find("id=\"offload-results\"")
+        .expect("the per-file table")..];
+    for s in &report.skipped {
+        assert!(
+            table.contains(&s.file) && table.contains(&s.reason),
+            "{s:?}: {table}"
+        );
+    }
+    assert!(
+        table.contains("DSJ0001_000123_20261120093000_0001_copy.MP4"),
+        "{table}"
+    );
+    assert!(
+        table.contains("重复（已存在）") && table.contains(&env.sha[..12]),
+        "{table}"
+    );
+    assert_eq!(table.matches("<td>未导入</td>").count(), 2, "{table}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r19_subject_page() {
     let env = env().await;

@@ -96,6 +96,10 @@ pub struct OffloadReport {
     /// Something on the device could not be read; the device is then never cleared.
     #[serde(skip)]
     unread: bool,
+    /// The device files found already stored (their name, the stored object), for the
+    /// session's per-file record (`offload.results`).
+    #[serde(skip)]
+    duplicate_files: Vec<(String, String)>,
 }
 
 /// Progress of an offload as it goes (a station's progress bar, a page's progress).
@@ -232,6 +236,7 @@ pub async fn offload(
         kept_on_device: Vec::new(),
         recovered_sessions: recovered,
         unread,
+        duplicate_files: Vec::new(),
     };
     let mut clearable: Vec<Clearable<'_>> = Vec::new();
     let mut failure = None;
@@ -295,6 +300,25 @@ pub async fn offload(
     report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
 
     let mut close = Vec::new();
+    // What became of each file that left no recording of its own (skipped, with why; already
+    // stored, with which object), kept with the session so the station's record can be read
+    // later, not only in this report. Capped: a device full of junk must not make one entry huge.
+    if !report.skipped.is_empty() || !report.duplicate_files.is_empty() {
+        close.push(Change::event(
+            RESULTS,
+            format!("offload_session:{}", session.id),
+            serde_json::json!({
+                "skipped": report.skipped.iter().take(RESULTS_CAP)
+                    .map(|l| serde_json::json!({"file": l.file, "reason": l.reason}))
+                    .collect::<Vec<_>>(),
+                "duplicates": report.duplicate_files.iter().take(RESULTS_CAP)
+                    .map(|(file, sha)| serde_json::json!({"file": file, "sha256": sha}))
+                    .collect::<Vec<_>>(),
+                "omitted": report.skipped.len().saturating_sub(RESULTS_CAP)
+                    + report.duplicate_files.len().saturating_sub(RESULTS_CAP),
+            }),
+        ));
+    }
     if failure.is_none() && req.clear_device && !report.unread {
         progress.clearing(clearable.len() as u64);
         let cleared = clear_device(app, &clearable).await;
@@ -397,6 +421,7 @@ async fn settle(
         }
         Outcome::AlreadyRecorded(sha, opened) => {
             report.duplicates += 1;
+            report.duplicate_files.push((f.rel.clone(), sha.clone()));
             report.bytes_read += f.size;
             return Ok(Sha256::parse(&sha).ok().map(|s| (s, opened)));
         }
@@ -440,6 +465,9 @@ async fn settle(
                 .await?;
         }
         report.duplicates += 1;
+        report
+            .duplicate_files
+            .push((f.rel.clone(), sha.to_string()));
         return Ok(Some((sha, opened)));
     }
     let row = recording_row(f, &digests, kind, media, name.as_ref(), ctx, now);
@@ -468,6 +496,9 @@ async fn settle(
                     .await?;
             }
             report.duplicates += 1;
+            report
+                .duplicate_files
+                .push((f.rel.clone(), sha.to_string()));
             return Ok(Some((sha, opened)));
         }
         Err(e) => return Err(e),
@@ -540,6 +571,120 @@ fn recording_row(
 
 /// Ledger kind of the event recorded when clearing a device stopped part-way.
 pub const DEVICE_CLEAR_FAILED: &str = "offload.device_clear_failed";
+/// The ledger event naming an offload's skipped and already-stored files.
+pub const RESULTS: &str = "offload.results";
+/// The most files of each kind one `offload.results` entry names.
+const RESULTS_CAP: usize = 1000;
+
+/// What became of one file found on the device at an offload.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileResult {
+    /// Its path on the device.
+    pub file: String,
+    pub outcome: FileOutcome,
+    /// Why (skipped, damaged), in Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The stored object (stored, damaged, duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FileOutcome {
+    Stored,
+    Duplicate,
+    Damaged,
+    Skipped,
+}
+
+impl FileOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            FileOutcome::Stored => "已入库",
+            FileOutcome::Duplicate => "重复（已存在）",
+            FileOutcome::Damaged => "已入库（文件损坏）",
+            FileOutcome::Skipped => "未导入",
+        }
+    }
+}
+
+/// The per-file results of one offload session, by device path: what it stored (intact or
+/// damaged) from the catalog, what it skipped and found already stored from the session's
+/// `offload.results` entry. Only for whoever may see the session (its officer's scope).
+pub async fn session_files(
+    app: &App,
+    actor: &Actor,
+    session: &str,
+) -> Result<Vec<FileResult>, AppError> {
+    let Some(s) = sessions(app, actor)
+        .await?
+        .into_iter()
+        .find(|s| s.id.as_str() == session)
+    else {
+        return Err(AppError::NotFound {
+            what: crate::error::Thing::OffloadSession,
+            id: session.to_string(),
+        });
+    };
+    let mut out: Vec<FileResult> = app
+        .catalog
+        .recording_facts_of_session(&s.id)
+        .await?
+        .into_iter()
+        .map(|f| f.sha256)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|sha| FileResult {
+            file: String::new(),
+            outcome: FileOutcome::Stored,
+            reason: None,
+            sha256: Some(sha.to_string()),
+        })
+        .collect();
+    for r in &mut out {
+        let Some(sha) = r.sha256.as_deref().and_then(|x| Sha256::parse(x).ok()) else {
+            continue;
+        };
+        if let Some(rec) = app.catalog.recording(&sha).await? {
+            r.file = rec.original_path;
+            if rec.damaged {
+                r.outcome = FileOutcome::Damaged;
+                r.reason = rec.damage_reason;
+            }
+        }
+    }
+    for e in app
+        .catalog
+        .ledger_entries_about(&format!("offload_session:{}", s.id), 64)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == RESULTS)
+    {
+        let st = e.state();
+        for x in st["skipped"].as_array().into_iter().flatten() {
+            out.push(FileResult {
+                file: x["file"].as_str().unwrap_or_default().to_string(),
+                outcome: FileOutcome::Skipped,
+                reason: x["reason"].as_str().map(str::to_string),
+                sha256: None,
+            });
+        }
+        for x in st["duplicates"].as_array().into_iter().flatten() {
+            out.push(FileResult {
+                file: x["file"].as_str().unwrap_or_default().to_string(),
+                outcome: FileOutcome::Duplicate,
+                reason: None,
+                sha256: x["sha256"].as_str().map(str::to_string),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(out)
+}
 
 /// Stored recordings, optionally of one device, in reading order (capture time, unknown last).
 pub async fn recordings(

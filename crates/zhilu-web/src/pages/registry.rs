@@ -313,6 +313,11 @@ struct OffloadPage {
     /// Whether the viewer may read recordings (else the files are not listed).
     files_shown: bool,
     files: Vec<FileRow>,
+    /// What became of every file found on the device.
+    results: Vec<zhilu_app::offload::FileResult>,
+    /// The deadline findings (R17) about this session's recordings; `None`: not the viewer's to
+    /// read.
+    late: Option<Vec<zhilu_app::compliance::Finding>>,
 }
 
 /// One offload session and the originals it stored.
@@ -340,12 +345,36 @@ pub async fn offload_session(
     } else {
         Vec::new()
     };
+    let results = offload::session_files(&s.app, &v.actor, &id).await?;
+    let late = if v.may(Action::ReadFindings) {
+        let mine: std::collections::HashSet<&str> =
+            results.iter().filter_map(|r| r.sha256.as_deref()).collect();
+        Some(
+            zhilu_app::compliance::check(
+                &s.app,
+                &v.actor,
+                &zhilu_app::compliance::CheckScope {
+                    from: Some(x.started_at - chrono::Duration::days(31)),
+                    to: Some(s.app.now().max(x.started_at) + chrono::Duration::seconds(1)),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|f| f.rule == "R17" && f.recording.as_deref().is_some_and(|r| mine.contains(r)))
+            .collect(),
+        )
+    } else {
+        None
+    };
     let names = names(&s, &v).await?;
     Ok(render(&OffloadPage {
         x: session_row(&x, &names),
         v,
         files_shown,
         files,
+        results,
+        late,
     }))
 }
 

@@ -78,6 +78,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(records::request_extension))
         .routes(routes!(records::recordings))
         .routes(routes!(records::offload_sessions))
+        .routes(routes!(records::offload_session_files))
         .routes(routes!(records::findings))
         .routes(routes!(records::subject))
         .routes(routes!(records::retention))

@@ -525,6 +525,22 @@ pub async fn offload_sessions(
 
 #[utoipa::path(
     get,
+    path = "/api/v1/offload-sessions/{id}/files",
+    tag = "音像记录",
+    summary = "导入批次逐个文件的结果（已入库、重复、损坏、未导入及原因）",
+    params(("id" = String, Path, description = "导入批次编号")),
+    responses((status = 200, description = "成功", body = Vec<offload::FileResult>), openapi::LookupErrors)
+)]
+pub async fn offload_session_files(
+    State(s): State<AppState>,
+    me: CurrentActor,
+    Path(id): Path<String>,
+) -> Answer<Vec<offload::FileResult>> {
+    Ok(Json(offload::session_files(&s.app, &me.actor, &id).await?))
+}
+
+#[utoipa::path(
+    get,
     path = "/api/v1/approvals/pending",
     tag = "审批",
     summary = "全部待审批事项",
