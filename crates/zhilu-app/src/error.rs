@@ -304,6 +304,26 @@ pub enum AppError {
     /// failed); the message says what to do instead.
     #[error("{0}")]
     ViewingCopy(String),
+    #[error(
+        "导出目录 {} 与证据库的目录 {} 重叠（就是它、在它里面或包含它），拒绝导出：请选择数据目录和存储位置之外的目录",
+        path.display(),
+        store.display()
+    )]
+    ExportIntoStore { path: PathBuf, store: PathBuf },
+    #[error("导出目录 {} 已存在且不是空目录，拒绝导出：请指定一个不存在的或空的目录", .0.display())]
+    ExportTargetNotEmpty(PathBuf),
+    /// The bytes read for an export do not match the catalog; the partial output was removed.
+    #[error("导出中止，已删除导出的内容：{0}")]
+    ExportMismatch(String),
+    /// An evidence package does not verify: the first problem, naming the file.
+    #[error("证据包{0}")]
+    ExportInvalid(String),
+    /// The written statement cannot be made (no CJK font, a glyph missing): nothing was written.
+    #[error("无法制作证据提取说明（statement.pdf），未导出任何内容：{0}")]
+    ExportStatement(String),
+    /// The disc image(s) of a package cannot be written; the package and images were removed.
+    #[error("光盘映像无法写入，已删除导出的内容：{0}")]
+    ExportDisc(String),
 }
 
 impl From<StoreError> for AppError {
@@ -382,6 +402,12 @@ impl AppError {
             AppError::TooLarge(_) => "too_large",
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::ViewingCopy(_) => "viewing_copy_unavailable",
+            AppError::ExportIntoStore { .. } => "export_into_store",
+            AppError::ExportTargetNotEmpty(_) => "export_target_not_empty",
+            AppError::ExportMismatch(_) => "export_mismatch",
+            AppError::ExportInvalid(_) => "export_invalid",
+            AppError::ExportStatement(_) => "export_statement",
+            AppError::ExportDisc(_) => "export_disc",
         }
     }
 }

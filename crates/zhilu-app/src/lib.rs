@@ -1,7 +1,7 @@
 //! Zhilu's use cases, one folder per capability: `setup` (data directory, configuration, policy
 //! profile, calendar), `registry` (devices, officers, checkouts), `offload` (a device at a
 //! collection station), `records` (activities, links, written records, holds), `access`
-//! (requests and approvals), `compliance` (check, retention, one subject), `integrity` (fixity,
+//! (requests and approvals), `export` (evidence packages), `compliance` (check, retention, one subject), `integrity` (fixity,
 //! verify).
 //!
 //! Every use case is a function that takes the shared [`App`], the [`Actor`] doing it and typed
@@ -22,6 +22,7 @@ pub mod compliance;
 mod decisions;
 pub use decisions::HEAD_TTL;
 mod error;
+pub mod export;
 mod hashing;
 pub mod identity;
 pub mod integrity;

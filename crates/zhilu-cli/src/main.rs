@@ -109,6 +109,11 @@ enum Command {
     Fixity(commands::integrity::FixityArgs),
     /// 完整校验审计日志，据此核对编目库中的每一行，并与见证所见核对（回滚、改写、未副署的记录）。
     Verify(commands::integrity::VerifyArgs),
+    /// 证据提取：把复制或对外提供授权所含的音像记录写成接收方可自行核对的证据包（R22）。
+    #[command(subcommand)]
+    Export(commands::export::ExportCmd),
+    /// 核对一个证据包：清单、文件、审计日志包含证明和检查点签名；不符时指明文件，退出状态为 1。
+    VerifyExport(commands::export::VerifyExportArgs),
     /// 见证：本数据目录的见证（添加、移除、提交检查点、离线交换文件），以及为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
@@ -314,6 +319,8 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Subject(c) => compliance::subject(&ctx, c).await,
         Command::Fixity(a) => integrity::fixity(&ctx, a).await,
         Command::Verify(a) => integrity::verify(&ctx, a).await,
+        Command::Export(c) => export::export(&ctx, c).await,
+        Command::VerifyExport(a) => export::verify_export(&ctx, a).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]

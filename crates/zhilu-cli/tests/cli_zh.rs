@@ -28,6 +28,8 @@ const ALLOWED_VALUES: &[&str] = &[
     "sqlite3", "nginx", "sendfile", "off",
     // the key that stops `serve` and `demo --serve`
     "Ctrl",
+    // disc image standards and the disc sizes `--disc-size` accepts by name
+    "ISO", "Joliet", "cd", "dvd", "dl", "bd25",
     // a witness's address (http://host:port), its default directory
     "http", "./zhilu-witness",
     // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…)

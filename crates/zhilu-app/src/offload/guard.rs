@@ -33,24 +33,28 @@ fn protected(app: &App) -> Vec<PathBuf> {
 
 /// Refuses `source` if it is, contains or lies inside a protected folder.
 pub(crate) fn refuse_protected(app: &App, source: &Path) -> Result<(), AppError> {
-    let Some(src) = ident(source) else {
-        return Ok(());
-    };
-    let src_line = lineage(source);
-    for p in protected(app) {
-        let Some(prot) = ident(&p) else {
-            continue;
-        };
-        // `source` is `p` or inside it: `p` is among `source`'s ancestors. `source` contains `p`:
-        // `source` is among `p`'s ancestors.
-        if src_line.contains(&prot) || lineage(&p).contains(&src) {
-            return Err(AppError::SourceIsEvidenceStore {
-                path: source.to_path_buf(),
-                store: p,
-            });
-        }
+    match overlapping(app, source) {
+        Some(store) => Err(AppError::SourceIsEvidenceStore {
+            path: source.to_path_buf(),
+            store,
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The protected folder that `path` is, contains or lies inside, if any. A path that does not
+/// exist yet (an export's target) is judged by its nearest existing ancestor: it would lie
+/// inside whatever that one lies inside, and contains nothing.
+pub(crate) fn overlapping(app: &App, path: &Path) -> Option<PathBuf> {
+    let existing = path.ancestors().find(|a| ident(a).is_some())?;
+    let here = ident(existing)?;
+    let line = lineage(existing);
+    let exists = existing == path;
+    protected(app).into_iter().find(|p| {
+        // `path` is `p` or inside it: `p` is among `path`'s ancestors. `path` contains `p`:
+        // `path` is among `p`'s ancestors.
+        ident(p).is_some_and(|prot| line.contains(&prot) || (exists && lineage(p).contains(&here)))
+    })
 }
 
 /// The protected folders by (filesystem, inode), for the walk to refuse one met below the device

@@ -13,7 +13,7 @@
 //! the lock) belongs to a process that died: it is marked `interrupted` in the ledger.
 
 mod clear;
-mod guard;
+pub(crate) mod guard;
 mod pipeline;
 mod walk;
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod compliance;
+pub mod export;
 pub mod integrity;
 #[cfg(feature = "lab")]
 pub mod lab;
