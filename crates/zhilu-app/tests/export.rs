@@ -6,142 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::Digest;
-use zhilu_app::access::{self, AccessAsk};
-use zhilu_app::export::{self, Facts};
-use zhilu_app::identity::{self, NewUser};
-use zhilu_app::testing::{TestApp, fixture};
-use zhilu_app::{Actor, AppError, offload, registry};
+use zhilu_app::AppError;
+use zhilu_app::export::{self};
+use zhilu_app::testing::TestApp;
 
-const PASSWORD: &str = "Strong-Pass-2026";
-const INITIAL: &str = "Initial-Pass-2026";
-const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
-const WAV: &str = "REC_20261120_094000.WAV";
-
-/// Camera DSJ0001, officer 000123, and two recordings offloaded: (MP4, WAV) SHA-256.
-async fn two_recordings(t: &TestApp) -> (String, String) {
-    let setup = Actor::test("setup");
-    registry::register_device(t.app(), &setup, zhilu_app::testing::camera("DSJ0001"))
-        .await
-        .expect("device");
-    registry::add_officer(
-        t.app(),
-        &setup,
-        registry::NewOfficer {
-            id: "000123".into(),
-            name: "周明".into(),
-            unit: "一大队".into(),
-            role: None,
-        },
-    )
-    .await
-    .expect("officer");
-    let dir = t.device_dir("DSJ0001");
-    for f in [MP4, WAV] {
-        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
-    }
-    offload::offload(
-        t.app(),
-        &setup,
-        &offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: "000123".into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &offload::Silent,
-    )
-    .await
-    .expect("offload");
-    let all = offload::recordings(t.app(), &setup, None).await.unwrap();
-    let sha = |name: &str| {
-        all.iter()
-            .find(|r| r.original_name == name)
-            .expect("recording")
-            .sha256
-            .to_string()
-    };
-    (sha(MP4), sha(WAV))
-}
-
-async fn user(t: &TestApp, id: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: "一处".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
-}
-
-/// A requester holding an approved grant of `kind` on both recordings; returns (requester, grant).
-async fn granted(t: &TestApp, kind: &str) -> (Actor, String) {
-    let (a, b) = two_recordings(t).await;
-    let chain: Vec<String> = t
-        .app()
-        .profile()
-        .await
-        .unwrap()
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
-    let requester = user(t, "R1", &["officer"]).await;
-    let mut approvers = Vec::new();
-    for (i, role) in chain.iter().enumerate() {
-        approvers.push(user(t, &format!("AP{i}"), &[role.as_str()]).await);
-    }
-    let req = access::request_access(
-        t.app(),
-        &requester,
-        AccessAsk {
-            recordings: vec![a, b],
-            kind: Some(kind.into()),
-            reason: "移送法院作为证据".into(),
-            ..AccessAsk::default()
-        },
-    )
-    .await
-    .expect("request");
-    for ap in &approvers {
-        access::approve(t.app(), ap, req.id.as_str(), Some("同意"))
-            .await
-            .expect("approve");
-    }
-    let grants = access::my_grants(t.app(), &requester).await.unwrap();
-    (requester, grants[0].grant.id.to_string())
-}
-
-fn facts() -> Facts {
-    Facts {
-        maker: "王芳".into(),
-        extractor: "李强".into(),
-        reason: "移送法院作为证据".into(),
-        case: "（2026）辽0213刑初123号".into(),
-        case_name: String::new(),
-        receiver: "某区人民法院".into(),
-        agency: "某市公安局".into(),
-    }
-}
+mod export_support;
+use export_support::*;
 
 /// A ready package of the two recordings on a copy grant.
 async fn package(t: &TestApp) -> PathBuf {
@@ -153,23 +23,6 @@ async fn package(t: &TestApp) -> PathBuf {
         .expect("export");
     assert_eq!(done.files.len(), 2);
     out
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Whether `tool` can run here; outside CI a missing tool skips the check, in CI it fails.
-fn have(program: &str, args: &[&str], what: &str) -> bool {
-    let ok = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!in_ci(), "CI needs {what}");
-        eprintln!("skipped: {what} is not installed");
-    }
-    ok
 }
 
 fn run_verify_py(dir: &Path) -> (bool, String) {

@@ -8,158 +8,26 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::Digest;
-use zhilu_app::access::{self, AccessAsk};
+use zhilu_app::Actor;
 use zhilu_app::export::{self, Disc, Facts};
-use zhilu_app::identity::{self, NewUser};
-use zhilu_app::testing::{TestApp, fixture};
-use zhilu_app::{Actor, offload, registry};
+use zhilu_app::testing::TestApp;
 use zhilu_export::iso::{self, IsoEntry};
 
-const PASSWORD: &str = "Strong-Pass-2026";
-const INITIAL: &str = "Initial-Pass-2026";
-const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
-const WAV: &str = "REC_20261120_094000.WAV";
+mod export_support;
+use export_support::*;
 
-async fn two_recordings(t: &TestApp) -> (String, String) {
-    let setup = Actor::test("setup");
-    registry::register_device(t.app(), &setup, zhilu_app::testing::camera("DSJ0001"))
-        .await
-        .expect("device");
-    registry::add_officer(
-        t.app(),
-        &setup,
-        registry::NewOfficer {
-            id: "000123".into(),
-            name: "周明".into(),
-            unit: "一大队".into(),
-            role: None,
-        },
-    )
-    .await
-    .expect("officer");
-    let dir = t.device_dir("DSJ0001");
-    for f in [MP4, WAV] {
-        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
-    }
-    offload::offload(
-        t.app(),
-        &setup,
-        &offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: "000123".into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &offload::Silent,
-    )
-    .await
-    .expect("offload");
-    let all = offload::recordings(t.app(), &setup, None).await.unwrap();
-    let sha = |name: &str| {
-        all.iter()
-            .find(|r| r.original_name == name)
-            .expect("recording")
-            .sha256
-            .to_string()
-    };
-    (sha(MP4), sha(WAV))
-}
-
-async fn user(t: &TestApp, id: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: "一处".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
-}
-
-/// A requester holding an approved copy grant on both recordings; returns (requester, grant).
-async fn granted(t: &TestApp) -> (Actor, String) {
-    t.at("2026-11-20 10:00:00");
-    let (a, b) = two_recordings(t).await;
-    let chain: Vec<String> = t
-        .app()
-        .profile()
-        .await
-        .unwrap()
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
-    let requester = user(t, "R1", &["officer"]).await;
-    let mut approvers = Vec::new();
-    for (i, role) in chain.iter().enumerate() {
-        approvers.push(user(t, &format!("AP{i}"), &[role.as_str()]).await);
-    }
-    let req = access::request_access(
-        t.app(),
-        &requester,
-        AccessAsk {
-            recordings: vec![a, b],
-            kind: Some("copy".into()),
-            reason: "移送法院作为证据".into(),
-            ..AccessAsk::default()
-        },
-    )
-    .await
-    .expect("request");
-    for ap in &approvers {
-        access::approve(t.app(), ap, req.id.as_str(), Some("同意"))
-            .await
-            .expect("approve");
-    }
-    let grants = access::my_grants(t.app(), &requester).await.unwrap();
-    (requester, grants[0].grant.id.to_string())
-}
-
-fn facts() -> Facts {
+/// The facts of an extraction for a named case (the label and the statement name it).
+fn case_facts() -> Facts {
     Facts {
-        maker: "王芳".into(),
-        extractor: "李强".into(),
-        reason: "移送法院作为证据".into(),
-        case: "（2026）辽0213刑初123号".into(),
         case_name: "张某故意伤害案".into(),
-        receiver: "某区人民法院".into(),
-        agency: "某市公安局".into(),
+        ..facts()
     }
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn have(program: &str, args: &[&str], what: &str) -> bool {
-    let ok = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!in_ci(), "CI needs {what}");
-        eprintln!("skipped: {what} is not installed");
-    }
-    ok
+/// A requester holding an approved copy grant on both recordings, at 10:00 on the day.
+async fn copy_granted(t: &TestApp) -> (Actor, String) {
+    t.at("2026-11-20 10:00:00");
+    granted(t, "copy").await
 }
 
 fn have_font() -> bool {
@@ -218,9 +86,9 @@ async fn r22_the_package_carries_a_pdf_a_statement_with_every_name_and_hash() {
         return;
     }
     let t = TestApp::with_profile("dalian-ftz").await;
-    let (requester, grant) = granted(&t).await;
+    let (requester, grant) = copy_granted(&t).await;
     let out = t.scratch().join("package");
-    let done = export::evidence(t.app(), &requester, &grant, &out, facts())
+    let done = export::evidence(t.app(), &requester, &grant, &out, case_facts())
         .await
         .expect("export");
     let pdf = out.join(export::STATEMENT_PDF);
@@ -273,14 +141,14 @@ async fn r22_iso_image_of_the_package_extracts_to_the_same_bag() {
         return;
     }
     let t = TestApp::with_profile("dalian-ftz").await;
-    let (requester, grant) = granted(&t).await;
+    let (requester, grant) = copy_granted(&t).await;
     let out = t.scratch().join("package");
     let image = t.scratch().join("证据.iso");
     let disc = Disc {
         image: image.clone(),
         capacity: iso::DVD_R,
     };
-    let done = export::evidence_with(t.app(), &requester, &grant, &out, facts(), Some(&disc))
+    let done = export::evidence_with(t.app(), &requester, &grant, &out, case_facts(), Some(&disc))
         .await
         .expect("export with a disc image");
     assert_eq!(done.discs.len(), 1);
@@ -321,9 +189,9 @@ async fn r22_a_package_too_big_for_one_disc_is_split_and_each_disc_is_named() {
         return;
     }
     let t = TestApp::with_profile("dalian-ftz").await;
-    let (requester, grant) = granted(&t).await;
+    let (requester, grant) = copy_granted(&t).await;
     let out = t.scratch().join("package");
-    export::evidence(t.app(), &requester, &grant, &out, facts())
+    export::evidence(t.app(), &requester, &grant, &out, case_facts())
         .await
         .expect("export");
     // A disc that holds all the tag files and any one recording, but not both.
