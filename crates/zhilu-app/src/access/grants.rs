@@ -35,19 +35,26 @@ pub async fn my_grants(app: &App, actor: &Actor) -> Result<Vec<GrantView>, AppEr
         .collect())
 }
 
-/// Revokes a grant before it expires (保管人, 法制, 领导): it can no longer be used, and a
-/// viewing in progress stops at its next request.
-pub async fn revoke(app: &App, actor: &Actor, grant: &str) -> Result<Grant, AppError> {
-    actor.require(Action::RevokeGrant, Target::default())?;
+/// A grant by its id as a person types it, or why not.
+pub(crate) async fn load(
+    app: &App,
+    grant: &str,
+) -> Result<zhilu_store::Versioned<Grant>, AppError> {
     let gid = id(Field::Grant, RecordId::parse, grant)?;
-    let current = app
-        .catalog
+    app.catalog
         .grant(&gid)
         .await?
         .ok_or_else(|| AppError::NotFound {
             what: Thing::Grant,
             id: gid.to_string(),
-        })?;
+        })
+}
+
+/// Revokes a grant before it expires (保管人, 法制, 领导): it can no longer be used, and a
+/// viewing in progress stops at its next request.
+pub async fn revoke(app: &App, actor: &Actor, grant: &str) -> Result<Grant, AppError> {
+    actor.require(Action::RevokeGrant, Target::default())?;
+    let current = load(app, grant).await?;
     if current.record.revoked_at.is_some() {
         return Ok(current.record);
     }

@@ -14,7 +14,7 @@ use crate::registry::text;
 
 mod content;
 mod desk;
-mod grants;
+pub(crate) mod grants;
 mod register;
 mod secrecy;
 mod viewcopy;

@@ -23,7 +23,7 @@ use zhilu_store::Change;
 
 use crate::access::{self, Use};
 use crate::actor::Actor;
-use crate::error::{AppError, Field, Thing, id};
+use crate::error::{AppError, Thing};
 use crate::offload::guard;
 use crate::{App, beijing, beijing_day, rfc3339};
 
@@ -158,16 +158,8 @@ pub async fn evidence_with(
         .person_id()
         .cloned()
         .ok_or(AppError::NotAuthenticated)?;
-    let gid = id(Field::Grant, RecordId::parse, grant_id)?;
-    let grant = app
-        .catalog
-        .grant(&gid)
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            what: Thing::Grant,
-            id: gid.to_string(),
-        })?
-        .record;
+    let grant = access::grants::load(app, grant_id).await?.record;
+    let gid = &grant.id;
     let now = app.now();
     if grant.holder != user {
         return Err(AppError::NoGrant(format!(
