@@ -440,21 +440,7 @@ async fn long_recording(env: &Env) -> Option<String> {
             return None;
         }
     }
-    zhilu_app::offload::offload(
-        env.app(),
-        &setup(),
-        &zhilu_app::offload::OffloadRequest {
-            source: dir.clone(),
-            device: "DSJ0001".into(),
-            officer: OFFICER.into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &zhilu_app::offload::Silent,
-    )
-    .await
-    .expect("offload the long recording");
+    common::offload_from(env.app(), dir.clone(), "CJZ-01").await;
     let size = std::fs::metadata(dir.join(name)).expect("size").len();
     zhilu_app::offload::recordings(env.app(), &setup(), None)
         .await

@@ -121,21 +121,7 @@ async fn r16_every_file_of_an_offload_is_listed_with_its_result_and_reason() {
     .expect("copy");
     std::fs::write(dir.join("EMPTY.MP4"), b"").expect("empty");
     std::fs::write(dir.join("readme.txt"), "设备说明").expect("note");
-    let report = zhilu_app::offload::offload(
-        env.app(),
-        &Actor::test("setup"),
-        &zhilu_app::offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: OFFICER.into(),
-            station: "CJZ-02".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &zhilu_app::offload::Silent,
-    )
-    .await
-    .expect("offload");
+    let report = common::offload_from(env.app(), dir, "CJZ-02").await;
     assert_eq!((report.imported, report.duplicates), (0, 1));
     assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
     let mut c = env.login(CUSTODIAN).await;

@@ -10,8 +10,6 @@ use std::io::Cursor;
 
 use common::*;
 use sha2::{Digest, Sha256};
-use zhilu_app::Actor;
-use zhilu_app::offload::{self, OffloadRequest, Silent};
 use zhilu_app::testing::fixture;
 use zhilu_media::{Playability, playability, probe};
 
@@ -49,21 +47,7 @@ fn have_ffmpeg(test: &str) -> bool {
 async fn offload_hevc(env: &Env) -> (String, Vec<u8>) {
     let dir = env.t.device_dir("DSJ0001-hevc");
     std::fs::copy(fixture("hevc.mp4"), dir.join(HEVC_NAME)).expect("copy");
-    offload::offload(
-        env.app(),
-        &Actor::test("setup"),
-        &OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: OFFICER.into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &Silent,
-    )
-    .await
-    .expect("offload");
+    common::offload_from(env.app(), dir, "CJZ-01").await;
     let bytes = std::fs::read(fixture("hevc.mp4")).expect("fixture");
     (sha256(&bytes), bytes)
 }

@@ -143,6 +143,29 @@ pub async fn own_password(app: &App, id: &str) {
         .unwrap_or_else(|e| panic!("password {id}: {e}"));
 }
 
+/// Offloads the folder `dir` as camera DSJ0001 of officer 000123 at `station`.
+pub async fn offload_from(
+    app: &App,
+    dir: std::path::PathBuf,
+    station: &str,
+) -> offload::OffloadReport {
+    offload::offload(
+        app,
+        &setup(),
+        &OffloadRequest {
+            source: dir,
+            device: "DSJ0001".into(),
+            officer: OFFICER.into(),
+            station: station.into(),
+            device_clock: None,
+            clear_device: false,
+        },
+        &Silent,
+    )
+    .await
+    .expect("offload")
+}
+
 /// The people, camera DSJ0001, one offload of an MP4 and a WAV, and the server started.
 pub async fn env() -> Env {
     let t = TestApp::with_profile("luohe-xm").await;
@@ -172,21 +195,7 @@ pub async fn env_on(t: TestApp) -> Env {
     let dir = t.device_dir("DSJ0001");
     std::fs::copy(fixture(MP4), dir.join(MP4)).expect("copy");
     std::fs::copy(fixture(WAV), dir.join(WAV)).expect("copy");
-    offload::offload(
-        &app,
-        &setup(),
-        &OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: OFFICER.into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &Silent,
-    )
-    .await
-    .expect("offload");
+    offload_from(&app, dir, "CJZ-01").await;
     let recs = offload::recordings(&app, &setup(), None)
         .await
         .expect("recordings");
