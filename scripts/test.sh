@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== tests: SQLite =="
-cargo test --workspace --all-targets
+cargo test --workspace --all-targets --no-fail-fast
 
 pg_url="${ZHILU_TEST_POSTGRES_URL:-}"
 if [ -z "$pg_url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -64,6 +64,13 @@ pub enum Action {
     ReadRetention,
     /// Read the list of users.
     ReadUsers,
+    /// Ask to purge recordings past their retention date, and execute an approved purge (R20).
+    Purge,
+    /// Make preservation discs and keep their register: place, check (R21).
+    Preserve,
+    /// Download an evidence package's disc image another person made on their grant (R22): the
+    /// maker always may; the custodian and the legal office check what left the vault.
+    DownloadExports,
 }
 
 impl Action {
@@ -85,6 +92,9 @@ impl Action {
         Action::Classify,
         Action::ReadRetention,
         Action::ReadUsers,
+        Action::Purge,
+        Action::Preserve,
+        Action::DownloadExports,
     ];
 
     /// Whether the action only reads.
@@ -121,6 +131,9 @@ impl Action {
             Action::Classify => "设置密级",
             Action::ReadRetention => "查看保存期限和待审批事项",
             Action::ReadUsers => "查看用户",
+            Action::Purge => "申请和执行清除到期音像记录",
+            Action::Preserve => "制作长期保存光盘并登记核查",
+            Action::DownloadExports => "下载他人制作的证据包",
         }
     }
 }
@@ -170,6 +183,9 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Custodian, A::ReadRecords, All),
     (R::Custodian, A::ReadDevices, All),
     (R::Custodian, A::ReadRetention, All),
+    (R::Custodian, A::Purge, All),
+    (R::Custodian, A::Preserve, All),
+    (R::Custodian, A::DownloadExports, All),
     (R::Legal, A::RequestAccess, All),
     (R::Legal, A::RevokeGrant, All),
     (R::Legal, A::ReadRegister, All),
@@ -179,6 +195,7 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Legal, A::ReadRetention, All),
     (R::Legal, A::Hold, All),
     (R::Legal, A::Classify, All),
+    (R::Legal, A::DownloadExports, All),
     (R::Leader, A::RequestAccess, All),
     (R::Leader, A::RevokeGrant, All),
     (R::Leader, A::ReadRegister, All),

@@ -64,6 +64,8 @@ pub enum Field {
     Days,
     Grant,
     Item,
+    Disc,
+    Location,
 }
 
 impl Field {
@@ -115,6 +117,8 @@ impl Field {
             Field::Days => "期限（天）",
             Field::Grant => "授权编号",
             Field::Item => "对象",
+            Field::Disc => "光盘编号",
+            Field::Location => "存放位置",
         }
     }
 }
@@ -135,12 +139,16 @@ pub enum Thing {
     Approval,
     Hold,
     AccessRequest,
+    /// A purge request (R20).
+    PurgeRequest,
     Station,
     /// An offload session (采集批次).
     OffloadSession,
     Witness,
     User,
     Grant,
+    /// A preservation disc copy (R21).
+    Disc,
 }
 
 impl Thing {
@@ -154,10 +162,12 @@ impl Thing {
             Thing::Approval => "待审批事项",
             Thing::Hold => "保全",
             Thing::AccessRequest => "调阅申请",
+            Thing::PurgeRequest => "清除申请",
             Thing::Station => "采集站",
             Thing::Witness => "见证",
             Thing::User => "用户",
             Thing::Grant => "调阅授权",
+            Thing::Disc => "长期保存光盘",
         }
     }
 }
@@ -292,6 +302,16 @@ pub enum AppError {
     SeparationOfDuties(String),
     #[error("没有可用的调阅授权：{0}")]
     NoGrant(String),
+    /// The recording was purged after an approved request (R20): its bytes no longer exist.
+    #[error("音像记录 {sha256} 已于 {} 经审批清除（清除申请 {request}），原始文件已不存在", beijing(*at))]
+    Purged {
+        sha256: String,
+        at: DateTime<Utc>,
+        request: String,
+    },
+    /// A purge request or its execution refused (R20): the message names the item and why.
+    #[error("{0}")]
+    PurgeRefused(String),
     #[error("{0} 是未登记的用户，不能操作：请用 --actor 指定已登记的用户编号")]
     UnknownActor(String),
     #[error("原始音像记录不能修改或删除（{0}）：此请求已拒绝并记入审计日志")]
@@ -397,6 +417,8 @@ impl AppError {
             AppError::SessionRequired { .. } => "session_required",
             AppError::SeparationOfDuties(_) => "separation_of_duties",
             AppError::NoGrant(_) => "no_grant",
+            AppError::Purged { .. } => "purged",
+            AppError::PurgeRefused(_) => "purge_refused",
             AppError::UnknownActor(_) => "unknown_actor",
             AppError::OriginalsImmutable(_) => "originals_immutable",
             AppError::TooLarge(_) => "too_large",

@@ -102,6 +102,9 @@ enum Command {
     /// 音像记录的保存期限（R20-R21）。
     #[command(subcommand)]
     Retention(commands::compliance::RetentionCmd),
+    /// 经审批清除保存期限已到的音像记录（R20）：申请、执行、完成中断的清除、列出申请。
+    #[command(subcommand)]
+    Purge(commands::purge::PurgeCmd),
     /// 一户式：一个当事人的全部执法活动、音像记录和问题（R19）。
     #[command(subcommand)]
     Subject(commands::compliance::SubjectCmd),
@@ -114,6 +117,14 @@ enum Command {
     Export(commands::export::ExportCmd),
     /// 核对一个证据包：清单、文件、审计日志包含证明和检查点签名；不符时指明文件，退出状态为 1。
     VerifyExport(commands::export::VerifyExportArgs),
+    /// 长期保存（R21）：把配置规定长期或永久保存、尚未刻录的音像记录按案件或执法活动写成光盘映像（可自行核对的证据包格式），按规定份数登记并各出一张光盘标签。
+    Preserve(commands::preserve::PreserveArgs),
+    /// 光盘登记簿（R21）：列出、登记存放位置、读回核查。
+    #[command(subcommand)]
+    Disc(commands::preserve::DiscCmd),
+    /// 把台账或登记簿写成 xlsx 表格（使用台账、设备登记、问题清单、调阅登记），日期为真正的日期。
+    #[command(subcommand)]
+    Sheet(commands::sheet::SheetCmd),
     /// 见证：本数据目录的见证（添加、移除、提交检查点、离线交换文件），以及为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
@@ -316,11 +327,15 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Reject(a) => access::reject(&ctx, a).await,
         Command::Check(a) => compliance::check(&ctx, a).await,
         Command::Retention(c) => compliance::retention(&ctx, c).await,
+        Command::Purge(c) => purge::purge(&ctx, c).await,
         Command::Subject(c) => compliance::subject(&ctx, c).await,
         Command::Fixity(a) => integrity::fixity(&ctx, a).await,
         Command::Verify(a) => integrity::verify(&ctx, a).await,
         Command::Export(c) => export::export(&ctx, c).await,
         Command::VerifyExport(a) => export::verify_export(&ctx, a).await,
+        Command::Sheet(c) => sheet::sheet(&ctx, c).await,
+        Command::Preserve(a) => preserve::preserve(&ctx, a).await,
+        Command::Disc(c) => preserve::disc(&ctx, c).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]

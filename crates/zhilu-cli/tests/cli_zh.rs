@@ -26,14 +26,16 @@ const ALLOWED_VALUES: &[&str] = &[
     "./zhilu-data", "./zhilu-demo", "vault/primary", "vault/replica", "/dev/shm",
     // the baseline tools of `bench check` and `bench serve` (nginx with `sendfile off`)
     "sqlite3", "nginx", "sendfile", "off",
+    // the baseline tools of `bench export` (cp, xorriso -as mkisofs)
+    "cp", "xorriso", "mkisofs",
     // the key that stops `serve` and `demo --serve`
     "Ctrl",
     // disc image standards and the disc sizes `--disc-size` accepts by name
     "ISO", "Joliet", "cd", "dvd", "dl", "bd25",
     // a witness's address (http://host:port), its default directory
     "http", "./zhilu-witness",
-    // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…)
-    "NR", "IR", "EX", "AR",
+    // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…, PR…)
+    "NR", "IR", "EX", "AR", "PR",
     // enforcement profile ids
     "dalian-ftz", "zhejiang-rf", "luohe-xm", "lushan-sj", "jinpu-wj",
     // role ids

@@ -125,4 +125,104 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
     assert_eq!(a.profile()["retention"]["disc_copies"], 2, "一式两份 (§16)");
     // The windowed check (what a dashboard runs each day) agrees with the full one.
     a.assert_daily_windows_match_full("2026-11-01");
+
+    // r21: the obstruction's recordings go onto a disc, burned twice, each copy labelled.
+    let plan = a.ok(&["preserve", "--dry-run"]);
+    assert_eq!(plan.as_array().map(Vec::len), Some(1), "{plan:#}");
+    assert_eq!(plan[0]["group"], format!("activity:{s2}"));
+    let out = a.scratch().join("光盘");
+    let made = a.ok(&[
+        "preserve",
+        "--out",
+        out.to_str().unwrap(),
+        "--disc-size",
+        "dvd",
+    ]);
+    assert_eq!(made["copies_per_disc"], 2);
+    let disc = &made["discs"][0];
+    let id = disc["id"].as_str().unwrap().to_string();
+    assert_eq!(disc["files"], 2);
+    assert_eq!(disc["labels"].as_array().map(Vec::len), Some(2));
+    let image = disc["image"].as_str().unwrap().to_string();
+    assert_eq!(
+        support::sha256_of(std::path::Path::new(&image)),
+        disc["image_sha256"]
+    );
+    let copy = format!("{id}-1");
+    a.ok(&[
+        "disc",
+        "place",
+        "--copy",
+        &copy,
+        "--location",
+        "档案室 3 号柜",
+        "--holder",
+        "保管员",
+    ]);
+    let checked = a.ok(&["disc", "check", "--copy", &copy, "--image", &image]);
+    assert_eq!(checked["ok"], true, "{checked:#}");
+    // A copy that does not read back as registered: exit 1, named.
+    let mut bytes = std::fs::read(&image).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    let bad = a.scratch().join("bad.iso");
+    std::fs::write(&bad, bytes).unwrap();
+    let out2 = a.run(&[
+        "disc",
+        "check",
+        "--copy",
+        &format!("{id}-2"),
+        "--image",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out2.status.code(), Some(1));
+    let reg = a.ok(&["disc", "list"]);
+    let row = |c: &str| {
+        reg.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["copy"]["id"] == c)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row(&copy)["copy"]["location"], "档案室 3 号柜");
+    assert_eq!(row(&copy)["due"], false);
+    assert_eq!(
+        row(&format!("{id}-2"))["due"],
+        true,
+        "a copy that failed its check is due"
+    );
+    let due = a.ok(&["disc", "list", "--due"]);
+    assert_eq!(due.as_array().map(Vec::len), Some(1));
+    // The register as a spreadsheet: a row per copy, times as real dates (openpyxl reads them).
+    let xlsx = a.scratch().join("光盘登记.xlsx");
+    a.ok(&["sheet", "discs", "--out", xlsx.to_str().unwrap()]);
+    let py = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, openpyxl, datetime\n\
+             ws = openpyxl.load_workbook(sys.argv[1]).active\n\
+             rows = list(ws.iter_rows(values_only=True))\n\
+             assert rows[0][0] == '光盘份号' and rows[0][7] == '制作时间', rows[0]\n\
+             assert len(rows) == 3, rows\n\
+             assert all(isinstance(r[7], datetime.datetime) for r in rows[1:]), rows\n\
+             print(sorted(r[0] for r in rows[1:]))",
+        ])
+        .arg(&xlsx)
+        .output()
+        .expect("python3");
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&py.stdout).trim(),
+        format!("['{id}-1', '{id}-2']")
+    );
+    // Nothing is preserved twice.
+    assert_eq!(
+        a.ok(&["preserve", "--dry-run"]).as_array().map(Vec::len),
+        Some(0)
+    );
 }

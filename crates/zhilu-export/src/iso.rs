@@ -315,7 +315,7 @@ pub fn write_image<W: Write>(
             out.put(&directory(&layout, tree, d, &stamp))?;
         }
     }
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
     for (i, file) in files.into_iter().enumerate() {
         let e = &layout.entries[i];
         if e.len == 0 {

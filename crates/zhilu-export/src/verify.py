@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-# 证据包校验程序：只用 Python 3 标准库。用法：python3 verify.py [证据包目录]
+# 证据包校验程序：只用 Python 3 标准库。用法：python3 verify.py [证据包目录] [--disc]
+# --disc：证据包分刻在几张光盘上时，逐盘核对本盘所载的文件（其余文件在其他光盘上）。
 # 核对 BagIt 清单（SHA-256、SM3）、标签清单、Payload-Oxum、没有多出或缺少的文件，
 # 以及 audit/ 中每个文件的审计日志包含证明（RFC 6962）与检查点的根哈希是否一致；
 # 本机有 openssl 时还核对检查点的 Ed25519 签名。任何一项不符即以非零状态退出并指明文件。
 import base64, hashlib, json, os, shutil, subprocess, sys
 
-ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))
+ARGS = [a for a in sys.argv[1:] if a != "--disc"]
+DISC = "--disc" in sys.argv[1:]
+ROOT = os.path.abspath(ARGS[0] if ARGS else os.path.dirname(os.path.abspath(__file__)))
 
 def fail(msg):
     print("校验失败：" + msg)
@@ -58,19 +61,22 @@ for top, dirs, files in os.walk(path("data")):
         found.add(os.path.relpath(os.path.join(top, f), ROOT).replace(os.sep, "/"))
 for rel in sorted(found - set(sha)):
     fail("%s 不在 manifest-sha256.txt 中：多出的文件" % rel)
-for rel in sorted(set(sha) - found):
+elsewhere = sorted(set(sha) - found) if DISC else []
+if DISC and not found:
+    fail("本盘没有任何记录文件（data/ 为空）")
+for rel in sorted(set(sha) - found - set(elsewhere)):
     fail("%s 缺失：清单中有而包中没有" % rel)
 if set(sm3) != set(sha):
     fail("manifest-sm3.txt 与 manifest-sha256.txt 列出的文件不一致")
 size = 0
-for rel in sorted(sha):
+for rel in sorted(set(sha) - set(elsewhere)):
     if digest("sha256", rel) != sha[rel]:
         fail("%s 的 SHA-256 与 manifest-sha256.txt 不符：文件内容被改动过" % rel)
     if HAS_SM3 and digest("sm3", rel) != sm3[rel]:
         fail("%s 的 SM3 与 manifest-sm3.txt 不符：文件内容被改动过" % rel)
     size += os.path.getsize(path(rel))
 info = dict(l.split(":", 1) for l in open(path("bag-info.txt"), encoding="utf-8").read().splitlines() if ":" in l)
-if info.get("Payload-Oxum", "").strip() != "%d.%d" % (size, len(sha)):
+if not elsewhere and info.get("Payload-Oxum", "").strip() != "%d.%d" % (size, len(sha)):
     fail("bag-info.txt 的 Payload-Oxum 与包中文件不符")
 
 # 审计证明：检查点（已签名的日志树头）与每个文件的包含证明。
@@ -161,4 +167,8 @@ else:
     print("注意：检查点用 SM2 签名，请按 README.txt 第 4 步用支持 SM2 的工具核对。")
 if not HAS_SM3:
     print("注意：本机 Python 不支持 SM3，未核对 manifest-sm3.txt，请按 README.txt 第 2 步用 openssl 核对。")
-print("校验通过：%d 个文件，清单、审计日志包含证明（%s 树，长度 %d）均相符。" % (len(sha), tree_alg, cp_size))
+if elsewhere:
+    print("本盘校验通过：本盘 %d 个文件与清单、审计日志包含证明（%s 树，长度 %d）均相符；另有 %d 个文件在同一证据包的其他光盘上，请逐盘核对。"
+          % (len(sha) - len(elsewhere), tree_alg, cp_size, len(elsewhere)))
+else:
+    print("校验通过：%d 个文件，清单、审计日志包含证明（%s 树，长度 %d）均相符。" % (len(sha), tree_alg, cp_size))

@@ -5,6 +5,7 @@
 //! `zhilu_store::testing`, which a production build must not contain.
 
 pub mod bench_check;
+pub mod bench_export;
 pub mod bench_ingest;
 pub mod bench_ledger;
 pub mod bench_serve;

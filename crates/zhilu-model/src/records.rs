@@ -391,3 +391,96 @@ pub struct Classification {
     pub set_by: OfficerId,
     pub set_at: DateTime<Utc>,
 }
+
+/// One file on a preservation disc as the disc register keeps it (R21): its path on the disc
+/// (`data/…`, as in the bag's manifests) and both hashes, so a disc is checked against the
+/// register, never only against the manifests it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiscFile {
+    pub path: String,
+    pub sha256: Sha256,
+    pub sm3: Sm3,
+    pub size: u64,
+}
+
+/// A preservation disc (长期保存光盘, R21): one image, made once and burned as `copies` physical
+/// copies ([`DiscCopy`]). `group` is the activity or case it preserves; a group larger than one
+/// disc runs over `part` 1..=`parts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreservationDisc {
+    pub id: RecordId,
+    /// `activity:<id>` or `case:<number>`.
+    pub group: String,
+    /// The activity's or case's name, as on the label.
+    pub title: String,
+    pub part: u32,
+    pub parts: u32,
+    /// The recordings whose bytes are on this disc.
+    pub items: Vec<Sha256>,
+    pub files: Vec<DiscFile>,
+    pub image_sha256: Sha256,
+    pub image_size: u64,
+    pub copies: u32,
+    pub made_at: DateTime<Utc>,
+    pub made_by: OfficerId,
+}
+
+/// One physical copy of a preservation disc in the register: where it is kept, who holds it,
+/// when it was last checked and what the check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiscCopy {
+    /// `<disc>-<copy>`.
+    pub id: RecordId,
+    pub disc: RecordId,
+    pub copy_no: u32,
+    pub location: String,
+    pub holder: String,
+    pub placed_at: DateTime<Utc>,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// The last check's result: `None` never checked, `Some(true)` every file intact.
+    pub check_ok: Option<bool>,
+    /// What the last check found (Chinese).
+    pub check_note: Option<String>,
+}
+
+/// A request to purge recordings past their retention date (R20, lushan-sj §15); its approval
+/// chain is the profile's `retention.purge_approvers`. Executing it leaves a [`Tombstone`] per item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PurgeRequest {
+    pub id: RecordId,
+    pub items: Vec<Sha256>,
+    /// The purpose (事由).
+    pub reason: String,
+    pub requester: OfficerId,
+    pub created_at: DateTime<Utc>,
+    /// When the tombstones were committed (the bytes are deleted right after).
+    pub executed_at: Option<DateTime<Utc>>,
+    pub executed_by: Option<OfficerId>,
+}
+
+/// What stays of a purged recording (R20): its hashes, size, capture facts, why it could go and
+/// who decided. Its row is committed before the bytes are deleted; the recording's own row stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tombstone {
+    pub sha256: Sha256,
+    pub sm3: Sm3,
+    pub size: u64,
+    pub device: DeviceSerial,
+    pub original_name: String,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub capture_end: Option<DateTime<Utc>>,
+    /// The retention class at purge time (`minimum`, `case`, …) and its reason.
+    pub retention_class: String,
+    pub retention_reason: String,
+    /// The purge request.
+    pub request: RecordId,
+    /// The approval levels of the request: who, in which role, when.
+    pub approvals: Vec<ApprovalStep>,
+    pub purged_at: DateTime<Utc>,
+    pub purged_by: OfficerId,
+}

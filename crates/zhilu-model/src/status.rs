@@ -238,6 +238,7 @@ closed_set!(
         Interruption = "interruption", "中断说明";
         Extension = "extension", "延期导出申请";
         Access = "access", "调阅申请";
+        Purge = "purge", "清除审批";
     }
 );
 

@@ -362,6 +362,10 @@ pub struct RetentionRule {
     pub long_term_years: Spanned<i64>,
     /// Preservation copies burned to disc (一式两份).
     pub disc_copies: Spanned<i64>,
+    /// How often each preservation disc copy is read back and checked, in months (the texts
+    /// set no interval; archive practice checks yearly). Absent: discs are never due.
+    #[serde(default)]
+    pub disc_check_months: Option<Spanned<i64>>,
     /// Who approves the purge of an expired recording (lushan-sj §15: 管理人员根据情况清除).
     pub purge_approvers: Vec<Spanned<String>>,
     /// The numbers the regulation leaves open, set by the agency (field names of this table).
@@ -764,6 +768,10 @@ impl Profile {
         c.positive(&r.long_term_years, "retention.long_term_years")?;
         c.at_most(&r.long_term_years, "retention.long_term_years", 100)?;
         c.positive(&r.disc_copies, "retention.disc_copies")?;
+        if let Some(m) = &r.disc_check_months {
+            c.positive(m, "retention.disc_check_months")?;
+            c.at_most(m, "retention.disc_check_months", 120)?;
+        }
         c.roles(
             &self.roles,
             &r.purge_approvers,
@@ -1036,6 +1044,7 @@ pub const AGENCY_CHOICE: [(&str, &[&str]); 7] = [
             "case_file_join_days",
             "long_term_years",
             "disc_copies",
+            "disc_check_months",
         ],
     ),
     ("sampling", &["ratio"]),

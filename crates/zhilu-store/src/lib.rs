@@ -5,8 +5,9 @@
 //! * **No catalog row changes without its ledger entry.** The only write API is
 //!   [`Catalog::commit`], which appends one audit-ledger entry per [`Change`], applies the row
 //!   change and stores the signed checkpoint in the same database transaction.
-//! * **Stored objects are never overwritten or deleted.** The vault has no such API: a write lands
-//!   under a new name only (link, never rename-over), and a damaged copy is moved to quarantine.
+//! * **Stored objects are never overwritten, nor deleted without a tombstone.** A write lands
+//!   under a new name only (link, never rename-over), a damaged copy is moved to quarantine, and
+//!   the one delete, [`Vault::purge`], takes the committed tombstone of an approved purge (R20).
 //!
 //! No sqlx type crosses this crate's API: records come from `zhilu-model`, errors are
 //! [`StoreError`], and SQL never leaves the catalog's modules.

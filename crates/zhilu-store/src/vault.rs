@@ -10,7 +10,7 @@
 //! *hard-linked* to its final name (which fails if the name exists, so nothing is ever replaced)
 //! and the directory is fsynced. A crash before the link leaves only a temporary file, removed at the
 //! next start; a crash after it leaves a complete, verified object. There is no API that writes to
-//! or deletes a final name.
+//! a final name; the one that deletes it, [`Vault::purge`], takes a committed purge tombstone (R20).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -48,6 +48,9 @@ pub trait ObjectRoot: Send + Sync + fmt::Debug {
     fn local_path(&self, _sha256: &str) -> Option<PathBuf> {
         None
     }
+    /// Deletes an object whose purge was approved and tombstoned (R20). Only [`Vault::purge`]
+    /// calls it, with the committed tombstone; `Ok(false)` when this root did not hold it.
+    fn purge(&self, sha256: &str) -> Result<bool>;
 }
 
 /// What stands at an object's name in one root.
@@ -273,6 +276,24 @@ impl ObjectRoot for LocalRoot {
         }
     }
 
+    fn purge(&self, sha256: &str) -> Result<bool> {
+        if !valid_hex(sha256) {
+            return Ok(false);
+        }
+        let p = self.object_path(sha256);
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io(p, e)),
+        }
+        // The removal is durable once the directory is: a crash before this fsync may bring
+        // the file back, and the next purge run (the tombstone is committed) removes it again.
+        if let Some(parent) = p.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(true)
+    }
+
     fn quarantine(&self, sha256: &str, tag: &str) -> Result<String> {
         let from = self.object_path(sha256);
         let to = self.dir.join("quarantine").join(format!("{sha256}.{tag}"));
@@ -484,6 +505,17 @@ impl Vault {
             any_new |= r?;
         }
         Ok(any_new)
+    }
+
+    /// Deletes a purged object from every root (R20). It takes the committed tombstone, so
+    /// nothing that has not been approved and ledgered as purged can be deleted. Returns how many
+    /// roots held a copy.
+    pub fn purge(&self, tombstone: &zhilu_model::Tombstone) -> Result<usize> {
+        let mut removed = 0;
+        for r in &self.roots {
+            removed += usize::from(r.purge(tombstone.sha256.as_str())?);
+        }
+        Ok(removed)
     }
 
     /// Whether every root holds the object with the expected size.

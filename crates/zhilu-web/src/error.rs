@@ -94,11 +94,22 @@ fn status_of(e: &AppError) -> Option<StatusCode> {
         | AppError::HoldAlreadyReleased(_)
         | AppError::DeviceAlreadyOut { .. }
         | AppError::NoOpenCheckout(_)
-        | AppError::DeviceNotInService { .. } => StatusCode::CONFLICT,
+        | AppError::DeviceNotInService { .. }
+        | AppError::PurgeRefused(_) => StatusCode::CONFLICT,
+        // Purged after an approved request (R20): gone for good.
+        AppError::Purged { .. } => StatusCode::GONE,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         // No ffmpeg, or it could not convert: the server cannot do it; the message says what to
         // ask for instead.
         AppError::ViewingCopy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // No Chinese font for the statement, or a disc image that cannot be made: the server
+        // cannot make this package now; the message says why.
+        AppError::ExportStatement(_) | AppError::ExportDisc(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // A package refused because the vault's bytes do not match the catalog: never sent.
+        AppError::ExportMismatch(_) => StatusCode::CONFLICT,
+        AppError::ExportTargetNotEmpty(_) | AppError::ExportIntoStore { .. } => {
+            StatusCode::BAD_REQUEST
+        }
         _ => return None,
     })
 }

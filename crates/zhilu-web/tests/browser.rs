@@ -585,9 +585,12 @@ async fn r23_two_levels_approve_then_the_officer_plays_watermarked_and_the_regis
     let out = Command::new("python3")
         .args([
             "-c",
-            "import json,sys,openpyxl\n\
+            "import json,sys,datetime,openpyxl\n\
              ws=openpyxl.load_workbook(sys.argv[1]).active\n\
-             print(json.dumps([[c if c is not None else '' for c in r] for r in ws.iter_rows(values_only=True)], ensure_ascii=False))",
+             rows=list(ws.iter_rows(values_only=True))\n\
+             assert any(isinstance(c, datetime.datetime) for c in rows[1]), 'times are real dates: %r' % (rows[1],)\n\
+             s=lambda c: '' if c is None else c.strftime('%Y-%m-%d %H:%M:%S') if isinstance(c, datetime.datetime) else str(c)\n\
+             print(json.dumps([[s(c) for c in r] for r in rows], ensure_ascii=False))",
         ])
         .arg(&file)
         .output()

@@ -115,6 +115,14 @@ async fn decide_grant(
     if !vis.sees_recording(&sha, &activities) {
         return Err(not_found());
     }
+    // Purged by an approved decision (R20): nothing to view or export, whatever the grant says.
+    if let Some(t) = app.catalog.tombstone(&sha).await? {
+        return Err(AppError::Purged {
+            sha256: sha.to_string(),
+            at: t.purged_at,
+            request: t.request.to_string(),
+        });
+    }
     let now = app.now();
     let grants = app.catalog.grants_of(&user).await?;
     let valid: Vec<&Grant> = grants.iter().filter(|g| g.covers(&sha, now)).collect();

@@ -262,6 +262,15 @@ async fn decide(
         ApprovalKind::Access => app.catalog.access_request(&row.id).await?.map(|v| v.record),
         _ => None,
     };
+    // Nobody approves their own purge request either (R20).
+    let purge_requester = match row.kind {
+        ApprovalKind::Purge => app
+            .catalog
+            .purge_request(&row.id)
+            .await?
+            .map(|v| v.record.requester),
+        _ => None,
+    };
     // The role the chain needs next, if the actor holds it; otherwise their first role, so the
     // refusal names what they are.
     let next = approval::state(&row.chain, &to_policy(&row.steps));
@@ -281,7 +290,10 @@ async fn decide(
     let step = approval::approve_request(
         &row.chain,
         &to_policy(&row.steps),
-        request.as_ref().map(|r| r.requester.as_str()),
+        request
+            .as_ref()
+            .map(|r| r.requester.as_str())
+            .or(purge_requester.as_ref().map(OfficerId::as_str)),
         approver.as_str(),
         &role,
         app.now(),
@@ -377,6 +389,12 @@ pub async fn inbox(app: &App, actor: &Actor) -> Result<Vec<Approval>, AppError> 
         }
         if a.kind == ApprovalKind::Access
             && let Some(r) = app.catalog.access_request(&a.id).await?
+            && Some(&r.record.requester) == me.as_ref()
+        {
+            continue;
+        }
+        if a.kind == ApprovalKind::Purge
+            && let Some(r) = app.catalog.purge_request(&a.id).await?
             && Some(&r.record.requester) == me.as_ref()
         {
             continue;

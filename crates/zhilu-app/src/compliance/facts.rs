@@ -66,7 +66,7 @@ pub(crate) fn checkout(c: &Checkout) -> f::Checkout {
 }
 
 /// Objects whose every copy failed fixity and could not be repaired: an `object.repair_failed`
-/// entry with no later `object.repaired`.
+/// entry with no later `object.repaired`, and no purge tombstone.
 pub(crate) async fn integrity_failures(app: &App) -> Result<HashSet<String>, AppError> {
     let mut failed = HashSet::new();
     for e in app
@@ -81,6 +81,12 @@ pub(crate) async fn integrity_failures(app: &App) -> Result<HashSet<String>, App
             failed.insert(sha.to_string());
         } else {
             failed.remove(sha);
+        }
+    }
+    // A purged recording's bytes are gone by an approved decision, not lost or edited (R20).
+    if !failed.is_empty() {
+        for t in app.catalog.tombstones().await? {
+            failed.remove(t.sha256.as_str());
         }
     }
     Ok(failed)

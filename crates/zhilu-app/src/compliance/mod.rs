@@ -10,6 +10,7 @@ mod retention;
 mod subject;
 
 pub use check::{CheckScope, CheckTimes, check, check_timed};
+pub(crate) use retention::decisions as retention_decisions;
 pub use retention::{RetentionItem, RetentionStatus, retention};
 pub use subject::{SubjectView, subject};
 pub use zhilu_policy::engine::{Finding, Severity};

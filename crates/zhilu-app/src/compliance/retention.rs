@@ -20,6 +20,8 @@ pub enum RetentionStatus {
     Retain,
     /// Past its date: a person decides in the purge review; nothing is deleted automatically.
     PurgeReview,
+    /// Purged after an approved request (R20): only its tombstone remains.
+    Purged,
 }
 
 impl RetentionStatus {
@@ -27,6 +29,7 @@ impl RetentionStatus {
         match self {
             RetentionStatus::Retain => "保存中",
             RetentionStatus::PurgeReview => "待清除审核",
+            RetentionStatus::Purged => "已清除",
         }
     }
 }
@@ -44,6 +47,9 @@ pub struct RetentionItem {
     /// Chinese, citing the article.
     pub reason: String,
     pub status: RetentionStatus,
+    /// When it was purged (status `purged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// The retention of every recording.
@@ -55,6 +61,13 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
     let ix = Index::new(&facts);
     let holds: HashSet<&str> = facts.holds.iter().map(String::as_str).collect();
     let now = app.now();
+    let purged: std::collections::HashMap<String, DateTime<Utc>> = app
+        .catalog
+        .tombstones()
+        .await?
+        .into_iter()
+        .map(|t| (t.sha256.into_string(), t.purged_at))
+        .collect();
     let mut out = Vec::with_capacity(facts.recordings.len());
     for r in &facts.recordings {
         let ret = zhilu_policy::retention::retention(
@@ -70,7 +83,10 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
             capture_start: r.capture_start,
             retain_until: ret.retain_until,
             class: ret.class,
-            status: if ret.expired(now) {
+            purged_at: purged.get(&r.sha256).copied(),
+            status: if purged.contains_key(&r.sha256) {
+                RetentionStatus::Purged
+            } else if ret.expired(now) {
                 RetentionStatus::PurgeReview
             } else {
                 RetentionStatus::Retain
@@ -90,4 +106,28 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
     )
     .await?;
     Ok(out)
+}
+
+/// The retention decision of every recording, by SHA-256 (hex): what a purge is checked
+/// against (R20), at request time and again at execution.
+pub(crate) async fn decisions(
+    app: &App,
+) -> Result<std::collections::HashMap<String, zhilu_policy::retention::Retention>, AppError> {
+    let profile = app.profile().await?;
+    let facts = super::facts::read(app, None).await?;
+    let ix = Index::new(&facts);
+    let holds: HashSet<&str> = facts.holds.iter().map(String::as_str).collect();
+    Ok(facts
+        .recordings
+        .iter()
+        .map(|r| {
+            let ret = zhilu_policy::retention::retention(
+                &profile,
+                r,
+                ix.activities_of(&r.sha256),
+                holds.contains(r.sha256.as_str()),
+            );
+            (r.sha256.clone(), ret)
+        })
+        .collect())
 }

@@ -229,7 +229,16 @@ pub struct PackageFile {
 /// the file.
 pub async fn verify_package(dir: &Path) -> Result<PackageReport, AppError> {
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || verify_blocking(&dir))
+    tokio::task::spawn_blocking(move || verify_blocking(&dir, true))
+        .await
+        .map_err(|e| bad(format!("校验线程失败：{e}")))?
+}
+
+/// [`verify_package`] as the read-back of a package just written: SM3 is not computed a second
+/// time (see `zhilu_export::bag::verify_written`); everything else is checked.
+pub(super) async fn verify_written_package(dir: &Path) -> Result<PackageReport, AppError> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || verify_blocking(&dir, false))
         .await
         .map_err(|e| bad(format!("校验线程失败：{e}")))?
 }
@@ -239,8 +248,12 @@ fn read_text(dir: &Path, rel: &str) -> Result<String, AppError> {
         .map_err(|e| bad(format!("校验未通过：无法读取 {rel}：{e}")))
 }
 
-fn verify_blocking(dir: &Path) -> Result<PackageReport, AppError> {
-    let bagged = bag::verify(dir)?;
+fn verify_blocking(dir: &Path, full: bool) -> Result<PackageReport, AppError> {
+    let bagged = if full {
+        bag::verify(dir)?
+    } else {
+        bag::verify_written(dir)?
+    };
     let fail = |m: String| bad(format!("校验未通过：{m}"));
     let key_text = read_text(dir, "audit/ledger.pub")?;
     let key = VerifyingKey::parse(key_text.trim())

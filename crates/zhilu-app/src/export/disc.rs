@@ -5,7 +5,7 @@
 //! aside.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -31,6 +31,9 @@ pub struct DiscImage {
     pub sha256: String,
     /// How many payload files (`data/…`) it carries.
     pub payload_files: usize,
+    /// Their paths in the bag (`data/…`).
+    #[serde(skip)]
+    pub payload: Vec<String>,
 }
 
 /// Reads a disc size: bytes, or a decimal number with K/M/G/T (powers of 1000, as discs are
@@ -170,19 +173,112 @@ fn discs(
     }
 }
 
-struct Hashing<W> {
-    inner: W,
-    hash: Sha256,
+/// Bytes handed at once to the image file and its hasher.
+const CHUNK: usize = 1 << 20;
+/// Start the disk's write-back after this many bytes, so that the final fsync finds little left.
+const FLUSH_EVERY: u64 = 64 << 20;
+
+/// The image file as `write_image` writes it: buffered in large chunks, each chunk hashed
+/// (SHA-256) on a thread of its own while this one writes it, and the disk kept busy by an
+/// `fdatasync` started in the background every [`FLUSH_EVERY`] bytes (skipped while the last one
+/// runs). [`ImageOut::finish`] waits for both, then fsyncs once.
+struct ImageOut {
+    file: File,
+    buf: Vec<u8>,
+    written: u64,
+    flushed_at: u64,
+    hash_tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    hasher: Option<std::thread::JoinHandle<[u8; 32]>>,
+    flush_tx: Option<std::sync::mpsc::SyncSender<()>>,
+    flusher: Option<std::thread::JoinHandle<()>>,
 }
 
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
+impl ImageOut {
+    fn new(file: File) -> io::Result<Self> {
+        let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            for chunk in hash_rx {
+                h.update(&chunk);
+            }
+            <[u8; 32]>::from(h.finalize())
+        });
+        let (flush_tx, flush_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let behind = file.try_clone()?;
+        let flusher = std::thread::spawn(move || {
+            for () in flush_rx {
+                // Only starts write-back early; the fsync in `finish` is the one that counts.
+                let _ = behind.sync_data();
+            }
+        });
+        Ok(ImageOut {
+            file,
+            buf: Vec::with_capacity(CHUNK),
+            written: 0,
+            flushed_at: 0,
+            hash_tx: Some(hash_tx),
+            hasher: Some(hasher),
+            flush_tx: Some(flush_tx),
+            flusher: Some(flusher),
+        })
+    }
+
+    fn hash_gone() -> io::Error {
+        io::Error::other("计算光盘映像哈希的线程异常退出")
+    }
+
+    /// Writes and hands to the hasher what is buffered.
+    fn drain(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.file.write_all(&chunk)?;
+        self.written += chunk.len() as u64;
+        self.hash_tx
+            .as_ref()
+            .ok_or_else(Self::hash_gone)?
+            .send(chunk)
+            .map_err(|_| Self::hash_gone())?;
+        if self.written - self.flushed_at >= FLUSH_EVERY {
+            self.flushed_at = self.written;
+            if let Some(tx) = &self.flush_tx {
+                let _ = tx.try_send(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rest, fsyncs, and returns the image's SHA-256.
+    fn finish(mut self) -> io::Result<[u8; 32]> {
+        self.drain()?;
+        self.hash_tx = None;
+        self.flush_tx = None;
+        if let Some(f) = self.flusher.take() {
+            let _ = f.join();
+        }
+        let hash = self
+            .hasher
+            .take()
+            .ok_or_else(Self::hash_gone)?
+            .join()
+            .map_err(|_| Self::hash_gone())?;
+        self.file.sync_all()?;
+        Ok(hash)
+    }
+}
+
+impl Write for ImageOut {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.drain()?;
+        }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        Ok(())
     }
 }
 
@@ -251,22 +347,22 @@ pub fn write(bag: &Path, disc: &Disc, recorded_at: i64) -> Result<Vec<DiscImage>
                 },
                 recorded_at_unix_seconds: recorded_at,
             };
-            let mut w = Hashing {
-                inner: BufWriter::new(file),
-                hash: Sha256::new(),
-            };
+            let mut w = ImageOut::new(file).map_err(io_err)?;
             let size = iso::write_image(isofiles, &options, &mut w).map_err(disc_err)?;
-            let Hashing { inner, hash } = w;
-            let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-            file.sync_all().map_err(io_err)?;
+            let hash = w.finish().map_err(io_err)?;
             out.push(DiscImage {
                 path: path.clone(),
                 size,
-                sha256: hex::encode(hash.finalize()),
+                sha256: hex::encode(hash),
                 payload_files: ids
                     .iter()
                     .filter(|&&i| files[i].0.starts_with("data/"))
                     .count(),
+                payload: ids
+                    .iter()
+                    .filter(|&&i| files[i].0.starts_with("data/"))
+                    .map(|&i| files[i].0.clone())
+                    .collect(),
             });
         }
         Ok(out)

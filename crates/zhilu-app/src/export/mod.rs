@@ -29,6 +29,9 @@ use crate::{App, beijing, beijing_day, rfc3339};
 
 mod audit;
 mod disc;
+pub mod preserve;
+pub mod server;
+pub mod sheets;
 
 pub use audit::{PackageReport, verify_package};
 pub use disc::{Disc, DiscImage, numbered, parse_disc_size, write as write_disc_images};
@@ -233,6 +236,84 @@ pub async fn evidence_with(
     result
 }
 
+/// What every kind of package shares once written: the digests computed while writing (in the
+/// order of the sources), the audit proofs and the disc images.
+pub(crate) struct Package {
+    pub digests: Vec<FileDigests>,
+    pub seqs: Vec<u64>,
+    pub checkpoint_size: u64,
+    pub discs: Vec<DiscImage>,
+}
+
+/// Writes a package of any kind (evidence, preservation disc) into the bag `writer` started at
+/// `out_dir`: the payload hashed as it is written and held against the catalog, the audit proofs,
+/// the statement (`head` with its file list filled from the digests), the tag files; then reads
+/// the bag back and writes the disc image(s) when asked. Nothing is ledgered here.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn build_package(
+    app: &App,
+    out_dir: &Path,
+    writer: BagWriter,
+    sources: &[(Recording, Arc<File>)],
+    info: BagInfo,
+    head: Statement,
+    font: (Vec<u8>, u32),
+    disc: Option<&Disc>,
+    recorded_at: i64,
+) -> Result<Package, AppError> {
+    let names: Vec<(String, Arc<File>)> = sources
+        .iter()
+        .map(|(r, f)| (r.original_name.clone(), f.clone()))
+        .collect();
+    let (writer, digests) = tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        let out = writer.add_all(
+            names
+                .into_iter()
+                .map(|(name, file)| (name, Box::new(At { file, pos: 0 }) as Box<dyn Read + Send>))
+                .collect(),
+        )?;
+        Ok::<_, BagError>((writer, out))
+    })
+    .await
+    .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))??;
+    for ((rec, _), d) in sources.iter().zip(&digests) {
+        check_against_catalog(rec, d)?;
+    }
+    let recordings: Vec<&Recording> = sources.iter().map(|(r, _)| r).collect();
+    let audit = audit::collect(app, &recordings, &digests).await?;
+    let mut s = head;
+    s.files = statement_files(app, sources, &digests).await?;
+    let pdf = tokio::task::spawn_blocking(move || statement::statement_pdf(&s, &font.0, font.1))
+        .await
+        .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))?
+        .map_err(|e| AppError::ExportStatement(e.to_string()))?;
+    let mut tags = audit.files.clone();
+    tags.push(("verify.py".into(), bag::VERIFY_PY.as_bytes().to_vec()));
+    tags.push(("README.txt".into(), bag::README_TXT.as_bytes().to_vec()));
+    tags.push((STATEMENT_PDF.into(), pdf));
+    tokio::task::spawn_blocking(move || writer.finish(&info, &tags))
+        .await
+        .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))??;
+    // Read back what the receiver will get, before it is recorded.
+    audit::verify_written_package(out_dir).await?;
+    let discs = match disc {
+        Some(d) => {
+            let (bag, d) = (out_dir.to_path_buf(), d.clone());
+            tokio::task::spawn_blocking(move || disc::write(&bag, &d, recorded_at))
+                .await
+                .map_err(|e| AppError::ExportDisc(format!("写入线程失败：{e}")))??
+        }
+        None => Vec::new(),
+    };
+    Ok(Package {
+        digests,
+        seqs: audit.seqs,
+        checkpoint_size: audit.checkpoint_size,
+        discs,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn write_package(
     app: &App,
@@ -245,25 +326,6 @@ async fn write_package(
     font: (Vec<u8>, u32),
     disc: Option<&Disc>,
 ) -> Result<Exported, AppError> {
-    let names: Vec<(String, Arc<File>)> = sources
-        .iter()
-        .map(|(r, f)| (r.original_name.clone(), f.clone()))
-        .collect();
-    let (writer, digests) = tokio::task::spawn_blocking(move || {
-        let mut writer = writer;
-        let mut out = Vec::new();
-        for (name, file) in names {
-            out.push(writer.add(&name, &mut At { file, pos: 0 })?);
-        }
-        Ok::<_, BagError>((writer, out))
-    })
-    .await
-    .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))??;
-    for ((rec, _), d) in sources.iter().zip(&digests) {
-        check_against_catalog(rec, d)?;
-    }
-    let recordings: Vec<&Recording> = sources.iter().map(|(r, _)| r).collect();
-    let audit = audit::collect(app, &recordings, &digests).await?;
     let now = app.now();
     let agency = if facts.agency.trim().is_empty() {
         app.profile_opt()
@@ -278,13 +340,6 @@ async fn write_package(
     } else {
         facts.case.clone()
     };
-    let pdf = {
-        let s = statement_of(app, &agency, &case, facts, &sources, &digests, now).await?;
-        tokio::task::spawn_blocking(move || statement::statement_pdf(&s, &font.0, font.1))
-            .await
-            .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))?
-            .map_err(|e| AppError::ExportStatement(e.to_string()))?
-    };
     let info = BagInfo {
         agency: agency.clone(),
         case: case.clone(),
@@ -295,27 +350,27 @@ async fn write_package(
         time: format!("{}（北京时间）", beijing(now)),
         bagging_date: beijing_day(now),
     };
-    let mut tags = audit.files.clone();
-    tags.push(("verify.py".into(), bag::VERIFY_PY.as_bytes().to_vec()));
-    tags.push(("README.txt".into(), bag::README_TXT.as_bytes().to_vec()));
-    tags.push((STATEMENT_PDF.into(), pdf));
-    tokio::task::spawn_blocking(move || writer.finish(&info, &tags))
-        .await
-        .map_err(|e| AppError::ExportMismatch(format!("写入线程失败：{e}")))??;
-    // Read back what the receiver will get, before it is recorded as exported.
-    verify_package(out_dir).await?;
-    let discs = match disc {
-        Some(d) => {
-            let (bag, d, at) = (out_dir.to_path_buf(), d.clone(), now.timestamp());
-            tokio::task::spawn_blocking(move || disc::write(&bag, &d, at))
-                .await
-                .map_err(|e| AppError::ExportDisc(format!("写入线程失败：{e}")))??
-        }
-        None => Vec::new(),
-    };
+    let head = statement_head(&agency, &case, facts, now);
+    let Package {
+        digests,
+        seqs,
+        checkpoint_size,
+        discs,
+    } = build_package(
+        app,
+        out_dir,
+        writer,
+        &sources,
+        info,
+        head,
+        font,
+        disc,
+        now.timestamp(),
+    )
+    .await?;
     let files: Vec<ExportedFile> = digests
         .iter()
-        .zip(&audit.seqs)
+        .zip(&seqs)
         .map(|(d, seq)| ExportedFile {
             original_name: d.original_name.clone(),
             path: d.path.clone(),
@@ -336,7 +391,7 @@ async fn write_package(
             "maker": facts.maker,
             "extractor": facts.extractor,
             "reason": facts.reason,
-            "checkpoint_size": audit.checkpoint_size,
+            "checkpoint_size": checkpoint_size,
             "files": files.iter().map(|f| serde_json::json!({
                 "name": f.original_name,
                 "path": f.path,
@@ -362,7 +417,7 @@ async fn write_package(
         dir: out_dir.to_path_buf(),
         grant: grant.id.to_string(),
         files,
-        checkpoint_size: audit.checkpoint_size,
+        checkpoint_size,
         at: rfc3339(now),
         discs,
     })
@@ -381,22 +436,12 @@ fn bytes_text(n: u64) -> String {
     out + " 字节"
 }
 
-/// The written statement (R22) from the catalog and the digests computed while writing; its
-/// label lines are the disc label's (R21).
-async fn statement_of(
+/// Per file, what the written statement lists: from the catalog and the digests just computed.
+async fn statement_files(
     app: &App,
-    agency: &str,
-    case: &str,
-    facts: &Facts,
     sources: &[(Recording, Arc<File>)],
     digests: &[FileDigests],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Statement, AppError> {
-    let case_name = if facts.case_name.trim().is_empty() {
-        case.to_string()
-    } else {
-        facts.case_name.clone()
-    };
+) -> Result<Vec<StatementFile>, AppError> {
     let mut files = Vec::new();
     for ((rec, _), d) in sources.iter().zip(digests) {
         let officer = match app.catalog.officer(&rec.officer).await? {
@@ -417,6 +462,22 @@ async fn statement_of(
             sm3: hex::encode(d.sm3),
         });
     }
+    Ok(files)
+}
+
+/// The written statement of an extraction (R22) without its file list; its label lines are the
+/// disc label's (R21).
+fn statement_head(
+    agency: &str,
+    case: &str,
+    facts: &Facts,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Statement {
+    let case_name = if facts.case_name.trim().is_empty() {
+        case.to_string()
+    } else {
+        facts.case_name.clone()
+    };
     let label = Label {
         unit: agency.to_string(),
         maker: facts.maker.clone(),
@@ -426,7 +487,7 @@ async fn statement_of(
         copy_no: 1,
         copies: 1,
     };
-    Ok(Statement {
+    Statement {
         agency: agency.to_string(),
         title: "行政执法音像记录证据提取说明".into(),
         case_no: case.to_string(),
@@ -436,9 +497,9 @@ async fn statement_of(
         made_at: beijing(now),
         reason: facts.reason.clone(),
         receiver: facts.receiver.clone(),
-        files,
+        files: Vec::new(),
         label_lines: label.lines(),
-    })
+    }
 }
 
 /// Refuses bytes that are not the catalog's: a damaged copy must never leave as evidence.

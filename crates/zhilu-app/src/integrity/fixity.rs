@@ -80,6 +80,11 @@ pub struct FixityReport {
     pub orphans: Vec<Orphan>,
     /// Roots that share one filesystem (`st_dev`): one disk failing takes both copies.
     pub shared_filesystems: Vec<Vec<String>>,
+    /// Purged recordings (R20, tombstone committed) whose bytes some root still holds: a purge
+    /// cut off before it deleted them (清除未完成); `zhilu purge resume` finishes it. Not damage.
+    /// Left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfinished_purges: Vec<Sha256>,
 }
 
 impl FixityReport {
@@ -205,8 +210,29 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
         lost: Vec::new(),
         orphans: Vec::new(),
         shared_filesystems: crate::setup::shared_filesystems(app),
+        unfinished_purges: Vec::new(),
     };
+    // Purged recordings are absent by an approved decision (R20): neither missing nor lost.
+    let purged: std::collections::HashSet<Sha256> = app
+        .catalog
+        .tombstones()
+        .await?
+        .into_iter()
+        .map(|t| t.sha256)
+        .collect();
     for rec in &recordings {
+        if purged.contains(&rec.sha256) {
+            report.objects -= 1;
+            let left = crate::blocking(|| {
+                roots.iter().try_fold(false, |any, r| {
+                    Ok::<_, AppError>(any || r.stat(rec.sha256.as_str())?.is_some())
+                })
+            })?;
+            if left {
+                report.unfinished_purges.push(rec.sha256.clone());
+            }
+            continue;
+        }
         let states: Vec<CopyState> = crate::blocking(|| {
             let mut earlier = Vec::new();
             roots

@@ -1,7 +1,9 @@
 //! Presence of every stored recording (R18), for `verify`: a recording the catalog lists that no
 //! vault root holds at its size is lost, and verify names it. A cheap look (no hashing: that is
-//! fixity's job); a copy missing from only some roots is fixity's to report and repair.
+//! fixity's job); a copy missing from only some roots is fixity's to report and repair. A
+//! recording with a purge tombstone (R20) is expected to be absent.
 
+use zhilu_model::Sha256;
 use zhilu_store::StoreError;
 
 use super::VerifyProblem;
@@ -11,9 +13,17 @@ use crate::error::AppError;
 /// One problem per recording that no root holds at its size.
 pub(crate) async fn lost_recordings(app: &App) -> Result<Vec<VerifyProblem>, AppError> {
     let recordings = app.catalog.recordings(None).await?;
+    // A purged recording's absence is its approved end, not a loss (R20).
+    let purged: std::collections::HashSet<Sha256> = app
+        .catalog
+        .tombstones()
+        .await?
+        .into_iter()
+        .map(|t| t.sha256)
+        .collect();
     crate::blocking(|| {
         let mut problems = Vec::new();
-        for rec in &recordings {
+        for rec in recordings.iter().filter(|r| !purged.contains(&r.sha256)) {
             let mut held = false;
             for root in app.vault.roots() {
                 let st = root.stat(rec.sha256.as_str())?;

@@ -44,17 +44,38 @@ pub(crate) fn refuse_protected(app: &App, source: &Path) -> Result<(), AppError>
 
 /// The protected folder that `path` is, contains or lies inside, if any. A path that does not
 /// exist yet (an export's target) is judged by its nearest existing ancestor: it would lie
-/// inside whatever that one lies inside, and contains nothing.
+/// inside whatever that one lies inside, and contains nothing. Inside [`into_exports`], a path
+/// strictly below `<data>/exports/` is not refused for lying in the data directory (a vault root
+/// there still is).
 pub(crate) fn overlapping(app: &App, path: &Path) -> Option<PathBuf> {
     let existing = path.ancestors().find(|a| ident(a).is_some())?;
     let here = ident(existing)?;
     let line = lineage(existing);
     let exists = existing == path;
+    let in_exports = INTO_EXPORTS
+        .try_with(|exports| ident(exports).is_some_and(|e| e != here && line.contains(&e)))
+        .unwrap_or(false);
     protected(app).into_iter().find(|p| {
+        if in_exports && *p == app.dir.root {
+            return false;
+        }
         // `path` is `p` or inside it: `p` is among `path`'s ancestors. `path` contains `p`:
         // `path` is among `p`'s ancestors.
         ident(p).is_some_and(|prot| line.contains(&prot) || (exists && lineage(p).contains(&here)))
     })
+}
+
+tokio::task_local! {
+    /// `<data>/exports`, while the server writes an evidence package there.
+    static INTO_EXPORTS: PathBuf;
+}
+
+/// Runs `f` (the server's evidence export, `export::server`) with writing strictly below
+/// `exports` allowed: that folder holds packages made for download, neither the vault nor the
+/// catalog. Everywhere else in the data directory, and every vault root, stays refused; an
+/// offload never gets this allowance.
+pub(crate) async fn into_exports<F: Future>(exports: PathBuf, f: F) -> F::Output {
+    INTO_EXPORTS.scope(exports, f).await
 }
 
 /// The protected folders by (filesystem, inode), for the walk to refuse one met below the device

@@ -1,11 +1,13 @@
 //! The enforcement record: activities (R7), the links of recordings to them (automatic and by
 //! hand), the written records that explain them — non-recording (R10), interruption (R11),
-//! offload extension (R17), each with the approval its profile asks for — and legal holds (R20).
+//! offload extension (R17), each with the approval its profile asks for — legal holds and the
+//! approved purge of expired recordings (R20).
 
 mod activities;
 mod file;
 mod holds;
 mod links;
+pub mod purge;
 mod written;
 
 pub use activities::{NewActivity, activities, activity, add_activity};

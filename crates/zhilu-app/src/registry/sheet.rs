@@ -467,7 +467,7 @@ fn finish<T>(out: Vec<T>, failed: Vec<RowError>) -> Result<Vec<T>, SheetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    use zhilu_export::sheet::{Cell, Sheet, xlsx as workbook};
 
     const HEADER: [&str; 7] = [
         "编号",
@@ -479,23 +479,20 @@ mod tests {
         "有效期止",
     ];
 
+    /// A workbook as the product writes one (`zhilu_export::sheet`), the last cell of the first
+    /// row a real date cell when `date_cell`.
     fn xlsx(rows: &[&[&str]], date_cell: bool) -> Vec<u8> {
-        let mut book = Workbook::new();
-        let sheet = book.add_worksheet();
-        for (c, h) in HEADER.iter().enumerate() {
-            sheet.write_string(0, c as u16, *h).unwrap();
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
-            }
-        }
+        let mut sheet = Sheet::new("用户", &HEADER.map(|h| (h, 12)));
+        sheet.rows = rows
+            .iter()
+            .map(|r| r.iter().map(|v| Cell::text(*v)).collect())
+            .collect();
         if date_cell {
-            let d = ExcelDateTime::from_ymd(2029, 12, 31).unwrap();
-            let f = Format::new().set_num_format("yyyy-mm-dd");
-            sheet.write_datetime_with_format(1, 6, &d, &f).unwrap();
+            let first = &mut sheet.rows[0];
+            first.resize(HEADER.len(), Cell::Empty);
+            first[6] = Cell::Date(NaiveDate::from_ymd_opt(2029, 12, 31).unwrap());
         }
-        book.save_to_buffer().unwrap()
+        workbook(&[sheet]).unwrap()
     }
 
     #[test]

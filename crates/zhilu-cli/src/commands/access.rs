@@ -63,7 +63,7 @@ pub enum GrantCmd {
 
 #[derive(Args, Debug)]
 pub struct ApproveArgs {
-    /// 待审批事项的编号（NR…、IR…、EX…、AR…）。
+    /// 待审批事项的编号（NR…、IR…、EX…、AR…、清除申请 PR…）。
     #[arg(value_name = "编号", required_unless_present = "list")]
     id: Option<String>,
     /// 审批人（用户编号，须具有审批链要求的角色），默认为操作人。命令行审批只用于重放目录（演示、测试、培训）；

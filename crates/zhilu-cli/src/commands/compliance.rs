@@ -132,10 +132,11 @@ pub async fn retention(ctx: &Ctx, cmd: RetentionCmd) -> anyhow::Result<bool> {
                 pad(r.class.label(), 12),
                 until,
                 r.reason,
-                if r.status == RetentionStatus::PurgeReview {
-                    "  [待清除审核]"
-                } else {
-                    ""
+                match (r.status, r.purged_at) {
+                    (RetentionStatus::PurgeReview, _) => "  [待清除审核]".to_string(),
+                    (RetentionStatus::Purged, Some(at)) => format!("  [已清除 {}]", t(at)),
+                    (RetentionStatus::Purged, None) => "  [已清除]".to_string(),
+                    _ => String::new(),
                 }
             );
         }

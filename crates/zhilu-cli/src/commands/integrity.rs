@@ -62,6 +62,12 @@ pub(crate) fn fixity_text(r: &FixityReport) -> String {
             }
         }
     }
+    for sha in &r.unfinished_purges {
+        let _ = writeln!(
+            s,
+            "  清除未完成：{sha} — 已经审批清除并留下清除记录，原始文件尚未删除完毕（运行 `zhilu purge resume` 完成；不是损坏）"
+        );
+    }
     for g in &r.shared_filesystems {
         let _ = writeln!(s, "  警告：{}", shared_warning(g));
     }

@@ -27,6 +27,21 @@ pub enum BenchCmd {
         #[arg(long, default_value = "/dev/shm", value_name = "目录")]
         memory_dir: PathBuf,
     },
+    /// 证据导出吞吐量（证据包；证据包加光盘映像；仅光盘映像），与同次运行的 cp + openssl dgst -sm3/-sha256 和 xorriso -as mkisofs 交替对比。
+    Export {
+        /// 生成的录像总量，GiB。
+        #[arg(long, default_value_t = 2.0, value_name = "大小")]
+        size_gib: f64,
+        /// 每项交替运行的轮数（至少 3）。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
+        /// 生成文件、证据包、复制件和光盘映像的目录（测完删除）。
+        #[arg(long = "dir", default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+        /// 测试用数据目录（编目库和证据库）所在的目录，默认用内存盘（不存在则放在 --dir 中）。
+        #[arg(long, default_value = "/dev/shm", value_name = "目录")]
+        vault_dir: PathBuf,
+    },
     /// 一个大机关一年的数据：完整检查与增量检查，与同一编目库上 sqlite3 全表读取对比。
     Check {
         /// 执法活动数（每项 10 个音像记录）。
@@ -110,6 +125,22 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             serde_json::to_string_pretty(
                 &zhilu_lab::bench_ingest::bench_ingest(&opts, ctx.clock.clone()).await?,
             )?
+        }
+        BenchCmd::Export {
+            size_gib,
+            runs,
+            work_dir,
+            vault_dir,
+        } => {
+            let opts = zhilu_lab::bench_export::BenchExportOptions {
+                size_gib,
+                runs,
+                work_dir,
+                vault_dir: Some(vault_dir).filter(|d| d.is_dir()),
+            };
+            let r = zhilu_lab::bench_export::bench_export(&opts, ctx.clock.clone()).await?;
+            ctx.out.show(&r, || r.table())?;
+            return Ok(true);
         }
         BenchCmd::Check {
             activities,

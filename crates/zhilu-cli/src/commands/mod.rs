@@ -8,10 +8,13 @@ pub mod integrity;
 #[cfg(feature = "lab")]
 pub mod lab;
 pub mod offload;
+pub mod preserve;
+pub mod purge;
 pub mod records;
 pub mod registry;
 pub mod serve;
 pub mod setup;
+pub mod sheet;
 pub mod users;
 pub mod witness;
 

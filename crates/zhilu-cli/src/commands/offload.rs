@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use zhilu_app::model::Recording;
 use zhilu_app::offload::{self, OffloadReport, OffloadRequest, Progress};
+use zhilu_app::records::purge::{self, Purged};
 use zhilu_app::{Field, parse_instant};
 
 use super::{as_writer, with_app};
@@ -160,12 +161,18 @@ pub(crate) fn ingest_text(r: &OffloadReport) -> String {
     s
 }
 
+#[cfg(feature = "lab")]
 pub(crate) fn recordings_text(list: &[Recording]) -> String {
+    marked_text(&list.iter().map(|r| (r, None)).collect::<Vec<_>>())
+}
+
+/// The list, each recording marked with its purge (R20) when it was purged.
+fn marked_text(list: &[(&Recording, Option<&Purged>)]) -> String {
     if list.is_empty() {
         return "没有音像记录。\n".into();
     }
     let mut s = String::new();
-    for r in list {
+    for &(r, purged) in list {
         let dur = r
             .duration_ms
             .map(|ms| format!("{:.1} 秒", ms as f64 / 1000.0))
@@ -181,7 +188,11 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
             r.device,
             r.officer,
             shown(&r.original_path),
-            if r.damaged { "  [损坏]" } else { "" }
+            match purged {
+                Some(p) => format!("  [已清除 {}，清除申请 {}]", t(p.at), p.request),
+                None if r.damaged => "  [损坏]".into(),
+                None => String::new(),
+            }
         );
     }
     let _ = writeln!(
@@ -189,7 +200,7 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
         "共 {} 个（输入哈希值前 8 位以上即可指代一个记录），最近导入 {}",
         list.len(),
         list.iter()
-            .map(|r| r.offloaded_at)
+            .map(|(r, _)| r.offloaded_at)
             .max()
             .map(t)
             .unwrap_or_default()
@@ -200,12 +211,19 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
 pub async fn recordings(ctx: &Ctx, cmd: RecordingsCmd) -> anyhow::Result<bool> {
     let RecordingsCmd::List { device } = cmd;
     let actor = ctx.reader();
-    let list = with_app!(ctx, |app| Ok(offload::recordings(
+    let list = with_app!(ctx, |app| Ok(purge::recordings(
         app,
         &actor,
         device.as_deref()
     )
     .await?))?;
-    ctx.out.show(&list, || recordings_text(&list))?;
+    ctx.out.show(&list, || {
+        marked_text(
+            &list
+                .iter()
+                .map(|l| (&l.recording, l.purged.as_ref()))
+                .collect::<Vec<_>>(),
+        )
+    })?;
     Ok(true)
 }

@@ -318,3 +318,50 @@ impl<T: Column> Column for Option<T> {
         Some(None)
     }
 }
+
+/// A disc's files as `[{"path":…,"sha256":…,"sm3":…,"size":n}]` (R21).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredDiscFile<'a> {
+    path: std::borrow::Cow<'a, str>,
+    sha256: std::borrow::Cow<'a, str>,
+    sm3: std::borrow::Cow<'a, str>,
+    size: u64,
+}
+
+pub(crate) fn disc_files_text(files: &[zhilu_model::DiscFile]) -> String {
+    let raw: Vec<StoredDiscFile<'_>> = files
+        .iter()
+        .map(|f| StoredDiscFile {
+            path: f.path.as_str().into(),
+            sha256: f.sha256.as_str().into(),
+            sm3: f.sm3.as_str().into(),
+            size: f.size,
+        })
+        .collect();
+    serde_json::to_string(&raw).unwrap_or_else(|_| "[]".into())
+}
+
+impl Column for Vec<zhilu_model::DiscFile> {
+    const NULL: Value = Value::Text(None);
+    fn encode(&self) -> Value {
+        Value::Text(Some(disc_files_text(self)))
+    }
+    fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
+        let s = text(row, i)?;
+        let raw: Vec<StoredDiscFile<'_>> = match serde_json::from_str(s) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(format!("不是光盘文件清单：{e}"))),
+        };
+        Ok(raw
+            .into_iter()
+            .map(|r| {
+                Ok(zhilu_model::DiscFile {
+                    path: r.path.into_owned(),
+                    sha256: Sha256::parse(&r.sha256).map_err(|e| e.to_string())?,
+                    sm3: Sm3::parse(&r.sm3).map_err(|e| e.to_string())?,
+                    size: r.size,
+                })
+            })
+            .collect())
+    }
+}

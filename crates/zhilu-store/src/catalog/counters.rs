@@ -20,6 +20,10 @@ pub enum Counter {
     Hold,
     Grant,
     Playback,
+    /// Purge requests (R20).
+    Purge,
+    /// Preservation discs (R21).
+    Disc,
     /// Activities are numbered per day of their start (China local date, `yyyymmdd`).
     ActivityDay(String),
 }
@@ -35,6 +39,8 @@ impl Counter {
             Counter::Hold => "H".into(),
             Counter::Grant => "G".into(),
             Counter::Playback => "V".into(),
+            Counter::Purge => "PR".into(),
+            Counter::Disc => "GD".into(),
             Counter::ActivityDay(day) => format!("A{day}-"),
         }
     }

@@ -15,12 +15,14 @@ mod access;
 pub(crate) mod change;
 pub(crate) mod column;
 mod counters;
+mod discs;
 pub(crate) mod driver;
 pub(crate) mod entry;
 mod facts;
 mod identity;
 mod ledger;
 mod offload;
+mod purge;
 mod records;
 mod registry;
 mod snapshots;
@@ -75,6 +77,10 @@ tables! {
     Grant(m::Grant),
     Playback(m::Playback),
     Classification(m::Classification),
+    PurgeRequest(m::PurgeRequest),
+    Tombstone(m::Tombstone),
+    Disc(m::PreservationDisc),
+    DiscCopy(m::DiscCopy),
 }
 
 /// The catalog handle. Cheap to share (`Arc<App>` holds one); every method may run concurrently

@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::response::Response;
 use serde::Deserialize;
-use zhilu_app::access::{self, AccessAsk, DeskItem, GrantView, RegisterEntry};
+use zhilu_app::access::{self, AccessAsk, DeskItem, GrantView};
+use zhilu_app::export::sheets::{self, Period, SheetKind};
 
 use super::{Flash, PageError, Viewer, render};
 use crate::state::AppState;
@@ -86,9 +87,13 @@ struct Mine {
     v: Viewer,
     requests: Vec<DeskItem>,
     grants: Vec<GrantView>,
+    /// 「我的证据包」 (`exports.html`).
+    exports: Vec<zhilu_app::export::server::Package>,
+    export_message: Option<String>,
 }
 
-/// My requests with where each stands, and my grants with a link to play each recording.
+/// My requests with where each stands, my grants with a link to play each recording (and, on a
+/// copy or provide grant, the form 制作证据包), and the evidence packages I made.
 pub async fn mine(State(s): State<AppState>, v: Viewer) -> Result<Response, PageError> {
     let me = v.actor.person_id().cloned();
     let requests = access::history(&s.app, &v.actor)
@@ -97,10 +102,13 @@ pub async fn mine(State(s): State<AppState>, v: Viewer) -> Result<Response, Page
         .filter(|d| d.request.as_ref().map(|r| &r.requester) == me.as_ref())
         .collect();
     let grants = access::my_grants(&s.app, &v.actor).await?;
+    let exports = zhilu_app::export::server::exports_of(&s.app, &v.actor).await?;
     Ok(render(&Mine {
         v,
         requests,
         grants,
+        exports,
+        export_message: None,
     }))
 }
 
@@ -205,89 +213,20 @@ pub async fn play(
 #[template(path = "register.html")]
 struct Register {
     v: Viewer,
-    columns: [&'static str; 9],
+    columns: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
-/// The custodian's register of access (R23).
+/// The custodian's register of access (R23): the sheet `zhilu sheet access` writes, oldest
+/// request first, as a paper register.
 pub async fn register(State(s): State<AppState>, v: Viewer) -> Result<Response, PageError> {
-    let mut entries = access::register(&s.app, &v.actor).await?;
-    entries.reverse();
-    let profile = s.app.profile().await?;
-    Ok(render(&Register {
-        v,
-        columns: REGISTER_COLUMNS,
-        rows: entries.iter().map(|e| register_row(&profile, e)).collect(),
-    }))
+    let sheet = sheets::access_register(&s.app, &v.actor, Period::default()).await?;
+    let (columns, rows) = super::sheets::table(&sheet);
+    Ok(render(&Register { v, columns, rows }))
 }
 
-/// The register as an xlsx workbook, one row per request, the same columns as the page.
+/// The register as an xlsx workbook: the same columns as the page, times as real dates.
 pub async fn register_xlsx(State(s): State<AppState>, v: Viewer) -> Result<Response, PageError> {
-    let mut entries = access::register(&s.app, &v.actor).await?;
-    entries.reverse();
-    let profile = s.app.profile().await?;
-    let rows: Vec<Vec<String>> = entries.iter().map(|e| register_row(&profile, e)).collect();
-    super::sheets::download("调阅登记簿", "register", &REGISTER_COLUMNS, &rows)
-}
-
-/// The register's columns, on the page and in the workbook.
-pub const REGISTER_COLUMNS: [&str; 9] = [
-    "申请编号",
-    "申请时间",
-    "申请人",
-    "方式",
-    "事由",
-    "音像记录",
-    "审批",
-    "授权至",
-    "查阅/复制",
-];
-
-/// One request as the register's row.
-pub fn register_row(profile: &zhilu_policy::profile::Profile, e: &RegisterEntry) -> Vec<String> {
-    vec![
-        e.request.id.to_string(),
-        zhilu_app::beijing(e.request.created_at),
-        e.request.requester.to_string(),
-        e.request.kind.label().to_string(),
-        e.request.reason.clone(),
-        e.items
-            .iter()
-            .map(|s| super::fmt::short(s.as_str()).to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-        format!(
-            "{}：{}",
-            e.status.label(),
-            e.approvals
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} {} {}",
-                        profile.role_label(&a.role),
-                        a.by,
-                        zhilu_app::beijing(a.at)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("；")
-        ),
-        e.grant
-            .as_ref()
-            .map(|g| zhilu_app::beijing(g.expires_at))
-            .unwrap_or_default(),
-        e.playbacks
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} {} {} {}",
-                    p.user,
-                    p.kind.label(),
-                    zhilu_app::beijing(p.started_at),
-                    super::fmt::size(&p.bytes)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("；"),
-    ]
+    let sheet = sheets::access_register(&s.app, &v.actor, Period::default()).await?;
+    super::sheets::download(SheetKind::Access, &sheet)
 }

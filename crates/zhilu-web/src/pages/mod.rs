@@ -28,6 +28,8 @@ use crate::state::AppState;
 mod access;
 mod admin;
 mod assets;
+mod discs;
+mod exports;
 mod forms;
 mod home;
 mod records;
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/approvals", get(access::approvals))
         .route("/approvals/{id}/decide", post(access::decide))
         .route("/access", get(access::mine).post(access::request))
+        .route("/access/exports", post(exports::make))
         .route("/play/{sha}", get(access::play))
         .route("/approvals/{id}/form", get(forms::access_form))
         .route(
@@ -65,6 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/offloads/{id}", get(registry::offload_session))
         .route("/subject", get(registry::subject))
         .route("/retention", get(registry::retention))
+        .route("/discs", get(discs::discs))
+        .route("/discs.xlsx", get(discs::discs_xlsx))
         .route("/audit", get(admin::audit))
         .route("/users", get(admin::users))
         .route("/policy", get(admin::policy))
@@ -112,6 +117,7 @@ const MENU: &[(Option<Action>, &str, &str)] = &[
     (Some(Action::ReadDevices), "/offloads", "采集记录"),
     (Some(Action::ReadRecords), "/subject", "当事人"),
     (Some(Action::ReadRetention), "/retention", "保留与保全"),
+    (Some(Action::ReadRetention), "/discs", "长期保存光盘"),
     (Some(Action::ReadAudit), "/audit", "审计"),
     (Some(Action::ReadUsers), "/users", "用户与角色"),
     (None, "/policy", "策略"),

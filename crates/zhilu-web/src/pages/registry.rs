@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use zhilu_app::compliance::{self, RetentionItem, RetentionStatus};
+use zhilu_app::export::sheets::{self, Period, SheetKind};
 use zhilu_app::registry::{self, UsageEntry};
 use zhilu_app::{Action, offload};
 use zhilu_model::{Checkout, Device, DeviceEvent, OffloadSession, Recording};
@@ -137,7 +138,8 @@ pub async fn device(
 
 const USAGE_N: usize = 12;
 
-/// The usage ledger's columns, on the page and in the workbook.
+/// The usage ledger's columns on the page (the workbook's are
+/// `zhilu_app::export::sheets::USAGE_COLUMNS`, in the same order).
 pub const USAGE_COLUMNS: [&str; USAGE_N] = [
     "领用编号",
     "设备",
@@ -206,10 +208,11 @@ pub async fn usage(State(s): State<AppState>, v: Viewer) -> Result<Response, Pag
     }))
 }
 
-/// The usage ledger as an xlsx workbook: the same rows as the page.
+/// The usage ledger as an xlsx workbook: the sheet `zhilu sheet usage` writes (the page's
+/// checkouts in checkout order; numbers, times and yes/no as typed cells).
 pub async fn usage_xlsx(State(s): State<AppState>, v: Viewer) -> Result<Response, PageError> {
-    let rows = usage_rows(&s, &v).await?;
-    super::sheets::download("使用台账", "usage", &USAGE_COLUMNS, &rows)
+    let sheet = sheets::usage(&s.app, &v.actor, Period::default()).await?;
+    super::sheets::download(SheetKind::Usage, &sheet)
 }
 
 /// One offload session as the list shows it.

@@ -1,22 +1,17 @@
-//! Ledgers as spreadsheets (xlsx, `rust_xlsxwriter`): a bold header row, then the rows as text,
-//! exactly as the page shows them.
+//! Ledgers as spreadsheets: the typed sheet the app built (`zhilu_app::export::sheets`, the same
+//! one `zhilu sheet` writes) as an xlsx download.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use rust_xlsxwriter::{Format, Workbook};
+use zhilu_app::export::sheets::{self, Sheet, SheetKind};
 
 use super::PageError;
 use crate::error::ApiError;
 
-/// The workbook as a download named `<title>.xlsx` (`ascii` for browsers that ignore the UTF-8
-/// name).
-pub fn download(
-    title: &str,
-    ascii: &str,
-    columns: &[&str],
-    rows: &[Vec<String>],
-) -> Result<Response, PageError> {
-    let bytes = workbook(title, columns, rows)?;
+/// The sheet as a workbook download named `<title>.xlsx` (the kind's ASCII stem for browsers
+/// that ignore the UTF-8 name).
+pub fn download(kind: SheetKind, sheet: &Sheet) -> Result<Response, PageError> {
+    let bytes = sheets::workbook(std::slice::from_ref(sheet))?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -25,7 +20,7 @@ pub fn download(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     );
-    let utf8: String = format!("{title}.xlsx")
+    let utf8: String = format!("{}.xlsx", kind.title())
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
@@ -35,7 +30,10 @@ pub fn download(
             }
         })
         .collect();
-    let value = format!("attachment; filename=\"{ascii}.xlsx\"; filename*=UTF-8''{utf8}");
+    let value = format!(
+        "attachment; filename=\"{}.xlsx\"; filename*=UTF-8''{utf8}",
+        kind.stem()
+    );
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&value).map_err(|e| PageError::from(ApiError::internal(&e)))?,
@@ -43,26 +41,11 @@ pub fn download(
     Ok(r)
 }
 
-/// A workbook of one sheet named `title`.
-pub fn workbook(title: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, PageError> {
-    let fail = |e: rust_xlsxwriter::XlsxError| PageError::from(ApiError::internal(&e));
-    let mut wb = Workbook::new();
-    let sheet = wb.add_worksheet();
-    sheet.set_name(title).map_err(fail)?;
-    let bold = Format::new().set_bold();
-    for (c, name) in columns.iter().enumerate() {
-        let c = u16::try_from(c).unwrap_or(u16::MAX);
-        sheet
-            .write_string_with_format(0, c, *name, &bold)
-            .map_err(fail)?;
-        sheet.set_column_width(c, 18).map_err(fail)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        for (c, v) in row.iter().enumerate() {
-            let c = u16::try_from(c).unwrap_or(u16::MAX);
-            sheet.write_string(r, c, v).map_err(fail)?;
-        }
-    }
-    wb.save_to_buffer().map_err(fail)
+/// A sheet as a page's table: its headers, and its rows as text in the workbook's order, so
+/// the page and its download hold the same rows.
+pub fn table(sheet: &Sheet) -> (Vec<String>, Vec<Vec<String>>) {
+    (
+        sheet.headers().into_iter().map(str::to_string).collect(),
+        sheet.display_rows(),
+    )
 }

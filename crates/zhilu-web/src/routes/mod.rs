@@ -13,8 +13,10 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 mod access;
+pub(crate) mod exports;
 mod footage;
 pub mod openapi;
+mod purge;
 mod records;
 mod registry;
 mod session;
@@ -42,6 +44,10 @@ pub fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(access::revoke))
         .routes(routes!(access::register))
         .routes(routes!(access::classify))
+        .routes(routes!(purge::request, purge::list))
+        .routes(routes!(purge::execute))
+        .routes(routes!(exports::make, exports::list))
+        .routes(routes!(exports::image))
         // Footage answers bytes: its operations are described in `openapi.rs`.
         .route(
             "/api/v1/recordings/{sha256}",
