@@ -26,6 +26,12 @@ fn have_font() -> bool {
 /// lushan-sj (two disc copies), the two recordings linked to an activity flagged as a dispute
 /// (§16(一): long-term), and a custodian.
 async fn disputed() -> (TestApp, Actor, [String; 2]) {
+    long_term(None, "dispute").await
+}
+
+/// lushan-sj, the two recordings linked to one activity (under `case`, if given) with `flag`,
+/// and a custodian C1.
+async fn long_term(case: Option<&str>, flag: &str) -> (TestApp, Actor, [String; 2]) {
     let t = TestApp::with_profile("lushan-sj").await;
     t.at("2026-11-20 12:00:00");
     let (a, b) = two_recordings(&t).await;
@@ -43,8 +49,8 @@ async fn disputed() -> (TestApp, Actor, [String; 2]) {
             officers: vec!["000123".into()],
             start: utc(1, 20),
             end: utc(2, 0),
-            case_no: None,
-            flags: vec!["dispute".into()],
+            case_no: case.map(str::to_string),
+            flags: vec![flag.into()],
         },
     )
     .await
@@ -350,34 +356,7 @@ async fn r21_only_the_custodian_preserves_and_bad_input_is_refused() {
 
 /// The two recordings under one case number, preserved on discs of `capacity` bytes.
 async fn case_on_discs(capacity: u64) -> (TestApp, preserve::Preserved) {
-    let t = TestApp::with_profile("lushan-sj").await;
-    t.at("2026-11-20 12:00:00");
-    let (a, b) = two_recordings(&t).await;
-    let custodian = user(&t, "C1", &["custodian"]).await;
-    let setup = Actor::test("setup");
-    let utc = |h, m| chrono::Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap();
-    let (act, _) = records::add_activity(
-        t.app(),
-        &setup,
-        NewActivity {
-            kind: "routine_inspection".into(),
-            subject_name: "某某超市".into(),
-            subject_code: None,
-            place: "某区某路 1 号".into(),
-            officers: vec!["000123".into()],
-            start: utc(1, 20),
-            end: utc(2, 0),
-            case_no: Some("鲁市监罚〔2026〕12号".into()),
-            flags: vec!["obstruction".into()],
-        },
-    )
-    .await
-    .expect("activity");
-    for sha in [&a, &b] {
-        records::link(t.app(), &setup, sha, act.id.as_str())
-            .await
-            .expect("link");
-    }
+    let (t, custodian, _) = long_term(Some("鲁市监罚〔2026〕12号"), "obstruction").await;
     let r = preserve::preserve(
         t.app(),
         &custodian,

@@ -518,9 +518,24 @@ pub async fn place(
     holder: &str,
 ) -> Result<DiscCopy, AppError> {
     actor.require_any(Action::Preserve)?;
-    let copy_id = id(Field::Disc, RecordId::parse, copy)?;
     let location = crate::registry::text(Field::Location, location)?;
     let holder = crate::registry::text(Field::Keeper, holder)?;
+    let (_, current) = load_copy(app, copy).await?;
+    let mut next = current.record.clone();
+    next.location = location;
+    next.holder = holder;
+    next.placed_at = app.now();
+    app.record(actor, vec![Change::update(next.clone(), current.version)])
+        .await?;
+    Ok(next)
+}
+
+/// A copy of the register by the id a person typed.
+async fn load_copy(
+    app: &App,
+    copy: &str,
+) -> Result<(RecordId, zhilu_store::Versioned<DiscCopy>), AppError> {
+    let copy_id = id(Field::Disc, RecordId::parse, copy)?;
     let current = app
         .catalog
         .disc_copy(&copy_id)
@@ -529,13 +544,7 @@ pub async fn place(
             what: Thing::Disc,
             id: copy_id.to_string(),
         })?;
-    let mut next = current.record.clone();
-    next.location = location;
-    next.holder = holder;
-    next.placed_at = app.now();
-    app.record(actor, vec![Change::update(next.clone(), current.version)])
-        .await?;
-    Ok(next)
+    Ok((copy_id, current))
 }
 
 /// What a check reads: an image file (read from the disc, e.g. with `dd`) or the mounted disc.
@@ -566,15 +575,7 @@ pub async fn check(
     source: CheckSource,
 ) -> Result<DiscCheck, AppError> {
     actor.require_any(Action::Preserve)?;
-    let copy_id = id(Field::Disc, RecordId::parse, copy)?;
-    let current = app
-        .catalog
-        .disc_copy(&copy_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound {
-            what: Thing::Disc,
-            id: copy_id.to_string(),
-        })?;
+    let (copy_id, current) = load_copy(app, copy).await?;
     let disc = app
         .catalog
         .disc(&current.record.disc)
