@@ -24,12 +24,11 @@ use zhilu_app::access::{self, AccessAsk};
 use zhilu_app::export::{self, Disc, Facts};
 use zhilu_app::identity::{self, NewUser};
 use zhilu_app::offload::{self, OffloadRequest, Silent};
-use zhilu_app::registry::{self, NewDevice};
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions, ProfileSource};
 
 use crate::LabError;
+use crate::setup::{self, PASSWORD, own_password};
 
-const PASSWORD: &str = "Bench-Pass-2026";
 const INITIAL: &str = "Initial-Pass-2026";
 
 /// What to run.
@@ -237,13 +236,6 @@ fn plan_sizes(total: u64) -> Vec<u64> {
     sizes
 }
 
-/// A password an administrator set must be changed at first login: done here for each user.
-async fn own_password(app: &App, id: &str, initial: &str) -> Result<(), LabError> {
-    let first = identity::login(app, id, initial, "bench").await?;
-    identity::change_password(app, &first.actor, initial, PASSWORD).await?;
-    Ok(())
-}
-
 /// The prepared data directory: the officer holding an approved copy grant on every recording,
 /// and the vault files export reads.
 struct Prepared {
@@ -270,37 +262,8 @@ async fn prepare(
         clock,
     )
     .await?;
-    let admins = identity::bootstrap_admins(&app, "办公室").await?;
-    let sys_pw = admins
-        .iter()
-        .find(|(u, _)| u.id.as_str() == "sysadmin")
-        .map(|(_, p)| p.clone())
-        .ok_or_else(|| LabError::Invalid("没有系统管理员".into()))?;
-    own_password(&app, "sysadmin", &sys_pw).await?;
-    let sys = identity::login(&app, "sysadmin", PASSWORD, "bench")
-        .await?
-        .actor;
-    registry::register_device(
-        &app,
-        &sys,
-        NewDevice {
-            serial: "DSJ0001".into(),
-            kind: "执法记录仪".into(),
-            model: "bench".into(),
-            unit: "一大队".into(),
-            keeper: "保管人".into(),
-            ..NewDevice::default()
-        },
-    )
-    .await?;
-    let chain: Vec<String> = app
-        .profile()
-        .await?
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
+    let sys = setup::sysadmin_with_camera(&app).await?;
+    let chain = setup::access_chain(&app).await?;
     let mut people = vec![
         ("000123".to_string(), "officer".to_string()),
         ("K01".to_string(), "custodian".to_string()),

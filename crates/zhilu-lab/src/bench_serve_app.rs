@@ -14,22 +14,14 @@ use serde::Serialize;
 use zhilu_app::access::{self, AccessAsk, Use};
 use zhilu_app::identity::{self, NewUser};
 use zhilu_app::offload::{self, OffloadRequest, Silent};
-use zhilu_app::registry::{self, NewDevice};
 use zhilu_app::{App, DataDir, InitOptions, ProfileSource, SystemClock};
 
 use crate::LabError;
 use crate::bench_serve::{ServeBenchOptions, ServeBenchReport, Target, bench_serve};
+use crate::setup::{self, PASSWORD, own_password};
 
 const TEMPLATE_MP4: &[u8] = include_bytes!("../../zhilu-media/tests/fixtures/demo_template.mp4");
-const PASSWORD: &str = "Bench-Pass-2026";
 const INITIAL: &str = "Initial-Pass-2026";
-
-/// A password an administrator set must be changed at first login: done here for each user.
-async fn own_password(app: &App, id: &str, initial: &str) -> Result<(), LabError> {
-    let first = identity::login(app, id, initial, "bench").await?;
-    identity::change_password(app, &first.actor, initial, PASSWORD).await?;
-    Ok(())
-}
 
 /// What `zhilu bench serve` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -98,37 +90,8 @@ pub async fn bench_serve_authorised(
         )
         .await?,
     );
-    let admins = identity::bootstrap_admins(&app, "办公室").await?;
-    let sys_pw = admins
-        .iter()
-        .find(|(u, _)| u.id.as_str() == "sysadmin")
-        .map(|(_, p)| p.clone())
-        .ok_or_else(|| LabError::Invalid("没有系统管理员".into()))?;
-    own_password(&app, "sysadmin", &sys_pw).await?;
-    let sys = identity::login(&app, "sysadmin", PASSWORD, "bench")
-        .await?
-        .actor;
-    registry::register_device(
-        &app,
-        &sys,
-        NewDevice {
-            serial: "DSJ0001".into(),
-            kind: "执法记录仪".into(),
-            model: "bench".into(),
-            unit: "一大队".into(),
-            keeper: "保管人".into(),
-            ..NewDevice::default()
-        },
-    )
-    .await?;
-    let chain: Vec<String> = app
-        .profile()
-        .await?
-        .access
-        .approvers
-        .iter()
-        .map(|r| r.get_ref().clone())
-        .collect();
+    let sys = setup::sysadmin_with_camera(&app).await?;
+    let chain = setup::access_chain(&app).await?;
     let mut people = vec![
         ("000123", "一大队", "officer".to_string()),
         ("K01", "一大队", "custodian".to_string()),

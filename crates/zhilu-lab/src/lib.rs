@@ -12,6 +12,7 @@ pub mod bench_serve;
 pub mod bench_serve_app;
 pub mod bench_verify;
 pub mod demo;
+mod setup;
 
 use std::path::PathBuf;
 
