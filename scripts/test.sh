@@ -4,8 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# cargo-nextest runs tests of different binaries side by side (most wait on IO, a child process
+# or a browser); plain `cargo test` runs one binary at a time. Same tests either way.
+run_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --profile "${NEXTEST_PROFILE:-default}" --no-tests=warn "$@"
+  else
+    cargo test --no-fail-fast "$@"
+  fi
+}
+[ "${CI:-}" = "true" ] && export NEXTEST_PROFILE=ci
+
 echo "== tests: SQLite =="
-cargo test --workspace --all-targets --no-fail-fast
+run_tests --workspace --all-targets
 
 pg_url="${ZHILU_TEST_POSTGRES_URL:-}"
 if [ -z "$pg_url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -22,7 +33,7 @@ if [ -n "$pg_url" ]; then
   echo "== tests: PostgreSQL ($pg_url) =="
   drop_test_databases
   trap drop_test_databases EXIT
-  ZHILU_TEST_POSTGRES_URL="$pg_url" cargo test -p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web --all-targets
+  ZHILU_TEST_POSTGRES_URL="$pg_url" run_tests -p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web --all-targets
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is required in CI but none is reachable" >&2
   exit 1

@@ -71,6 +71,23 @@ pub enum Action {
     /// Download an evidence package's disc image another person made on their grant (R22): the
     /// maker always may; the custodian and the legal office check what left the vault.
     DownloadExports,
+    /// Acknowledge a finding about oneself and report its rectification (整改).
+    AnswerFindings,
+    /// Close a rectified finding or reopen one (supervision).
+    ManageFindings,
+    /// Draw a sampling review's sample (R27).
+    DrawSample,
+    /// Score sampled activities (R27); never one's own.
+    ReviewSample,
+    /// Read samples, reviews, the quality assessment, violations, sanctions and annual reviews
+    /// (R27–R30).
+    ReadSupervision,
+    /// Record violations, sanctions and annual reviews (R28, R29).
+    RecordAccountability,
+    /// Record devices' purchase and maintenance costs (R31).
+    ManageCosts,
+    /// Read devices' costs and the yearly cost report (R31).
+    ReadCosts,
 }
 
 impl Action {
@@ -95,6 +112,14 @@ impl Action {
         Action::Purge,
         Action::Preserve,
         Action::DownloadExports,
+        Action::AnswerFindings,
+        Action::ManageFindings,
+        Action::DrawSample,
+        Action::ReviewSample,
+        Action::ReadSupervision,
+        Action::RecordAccountability,
+        Action::ManageCosts,
+        Action::ReadCosts,
     ];
 
     /// Whether the action only reads.
@@ -108,6 +133,8 @@ impl Action {
                 | Action::ReadDevices
                 | Action::ReadRetention
                 | Action::ReadUsers
+                | Action::ReadSupervision
+                | Action::ReadCosts
         )
     }
 
@@ -134,6 +161,14 @@ impl Action {
             Action::Purge => "申请和执行清除到期音像记录",
             Action::Preserve => "制作长期保存光盘并登记核查",
             Action::DownloadExports => "下载他人制作的证据包",
+            Action::AnswerFindings => "确认问题并报告整改",
+            Action::ManageFindings => "关闭或重新打开问题",
+            Action::DrawSample => "抽取抽查样本",
+            Action::ReviewSample => "评查抽查样本",
+            Action::ReadSupervision => "查看抽查评查、考评和责任追究",
+            Action::RecordAccountability => "登记违规行为、处理措施和年度评查",
+            Action::ManageCosts => "登记设备购置和维护费用",
+            Action::ReadCosts => "查看设备费用",
         }
     }
 }
@@ -164,6 +199,8 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Officer, A::ReadRecords, Own),
     (R::Officer, A::ReadFindings, Own),
     (R::Officer, A::ReadDevices, Own),
+    (R::Officer, A::AnswerFindings, Own),
+    (R::Officer, A::ReadSupervision, Own),
     (R::UnitHead, A::Offload, Unit),
     (R::UnitHead, A::WriteRecords, Unit),
     (R::UnitHead, A::Checkout, Unit),
@@ -173,6 +210,9 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::UnitHead, A::ReadDevices, Unit),
     (R::UnitHead, A::ReadRetention, Unit),
     (R::UnitHead, A::Classify, Unit),
+    (R::UnitHead, A::AnswerFindings, Unit),
+    (R::UnitHead, A::ReadSupervision, Unit),
+    (R::UnitHead, A::ReadCosts, Unit),
     (R::Custodian, A::Checkout, All),
     (R::Custodian, A::Offload, All),
     (R::Custodian, A::WriteRecords, All),
@@ -186,6 +226,8 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Custodian, A::Purge, All),
     (R::Custodian, A::Preserve, All),
     (R::Custodian, A::DownloadExports, All),
+    (R::Custodian, A::ManageCosts, All),
+    (R::Custodian, A::ReadCosts, All),
     (R::Legal, A::RequestAccess, All),
     (R::Legal, A::RevokeGrant, All),
     (R::Legal, A::ReadRegister, All),
@@ -196,6 +238,8 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Legal, A::Hold, All),
     (R::Legal, A::Classify, All),
     (R::Legal, A::DownloadExports, All),
+    (R::Legal, A::ReadSupervision, All),
+    (R::Legal, A::ReadCosts, All),
     (R::Leader, A::RequestAccess, All),
     (R::Leader, A::RevokeGrant, All),
     (R::Leader, A::ReadRegister, All),
@@ -203,10 +247,18 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Leader, A::ReadFindings, All),
     (R::Leader, A::ReadDevices, All),
     (R::Leader, A::ReadRetention, All),
+    (R::Leader, A::ReadSupervision, All),
+    (R::Leader, A::ReadCosts, All),
     (R::Supervisor, A::ReadRegister, All),
     (R::Supervisor, A::ReadRecords, All),
     (R::Supervisor, A::ReadFindings, All),
     (R::Supervisor, A::ReadDevices, All),
+    (R::Supervisor, A::ManageFindings, All),
+    (R::Supervisor, A::DrawSample, All),
+    (R::Supervisor, A::ReviewSample, All),
+    (R::Supervisor, A::ReadSupervision, All),
+    (R::Supervisor, A::RecordAccountability, All),
+    (R::Supervisor, A::ReadCosts, All),
     (R::SystemAdmin, A::ManageUsers, All),
     (R::SystemAdmin, A::ManageDevices, All),
     (R::SystemAdmin, A::ReadUsers, All),

@@ -66,6 +66,24 @@ pub enum Field {
     Item,
     Disc,
     Location,
+    /// A finding's workflow state (issue 14).
+    FindingState,
+    /// A cost's amount in yuan (R31).
+    Amount,
+    CostKind,
+    /// A calendar day typed as `YYYY-MM-DD`.
+    Day,
+    Year,
+    /// A sampling draw's seed (R27).
+    Seed,
+    /// A period typed as `2026-Q4`, `2026-11`, `2026` or `from..to` (R27).
+    Period,
+    /// A sampling ratio (R27).
+    Ratio,
+    /// A check item of a sampling review (R27).
+    ReviewItem,
+    /// A reviewer's comment (R27).
+    Comment,
 }
 
 impl Field {
@@ -119,6 +137,16 @@ impl Field {
             Field::Item => "对象",
             Field::Disc => "光盘编号",
             Field::Location => "存放位置",
+            Field::FindingState => "问题状态",
+            Field::Amount => "金额",
+            Field::CostKind => "费用类别",
+            Field::Day => "日期",
+            Field::Year => "年度",
+            Field::Seed => "种子",
+            Field::Period => "期间",
+            Field::Ratio => "抽查比例",
+            Field::ReviewItem => "评查项目",
+            Field::Comment => "评查意见",
         }
     }
 }
@@ -149,6 +177,14 @@ pub enum Thing {
     Grant,
     /// A preservation disc copy (R21).
     Disc,
+    /// A sampling review's draw (R27).
+    SampleDraw,
+    /// A review of a sampled activity (R27).
+    SampleReview,
+    /// A finding kept as a work item (issue 14).
+    Finding,
+    /// A violation recorded against an officer (R29).
+    Violation,
 }
 
 impl Thing {
@@ -168,6 +204,10 @@ impl Thing {
             Thing::User => "用户",
             Thing::Grant => "调阅授权",
             Thing::Disc => "长期保存光盘",
+            Thing::SampleDraw => "抽查样本",
+            Thing::SampleReview => "抽查评查记录",
+            Thing::Finding => "问题",
+            Thing::Violation => "违规记录",
         }
     }
 }
@@ -312,6 +352,18 @@ pub enum AppError {
     /// A purge request or its execution refused (R20): the message names the item and why.
     #[error("{0}")]
     PurgeRefused(String),
+    /// A sampling draw or review refused (R27): the message says why.
+    #[error("{0}")]
+    SampleRefused(String),
+    /// The officer is under a sanction that stops enforcement work (R29) on that day.
+    #[error("执法人员 {officer} 在 {from} 至 {last} 停止执法（处理决定 {sanction}），不能领用设备")]
+    Suspended {
+        officer: String,
+        from: chrono::NaiveDate,
+        /// The last day of the suspension.
+        last: chrono::NaiveDate,
+        sanction: String,
+    },
     #[error("{0} 是未登记的用户，不能操作：请用 --actor 指定已登记的用户编号")]
     UnknownActor(String),
     #[error("原始音像记录不能修改或删除（{0}）：此请求已拒绝并记入审计日志")]
@@ -344,6 +396,10 @@ pub enum AppError {
     /// The disc image(s) of a package cannot be written; the package and images were removed.
     #[error("光盘映像无法写入，已删除导出的内容：{0}")]
     ExportDisc(String),
+    /// A finding's workflow refuses the step in its current state (issue 14); the message names
+    /// the finding and its state.
+    #[error("{0}")]
+    FindingRefused(String),
 }
 
 impl From<StoreError> for AppError {
@@ -419,6 +475,8 @@ impl AppError {
             AppError::NoGrant(_) => "no_grant",
             AppError::Purged { .. } => "purged",
             AppError::PurgeRefused(_) => "purge_refused",
+            AppError::SampleRefused(_) => "sample_refused",
+            AppError::Suspended { .. } => "officer_suspended",
             AppError::UnknownActor(_) => "unknown_actor",
             AppError::OriginalsImmutable(_) => "originals_immutable",
             AppError::TooLarge(_) => "too_large",
@@ -430,6 +488,7 @@ impl AppError {
             AppError::ExportInvalid(_) => "export_invalid",
             AppError::ExportStatement(_) => "export_statement",
             AppError::ExportDisc(_) => "export_disc",
+            AppError::FindingRefused(_) => "finding_refused",
         }
     }
 }

@@ -135,17 +135,45 @@ async fn first_login(t: &TestApp, id: &str) -> Actor {
 /// not at all (`-`). Columns follow `Action::ALL`:
 /// ManageUsers ManageDevices AssignRoles ReadAudit Checkout Offload WriteRecords Hold
 /// RequestAccess RevokeGrant ReadRegister ReadRecords ReadFindings ReadDevices Classify
-/// ReadRetention ReadUsers Purge Preserve DownloadExports.
+/// ReadRetention ReadUsers Purge Preserve DownloadExports AnswerFindings ManageFindings DrawSample
+/// ReviewSample ReadSupervision RecordAccountability ManageCosts ReadCosts.
 const EXPECTED: &[(&str, &str)] = &[
-    ("officer", "- - - - - o o - a - - o o o - - - - - -"),
-    ("unit_head", "- - - - o o o - a - - o o o o o - - - -"),
-    ("custodian", "- - - - a a a a a a a a - a - a - a a a"),
-    ("legal", "- - - - - - - a a a a a a a a a - - - a"),
-    ("leader", "- - - - - - - - a a a a a a - a - - - -"),
-    ("supervisor", "- - - - - - - - - - a a a a - - - - - -"),
-    ("system_admin", "a a - - - - - - - - - - - a - - a - - -"),
-    ("security_admin", "- - a - - - - - - - - - - - a - a - - -"),
-    ("audit_admin", "- - - a - - - - - - - - - - - - a - - -"),
+    (
+        "officer",
+        "- - - - - o o - a - - o o o - - - - - - o - - - o - - -",
+    ),
+    (
+        "unit_head",
+        "- - - - o o o - a - - o o o o o - - - - o - - - o - - o",
+    ),
+    (
+        "custodian",
+        "- - - - a a a a a a a a - a - a - a a a - - - - - - a a",
+    ),
+    (
+        "legal",
+        "- - - - - - - a a a a a a a a a - - - a - - - - a - - a",
+    ),
+    (
+        "leader",
+        "- - - - - - - - a a a a a a - a - - - - - - - - a - - a",
+    ),
+    (
+        "supervisor",
+        "- - - - - - - - - - a a a a - - - - - - - a a a a a - a",
+    ),
+    (
+        "system_admin",
+        "a a - - - - - - - - - - - a - - a - - - - - - - - - - -",
+    ),
+    (
+        "security_admin",
+        "- - a - - - - - - - - - - - a - a - - - - - - - - - - -",
+    ),
+    (
+        "audit_admin",
+        "- - - a - - - - - - - - - - - - a - - - - - - - - - - -",
+    ),
 ];
 
 /// R23/R25/R30: every action × every fixed role × own/other unit, on the permission check every

@@ -99,6 +99,9 @@ enum Command {
     Reject(commands::access::RejectArgs),
     /// 对照执法规范配置检查各项记录，列出发现的问题。
     Check(commands::compliance::CheckArgs),
+    /// 问题整改：问题台账的列出、详情、确认、整改、关闭、重新打开和同步。
+    #[command(subcommand)]
+    Findings(commands::findings::FindingsCmd),
     /// 音像记录的保存期限（R20-R21）。
     #[command(subcommand)]
     Retention(commands::compliance::RetentionCmd),
@@ -122,6 +125,23 @@ enum Command {
     /// 光盘登记簿（R21）：列出、登记存放位置、读回核查。
     #[command(subcommand)]
     Disc(commands::preserve::DiscCmd),
+    /// 设备经费（R31）：登记设备的购置、维护、维修费用，列出费用，年度按单位汇总。
+    #[command(subcommand)]
+    Cost(commands::costs::CostCmd),
+    /// 违规行为（R29）：登记执法人员的违规行为并关联证明它的问题和审计日志，列出。
+    #[command(subcommand)]
+    Violation(commands::accountability::ViolationCmd),
+    /// 处理措施（R29）：对违规行为登记处理（停止执法期间不能领用设备），列出。
+    #[command(subcommand)]
+    Sanction(commands::accountability::SanctionCmd),
+    /// 年度评查（R28）：登记年度音像记录资料评查，列出并提示逾期未评查的年度。
+    #[command(subcommand, name = "annual-review")]
+    AnnualReview(commands::accountability::AnnualReviewCmd),
+    /// 抽查评查（R27）：按期间、比例和种子可重复地抽取执法活动，逐项评查，核对样本。
+    #[command(subcommand)]
+    Sample(commands::sampling::SampleCmd),
+    /// 执法质量考评（R27）：按期间汇总抽查评查结果，得出每名执法人员和每个单位的得分。
+    Assess(commands::sampling::AssessArgs),
     /// 把台账或登记簿写成 xlsx 表格（使用台账、设备登记、问题清单、调阅登记），日期为真正的日期。
     #[command(subcommand)]
     Sheet(commands::sheet::SheetCmd),
@@ -326,6 +346,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Approve(a) => access::approve(&ctx, a).await,
         Command::Reject(a) => access::reject(&ctx, a).await,
         Command::Check(a) => compliance::check(&ctx, a).await,
+        Command::Findings(c) => findings::findings_cmd(&ctx, c).await,
         Command::Retention(c) => compliance::retention(&ctx, c).await,
         Command::Purge(c) => purge::purge(&ctx, c).await,
         Command::Subject(c) => compliance::subject(&ctx, c).await,
@@ -334,8 +355,14 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Export(c) => export::export(&ctx, c).await,
         Command::VerifyExport(a) => export::verify_export(&ctx, a).await,
         Command::Sheet(c) => sheet::sheet(&ctx, c).await,
+        Command::Sample(c) => sampling::sample(&ctx, c).await,
+        Command::Assess(a) => sampling::assess(&ctx, a).await,
         Command::Preserve(a) => preserve::preserve(&ctx, a).await,
         Command::Disc(c) => preserve::disc(&ctx, c).await,
+        Command::Cost(c) => costs::cost(&ctx, c).await,
+        Command::Violation(c) => accountability::violation(&ctx, c).await,
+        Command::Sanction(c) => accountability::sanction(&ctx, c).await,
+        Command::AnnualReview(c) => accountability::annual_review(&ctx, c).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]

@@ -104,15 +104,24 @@ fn r11_r20_r21_lushan_month_reports_exactly_the_planted_breaches() {
         reasons.iter().all(|r| r["voice_statement"] == false),
         "no reason requires a voice statement: {reasons:#?}"
     );
-    // An interruption nobody explained is still a breach of §12.
+    // An interruption nobody explained is still a breach of §12; and no annual review was
+    // recorded for 2025, which §17 requires (R28: the reminder at the end of 2025-12-31).
     assert_eq!(
         a.summary(),
-        expect(&[(
-            "R11",
-            "unexplained_gap",
-            &a.cite("/interruption/article"),
-            &s2
-        )]),
+        expect(&[
+            (
+                "R11",
+                "unexplained_gap",
+                &a.cite("/interruption/article"),
+                &s2
+            ),
+            (
+                "R28",
+                "annual_review_missing",
+                &a.cite("/annual_review/article"),
+                ""
+            ),
+        ]),
         "findings: {:#?}",
         a.findings()
     );

@@ -27,6 +27,8 @@ pub enum Cell {
     DateTime(NaiveDateTime),
     /// Written as 是 / 否, as a person fills in a paper register.
     Bool(bool),
+    /// An amount of money in fen (分), written as a number of yuan with two decimals.
+    Yuan(i64),
     Empty,
 }
 
@@ -49,9 +51,17 @@ impl Cell {
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             Cell::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             Cell::Bool(b) => yes_no(*b).to_string(),
+            Cell::Yuan(fen) => yuan(*fen),
             Cell::Empty => String::new(),
         }
     }
+}
+
+/// `123450` fen as `1234.50`, exactly (no float on the way).
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -249,6 +259,7 @@ struct Formats {
     date: Format,
     datetime: Format,
     center: Format,
+    yuan: Format,
 }
 
 fn write_sheet(
@@ -312,6 +323,11 @@ fn write_sheet(
                 Cell::Bool(b) => {
                     ws.write_string_with_format(excel_row, c, yes_no(*b), &f.center)?;
                 }
+                Cell::Yuan(fen) => {
+                    // Amounts a sheet holds are far below 2^53 fen, where a double is exact
+                    // to the fen; the cell shows two decimals.
+                    ws.write_number_with_format(excel_row, c, *fen as f64 / 100.0, &f.yuan)?;
+                }
                 Cell::Empty => {}
             }
         }
@@ -336,6 +352,7 @@ pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, SheetError> {
         date: Format::new().set_num_format("yyyy-mm-dd"),
         datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
         center: Format::new().set_align(FormatAlign::Center),
+        yuan: Format::new().set_num_format("0.00"),
     };
     let mut wb = Workbook::new();
     let mut names: Vec<String> = Vec::new();

@@ -484,3 +484,191 @@ pub struct Tombstone {
     pub purged_at: DateTime<Utc>,
     pub purged_by: OfficerId,
 }
+
+/// A cost of a device (R31, luohe-xm §23 "执法记录仪的购置、维护经费"): a purchase, a maintenance,
+/// a repair or another expense, in fen so that sums are exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceCost {
+    /// `FY00001`.
+    pub id: RecordId,
+    pub device: DeviceSerial,
+    /// The unit the device was registered to when the cost was recorded: the unit the yearly
+    /// report charges it to, whatever later transfers do.
+    pub unit: String,
+    pub kind: CostKind,
+    /// The amount in fen (分, 0.01 yuan).
+    pub amount_fen: i64,
+    /// The Beijing calendar day the cost was incurred (the invoice's date).
+    pub on: chrono::NaiveDate,
+    pub note: Option<String>,
+    pub recorded_by: OfficerId,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A sampling review's draw (R27): which activities of a period were drawn, by which seed and
+/// algorithm, from which population (its size and digest), so that anyone can re-run it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SampleDraw {
+    pub id: RecordId,
+    /// The period's first and last calendar day (Beijing), inclusive.
+    pub period_from: chrono::NaiveDate,
+    pub period_to: chrono::NaiveDate,
+    pub ratio: f64,
+    pub by: SampleBy,
+    pub seed: String,
+    /// The draw algorithm (`zhilu-sample-v1`).
+    pub algorithm: String,
+    pub population_count: u64,
+    /// SHA-256 (hex) over the population's activity ids, sorted, joined by `\n`.
+    pub population_digest: String,
+    /// The drawn activities, stratum by stratum, in draw order.
+    pub items: Vec<ActivityId>,
+    pub strata: Vec<SampleStratum>,
+    /// Why a second draw for an overlapping period was made.
+    pub reason: Option<String>,
+    pub drawn_by: OfficerId,
+    pub drawn_at: DateTime<Utc>,
+}
+
+// `ratio` is checked to be in (0, 1] before a draw is made, so it is never NaN and equality is
+// an equivalence.
+impl Eq for SampleDraw {}
+
+/// One stratum of a draw: its name (a unit, an activity kind, or `全部`), its population and how
+/// many were drawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SampleStratum {
+    pub name: String,
+    pub population: u64,
+    pub drawn: u64,
+}
+
+/// A reviewer's scoring of one sampled activity (R27); one per draw and activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SampleReview {
+    pub draw: RecordId,
+    pub activity: ActivityId,
+    pub items: Vec<ReviewItem>,
+    pub comment: String,
+    pub reviewer: OfficerId,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// One check item of a review: its key (`events_recorded`, `uninterrupted`, `handled_properly`,
+/// `content_1`…, `notification`), what it checks, and the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewItem {
+    pub key: String,
+    pub label: String,
+    pub result: ReviewResult,
+}
+
+/// A compliance finding kept as a work item (issue 14): identified by its key (rule, code and
+/// the records it concerns), it goes 待确认 → 已确认 → 已整改 → 已关闭, or is reopened; it closes
+/// itself when a check no longer finds its cause, and reopens itself if the cause comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FindingCase {
+    /// `WT00001`.
+    pub id: RecordId,
+    /// The finding's stable identity (`zhilu_policy::engine::Finding::key`).
+    pub key: String,
+    /// Requirement id (`R17`) and machine code (`late_offload`).
+    pub rule: String,
+    pub code: String,
+    pub article: String,
+    /// `info`, `warning`, `violation`.
+    pub severity: String,
+    /// Chinese, the latest the check said.
+    pub message: String,
+    /// The people it concerns: the officer it names and the officers of its activity.
+    pub officers: Vec<OfficerId>,
+    /// Their units, or the unit owning its device.
+    pub units: Vec<String>,
+    pub activity: Option<String>,
+    pub recording: Option<String>,
+    pub device: Option<String>,
+    /// When the problem arose (the finding's own time).
+    pub arose_at: DateTime<Utc>,
+    /// When a check first found it, and last changed what it says or reopened it.
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub state: FindingState,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// The rectification (整改说明) and the records it links (a non-recording record, an
+    /// interruption record, an activity…).
+    pub rectification: Option<String>,
+    pub rectification_links: Vec<String>,
+    pub rectified_by: Option<String>,
+    pub rectified_at: Option<DateTime<Utc>>,
+    /// Who closed it (`system` when its cause disappeared), when and why.
+    pub closed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_reason: Option<String>,
+    pub reopen_count: u32,
+    /// The note of the last transition (a reopening's reason, a closing note).
+    pub note: Option<String>,
+}
+
+/// An annual review (年度评查, R28; lushan-sj §17): one a calendar year at least.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnnualReview {
+    /// `NP<nnnnn>`.
+    pub id: RecordId,
+    /// The calendar year reviewed.
+    pub year: i32,
+    /// The day it was held.
+    pub held_on: chrono::NaiveDate,
+    /// Its scope and conclusions (评查范围和结论).
+    pub summary: String,
+    pub recorded_by: OfficerId,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A violation of the rules by an officer (R29), from the profile's catalogue, with what proves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Violation {
+    /// `WG<nnnnn>`.
+    pub id: RecordId,
+    pub officer: OfficerId,
+    /// The catalogue id in the profile (`lend_device`).
+    pub kind: String,
+    pub description: String,
+    pub occurred_on: chrono::NaiveDate,
+    /// Finding cases that prove it (`WT00001`).
+    pub findings: Vec<String>,
+    /// Ledger entries (sequence numbers) that prove it.
+    pub entries: Vec<u64>,
+    pub recorded_by: OfficerId,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A sanction decided on a violation (R29). One that stops enforcement (`suspends_months` in the
+/// profile) runs over `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sanction {
+    /// `CF<nnnnn>`.
+    pub id: RecordId,
+    pub violation: RecordId,
+    pub officer: OfficerId,
+    /// The catalogue id in the profile (`suspend_one_month`).
+    pub kind: String,
+    pub decided_on: chrono::NaiveDate,
+    /// When it takes effect (the decision day unless given).
+    pub from: chrono::NaiveDate,
+    /// The first day after a suspension; none for a sanction that does not stop enforcement.
+    pub to: Option<chrono::NaiveDate>,
+    /// Who decided it (a body or a person, as written on the decision).
+    pub decided_by: String,
+    pub recorded_by: OfficerId,
+    pub recorded_at: DateTime<Utc>,
+}

@@ -380,3 +380,43 @@ impl FixedRole {
         Self::ADMINS.contains(&self)
     }
 }
+
+closed_set!(
+    /// What a device's cost paid for (R31, luohe-xm §23: 购置、维护经费).
+    CostKind, "费用类别" {
+        Purchase = "purchase", "购置";
+        Maintenance = "maintenance", "维护";
+        Repair = "repair", "维修";
+        Other = "other", "其他";
+    }
+);
+
+closed_set!(
+    /// How a sampling review's population is stratified (R27): by the unit of each activity's
+    /// first officer, by activity kind, or as one stratum.
+    SampleBy, "抽样分层方式" {
+        Unit = "unit", "按单位";
+        Kind = "kind", "按活动类型";
+        All = "all", "不分层";
+    }
+);
+
+closed_set!(
+    /// The result of one check item of a sampling review (R27).
+    ReviewResult, "评查结果" {
+        Pass = "pass", "符合";
+        Partial = "partial", "基本符合";
+        Fail = "fail", "不符合";
+        NotApplicable = "na", "不适用";
+    }
+);
+
+closed_set!(
+    /// Where a finding kept as a work item stands (issue 14).
+    FindingState, "问题状态" {
+        Open = "open", "待确认";
+        Acknowledged = "acknowledged", "已确认";
+        Rectified = "rectified", "已整改";
+        Closed = "closed", "已关闭";
+    }
+);

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 // an adversary, and SipHash over 64-digit hashes was a third of the check.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::deadline::{DeadlineInput, NoDeadline, offload_deadline};
-use crate::facts::{Activity, Checkout, Facts, Recording, local_date};
+use crate::facts::{
+    Activity, Certificate, Checkout, Facts, Recording, Suspension, end_of_local_day, local_date,
+};
 use crate::profile::{Obligation, Profile, RetentionClass};
 use crate::retention::retention;
 
@@ -116,6 +118,29 @@ impl Finding {
     fn applying(mut self, profile: &Profile, params: &[&str]) -> Self {
         self.agency_choice = profile.agency_choice(params);
         self
+    }
+
+    /// The finding's stable identity (issue 14: findings as work items): its rule and code and
+    /// the records it concerns — activity, recording, device, officer, whichever are set — never
+    /// its message or the numbers in it, so re-running the check finds the same one again.
+    /// A finding naming neither an activity nor a recording (a device's pre-use check, its clock,
+    /// its file sequence on a day) is one occurrence in time: its China-local day is part of it.
+    pub fn key(&self) -> String {
+        let mut k = format!("{}/{}", self.rule, self.code);
+        for (tag, v) in [
+            ("activity", &self.activity),
+            ("recording", &self.recording),
+            ("device", &self.device),
+            ("officer", &self.officer),
+        ] {
+            if let Some(v) = v {
+                k.push_str(&format!(" {tag}={v}"));
+            }
+        }
+        if self.activity.is_none() && self.recording.is_none() {
+            k.push_str(&format!(" day={}", local_date(self.at)));
+        }
+        k
     }
 }
 
@@ -261,6 +286,7 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let ix = Index::new(facts);
+    let acc = Accountability::new(facts);
     let mut out = Vec::new();
     pre_use_check(profile, &ix, &mut out);
     device_clock(profile, &ix, &mut out);
@@ -274,7 +300,10 @@ pub fn check(
         officers(profile, a, &mut out);
         gaps(profile, &ix, a, &mut out);
         after_the_fact(profile, &ix, a, &mut out);
+        certificates(profile, &acc, a, &mut out);
+        while_suspended(profile, &acc, a, &mut out);
     }
+    annual_review(profile, facts, now, &mut out);
     pending_approvals(profile, &ix, now, &mut out);
     sequence_gaps(profile, &ix, &mut out);
     integrity(profile, &ix, &mut out);
@@ -1053,6 +1082,180 @@ pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut 
                 .applying(profile, &[period]),
             );
         }
+    }
+}
+
+// ---- Accountability: certificates (行政处罚法 §42), suspensions (R29), the annual review (R28).
+
+/// The national-law article on who may impose a penalty (执法资格, two officers).
+pub const XZCF_42: &str = "行政处罚法 §42";
+
+/// Per-officer lookups for the accountability rules, built once per check.
+pub struct Accountability<'a> {
+    certificates: HashMap<&'a str, &'a Certificate>,
+    suspensions: HashMap<&'a str, Vec<&'a Suspension>>,
+}
+
+impl<'a> Accountability<'a> {
+    pub fn new(facts: &'a Facts) -> Self {
+        let mut suspensions: HashMap<&str, Vec<&Suspension>> = HashMap::new();
+        for s in &facts.suspensions {
+            suspensions.entry(s.officer.as_str()).or_default().push(s);
+        }
+        Accountability {
+            certificates: facts
+                .certificates
+                .iter()
+                .map(|c| (c.officer.as_str(), c))
+                .collect(),
+            suspensions,
+        }
+    }
+}
+
+/// Whether an activity kind is part of a penalty procedure, as the profile says it: the kinds its
+/// R9 rule governs when that rule cites 行政处罚法 §42 (every kind when it names none). A profile
+/// whose R9 rests on its own regulation does not say which kinds are penalties.
+pub fn is_penalty_kind(profile: &Profile, kind: &str) -> bool {
+    let rule = &profile.officers;
+    rule.article == XZCF_42
+        && (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k.get_ref() == kind))
+}
+
+/// Why `c` is not a valid certificate on `day`, in Chinese; `None` when it is.
+pub fn certificate_problem(c: &Certificate, day: NaiveDate) -> Option<String> {
+    let Some(number) = c.number.as_deref().filter(|n| !n.trim().is_empty()) else {
+        return Some("未登记执法证，无法核实其执法资格".into());
+    };
+    if let Some(from) = c.from.filter(|f| day < *f) {
+        return Some(format!("执法证 {number} 自 {from} 起才有效"));
+    }
+    if let Some(to) = c.to.filter(|t| day > *t) {
+        return Some(format!("执法证 {number} 已于 {to} 到期"));
+    }
+    None
+}
+
+/// 行政处罚法 §42 (R9): a penalty activity by an officer without a valid enforcement certificate
+/// on its day (none, not yet valid, expired). Officers without an account have no certificate on
+/// record and are not judged.
+pub fn certificates(
+    profile: &Profile,
+    acc: &Accountability<'_>,
+    a: &Activity,
+    out: &mut Vec<Finding>,
+) {
+    if !is_penalty_kind(profile, &a.kind) {
+        return;
+    }
+    let day = local_date(a.start);
+    for o in &a.officers {
+        let Some(c) = acc.certificates.get(o.as_str()) else {
+            continue;
+        };
+        if let Some(problem) = certificate_problem(c, day) {
+            // No number on record is a gap in the register (a warning: the qualification cannot
+            // be shown); a certificate not valid that day is a breach of §42.
+            let recorded = c.number.as_deref().is_some_and(|n| !n.trim().is_empty());
+            let (code, severity) = if recorded {
+                ("no_valid_certificate", Severity::Violation)
+            } else {
+                ("certificate_not_recorded", Severity::Warning)
+            };
+            out.push(
+                Finding::new(
+                    "R9",
+                    code,
+                    profile.cite(XZCF_42),
+                    severity,
+                    a.start,
+                    format!(
+                        "执法人员 {o} 在活动 {} 当日（{day}）没有有效的执法证：{problem}",
+                        a.id
+                    ),
+                )
+                .activity(&a.id)
+                .officer(o),
+            );
+        }
+    }
+}
+
+/// The first day an officer may work again after a sanction of `kind` starting on `from`, if the
+/// profile says that sanction stops enforcement (`suspends_months`): `[from, end)`.
+pub fn suspension_end(profile: &Profile, kind: &str, from: NaiveDate) -> Option<NaiveDate> {
+    let months = profile
+        .sanctions
+        .iter()
+        .find(|s| s.id.get_ref() == kind)?
+        .suspends_months
+        .as_ref()?;
+    from.checked_add_months(chrono::Months::new(u32::try_from(*months.get_ref()).ok()?))
+}
+
+/// R29: an activity recorded with an officer during a sanction that stopped their enforcement
+/// work. It happened, so it is kept; this says so.
+pub fn while_suspended(
+    profile: &Profile,
+    acc: &Accountability<'_>,
+    a: &Activity,
+    out: &mut Vec<Finding>,
+) {
+    let day = local_date(a.start);
+    for o in &a.officers {
+        for s in acc.suspensions.get(o.as_str()).into_iter().flatten() {
+            if s.from <= day && day < s.to {
+                let article = profile
+                    .sanctions
+                    .iter()
+                    .find(|k| k.id.get_ref() == &s.kind)
+                    .map_or("", |k| k.article.as_str());
+                let last = s.to.pred_opt().unwrap_or(s.to);
+                out.push(
+                    Finding::new(
+                        "R29",
+                        "enforcement_while_suspended",
+                        profile.cite(article),
+                        Severity::Violation,
+                        a.start,
+                        format!(
+                            "执法人员 {o} 在 {} 至 {last} 停止执法（处理决定 {}），期间仍参与了执法活动 {}",
+                            s.from, s.sanction, a.id
+                        ),
+                    )
+                    .activity(&a.id)
+                    .officer(o),
+                );
+            }
+        }
+    }
+}
+
+/// R28: each calendar year since the agency started keeping records here needs an annual review
+/// by the profile's day; past it with none recorded, a finding at the end of that day.
+pub fn annual_review(profile: &Profile, facts: &Facts, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let (Some(rule), Some(since)) = (&profile.annual_review, facts.in_use_since) else {
+        return;
+    };
+    for year in local_date(since).year()..=local_date(now).year() {
+        let Some(deadline) = rule.deadline(year) else {
+            continue;
+        };
+        let at = end_of_local_day(deadline);
+        if at > now || facts.annual_reviews.contains(&year) {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                "R28",
+                "annual_review_missing",
+                profile.cite(&rule.article),
+                Severity::Violation,
+                at,
+                format!("{year} 年度的音像记录资料评查应于 {deadline} 前组织，尚未登记"),
+            )
+            .applying(profile, &["annual_review.by"]),
+        );
     }
 }
 

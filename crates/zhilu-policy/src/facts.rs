@@ -130,6 +130,29 @@ pub struct Extension {
     pub approved: bool,
 }
 
+/// An account's enforcement certificate (执法证, 行政处罚法 §42 "具有行政执法资格"): its number
+/// and the days it is valid (inclusive). Only people with an account have one on record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    pub officer: String,
+    pub number: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A sanction that stops an officer's enforcement work (R29), over `[from, to)` (Beijing days).
+#[derive(Debug, Clone, Serialize)]
+pub struct Suspension {
+    /// The sanction's id (`CF00001`).
+    pub sanction: String,
+    pub officer: String,
+    /// The sanction's catalogue id in the profile (`suspend_one_month`).
+    pub kind: String,
+    pub from: NaiveDate,
+    /// The first day on which the officer may work again.
+    pub to: NaiveDate,
+}
+
 /// Everything the engine looks at. The application fills it for the period being checked.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -146,4 +169,14 @@ pub struct Facts {
     pub extensions: Vec<Extension>,
     /// Recordings under an active legal hold.
     pub holds: Vec<String>,
+    /// Accounts' enforcement certificates (行政处罚法 §42); an officer without an account is not
+    /// judged.
+    pub certificates: Vec<Certificate>,
+    /// Sanctions stopping enforcement (R29).
+    pub suspensions: Vec<Suspension>,
+    /// The calendar years an annual review was recorded for (R28).
+    pub annual_reviews: Vec<i32>,
+    /// Since when the agency keeps its records here (the first officer registered): the annual
+    /// review is due from that year on.
+    pub in_use_since: Option<DateTime<Utc>>,
 }

@@ -10,5 +10,6 @@ pub mod ids;
 pub mod linking;
 pub mod profile;
 pub mod retention;
+pub mod sampling;
 pub mod scope;
 pub mod window;

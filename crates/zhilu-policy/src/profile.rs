@@ -455,10 +455,55 @@ pub struct NotificationRule {
 pub struct SamplingRule {
     pub ratio: Spanned<f64>,
     pub article: String,
+    /// The assessment's weights of the check items (执法质量考评); the texts set none, so they are
+    /// the agency's choice. A profile without them weighs the five groups equally.
+    #[serde(default)]
+    pub weights: SamplingWeights,
     /// The numbers the regulation leaves open, set by the agency (field names of this table);
     /// findings that apply one say so.
     #[serde(default)]
     pub agency_choice: Vec<Spanned<String>>,
+}
+
+/// R27: how much each group of check items counts in a review's score; they sum to 1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingWeights {
+    /// 应当记录的环节是否完整记录.
+    pub events_recorded: f64,
+    /// 是否连续不间断.
+    pub uninterrupted: f64,
+    /// 移交、管理、使用是否规范.
+    pub handled_properly: f64,
+    /// The checklist's key content items (R6), together.
+    pub content: f64,
+    /// The notification phrase (R13).
+    pub notification: f64,
+}
+
+impl Default for SamplingWeights {
+    fn default() -> Self {
+        SamplingWeights {
+            events_recorded: 0.2,
+            uninterrupted: 0.2,
+            handled_properly: 0.2,
+            content: 0.2,
+            notification: 0.2,
+        }
+    }
+}
+
+impl SamplingWeights {
+    /// The five weights in the order of their fields, with their names.
+    pub fn named(&self) -> [(&'static str, f64); 5] {
+        [
+            ("events_recorded", self.events_recorded),
+            ("uninterrupted", self.uninterrupted),
+            ("handled_properly", self.handled_properly),
+            ("content", self.content),
+            ("notification", self.notification),
+        ]
+    }
 }
 
 /// One entry of the violation or sanction catalogue (R29).
@@ -468,6 +513,28 @@ pub struct CatalogItem {
     pub id: Spanned<String>,
     pub text: String,
     pub article: String,
+    /// A sanction that stops the officer's enforcement work (停止执法工作一个月): for how many
+    /// months from its start; during it the officer may not check out a device (R29).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspends_months: Option<Spanned<i64>>,
+}
+
+/// R28: the annual review (年度评查, lushan-sj §17 "每年至少组织一次评查").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualReviewRule {
+    /// `MM-DD`: the day (Beijing) by which each calendar year's review must be held.
+    pub by: Spanned<String>,
+    pub article: String,
+    #[serde(default)]
+    pub agency_choice: Vec<Spanned<String>>,
+}
+
+impl AnnualReviewRule {
+    /// The last day of `year` on which its review may be held; `None` if `by` is not a day of it.
+    pub fn deadline(&self, year: i32) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(&format!("{year}-{}", self.by.get_ref()), "%Y-%m-%d").ok()
+    }
 }
 
 /// An agency's policy profile.
@@ -498,6 +565,9 @@ pub struct Profile {
     pub originals: OriginalsRule,
     pub violations: Vec<CatalogItem>,
     pub sanctions: Vec<CatalogItem>,
+    /// R28: where the regulation requires a yearly review (lushan-sj §17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_review: Option<AnnualReviewRule>,
     /// The words of the articles the profile cites, keyed as cited without a clause (`§13`, or
     /// `§20(一)` where a clause is quoted alone), copied verbatim from the regulation: a finding
     /// quotes the article it cites.
@@ -828,8 +898,39 @@ impl Profile {
                 format!("抽查比例必须在 0 到 1 之间（{ratio}）"),
             );
         }
+        let weights = self.sampling.weights.named();
+        if let Some((name, w)) = weights.iter().find(|(_, w)| !(w.is_finite() && *w >= 0.0)) {
+            return Err(ProfileError {
+                line: None,
+                field: format!("sampling.weights.{name}"),
+                message: format!("考评权重不能为负数（{w}）"),
+            });
+        }
+        let sum: f64 = weights.iter().map(|(_, w)| w).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(ProfileError {
+                line: None,
+                field: "sampling.weights".into(),
+                message: format!("考评权重之和必须为 1（现为 {sum}）"),
+            });
+        }
         c.unique_ids(self.violations.iter().map(|v| &v.id), "violations.id")?;
         c.unique_ids(self.sanctions.iter().map(|v| &v.id), "sanctions.id")?;
+        for v in self.violations.iter().chain(&self.sanctions) {
+            if let Some(m) = &v.suspends_months {
+                c.positive(m, "sanctions.suspends_months")?;
+                c.at_most(m, "sanctions.suspends_months", 120)?;
+            }
+        }
+        if let Some(r) = &self.annual_review
+            && r.deadline(2001).is_none()
+        {
+            return c.err(
+                r.by.span(),
+                "annual_review.by",
+                format!("“{}”不是月-日（MM-DD），例如 12-31", r.by.get_ref()),
+            );
+        }
         for k in &self.officers.applies_to {
             if self.kind(k.get_ref()).is_none() {
                 return c.err(
@@ -884,8 +985,14 @@ impl Profile {
         Ok(())
     }
 
-    fn agency_choice_lists(&self) -> [(&'static str, &[Spanned<String>]); 7] {
+    fn agency_choice_lists(&self) -> [(&'static str, &[Spanned<String>]); 8] {
         [
+            (
+                "annual_review",
+                self.annual_review
+                    .as_ref()
+                    .map_or(&[][..], |r| &r.agency_choice[..]),
+            ),
             ("officers", &self.officers.agency_choice),
             ("pre_use", &self.pre_use.agency_choice),
             ("coverage", &self.coverage.agency_choice),
@@ -949,6 +1056,9 @@ impl Profile {
         }
         for v in &self.sanctions {
             add(&mut out, "sanctions.article", &v.article);
+        }
+        if let Some(r) = &self.annual_review {
+            add(&mut out, "annual_review.article", &r.article);
         }
         out
     }
@@ -1024,7 +1134,8 @@ impl Profile {
 
 /// The numbers a profile may mark as the agency's choice, by table: the ones a regulation can
 /// leave open.
-pub const AGENCY_CHOICE: [(&str, &[&str]); 7] = [
+pub const AGENCY_CHOICE: [(&str, &[&str]); 8] = [
+    ("annual_review", &["by"]),
     ("officers", &["min_per_activity"]),
     (
         "pre_use",
@@ -1047,7 +1158,7 @@ pub const AGENCY_CHOICE: [(&str, &[&str]); 7] = [
             "disc_check_months",
         ],
     ),
-    ("sampling", &["ratio"]),
+    ("sampling", &["ratio", "weights"]),
 ];
 
 /// A citation of national law (`行政处罚法 §42`) rather than of the profile's own regulation

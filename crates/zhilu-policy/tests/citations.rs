@@ -486,7 +486,7 @@ fn a_profile_citing_an_article_it_does_not_store_or_an_unknown_law_is_refused() 
     assert_eq!(e.field, "officers.article");
     assert!(e.message.contains("行政处罚法 §42"), "{e}");
     let choice = src.replace(
-        "agency_choice = [\"ratio\"]",
+        "agency_choice = [\"ratio\", \"weights\"]",
         "agency_choice = [\"article\"]",
     );
     let e = Profile::parse(&choice).expect_err("not a number");

@@ -95,7 +95,10 @@ fn status_of(e: &AppError) -> Option<StatusCode> {
         | AppError::DeviceAlreadyOut { .. }
         | AppError::NoOpenCheckout(_)
         | AppError::DeviceNotInService { .. }
-        | AppError::PurgeRefused(_) => StatusCode::CONFLICT,
+        | AppError::PurgeRefused(_)
+        | AppError::SampleRefused(_)
+        | AppError::Suspended { .. }
+        | AppError::FindingRefused(_) => StatusCode::CONFLICT,
         // Purged after an approved request (R20): gone for good.
         AppError::Purged { .. } => StatusCode::GONE,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -947,3 +947,94 @@ async fn x4_every_main_page_renders_in_chinese_and_fits_1366x768() {
     );
     c.close().await.expect("close");
 }
+
+/// R27's journey: a supervisor draws a sample on the page, reviews the sampled activity there,
+/// and the officer's own assessment page shows the new score.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r27_browser_supervisor_draws_reviews_and_assessment_changes() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let env = common::env().await;
+    let activity = inspection(&env, "抽查对象甲").await;
+    common::person(env.app(), "200001", "督察员", "督察室", &["supervisor"]).await;
+    let d = driver().await;
+    let c = browser(&d).await;
+
+    // Before: the officer has no assessment line.
+    login(&c, &env.base, OFFICER, "/assessment?period=2026-11").await;
+    text_of(&c, "#no-officers").await;
+    logout(&c).await;
+
+    login(&c, &env.base, "200001", "/samples").await;
+    let period = c
+        .find(Locator::Css("#draw-form input[name=period]"))
+        .await
+        .expect("period");
+    period.clear().await.expect("clear");
+    period.send_keys("2026-11").await.expect("type period");
+    c.find(Locator::Css("#draw-form input[name=seed]"))
+        .await
+        .expect("seed")
+        .send_keys("浏览器抽查-1")
+        .await
+        .expect("type seed");
+    shot(&c, "samples").await;
+    c.find(Locator::Css("#draw-form button"))
+        .await
+        .expect("draw")
+        .click()
+        .await
+        .expect("click draw");
+    until(
+        &c,
+        "location.pathname === '/samples/CC00001'",
+        "the drawn sample's page",
+    )
+    .await;
+    let seed = text_of(&c, "#sample-seed").await;
+    assert_eq!(seed, "浏览器抽查-1");
+    let entry = format!("#entry-{activity}");
+    c.find(Locator::Css(&format!("{entry} details.review summary")))
+        .await
+        .expect("review summary")
+        .click()
+        .await
+        .expect("open review");
+    c.find(Locator::Css(&format!(
+        "{entry} select[name='item.uninterrupted']"
+    )))
+    .await
+    .expect("uninterrupted")
+    .select_by_value("fail")
+    .await
+    .expect("select fail");
+    c.find(Locator::Css(&format!("{entry} textarea[name=comment]")))
+        .await
+        .expect("comment")
+        .send_keys("09:30 至 09:40 之间记录中断")
+        .await
+        .expect("type comment");
+    c.find(Locator::Css(&format!("{entry} form button")))
+        .await
+        .expect("submit review")
+        .click()
+        .await
+        .expect("click review");
+    until(
+        &c,
+        &format!("(document.querySelector('{entry} .review-status')||{{}}).textContent.includes('已评查')"),
+        "the review on the sample page",
+    )
+    .await;
+    shot(&c, "sample").await;
+    logout(&c).await;
+
+    // After: luohe-xm weighs 是否连续不间断 0.2, so one failed item of five groups leaves 80.
+    login(&c, &env.base, OFFICER, "/assessment?period=2026-11").await;
+    let score = text_of(&c, &format!("#officer-{OFFICER} .score")).await;
+    assert_eq!(score, "80.0");
+    shot(&c, "assessment").await;
+    c.close().await.expect("close");
+}

@@ -18,7 +18,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "activities",
             "recordings",
             "findings",
+            "finding_cases",
             "usage",
+            "samples",
+            "violations",
+            "annual_reviews",
+            "assessment",
         ],
     ),
     (
@@ -29,9 +34,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "activities",
             "recordings",
             "findings",
+            "finding_cases",
             "usage",
             "retention",
             "pending",
+            "costs",
+            "samples",
+            "violations",
+            "annual_reviews",
+            "assessment",
         ],
     ),
     (
@@ -45,6 +56,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "register",
             "retention",
             "pending",
+            "costs",
         ],
     ),
     (
@@ -55,10 +67,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "activities",
             "recordings",
             "findings",
+            "finding_cases",
             "usage",
             "register",
             "retention",
             "pending",
+            "costs",
+            "samples",
+            "violations",
+            "annual_reviews",
+            "assessment",
         ],
     ),
     (
@@ -69,10 +87,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "activities",
             "recordings",
             "findings",
+            "finding_cases",
             "usage",
             "register",
             "retention",
             "pending",
+            "costs",
+            "samples",
+            "violations",
+            "annual_reviews",
+            "assessment",
         ],
     ),
     (
@@ -83,8 +107,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "activities",
             "recordings",
             "findings",
+            "finding_cases",
             "usage",
             "register",
+            "costs",
+            "samples",
+            "violations",
+            "annual_reviews",
+            "assessment",
         ],
     ),
     ("system_admin", &["devices", "offload", "usage", "users"]),
@@ -98,11 +128,17 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("activities", "/api/v1/activities"),
     ("recordings", "/api/v1/recordings"),
     ("findings", "/api/v1/findings"),
+    ("finding_cases", "/api/v1/findings/cases"),
     ("usage", "/api/v1/usage"),
     ("register", "/api/v1/register"),
     ("retention", "/api/v1/retention"),
     ("pending", "/api/v1/approvals/pending"),
     ("users", "/api/v1/users"),
+    ("costs", "/api/v1/costs/report?year=2026"),
+    ("samples", "/api/v1/samples"),
+    ("violations", "/api/v1/violations"),
+    ("annual_reviews", "/api/v1/annual-reviews"),
+    ("assessment", "/api/v1/assessment?period=2026-Q4"),
 ];
 
 async fn add(env: &common::Env, id: &str, unit: &str, role: &str) {
@@ -184,7 +220,7 @@ async fn r30_own_and_other_unit_over_http() {
 const WRITE_ALLOWED: &[(&str, &[&str])] = &[
     ("officer", &[]),
     ("unit_head", &[]),
-    ("custodian", &["hold", "release"]),
+    ("custodian", &["hold", "release", "cost"]),
     ("legal", &["hold", "release"]),
     ("leader", &[]),
     ("supervisor", &[]),
@@ -193,7 +229,7 @@ const WRITE_ALLOWED: &[(&str, &[&str])] = &[
     ("audit_admin", &[]),
 ];
 
-const WRITES: &[&str] = &["device", "event", "hold", "release"];
+const WRITES: &[&str] = &["device", "event", "hold", "release", "cost"];
 
 /// The daily writes (R1, R2, R20) for every fixed role: the system administrator registers
 /// devices and records their events; the custodian and the legal office place and release holds.
@@ -220,6 +256,10 @@ async fn r1_r2_r20_write_matrix_over_http_every_role() {
                 "event" => (
                     "/api/v1/devices/DSJ0001/events".to_string(),
                     serde_json::json!({"event": "发放", "detail": "矩阵测试"}),
+                ),
+                "cost" => (
+                    "/api/v1/devices/DSJ0001/costs".to_string(),
+                    serde_json::json!({"kind": "维修", "amount": "12.30", "on": "2026-11-01"}),
                 ),
                 "hold" => (
                     "/api/v1/holds".to_string(),

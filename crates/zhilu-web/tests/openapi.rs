@@ -106,6 +106,20 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("get", "/api/v1/devices/{serial}/events"),
         ("post", "/api/v1/devices/{serial}/events"),
         ("post", "/api/v1/devices/{serial}/return"),
+        ("get", "/api/v1/devices/{serial}/costs"),
+        ("post", "/api/v1/devices/{serial}/costs"),
+        ("get", "/api/v1/costs/report"),
+        ("post", "/api/v1/samples"),
+        ("get", "/api/v1/samples"),
+        ("get", "/api/v1/samples/{id}"),
+        ("post", "/api/v1/samples/{id}/reviews"),
+        ("get", "/api/v1/assessment"),
+        ("post", "/api/v1/violations"),
+        ("get", "/api/v1/violations"),
+        ("post", "/api/v1/violations/{id}/sanctions"),
+        ("get", "/api/v1/sanctions"),
+        ("post", "/api/v1/annual-reviews"),
+        ("get", "/api/v1/annual-reviews"),
         ("get", "/api/v1/checkouts"),
         ("post", "/api/v1/checkouts"),
         ("get", "/api/v1/usage"),
@@ -121,6 +135,12 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("get", "/api/v1/offload-sessions"),
         ("get", "/api/v1/offload-sessions/{id}/files"),
         ("get", "/api/v1/findings"),
+        ("get", "/api/v1/findings/cases"),
+        ("get", "/api/v1/findings/cases/{id}"),
+        ("post", "/api/v1/findings/cases/{id}/acknowledge"),
+        ("post", "/api/v1/findings/cases/{id}/rectify"),
+        ("post", "/api/v1/findings/cases/{id}/close"),
+        ("post", "/api/v1/findings/cases/{id}/reopen"),
         ("get", "/api/v1/subject"),
         ("get", "/api/v1/retention"),
         ("get", "/api/v1/approvals/pending"),
@@ -481,6 +501,7 @@ async fn r23_openapi_schemas_match_the_answers() {
         "/api/v1/devices",
         "/api/v1/devices/{serial}",
         "/api/v1/devices/{serial}/events",
+        "/api/v1/devices/{serial}/costs",
         "/api/v1/checkouts",
         "/api/v1/usage",
         "/api/v1/activities",
@@ -507,7 +528,11 @@ async fn r23_openapi_schemas_match_the_answers() {
         &r,
         &mut errs,
     );
-    for path in ["/api/v1/findings", "/api/v1/officers"] {
+    for path in [
+        "/api/v1/findings",
+        "/api/v1/findings/cases",
+        "/api/v1/officers",
+    ] {
         let r = legal.get(path).await;
         check(&doc, "get", path, &r, &mut errs);
     }

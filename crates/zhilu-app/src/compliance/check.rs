@@ -106,3 +106,16 @@ pub async fn check_timed(
     .await?;
     Ok((found, times))
 }
+
+/// Every finding of the whole catalog, as the system sees it (no actor, no window, no scope),
+/// with the facts they were judged on: what `supervision::findings::sync` keeps as work items.
+pub(crate) async fn all_findings(
+    app: &App,
+) -> Result<(Vec<Finding>, zhilu_policy::facts::Facts), AppError> {
+    let profile = app.profile().await?;
+    let calendar = app.calendar().await?;
+    let now = app.now();
+    let facts = super::facts::read(app, None).await?;
+    let found = engine::check(&profile, &calendar, &facts, now);
+    Ok((found, facts))
+}

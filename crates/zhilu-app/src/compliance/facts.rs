@@ -103,6 +103,7 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
         expiry_to: w.expiry_to,
     });
     let rows = app.catalog.facts(w.as_ref()).await?;
+    let accountability = accountability_facts(app).await?;
     let approved: HashMap<String, bool> = rows
         .approvals
         .iter()
@@ -110,6 +111,10 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
         .collect();
     let is_approved = |id: &RecordId| approved.get(id.as_str()).copied().unwrap_or(false);
     Ok(Facts {
+        in_use_since: rows.officers.iter().map(|o| o.created_at).min(),
+        certificates: accountability.certificates,
+        suspensions: accountability.suspensions,
+        annual_reviews: accountability.annual_reviews,
         officers: rows
             .officers
             .into_iter()
@@ -186,6 +191,53 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
                 let failed = failed.contains(r.sha256.as_str());
                 recording(r, failed)
             })
+            .collect(),
+    })
+}
+
+/// The accountability facts (行政处罚法 §42 certificates, R29 suspensions, R28 annual reviews):
+/// small tables, read whole for a full check and for a window alike.
+struct AccountabilityFacts {
+    certificates: Vec<f::Certificate>,
+    suspensions: Vec<f::Suspension>,
+    annual_reviews: Vec<i32>,
+}
+
+async fn accountability_facts(app: &App) -> Result<AccountabilityFacts, AppError> {
+    Ok(AccountabilityFacts {
+        certificates: app
+            .catalog
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| f::Certificate {
+                officer: a.id.into_string(),
+                number: a.certificate,
+                from: a.certificate_from,
+                to: a.certificate_to,
+            })
+            .collect(),
+        suspensions: app
+            .catalog
+            .sanctions()
+            .await?
+            .into_iter()
+            .filter_map(|s| {
+                Some(f::Suspension {
+                    to: s.to?,
+                    sanction: s.id.into_string(),
+                    officer: s.officer.into_string(),
+                    kind: s.kind,
+                    from: s.from,
+                })
+            })
+            .collect(),
+        annual_reviews: app
+            .catalog
+            .annual_reviews()
+            .await?
+            .into_iter()
+            .map(|r| r.year)
             .collect(),
     })
 }

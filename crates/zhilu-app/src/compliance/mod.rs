@@ -9,6 +9,7 @@ pub(crate) mod facts;
 mod retention;
 mod subject;
 
+pub(crate) use check::all_findings;
 pub use check::{CheckScope, CheckTimes, check, check_timed};
 pub(crate) use retention::decisions as retention_decisions;
 pub use retention::{RetentionItem, RetentionStatus, retention};

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use zhilu_model::*;
 use zhilu_policy::facts::china;
 
@@ -33,6 +33,10 @@ pub enum SheetKind {
     Access,
     /// 光盘登记 (R21): every physical copy of a preservation disc, where it is kept, its checks.
     Discs,
+    /// 设备经费 (R31): a year's device costs per unit (the period's start gives the year).
+    Costs,
+    /// 执法质量考评 (R27): the sampling reviews of a period rolled up per unit and officer.
+    Assessment,
 }
 
 impl SheetKind {
@@ -44,6 +48,8 @@ impl SheetKind {
             SheetKind::Findings => "问题清单",
             SheetKind::Access => "调阅登记",
             SheetKind::Discs => "光盘登记",
+            SheetKind::Costs => "设备经费",
+            SheetKind::Assessment => "执法质量考评",
         }
     }
 
@@ -56,6 +62,8 @@ impl SheetKind {
             SheetKind::Findings => "findings",
             SheetKind::Access => "access",
             SheetKind::Discs => "discs",
+            SheetKind::Costs => "costs",
+            SheetKind::Assessment => "assessment",
         }
     }
 }
@@ -91,6 +99,27 @@ pub async fn sheet(
         SheetKind::Findings => findings(app, actor, period).await,
         SheetKind::Access => access_register(app, actor, period).await,
         SheetKind::Discs => discs(app, actor).await,
+        SheetKind::Costs => {
+            let year = local(period.from.unwrap_or_else(|| app.now())).year();
+            crate::supervision::costs::report_sheet(app, actor, year).await
+        }
+        SheetKind::Assessment => {
+            // The days the period covers; no period: this year to date.
+            let now = app.now();
+            let from = zhilu_policy::facts::local_date(period.from.unwrap_or(now));
+            let to = zhilu_policy::facts::local_date(
+                period
+                    .to
+                    .map_or(now, |t| t - chrono::Duration::microseconds(1)),
+            );
+            let from = if period.from.is_none() {
+                from.with_ordinal(1).unwrap_or(from)
+            } else {
+                from
+            };
+            crate::supervision::sampling::assessment_sheet(app, actor, &format!("{from}..{to}"))
+                .await
+        }
     }
 }
 

@@ -10,5 +10,5 @@ pub use login::{LoggedIn, login, logout, session_actor};
 pub use shell::shell_reader;
 pub use users::{
     NewUser, UserView, add_user, add_users, bootstrap_admins, change_password, cli_actor,
-    list_users, reset_password, set_clearances, set_disabled, set_roles, user,
+    list_users, reset_password, set_certificate, set_clearances, set_disabled, set_roles, user,
 };

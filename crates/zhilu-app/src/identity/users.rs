@@ -464,6 +464,40 @@ pub async fn set_clearances(
     change_account(app, actor, &uid, |a| a.clearances = sorted(clearances)).await
 }
 
+/// Records a user's enforcement certificate (执法证) — a new one, a renewal, or none — as the
+/// system administrator keeps the register (行政处罚法 §42: the check judges penalty activities
+/// against it). Not for oneself.
+pub async fn set_certificate(
+    app: &App,
+    actor: &Actor,
+    user_id: &str,
+    number: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<UserView, AppError> {
+    actor.require(Action::ManageUsers, Target::default())?;
+    let uid = id(Field::User, OfficerId::parse, user_id)?;
+    not_self(actor, &uid, "登记执法证")?;
+    let number = match number.map(str::trim) {
+        Some(c) if !c.is_empty() => Some(text(Field::Certificate, c)?),
+        _ => None,
+    };
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(AppError::invalid(
+            Field::Certificate,
+            format!("有效期止 {to} 早于有效期起 {from}"),
+        ));
+    }
+    change_account(app, actor, &uid, |a| {
+        a.certificate = number;
+        a.certificate_from = from;
+        a.certificate_to = to;
+    })
+    .await
+}
+
 /// Disables (or enables again) a user (系统管理员; not oneself). A disabled user cannot log in
 /// or act; their sessions end at once.
 pub async fn set_disabled(

@@ -42,6 +42,8 @@ pub async fn checkout(app: &App, actor: &Actor, c: NewCheckout) -> Result<Checko
         std::slice::from_ref(&device.unit),
     )
     .await?;
+    // R29: a sanction stopping this officer's enforcement work runs today.
+    crate::supervision::accountability::refuse_if_suspended(app, &officer.id, app.now()).await?;
     let battery_pct =
         match c.battery_pct {
             Some(b) => Some(u8::try_from(b).ok().filter(|b| *b <= 100).ok_or_else(|| {

@@ -105,9 +105,31 @@ pub async fn check(ctx: &Ctx, a: CheckArgs) -> anyhow::Result<bool> {
         officer: a.officer,
     };
     let actor = ctx.reader();
-    let found = with_app!(ctx, |app| Ok(compliance::check(app, &actor, &scope).await?))?;
+    let (found, synced) = with_app!(ctx, |app| {
+        let found = compliance::check(app, &actor, &scope).await?;
+        // A check keeps the findings' work items in step (issue 14) when it may write; a
+        // failure there never hides the check's own answer.
+        let synced = if zhilu_app::supervision::findings::can_sync(app) {
+            match zhilu_app::supervision::findings::sync(app).await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    eprintln!("问题台账未能更新：{e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok((found, synced))
+    })?;
     let list: Vec<_> = found.iter().map(finding_json).collect();
     ctx.out.show(&list, || findings_text(&found))?;
+    if let Some(r) = synced
+        && r.changed()
+        && !ctx.out.json()
+    {
+        eprintln!("{}", r.summary());
+    }
     Ok(true)
 }
 

@@ -2,8 +2,11 @@
 //! of its use case, and the printing of the result. Nothing here decides anything.
 
 pub mod access;
+pub mod accountability;
 pub mod compliance;
+pub mod costs;
 pub mod export;
+pub mod findings;
 pub mod integrity;
 #[cfg(feature = "lab")]
 pub mod lab;
@@ -12,6 +15,7 @@ pub mod preserve;
 pub mod purge;
 pub mod records;
 pub mod registry;
+pub mod sampling;
 pub mod serve;
 pub mod setup;
 pub mod sheet;

@@ -27,6 +27,34 @@ pub enum SheetCmd {
     Access(PeriodArgs),
     /// 光盘登记（R21）：每份长期保存光盘的编号、名称、映像哈希值、存放位置、保管人、核查情况和下次核查时间。
     Discs(OutArgs),
+    /// 设备经费（R31）：一个年度按单位汇总的购置、维护、维修、其他费用和合计（元，两位小数）。
+    Costs(YearArgs),
+    /// 执法质量考评（R27）：一段时间内抽查评查结果按单位和执法人员汇总的得分（不写时间：本年至今）。
+    Assessment(PeriodArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct YearArgs {
+    #[command(flatten)]
+    out: OutArgs,
+    /// 年度（如 2026）。
+    #[arg(long, value_name = "年度")]
+    year: String,
+}
+
+impl YearArgs {
+    /// The year as a period starting on 1 January (Beijing), which is how the sheet reads it.
+    fn period(&self) -> anyhow::Result<Period> {
+        let year = zhilu_app::supervision::costs::parse_year(&self.year)?;
+        Ok(Period {
+            from: Some(parse_bound(
+                Field::Year,
+                &format!("{year:04}-01-01"),
+                Bound::Start,
+            )?),
+            to: None,
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -156,6 +184,8 @@ pub async fn sheet(ctx: &Ctx, cmd: SheetCmd) -> anyhow::Result<bool> {
         SheetCmd::Findings(a) => (SheetKind::Findings, a.period()?, a.out),
         SheetCmd::Access(a) => (SheetKind::Access, a.period()?, a.out),
         SheetCmd::Discs(o) => (SheetKind::Discs, Period::default(), o),
+        SheetCmd::Costs(a) => (SheetKind::Costs, a.period()?, a.out),
+        SheetCmd::Assessment(a) => (SheetKind::Assessment, a.period()?, a.out),
     };
     // Refuse before reading anything.
     if !out.force && fs::symlink_metadata(&out.out).is_ok() {

@@ -86,6 +86,21 @@ pub enum UserCmd {
         #[arg(long, value_name = "密级")]
         clearance: String,
     },
+    /// 登记或换发用户的执法证（系统管理员）：证号和有效期；不给出证号即注销登记。检查按此判断
+    /// 行政处罚活动的执法人员是否具有执法资格（行政处罚法第四十二条）。
+    Certificate {
+        #[arg(long, value_name = "编号")]
+        id: String,
+        /// 执法证号。
+        #[arg(long, value_name = "证号")]
+        number: Option<String>,
+        /// 有效期起（YYYY-MM-DD）。
+        #[arg(long, value_name = "日期")]
+        from: Option<String>,
+        /// 有效期止（YYYY-MM-DD）。
+        #[arg(long, value_name = "日期")]
+        to: Option<String>,
+    },
 }
 
 fn date(field: Field, s: Option<String>) -> anyhow::Result<Option<NaiveDate>> {
@@ -114,7 +129,7 @@ fn clearances(s: &str) -> anyhow::Result<Vec<Secrecy>> {
 fn line(u: &UserView) -> String {
     let clear: Vec<&str> = u.clearances.iter().map(|c| c.label()).collect();
     format!(
-        "{} {} {} 角色 {}{}{}",
+        "{} {} {} 角色 {}{}{}{}",
         pad(u.id.as_str(), 12),
         pad(&u.name, 10),
         pad(&u.unit, 16),
@@ -123,6 +138,11 @@ fn line(u: &UserView) -> String {
             String::new()
         } else {
             format!("  密级 {}", clear.join("、"))
+        },
+        match (&u.certificate, u.certificate_to) {
+            (Some(c), Some(to)) => format!("  执法证 {c}（有效期至 {to}）"),
+            (Some(c), None) => format!("  执法证 {c}"),
+            _ => String::new(),
         },
         if u.disabled { "  （已停用）" } else { "" }
     )
@@ -224,6 +244,25 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<bool> {
             )
             .await?))?;
             ctx.out.show(&u, || format!("已设定角色：{}", line(&u)))?;
+        }
+        UserCmd::Certificate {
+            id,
+            number,
+            from,
+            to,
+        } => {
+            let from = date(Field::Certificate, from)?;
+            let to = date(Field::Certificate, to)?;
+            let u = as_writer!(ctx, None, |app, actor| Ok(identity::set_certificate(
+                app,
+                &actor,
+                &id,
+                number.as_deref(),
+                from,
+                to
+            )
+            .await?))?;
+            ctx.out.show(&u, || format!("已登记执法证：{}", line(&u)))?;
         }
         UserCmd::Clearance { id, clearance } => {
             let c = clearances(&clearance)?;

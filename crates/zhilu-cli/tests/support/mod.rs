@@ -250,9 +250,28 @@ impl Zhilu for TestApp {
     }
 
     fn officer(&self, id: &str, name: &str, unit: &str, role: &str) {
+        // With a valid enforcement certificate (执法证): an agency's officers hold one, and a
+        // penalty activity by one without it is a finding of its own (行政处罚法 §42).
+        let certificate = format!("ZF-{id}");
         self.ok(&[
-            "--actor", SYSADMIN, "officer", "add", "--id", id, "--name", name, "--unit", unit,
-            "--role", role,
+            "--actor",
+            SYSADMIN,
+            "user",
+            "add",
+            "--id",
+            id,
+            "--name",
+            name,
+            "--unit",
+            unit,
+            "--role",
+            role,
+            "--certificate",
+            &certificate,
+            "--certificate-from",
+            "2000-01-01",
+            "--certificate-to",
+            "2099-12-31",
         ]);
     }
 

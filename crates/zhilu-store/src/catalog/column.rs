@@ -365,3 +365,32 @@ impl Column for Vec<zhilu_model::DiscFile> {
             .collect())
     }
 }
+
+text_column!(CostKind);
+text_column!(FindingState);
+
+/// A signed number that fits 32 bits (a calendar year, R28).
+impl Column for i32 {
+    const NULL: Value = Value::Int(None);
+    fn encode(&self) -> Value {
+        Value::Int(Some(i64::from(*self)))
+    }
+    fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
+        let n = int(row, i)?;
+        Ok(i32::try_from(n).map_err(|_| format!("{n} 超出范围")))
+    }
+}
+
+/// A JSON array of numbers, as `[1,2]` (ledger sequence numbers, R29).
+impl Column for Vec<u64> {
+    const NULL: Value = Value::Text(None);
+    fn encode(&self) -> Value {
+        Value::Text(Some(
+            serde_json::to_string(self).unwrap_or_else(|_| "[]".into()),
+        ))
+    }
+    fn decode(row: &dyn RawRow, i: usize) -> Result<Decoded<Self>, StoreError> {
+        let s = text(row, i)?;
+        Ok(serde_json::from_str(s).map_err(|e| format!("不是数字数组：{e}")))
+    }
+}

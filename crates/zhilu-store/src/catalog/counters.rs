@@ -24,6 +24,18 @@ pub enum Counter {
     Purge,
     /// Preservation discs (R21).
     Disc,
+    /// Devices' costs (R31).
+    Cost,
+    /// Findings kept as work items (issue 14): `WT00001`.
+    Finding,
+    /// Sampling review draws (R27).
+    Sample,
+    /// Violations (R29): `WG00001`.
+    Violation,
+    /// Sanctions (R29): `CF00001`.
+    Sanction,
+    /// Annual reviews (R28): `NP00001`.
+    AnnualReview,
     /// Activities are numbered per day of their start (China local date, `yyyymmdd`).
     ActivityDay(String),
 }
@@ -41,6 +53,12 @@ impl Counter {
             Counter::Playback => "V".into(),
             Counter::Purge => "PR".into(),
             Counter::Disc => "GD".into(),
+            Counter::Sample => "CC".into(),
+            Counter::Cost => "FY".into(),
+            Counter::Finding => "WT".into(),
+            Counter::Violation => "WG".into(),
+            Counter::Sanction => "CF".into(),
+            Counter::AnnualReview => "NP".into(),
             Counter::ActivityDay(day) => format!("A{day}-"),
         }
     }

@@ -809,6 +809,233 @@ pub(crate) mod v1 {
             }
         }
     }
+
+    #[derive(Serialize)]
+    pub struct DeviceCost<'a> {
+        id: &'a str,
+        device_serial: &'a str,
+        unit: &'a str,
+        kind: &'a str,
+        amount_fen: i64,
+        on_day: String,
+        note: Option<&'a str>,
+        recorded_by: &'a str,
+        recorded_at: i64,
+    }
+    impl<'a> From<&'a m::DeviceCost> for DeviceCost<'a> {
+        fn from(c: &'a m::DeviceCost) -> Self {
+            DeviceCost {
+                id: c.id.as_str(),
+                device_serial: c.device.as_str(),
+                unit: &c.unit,
+                kind: c.kind.as_str(),
+                amount_fen: c.amount_fen,
+                on_day: c.on.to_string(),
+                note: c.note.as_deref(),
+                recorded_by: c.recorded_by.as_str(),
+                recorded_at: us(&c.recorded_at),
+            }
+        }
+    }
+    #[derive(Serialize)]
+    pub struct FindingCase<'a> {
+        id: &'a str,
+        key: &'a str,
+        rule: &'a str,
+        code: &'a str,
+        article: &'a str,
+        severity: &'a str,
+        message: &'a str,
+        officers: String,
+        units: String,
+        activity: Option<&'a str>,
+        recording: Option<&'a str>,
+        device_serial: Option<&'a str>,
+        arose_at: i64,
+        first_seen: i64,
+        last_seen: i64,
+        state: &'a str,
+        acknowledged_by: Option<&'a str>,
+        acknowledged_at: Option<i64>,
+        rectification: Option<&'a str>,
+        rectification_links: String,
+        rectified_by: Option<&'a str>,
+        rectified_at: Option<i64>,
+        closed_by: Option<&'a str>,
+        closed_at: Option<i64>,
+        closed_reason: Option<&'a str>,
+        reopen_count: i64,
+        note: Option<&'a str>,
+    }
+    impl<'a> From<&'a m::FindingCase> for FindingCase<'a> {
+        fn from(f: &'a m::FindingCase) -> Self {
+            FindingCase {
+                id: f.id.as_str(),
+                key: &f.key,
+                rule: &f.rule,
+                code: &f.code,
+                article: &f.article,
+                severity: &f.severity,
+                message: &f.message,
+                officers: json_list(f.officers.iter().map(m::OfficerId::as_str)),
+                units: json_list(f.units.iter().map(String::as_str)),
+                activity: f.activity.as_deref(),
+                recording: f.recording.as_deref(),
+                device_serial: f.device.as_deref(),
+                arose_at: us(&f.arose_at),
+                first_seen: us(&f.first_seen),
+                last_seen: us(&f.last_seen),
+                state: f.state.as_str(),
+                acknowledged_by: f.acknowledged_by.as_deref(),
+                acknowledged_at: opt_us(&f.acknowledged_at),
+                rectification: f.rectification.as_deref(),
+                rectification_links: json_list(f.rectification_links.iter().map(String::as_str)),
+                rectified_by: f.rectified_by.as_deref(),
+                rectified_at: opt_us(&f.rectified_at),
+                closed_by: f.closed_by.as_deref(),
+                closed_at: opt_us(&f.closed_at),
+                closed_reason: f.closed_reason.as_deref(),
+                reopen_count: i64::from(f.reopen_count),
+                note: f.note.as_deref(),
+            }
+        }
+    }
+    #[derive(Serialize)]
+    pub struct AnnualReview<'a> {
+        id: &'a str,
+        year: i64,
+        held_on: String,
+        summary: &'a str,
+        recorded_by: &'a str,
+        recorded_at: i64,
+    }
+    impl<'a> From<&'a m::AnnualReview> for AnnualReview<'a> {
+        fn from(r: &'a m::AnnualReview) -> Self {
+            AnnualReview {
+                id: r.id.as_str(),
+                year: i64::from(r.year),
+                held_on: r.held_on.to_string(),
+                summary: &r.summary,
+                recorded_by: r.recorded_by.as_str(),
+                recorded_at: us(&r.recorded_at),
+            }
+        }
+    }
+    #[derive(Serialize)]
+    pub struct Violation<'a> {
+        id: &'a str,
+        officer: &'a str,
+        kind: &'a str,
+        description: &'a str,
+        occurred_on: String,
+        findings: String,
+        entries: String,
+        recorded_by: &'a str,
+        recorded_at: i64,
+    }
+    impl<'a> From<&'a m::Violation> for Violation<'a> {
+        fn from(v: &'a m::Violation) -> Self {
+            Violation {
+                id: v.id.as_str(),
+                officer: v.officer.as_str(),
+                kind: &v.kind,
+                description: &v.description,
+                occurred_on: v.occurred_on.to_string(),
+                findings: json_list(v.findings.iter().map(String::as_str)),
+                entries: serde_json::to_string(&v.entries).unwrap_or_else(|_| "[]".into()),
+                recorded_by: v.recorded_by.as_str(),
+                recorded_at: us(&v.recorded_at),
+            }
+        }
+    }
+    #[derive(Serialize)]
+    pub struct Sanction<'a> {
+        id: &'a str,
+        violation: &'a str,
+        officer: &'a str,
+        kind: &'a str,
+        decided_on: String,
+        from_day: String,
+        to_day: Option<String>,
+        decided_by: &'a str,
+        recorded_by: &'a str,
+        recorded_at: i64,
+    }
+    impl<'a> From<&'a m::Sanction> for Sanction<'a> {
+        fn from(s: &'a m::Sanction) -> Self {
+            Sanction {
+                id: s.id.as_str(),
+                violation: s.violation.as_str(),
+                officer: s.officer.as_str(),
+                kind: &s.kind,
+                decided_on: s.decided_on.to_string(),
+                from_day: s.from.to_string(),
+                to_day: s.to.map(|d| d.to_string()),
+                decided_by: &s.decided_by,
+                recorded_by: s.recorded_by.as_str(),
+                recorded_at: us(&s.recorded_at),
+            }
+        }
+    }
+    #[derive(Serialize)]
+    pub struct SampleDraw<'a> {
+        id: &'a str,
+        period_from: String,
+        period_to: String,
+        ratio: String,
+        stratified_by: &'a str,
+        seed: &'a str,
+        algorithm: &'a str,
+        population_count: i64,
+        population_digest: &'a str,
+        items: String,
+        strata: String,
+        reason: Option<&'a str>,
+        drawn_by: &'a str,
+        drawn_at: i64,
+    }
+    impl<'a> From<&'a m::SampleDraw> for SampleDraw<'a> {
+        fn from(d: &'a m::SampleDraw) -> Self {
+            SampleDraw {
+                id: d.id.as_str(),
+                period_from: d.period_from.to_string(),
+                period_to: d.period_to.to_string(),
+                ratio: d.ratio.to_string(),
+                stratified_by: d.by.as_str(),
+                seed: &d.seed,
+                algorithm: &d.algorithm,
+                population_count: int(d.population_count),
+                population_digest: &d.population_digest,
+                items: json_list(d.items.iter().map(m::ActivityId::as_str)),
+                strata: super::super::sampling::strata_text(&d.strata),
+                reason: d.reason.as_deref(),
+                drawn_by: d.drawn_by.as_str(),
+                drawn_at: us(&d.drawn_at),
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    pub struct SampleReview<'a> {
+        draw_id: &'a str,
+        activity_id: &'a str,
+        items: String,
+        comment: &'a str,
+        reviewer: &'a str,
+        reviewed_at: i64,
+    }
+    impl<'a> From<&'a m::SampleReview> for SampleReview<'a> {
+        fn from(r: &'a m::SampleReview) -> Self {
+            SampleReview {
+                draw_id: r.draw.as_str(),
+                activity_id: r.activity.as_str(),
+                items: super::super::sampling::review_items_text(&r.items),
+                comment: &r.comment,
+                reviewer: r.reviewer.as_str(),
+                reviewed_at: us(&r.reviewed_at),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

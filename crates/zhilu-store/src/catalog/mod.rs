@@ -12,19 +12,23 @@
 //! durable (SQLite WAL with `synchronous=FULL`, PostgreSQL's WAL) or none of it is.
 
 mod access;
+mod accountability;
 pub(crate) mod change;
 pub(crate) mod column;
+mod costs;
 mod counters;
 mod discs;
 pub(crate) mod driver;
 pub(crate) mod entry;
 mod facts;
+mod findings;
 mod identity;
 mod ledger;
 mod offload;
 mod purge;
 mod records;
 mod registry;
+mod sampling;
 mod snapshots;
 pub(crate) mod table;
 mod witness;
@@ -81,6 +85,13 @@ tables! {
     Tombstone(m::Tombstone),
     Disc(m::PreservationDisc),
     DiscCopy(m::DiscCopy),
+    AnnualReview(m::AnnualReview),
+    Violation(m::Violation),
+    Sanction(m::Sanction),
+    SampleDraw(m::SampleDraw),
+    SampleReview(m::SampleReview),
+    FindingCase(m::FindingCase),
+    DeviceCost(m::DeviceCost),
 }
 
 /// The catalog handle. Cheap to share (`Arc<App>` holds one); every method may run concurrently

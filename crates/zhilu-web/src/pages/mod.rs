@@ -26,14 +26,18 @@ use crate::session::{CSRF_KEY, CurrentActor};
 use crate::state::AppState;
 
 mod access;
+mod accountability;
 mod admin;
 mod assets;
+mod costs;
 mod discs;
 mod exports;
+mod findings;
 mod forms;
 mod home;
 mod records;
 mod registry;
+mod sampling;
 mod sheets;
 
 /// Every page, and the assets they load.
@@ -43,6 +47,12 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(home::login))
         .route("/logout", post(home::logout))
         .route("/dashboard", get(home::dashboard))
+        .route("/findings", get(findings::list))
+        .route("/findings/{id}", get(findings::show))
+        .route("/findings/{id}/acknowledge", post(findings::acknowledge))
+        .route("/findings/{id}/rectify", post(findings::rectify))
+        .route("/findings/{id}/close", post(findings::close))
+        .route("/findings/{id}/reopen", post(findings::reopen))
         .route("/activities", get(records::activities))
         .route("/activities/{id}", get(records::activity))
         .route("/activities/{id}/link", post(records::link))
@@ -70,6 +80,26 @@ pub fn router() -> Router<AppState> {
         .route("/retention", get(registry::retention))
         .route("/discs", get(discs::discs))
         .route("/discs.xlsx", get(discs::discs_xlsx))
+        .route("/costs", get(costs::costs))
+        .route("/costs.xlsx", get(costs::costs_xlsx))
+        .route("/samples", get(sampling::samples).post(sampling::draw))
+        .route("/samples/{id}", get(sampling::sample))
+        .route("/samples/{id}/reviews", post(sampling::review))
+        .route("/assessment", get(sampling::assessment))
+        .route("/assessment.xlsx", get(sampling::assessment_xlsx))
+        .route("/accountability", get(accountability::accountability))
+        .route(
+            "/accountability/violations",
+            post(accountability::add_violation),
+        )
+        .route(
+            "/accountability/sanctions",
+            post(accountability::add_sanction),
+        )
+        .route(
+            "/accountability/annual-reviews",
+            post(accountability::add_annual_review),
+        )
         .route("/audit", get(admin::audit))
         .route("/users", get(admin::users))
         .route("/policy", get(admin::policy))
@@ -109,6 +139,7 @@ impl Viewer {
 const MENU: &[(Option<Action>, &str, &str)] = &[
     (None, "/", "我的待办"),
     (Some(Action::ReadFindings), "/dashboard", "工作台"),
+    (Some(Action::ReadFindings), "/findings", "问题整改"),
     (Some(Action::ReadRecords), "/activities", "执法活动"),
     (None, "/approvals", "审批"),
     (Some(Action::RequestAccess), "/access", "调阅"),
@@ -118,6 +149,10 @@ const MENU: &[(Option<Action>, &str, &str)] = &[
     (Some(Action::ReadRecords), "/subject", "当事人"),
     (Some(Action::ReadRetention), "/retention", "保留与保全"),
     (Some(Action::ReadRetention), "/discs", "长期保存光盘"),
+    (Some(Action::ReadCosts), "/costs", "设备经费"),
+    (Some(Action::DrawSample), "/samples", "抽查评查"),
+    (Some(Action::ReadSupervision), "/assessment", "执法质量考评"),
+    (Some(Action::ReadSupervision), "/accountability", "责任追究"),
     (Some(Action::ReadAudit), "/audit", "审计"),
     (Some(Action::ReadUsers), "/users", "用户与角色"),
     (None, "/policy", "策略"),

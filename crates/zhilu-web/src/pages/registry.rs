@@ -103,6 +103,8 @@ struct DevicePage {
     events: Vec<DeviceEvent>,
     usage: Vec<Vec<String>>,
     columns: [&'static str; USAGE_N],
+    /// Its costs (R31), when the viewer may read them.
+    costs: Option<Vec<zhilu_model::DeviceCost>>,
 }
 
 /// One device: its registration, lifecycle events (R2) and checkouts (R3).
@@ -127,12 +129,22 @@ pub async fn device(
         .filter(|u| u.checkout.device == d.serial)
         .collect();
     usage.reverse();
+    let costs = if v.may(Action::ReadCosts) {
+        match zhilu_app::supervision::costs::costs(&s.app, &v.actor, d.serial.as_str()).await {
+            Ok(c) => Some(c),
+            Err(zhilu_app::AppError::Forbidden { .. }) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     Ok(render(&DevicePage {
         v,
         d: row,
         events,
         usage: usage.iter().map(|u| usage_row(u, &names)).collect(),
         columns: USAGE_COLUMNS,
+        costs,
     }))
 }
 

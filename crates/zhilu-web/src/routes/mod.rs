@@ -13,12 +13,16 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 mod access;
+mod accountability;
+mod costs;
 pub(crate) mod exports;
+pub(crate) mod findings;
 mod footage;
 pub mod openapi;
 mod purge;
 mod records;
 mod registry;
+mod sampling;
 mod session;
 mod users;
 
@@ -75,6 +79,22 @@ pub fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(records::return_device))
         .routes(routes!(records::checkouts, records::checkout))
         .routes(routes!(records::usage))
+        .routes(routes!(costs::add, costs::list))
+        .routes(routes!(costs::report))
+        .routes(routes!(sampling::draw, sampling::list))
+        .routes(routes!(sampling::show))
+        .routes(routes!(sampling::review))
+        .routes(routes!(sampling::assessment))
+        .routes(routes!(
+            accountability::add_violation,
+            accountability::violations
+        ))
+        .routes(routes!(accountability::add_sanction))
+        .routes(routes!(accountability::sanctions))
+        .routes(routes!(
+            accountability::add_annual_review,
+            accountability::annual_reviews
+        ))
         .routes(routes!(records::officers))
         .routes(routes!(records::activities, records::add_activity))
         .routes(routes!(records::activity))
@@ -86,6 +106,12 @@ pub fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(records::offload_sessions))
         .routes(routes!(records::offload_session_files))
         .routes(routes!(records::findings))
+        .routes(routes!(findings::list))
+        .routes(routes!(findings::show))
+        .routes(routes!(findings::acknowledge))
+        .routes(routes!(findings::rectify))
+        .routes(routes!(findings::close))
+        .routes(routes!(findings::reopen))
         .routes(routes!(records::subject))
         .routes(routes!(records::retention))
         .routes(routes!(records::pending))
