@@ -74,6 +74,8 @@ pub struct App {
     pub(crate) viewcopies: access::ViewCopies,
     /// Authorisation decisions, per ledger head.
     pub(crate) decisions: decisions::Decisions,
+    /// The last findings sync of this process: (ledger size after it, business minute).
+    pub(crate) findings_synced: std::sync::Mutex<Option<(u64, i64)>>,
     /// (catalog head, signed checkpoint size) when the catalog is shorter than the checkpoint
     /// kept beside it: nothing may be written (`verify` says what happened).
     behind: Option<(u64, u64)>,

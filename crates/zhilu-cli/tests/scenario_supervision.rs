@@ -58,13 +58,18 @@ fn quarter(profile: &str) {
     // The first kind of the profile's checklist: every profile lists the kinds it requires a
     // record of there, so an activity of it without footage is a finding under each of them.
     let kind = p["checklist"][0]["kind"].as_str().unwrap().to_string();
-    // The kinds 行政处罚法 §42 governs, where the profile's R9 cites it.
-    let penalty: Option<String> = (p["officers"]["article"] == "行政处罚法 §42").then(|| {
-        strs(&p["officers"]["applies_to"])
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| kind.clone())
-    });
+    // A kind 行政处罚法 §42 governs: where the profile's R9 cites it, the kinds it applies to;
+    // elsewhere the kinds the profile names as steps of a penalty procedure.
+    let penalty: Option<String> = if p["officers"]["article"] == "行政处罚法 §42" {
+        Some(
+            strs(&p["officers"]["applies_to"])
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| kind.clone()),
+        )
+    } else {
+        strs(&p["officers"]["penalty_kinds"]).into_iter().next()
+    };
     let suspending: Option<String> = p["sanctions"]
         .as_array()
         .unwrap()

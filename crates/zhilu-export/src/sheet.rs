@@ -27,8 +27,9 @@ pub enum Cell {
     DateTime(NaiveDateTime),
     /// Written as 是 / 否, as a person fills in a paper register.
     Bool(bool),
-    /// An amount of money in fen (分), written as a number of yuan with two decimals.
-    Yuan(i64),
+    /// A number with two decimals, given in hundredths (exact): money in fen (分) shown as yuan,
+    /// a score in hundredths of a point.
+    Hundredths(i64),
     Empty,
 }
 
@@ -51,7 +52,7 @@ impl Cell {
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             Cell::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             Cell::Bool(b) => yes_no(*b).to_string(),
-            Cell::Yuan(fen) => yuan(*fen),
+            Cell::Hundredths(n) => yuan(*n),
             Cell::Empty => String::new(),
         }
     }
@@ -323,10 +324,10 @@ fn write_sheet(
                 Cell::Bool(b) => {
                     ws.write_string_with_format(excel_row, c, yes_no(*b), &f.center)?;
                 }
-                Cell::Yuan(fen) => {
-                    // Amounts a sheet holds are far below 2^53 fen, where a double is exact
-                    // to the fen; the cell shows two decimals.
-                    ws.write_number_with_format(excel_row, c, *fen as f64 / 100.0, &f.yuan)?;
+                Cell::Hundredths(n) => {
+                    // Numbers a sheet holds are far below 2^53 hundredths, where a double is
+                    // exact to the hundredth; the cell shows two decimals.
+                    ws.write_number_with_format(excel_row, c, *n as f64 / 100.0, &f.yuan)?;
                 }
                 Cell::Empty => {}
             }

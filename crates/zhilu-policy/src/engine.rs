@@ -1114,12 +1114,13 @@ impl<'a> Accountability<'a> {
 }
 
 /// Whether an activity kind is part of a penalty procedure, as the profile says it: the kinds its
-/// R9 rule governs when that rule cites 行政处罚法 §42 (every kind when it names none). A profile
-/// whose R9 rests on its own regulation does not say which kinds are penalties.
+/// R9 rule governs when that rule cites 行政处罚法 §42 (every kind when it names none), and the
+/// kinds it lists as `penalty_kinds` (a profile whose R9 rests on its own regulation).
 pub fn is_penalty_kind(profile: &Profile, kind: &str) -> bool {
     let rule = &profile.officers;
-    rule.article == XZCF_42
-        && (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k.get_ref() == kind))
+    (rule.article == XZCF_42
+        && (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k.get_ref() == kind)))
+        || rule.penalty_kinds.iter().any(|k| k.get_ref() == kind)
 }
 
 /// Why `c` is not a valid certificate on `day`, in Chinese; `None` when it is.

@@ -137,6 +137,11 @@ pub struct OfficersRule {
     /// that are part of a penalty case); empty: every kind.
     #[serde(default)]
     pub applies_to: Vec<Spanned<String>>,
+    /// The kinds that are steps of an administrative penalty procedure, where 行政处罚法 §42
+    /// requires officers with enforcement qualification (执法证), for a profile whose R9 rests on
+    /// its own regulation (where it cites §42, `applies_to` says it).
+    #[serde(default)]
+    pub penalty_kinds: Vec<Spanned<String>>,
     #[serde(default)]
     pub agency_choice: Vec<Spanned<String>>,
 }
@@ -931,11 +936,22 @@ impl Profile {
                 format!("“{}”不是月-日（MM-DD），例如 12-31", r.by.get_ref()),
             );
         }
-        for k in &self.officers.applies_to {
+        for (field, k) in self
+            .officers
+            .applies_to
+            .iter()
+            .map(|k| ("officers.applies_to", k))
+            .chain(
+                self.officers
+                    .penalty_kinds
+                    .iter()
+                    .map(|k| ("officers.penalty_kinds", k)),
+            )
+        {
             if self.kind(k.get_ref()).is_none() {
                 return c.err(
                     k.span(),
-                    "officers.applies_to",
+                    field,
                     format!(
                         "未知的活动类型“{}”，请使用 [[checklist]] 中的 kind",
                         k.get_ref()

@@ -380,6 +380,7 @@ impl App {
             viewings: Default::default(),
             viewcopies: Default::default(),
             decisions: Default::default(),
+            findings_synced: Default::default(),
         })
     }
 }

@@ -358,11 +358,11 @@ pub const REPORT_COLUMNS: &[(&str, u16)] = &[
 fn sums_row(label: &str, s: &CostSums) -> Vec<Cell> {
     vec![
         Cell::text(label),
-        Cell::Yuan(s.purchase_fen),
-        Cell::Yuan(s.maintenance_fen),
-        Cell::Yuan(s.repair_fen),
-        Cell::Yuan(s.other_fen),
-        Cell::Yuan(s.total_fen),
+        Cell::Hundredths(s.purchase_fen),
+        Cell::Hundredths(s.maintenance_fen),
+        Cell::Hundredths(s.repair_fen),
+        Cell::Hundredths(s.other_fen),
+        Cell::Hundredths(s.total_fen),
         Cell::from(s.devices as u64),
     ]
 }

@@ -152,8 +152,19 @@ pub struct FindingView {
 /// Keeps the cases in step with the full check, as the system (`check`): one `App::record` for
 /// every change, none when nothing changed. Retries when another sync got there first.
 pub async fn sync(app: &App) -> Result<SyncReport, AppError> {
+    // What the check finds depends only on the catalog (every change of which moves the ledger
+    // head) and on the business time. Pages and lists sync on every read: while neither moved
+    // since this process last synced, there is nothing new to find (a minute is finer than any
+    // deadline a profile sets).
+    let minute = app.now().timestamp().div_euclid(60);
+    let (head, _) = app.catalog.ledger_head().await?;
+    let synced =
+        |m: &std::sync::Mutex<Option<(u64, i64)>>| *m.lock().unwrap_or_else(|e| e.into_inner());
+    if synced(&app.findings_synced) == Some((head, minute)) {
+        return Ok(SyncReport::default());
+    }
     let mut tries = 0;
-    loop {
+    let report = loop {
         tries += 1;
         match sync_once(app).await {
             Err(AppError::Conflict(_) | AppError::Store(StoreError::Duplicate { .. }))
@@ -164,9 +175,14 @@ pub async fn sync(app: &App) -> Result<SyncReport, AppError> {
                     "findings sync collided with another writer; retrying"
                 );
             }
-            other => return other,
+            other => break other?,
         }
-    }
+    };
+    let (head, _) = app.catalog.ledger_head().await?;
+    *app.findings_synced
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some((head, minute));
+    Ok(report)
 }
 
 /// Whether this process may write the catalog (a sync is skipped on a read-only copy).

@@ -693,8 +693,13 @@ pub fn score_text(s: Option<f64>) -> String {
 pub async fn assessment_sheet(app: &App, actor: &Actor, p: &str) -> Result<Sheet, AppError> {
     let v = assess(app, actor, p).await?;
     let mut sheet = Sheet::new(SheetKind::Assessment.title(), ASSESSMENT_COLUMNS);
-    // A number with two decimals: the sheet's `Yuan` cell is exactly that (hundredths, `0.00`).
-    let score = |s: Option<f64>| s.map_or(Cell::Empty, |s| Cell::Yuan((s * 100.0).round() as i64));
+    // A number with two decimals, in hundredths of a point.
+    let score = |s: Option<f64>| {
+        s.map_or(
+            Cell::Empty,
+            |s| Cell::Hundredths((s * 100.0).round() as i64),
+        )
+    };
     for u in &v.units {
         sheet.rows.push(vec![
             Cell::text("单位"),

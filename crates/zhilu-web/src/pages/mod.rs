@@ -150,7 +150,7 @@ const MENU: &[(Option<Action>, &str, &str)] = &[
     (Some(Action::ReadRetention), "/retention", "保留与保全"),
     (Some(Action::ReadRetention), "/discs", "长期保存光盘"),
     (Some(Action::ReadCosts), "/costs", "设备经费"),
-    (Some(Action::DrawSample), "/samples", "抽查评查"),
+    (Some(Action::ReadSupervision), "/samples", "抽查评查"),
     (Some(Action::ReadSupervision), "/assessment", "执法质量考评"),
     (Some(Action::ReadSupervision), "/accountability", "责任追究"),
     (Some(Action::ReadAudit), "/audit", "审计"),
