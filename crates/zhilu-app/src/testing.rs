@@ -30,6 +30,14 @@ pub struct TestApp {
 }
 
 /// 20 November 2026, 12:00 UTC (20:00 Beijing time): every test's "now" unless it moves it.
+/// The fixture footage [`TestApp::offload_fixtures`] offloads.
+pub const FIXTURE_MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
+pub const FIXTURE_WAV: &str = "REC_20261120_094000.WAV";
+
+/// The first password of the users [`TestApp::login_as`] registers, and the one they change it to.
+pub const INITIAL_PASSWORD: &str = "Initial-Pass-2026";
+pub const PASSWORD: &str = "Strong-Pass-2026";
+
 pub fn default_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
         .single()
@@ -117,6 +125,77 @@ impl TestApp {
 
     /// A temporary folder and a fresh database, nothing initialised: for suites that drive the
     /// binary from `zhilu init` on. Usable from a plain (non-async) test.
+    /// Registers `user` with [`INITIAL_PASSWORD`] (as a test actor), logs in, changes it to
+    /// [`PASSWORD`] and logs in again: the actor of a real login session, roles and clearances
+    /// read from the catalog as a person's would be.
+    pub async fn login_as(&self, mut user: crate::identity::NewUser) -> crate::Actor {
+        use crate::identity;
+        let id = user.id.clone();
+        user.password = Some(INITIAL_PASSWORD.into());
+        identity::add_user(self.app(), &crate::Actor::test("setup"), user)
+            .await
+            .expect("add user");
+        let first = identity::login(self.app(), &id, INITIAL_PASSWORD, "127.0.0.1")
+            .await
+            .expect("first login");
+        identity::change_password(self.app(), &first.actor, INITIAL_PASSWORD, PASSWORD)
+            .await
+            .expect("change password");
+        identity::login(self.app(), &id, PASSWORD, "127.0.0.1")
+            .await
+            .expect("login")
+            .actor
+    }
+
+    /// Offloads the two fixture recordings of camera DSJ0001 (captured 20 November 2026, 09:30
+    /// and 09:40: [`FIXTURE_MP4`], [`FIXTURE_WAV`]) for officer 000123 at station CJZ-01, at the
+    /// clock's time; both must be new. Returns their SHA-256 (MP4, WAV).
+    pub async fn offload_fixtures(&self) -> (String, String) {
+        use crate::offload;
+        let setup = crate::Actor::test("setup");
+        let dir = self.device_dir("DSJ0001");
+        for f in [FIXTURE_MP4, FIXTURE_WAV] {
+            std::fs::copy(fixture(f), dir.join(f)).expect("copy");
+        }
+        let report = offload::offload(
+            self.app(),
+            &setup,
+            &offload::OffloadRequest {
+                source: dir,
+                device: "DSJ0001".into(),
+                officer: "000123".into(),
+                station: "CJZ-01".into(),
+                device_clock: None,
+                clear_device: false,
+            },
+            &offload::Silent,
+        )
+        .await
+        .expect("offload");
+        assert_eq!(report.imported, 2, "{report:#?}");
+        let all = offload::recordings(self.app(), &setup, None).await.unwrap();
+        let sha = |name: &str| {
+            all.iter()
+                .find(|r| r.original_name == name)
+                .expect("recording")
+                .sha256
+                .to_string()
+        };
+        (sha(FIXTURE_MP4), sha(FIXTURE_WAV))
+    }
+
+    /// [`TestApp::login_as`] a user `用户<id>` of `unit` with `roles`.
+    pub async fn person(&self, id: &str, unit: &str, roles: &[&str]) -> crate::Actor {
+        self.login_as(crate::identity::NewUser {
+            id: id.into(),
+            name: format!("用户{id}"),
+            unit: unit.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            ..Default::default()
+        })
+        .await
+    }
+
     pub fn empty() -> TestApp {
         runtime().block_on(Self::empty_async())
     }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use zhilu_app::compliance::{self, CheckScope, Finding};
-use zhilu_app::identity::{self, NewUser};
+use zhilu_app::identity::NewUser;
 use zhilu_app::records::{self, NewActivity};
 use zhilu_app::supervision::accountability::{
     self as acc, NewAnnualReview, NewSanction, NewViolation,
@@ -12,42 +12,23 @@ use zhilu_app::supervision::accountability::{
 use zhilu_app::testing::{TestApp, beijing_time};
 use zhilu_app::{Actor, AppError, registry};
 
-const INITIAL: &str = "Initial-Pass-2026";
-const PASSWORD: &str = "Strong-Pass-2026";
-
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("day")
 }
 
 /// A logged-in user; `cert` = (number, from, to).
 async fn user(t: &TestApp, id: &str, roles: &[&str], cert: Option<(&str, &str, &str)>) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: "一大队".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            certificate: cert.map(|c| c.0.to_string()),
-            certificate_from: cert.map(|c| day(c.1)),
-            certificate_to: cert.map(|c| day(c.2)),
-            ..NewUser::default()
-        },
-    )
+    t.login_as(NewUser {
+        id: id.into(),
+        name: format!("用户{id}"),
+        unit: "一大队".into(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        certificate: cert.map(|c| c.0.to_string()),
+        certificate_from: cert.map(|c| day(c.1)),
+        certificate_to: cert.map(|c| day(c.2)),
+        ..NewUser::default()
+    })
     .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
 }
 
 const VALID: Option<(&str, &str, &str)> = Some(("ZF-0001", "2020-01-01", "2030-12-31"));

@@ -1,40 +1,13 @@
 //! R31 (luohe-xm §23): devices carry purchase and maintenance costs, in exact fen; a yearly cost
 //! report per unit. Runs on PostgreSQL too when `ZHILU_TEST_POSTGRES_URL` is set.
 
-use zhilu_app::identity::{self, NewUser};
 use zhilu_app::supervision::costs::{self, NewCost};
 use zhilu_app::testing::{TestApp, camera};
 use zhilu_app::{Actor, AppError, registry};
 use zhilu_model::CostKind;
 
-const INITIAL: &str = "Initial-Pass-2026";
-const PASSWORD: &str = "Strong-Pass-2026";
-
 async fn user(t: &TestApp, id: &str, unit: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: unit.into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
+    t.person(id, unit, roles).await
 }
 
 async fn device(t: &TestApp, serial: &str, unit: &str) {

@@ -7,41 +7,15 @@ use zhilu_app::identity::{self, NewUser};
 use zhilu_app::model::{FindingCase, FindingState};
 use zhilu_app::records::{self, NewActivity};
 use zhilu_app::supervision::findings::{self, FindingFilter, Rectification, Step};
-use zhilu_app::testing::{TestApp, beijing_time, fixture};
-use zhilu_app::{Actor, AppError, offload, registry};
+use zhilu_app::testing::{TestApp, beijing_time};
+use zhilu_app::{Actor, AppError, registry};
 
 /// lushan-sj: routine inspections must be recorded (§8), offloads are due the same day (§13).
 const PROFILE: &str = "lushan-sj";
-const INITIAL: &str = "Initial-Pass-2026";
-const PASSWORD: &str = "Strong-Pass-2026";
-const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
-const WAV: &str = "REC_20261120_094000.WAV";
+use zhilu_app::testing::{INITIAL_PASSWORD as INITIAL, PASSWORD};
 
 async fn user(t: &TestApp, id: &str, unit: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: unit.into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
+    t.person(id, unit, roles).await
 }
 
 struct People {
@@ -75,35 +49,7 @@ async fn people(t: &TestApp) -> People {
 /// Offloads the two fixture recordings (captured 20 November 2026, 09:30 and 09:40) now, for
 /// officer 000123; returns (MP4, WAV) SHA-256.
 async fn offload_now(t: &TestApp) -> (String, String) {
-    let setup = Actor::test("setup");
-    let dir = t.device_dir("DSJ0001");
-    for f in [MP4, WAV] {
-        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
-    }
-    offload::offload(
-        t.app(),
-        &setup,
-        &offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: "000123".into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &offload::Silent,
-    )
-    .await
-    .expect("offload");
-    let all = offload::recordings(t.app(), &setup, None).await.unwrap();
-    let sha = |name: &str| {
-        all.iter()
-            .find(|r| r.original_name == name)
-            .expect("recording")
-            .sha256
-            .to_string()
-    };
-    (sha(MP4), sha(WAV))
+    t.offload_fixtures().await
 }
 
 async fn all_cases(t: &TestApp) -> Vec<FindingCase> {

@@ -6,7 +6,7 @@ use zhilu_app::identity::{self, NewUser};
 use zhilu_app::model::{AccessKind, Secrecy};
 use zhilu_app::records::NewActivity;
 use zhilu_app::registry::NewDevice;
-use zhilu_app::testing::{TestApp, beijing_time, fixture};
+use zhilu_app::testing::{TestApp, beijing_time};
 use zhilu_app::{Action, Actor, AppError, offload, records, registry};
 
 const PASSWORD: &str = "Strong-Pass-2026";
@@ -30,35 +30,7 @@ async fn two_recordings(t: &TestApp) -> (String, String) {
     )
     .await
     .expect("officer");
-    let dir = t.device_dir("DSJ0001");
-    for f in [MP4, WAV] {
-        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
-    }
-    let report = offload::offload(
-        t.app(),
-        &setup,
-        &offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: "000123".into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &offload::Silent,
-    )
-    .await
-    .expect("offload");
-    assert_eq!(report.imported, 2, "{report:#?}");
-    let all = offload::recordings(t.app(), &setup, None).await.unwrap();
-    let sha = |name: &str| {
-        all.iter()
-            .find(|r| r.original_name == name)
-            .expect("recording")
-            .sha256
-            .to_string()
-    };
-    (sha(MP4), sha(WAV))
+    t.offload_fixtures().await
 }
 
 /// The roles the profile's access chain names, in order.
@@ -73,9 +45,6 @@ async fn access_chain(t: &TestApp) -> Vec<String> {
         .map(|r| r.get_ref().clone())
         .collect()
 }
-
-const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
-const WAV: &str = "REC_20261120_094000.WAV";
 
 /// Registers a user with roles (and clearances) and a password, and logs them in. Administrator
 /// roles and clearances are given by the security administrator, as 三员分立 asks.

@@ -2,42 +2,16 @@
 //! a period's activities, reviewers score them (never their own), and the reviews roll up into
 //! the enforcement-quality assessment. Runs on PostgreSQL too when `ZHILU_TEST_POSTGRES_URL` is set.
 
-use zhilu_app::identity::{self, NewUser};
 use zhilu_app::records::{self, NewActivity};
 use zhilu_app::supervision::sampling::{self, DrawAsk, ReviewAsk};
 use zhilu_app::testing::{TestApp, beijing_time};
 use zhilu_app::{Actor, AppError};
 use zhilu_model::{ReviewResult, SampleBy};
 
-const INITIAL: &str = "Initial-Pass-2026";
-const PASSWORD: &str = "Strong-Pass-2026";
 const PROFILE: &str = "lushan-sj";
 
 async fn user(t: &TestApp, id: &str, unit: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: unit.into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
+    t.person(id, unit, roles).await
 }
 
 struct Setup {

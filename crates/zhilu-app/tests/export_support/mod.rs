@@ -7,12 +7,9 @@ use std::process::Command;
 
 use zhilu_app::access::{self, AccessAsk};
 use zhilu_app::export::Facts;
-use zhilu_app::identity::{self, NewUser};
-use zhilu_app::testing::{TestApp, fixture};
-use zhilu_app::{Actor, offload, registry};
+use zhilu_app::testing::TestApp;
+use zhilu_app::{Actor, registry};
 
-pub const PASSWORD: &str = "Strong-Pass-2026";
-pub const INITIAL: &str = "Initial-Pass-2026";
 pub const MP4: &str = "DSJ0001_000123_20261120093000_0001.MP4";
 pub const WAV: &str = "REC_20261120_094000.WAV";
 
@@ -34,61 +31,11 @@ pub async fn two_recordings(t: &TestApp) -> (String, String) {
     )
     .await
     .expect("officer");
-    let dir = t.device_dir("DSJ0001");
-    for f in [MP4, WAV] {
-        std::fs::copy(fixture(f), dir.join(f)).expect("copy");
-    }
-    offload::offload(
-        t.app(),
-        &setup,
-        &offload::OffloadRequest {
-            source: dir,
-            device: "DSJ0001".into(),
-            officer: "000123".into(),
-            station: "CJZ-01".into(),
-            device_clock: None,
-            clear_device: false,
-        },
-        &offload::Silent,
-    )
-    .await
-    .expect("offload");
-    let all = offload::recordings(t.app(), &setup, None).await.unwrap();
-    let sha = |name: &str| {
-        all.iter()
-            .find(|r| r.original_name == name)
-            .expect("recording")
-            .sha256
-            .to_string()
-    };
-    (sha(MP4), sha(WAV))
+    t.offload_fixtures().await
 }
 
 pub async fn user(t: &TestApp, id: &str, roles: &[&str]) -> Actor {
-    identity::add_user(
-        t.app(),
-        &Actor::test("setup"),
-        NewUser {
-            id: id.into(),
-            name: format!("用户{id}"),
-            unit: "一处".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            password: Some(INITIAL.into()),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .expect("add user");
-    let first = identity::login(t.app(), id, INITIAL, "127.0.0.1")
-        .await
-        .expect("first login");
-    identity::change_password(t.app(), &first.actor, INITIAL, PASSWORD)
-        .await
-        .expect("change password");
-    identity::login(t.app(), id, PASSWORD, "127.0.0.1")
-        .await
-        .expect("login")
-        .actor
+    t.person(id, "一处", roles).await
 }
 
 /// A requester holding an approved grant of `kind` on both recordings; returns (requester, grant).
