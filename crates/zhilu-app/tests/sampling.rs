@@ -270,6 +270,20 @@ async fn r27_review_rolls_up_into_assessment() {
     };
     let before = sampling::assess(app, &s.officer, "2026-11").await.unwrap();
     assert!(before.officers.is_empty());
+    // Each weight group is named in Chinese for the page and the CLI.
+    let labels: Vec<&str> = before.weights.iter().map(|w| w.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "环节完整",
+            "连续不间断",
+            "移交管理使用规范",
+            "记录内容",
+            "告知用语"
+        ],
+        "{:?}",
+        before.weights
+    );
     // 000101's activity: interrupted (fail) and notification partial; the rest pass:
     // (0.3 + 0 + 0.2 + 0.2 + 0.1 × 0.5) / 1 × 100 = 75.
     let r = sampling::review(

@@ -637,10 +637,15 @@ pub async fn assess(app: &App, actor: &Actor, p: &str) -> Result<AssessmentView,
             .iter()
             .map(|(n, w)| Weight {
                 group: (*n).to_string(),
-                label: rule::ItemGroup::of(n)
-                    .map(|g| g.label())
-                    .unwrap_or(n)
-                    .to_string(),
+                // The profile names the content group `content`; its items are `content_<n>`.
+                label: (if *n == "content" {
+                    Some(rule::ItemGroup::Content)
+                } else {
+                    rule::ItemGroup::of(n)
+                })
+                .map(|g| g.label())
+                .unwrap_or(n)
+                .to_string(),
                 weight: *w,
             })
             .collect(),
