@@ -21,6 +21,9 @@ pub enum Via {
     Cli { os_user: String },
     /// A part of the system acting on its own (automatic links, fixity).
     System,
+    /// A networked collection station, by its registered bearer credential (R16): it may only
+    /// upload device files (`station::uploads`), never read.
+    Station,
     /// Test suites only (`testing` feature, never in a production build): every permission.
     #[cfg(feature = "testing")]
     Test,
@@ -88,6 +91,8 @@ pub enum Action {
     ManageCosts,
     /// Read devices' costs and the yearly cost report (R31).
     ReadCosts,
+    /// Register and revoke networked collection stations' credentials (系统管理员; R16).
+    ManageStations,
 }
 
 impl Action {
@@ -120,6 +125,7 @@ impl Action {
         Action::RecordAccountability,
         Action::ManageCosts,
         Action::ReadCosts,
+        Action::ManageStations,
     ];
 
     /// Whether the action only reads.
@@ -169,6 +175,7 @@ impl Action {
             Action::RecordAccountability => "登记违规行为、处理措施和年度评查",
             Action::ManageCosts => "登记设备购置和维护费用",
             Action::ReadCosts => "查看设备费用",
+            Action::ManageStations => "管理采集站凭据",
         }
     }
 }
@@ -259,10 +266,21 @@ pub const PERMISSIONS: &[(FixedRole, Action, Scope)] = &[
     (R::Supervisor, A::ReadSupervision, All),
     (R::Supervisor, A::RecordAccountability, All),
     (R::Supervisor, A::ReadCosts, All),
+    // 上级监督机关: a supervising body above several agencies, given an account in each; it
+    // reads records, device history, findings and supervision, and writes nothing (not even an
+    // access request: footage stays behind the agency's own approval chain).
+    (R::SuperiorOversight, A::ReadRecords, All),
+    (R::SuperiorOversight, A::ReadFindings, All),
+    (R::SuperiorOversight, A::ReadDevices, All),
+    (R::SuperiorOversight, A::ReadSupervision, All),
+    (R::SuperiorOversight, A::ReadRegister, All),
+    (R::SuperiorOversight, A::ReadRetention, All),
+    (R::SuperiorOversight, A::ReadCosts, All),
     (R::SystemAdmin, A::ManageUsers, All),
     (R::SystemAdmin, A::ManageDevices, All),
     (R::SystemAdmin, A::ReadUsers, All),
     (R::SystemAdmin, A::ReadDevices, All),
+    (R::SystemAdmin, A::ManageStations, All),
     (R::SecurityAdmin, A::AssignRoles, All),
     (R::SecurityAdmin, A::ReadUsers, All),
     (R::SecurityAdmin, A::Classify, All),
@@ -360,6 +378,29 @@ impl Actor {
         }
     }
 
+    /// A networked collection station that presented a registered, unrevoked credential
+    /// (`station:<id>` in the ledger). No person, no role: the permission table gives it
+    /// nothing; only the upload use cases accept it ([`Actor::station_id`]).
+    pub(crate) fn station(id: &zhilu_model::StationId) -> Actor {
+        Actor {
+            name: format!("station:{id}"),
+            person: None,
+            unit: None,
+            roles: Vec::new(),
+            clearances: Vec::new(),
+            via: Via::Station,
+            must_change_password: false,
+        }
+    }
+
+    /// The station acting, when the actor is a station's credential.
+    pub fn station_id(&self) -> Option<&str> {
+        match self.via {
+            Via::Station => self.name.strip_prefix("station:"),
+            _ => None,
+        }
+    }
+
     /// Test suites: a person with every permission and every clearance, by id (`testing`
     /// feature; never in a production build). Suites that test permissions use real users.
     #[cfg(feature = "testing")]
@@ -439,7 +480,7 @@ impl Actor {
         match &self.via {
             Via::Session => true,
             Via::Cli { .. } => replay,
-            Via::System => false,
+            Via::System | Via::Station => false,
             #[cfg(feature = "testing")]
             Via::Test => true,
         }

@@ -185,6 +185,8 @@ pub enum Thing {
     Finding,
     /// A violation recorded against an officer (R29).
     Violation,
+    /// A networked station's resumable upload (issue 15).
+    Upload,
 }
 
 impl Thing {
@@ -208,6 +210,7 @@ impl Thing {
             Thing::SampleReview => "抽查评查记录",
             Thing::Finding => "问题",
             Thing::Violation => "违规记录",
+            Thing::Upload => "上传",
         }
     }
 }

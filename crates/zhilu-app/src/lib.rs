@@ -31,6 +31,7 @@ mod policy;
 pub mod records;
 pub mod registry;
 pub mod setup;
+pub mod station;
 pub mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;

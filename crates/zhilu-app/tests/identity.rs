@@ -105,43 +105,43 @@ async fn first_login(t: &TestApp, id: &str) -> Actor {
 /// ManageUsers ManageDevices AssignRoles ReadAudit Checkout Offload WriteRecords Hold
 /// RequestAccess RevokeGrant ReadRegister ReadRecords ReadFindings ReadDevices Classify
 /// ReadRetention ReadUsers Purge Preserve DownloadExports AnswerFindings ManageFindings DrawSample
-/// ReviewSample ReadSupervision RecordAccountability ManageCosts ReadCosts.
+/// ReviewSample ReadSupervision RecordAccountability ManageCosts ReadCosts ManageStations.
 const EXPECTED: &[(&str, &str)] = &[
     (
         "officer",
-        "- - - - - o o - a - - o o o - - - - - - o - - - o - - -",
+        "- - - - - o o - a - - o o o - - - - - - o - - - o - - - -",
     ),
     (
         "unit_head",
-        "- - - - o o o - a - - o o o o o - - - - o - - - o - - o",
+        "- - - - o o o - a - - o o o o o - - - - o - - - o - - o -",
     ),
     (
         "custodian",
-        "- - - - a a a a a a a a - a - a - a a a - - - - - - a a",
+        "- - - - a a a a a a a a - a - a - a a a - - - - - - a a -",
     ),
     (
         "legal",
-        "- - - - - - - a a a a a a a a a - - - a - - - - a - - a",
+        "- - - - - - - a a a a a a a a a - - - a - - - - a - - a -",
     ),
     (
         "leader",
-        "- - - - - - - - a a a a a a - a - - - - - - - - a - - a",
+        "- - - - - - - - a a a a a a - a - - - - - - - - a - - a -",
     ),
     (
         "supervisor",
-        "- - - - - - - - - - a a a a - - - - - - - a a a a a - a",
+        "- - - - - - - - - - a a a a - - - - - - - a a a a a - a -",
     ),
     (
         "system_admin",
-        "a a - - - - - - - - - - - a - - a - - - - - - - - - - -",
+        "a a - - - - - - - - - - - a - - a - - - - - - - - - - - a",
     ),
     (
         "security_admin",
-        "- - a - - - - - - - - - - - a - a - - - - - - - - - - -",
+        "- - a - - - - - - - - - - - a - a - - - - - - - - - - - -",
     ),
     (
         "audit_admin",
-        "- - - a - - - - - - - - - - - - a - - - - - - - - - - -",
+        "- - - a - - - - - - - - - - - - a - - - - - - - - - - - -",
     ),
 ];
 

@@ -148,6 +148,9 @@ enum Command {
     /// 见证：本数据目录的见证（添加、移除、提交检查点、离线交换文件），以及为其他机关的审计日志做独立见证并副署检查点。
     #[command(subcommand)]
     Witness(commands::witness::WitnessCmd),
+    /// 联网采集站：登记、吊销、列出采集站凭据（平台）；在采集站把设备文件经网络断点续传到平台（R16、R26）。
+    #[command(subcommand)]
+    Station(commands::station::StationCmd),
     /// 启动网页服务和接口（须登录；审批、调阅在此进行）。
     Serve(commands::serve::ServeArgs),
     /// 性能测试：输出测得数据及同次运行测得的基准值。
@@ -364,6 +367,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::Sanction(c) => accountability::sanction(&ctx, c).await,
         Command::AnnualReview(c) => accountability::annual_review(&ctx, c).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
+        Command::Station(c) => station::station_cmd(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]
         Command::Bench(c) => lab::bench(&ctx, c).await,

@@ -176,6 +176,50 @@ fn hint(e: &AppError) -> Option<String> {
     })
 }
 
+/// A JSON list written one element at a time, byte for byte what [`Out::show`] prints for the
+/// whole list (`serde_json::to_string_pretty` of an array, then a newline), so a list of millions
+/// (`recordings list --json`) never sits in memory. Nothing is written before the first element
+/// or [`JsonList::finish`]: an error found before then prints alone, as with `show`.
+pub(crate) struct JsonList<W: std::io::Write> {
+    w: W,
+    started: bool,
+    buf: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonList<W> {
+    pub fn new(w: W) -> Self {
+        JsonList {
+            w,
+            started: false,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Appends one element, indented as a pretty-printed array indents it.
+    pub fn push<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, value)?;
+        self.w
+            .write_all(if self.started { b",\n  " } else { b"[\n  " })?;
+        self.started = true;
+        // JSON escapes every newline inside a string: each one here separates two lines.
+        for (i, line) in self.buf.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                self.w.write_all(b"\n  ")?;
+            }
+            self.w.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the array (`[]` when nothing was pushed) and flushes.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.w
+            .write_all(if self.started { b"\n]\n" } else { b"[]\n" })?;
+        self.w.flush()
+    }
+}
+
 /// Beijing time, for people.
 pub(crate) fn t(at: DateTime<Utc>) -> String {
     zhilu_app::beijing(at)
@@ -213,6 +257,24 @@ pub(crate) fn pad(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::pad;
+
+    #[test]
+    fn x4_streamed_json_list_is_byte_identical_to_pretty_array() {
+        let values = [
+            serde_json::json!({"a": 1, "b": ["x", "y\nz"], "c": {"d": null}}),
+            serde_json::json!({"e": "执法人员", "f": []}),
+        ];
+        for n in 0..=values.len() {
+            let mut out = Vec::new();
+            let mut list = super::JsonList::new(&mut out);
+            for v in &values[..n] {
+                list.push(v).unwrap();
+            }
+            list.finish().unwrap();
+            let want = format!("{}\n", serde_json::to_string_pretty(&values[..n]).unwrap());
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{n} elements");
+        }
+    }
 
     #[test]
     fn x4_chinese_tables_line_up_by_display_width() {

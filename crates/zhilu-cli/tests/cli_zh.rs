@@ -28,12 +28,16 @@ const ALLOWED_VALUES: &[&str] = &[
     "sqlite3", "nginx", "sendfile", "off",
     // the baseline tools of `bench export` (cp, xorriso -as mkisofs)
     "cp", "xorriso", "mkisofs",
+    // the baseline of `bench offload` (a Python script that fsyncs and hashes SHA-256), its sizes
+    "Python", "fsync", "SHA", "KB",
     // the key that stops `serve` and `demo --serve`
     "Ctrl",
     // disc image standards and the disc sizes `--disc-size` accepts by name
     "ISO", "Joliet", "cd", "dvd", "dl", "bd25",
     // a witness's address (http://host:port), its default directory
     "http", "./zhilu-witness",
+    // a networked station's platform address (`station ingest --to https://…`)
+    "https",
     // prefixes of the numbers `approve` takes (NR…, IR…, EX…, AR…, PR…)
     "NR", "IR", "EX", "AR", "PR",
     // enforcement profile ids

@@ -47,6 +47,11 @@ pub struct BenchCheckReport {
     /// Re-check of the day just offloaded (`check --from day --to day+1`), target < 1 s.
     pub incremental_check_seconds: f64,
     pub incremental_findings: usize,
+    /// The same catalog read by child processes, interleaved over `--runs` runs: the full check
+    /// and `recordings list --json`, each with its peak memory, next to the `sqlite3` shell
+    /// (SQLite only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<crate::bench_list::ChildRuns>,
 }
 
 const PER_ACTIVITY: u64 = 10;
@@ -345,12 +350,13 @@ pub async fn bench_check(
     activities: u64,
     work_dir: &Path,
     keep: bool,
+    runs: usize,
 ) -> Result<BenchCheckReport, LabError> {
     if !(10..=10_000_000).contains(&activities) {
         return Err(LabError::Invalid("活动数须在 10 到 10000000 之间".into()));
     }
     let work = work_dir.join(format!("bench-check-{}", std::process::id()));
-    let result = run(activities, &work).await;
+    let result = run(activities, &work, runs).await;
     if keep {
         tracing::info!(dir = %work.display(), "bench catalog kept");
     } else {
@@ -359,7 +365,7 @@ pub async fn bench_check(
     result
 }
 
-async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError> {
+async fn run(activities: u64, work: &Path, runs: usize) -> Result<BenchCheckReport, LabError> {
     let t0 = Utc
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
         .single()
@@ -422,7 +428,17 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
     )
     .await?;
     let incremental_check_seconds = t.elapsed().as_secs_f64();
+    let sqlite = matches!(app.catalog().backend(), zhilu_store::Backend::Sqlite);
     app.close().await;
+    // The children open the catalog themselves, once this process has closed it.
+    let children = if sqlite && runs > 0 {
+        let (root, db) = (dir.root.clone(), dir.catalog_db());
+        Some(tokio::task::block_in_place(|| {
+            crate::bench_list::child_runs(&root, &db, runs)
+        })?)
+    } else {
+        None
+    };
     let read = times.read.as_secs_f64();
     Ok(BenchCheckReport {
         activities,
@@ -439,5 +455,6 @@ async fn run(activities: u64, work: &Path) -> Result<BenchCheckReport, LabError>
         read_ratio_to_sqlite3: sqlite3_shell_seconds.map(|s| read / s.max(1e-9)),
         incremental_check_seconds,
         incremental_findings: inc.len(),
+        children,
     })
 }

@@ -309,3 +309,135 @@ async fn run_ingest_bench(
         },
     })
 }
+
+/// The offload baseline of issue 15: per file, read it once, hash it SHA-256 and SM3, write two
+/// copies (one per root) and fsync each file and its folder — Python's stdlib, the same disk.
+const PY_OFFLOAD: &str = r#"
+import hashlib, os, sys
+src, roots = sys.argv[1], sys.argv[2:]
+for name in sorted(os.listdir(src)):
+    with open(os.path.join(src, name), "rb") as f:
+        data = f.read()
+    sha = hashlib.sha256(data).hexdigest()
+    hashlib.new("sm3", data).hexdigest()
+    for root in roots:
+        fd = os.open(os.path.join(root, sha), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.close(fd)
+        d = os.open(root, os.O_RDONLY)
+        os.fsync(d)
+        os.close(d)
+"#;
+
+/// `bench offload`: many small files (issue 15: 2,000 of 200 KB), our full offload into a fresh
+/// data directory next to [`PY_OFFLOAD`] over the same files, interleaved A B A B.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchOffloadReport {
+    pub files: u64,
+    pub file_bytes: u64,
+    pub runs: usize,
+    /// Our offload (copy into both roots, both hashes, fsyncs, read-back, catalog, ledger), s.
+    pub offload_s: crate::bench_list::Spread,
+    /// The Python baseline, s.
+    pub baseline_s: crate::bench_list::Spread,
+    /// Per run, baseline time / our time: our throughput as a share of the baseline's
+    /// (target ≥ 0.7).
+    pub ratio_to_baseline: crate::bench_list::Spread,
+}
+
+/// Runs the small-file offload benchmark under `work_dir` (removed after).
+pub async fn bench_offload(
+    files: u64,
+    file_kb: u64,
+    runs: usize,
+    work_dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<BenchOffloadReport, AppError> {
+    if !(1..=100_000).contains(&files) || !(64..=100_000).contains(&file_kb) {
+        return Err(AppError::Invalid(
+            "文件数须在 1 到 100000 之间，文件大小须在 64 到 100000 KB 之间".into(),
+        ));
+    }
+    let work = work_dir.join(format!("bench-offload-{}", std::process::id()));
+    let result = run_offload_bench(&work, files, file_kb * 1000, runs.max(1), clock).await;
+    let _ = fs::remove_dir_all(&work);
+    result
+}
+
+async fn run_offload_bench(
+    work: &Path,
+    files: u64,
+    size: u64,
+    runs: usize,
+    clock: Arc<dyn Clock>,
+) -> Result<BenchOffloadReport, AppError> {
+    let device_dir = work.join("device");
+    fs::create_dir_all(&device_dir).map_err(|e| AppError::io(&device_dir, e))?;
+    let base = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 1, 0, 0)
+        .single()
+        .unwrap_or_default();
+    for i in 0..files {
+        let start = base + chrono::Duration::seconds(20 * i as i64);
+        let local = start.with_timezone(&zhilu_policy::facts::china());
+        let name = format!(
+            "DSJ0001_000123_{}_{:04}.MP4",
+            local.format("%Y%m%d%H%M%S"),
+            i % 10_000 + 1
+        );
+        let path = device_dir.join(name);
+        let f = File::create(&path).map_err(|e| AppError::io(&path, e))?;
+        let mut w = BufWriter::with_capacity(1 << 16, f);
+        zhilu_media::synth::write_large_mp4(&mut w, size, start, 20.0, i + 1)
+            .and_then(|()| w.flush())
+            .map_err(|e| AppError::io(&path, e))?;
+    }
+    let bytes = files * size;
+    let script = work.join("baseline.py");
+    fs::write(&script, PY_OFFLOAD).map_err(|e| AppError::io(&script, e))?;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let data = work.join(format!("data-{run}"));
+        let (mb_per_s, _) =
+            timed_offload(&data, &device_dir, files as usize, bytes, clock.clone()).await?;
+        ours.push(bytes as f64 / 1e6 / mb_per_s.max(1e-9));
+        let roots = [work.join("py-primary"), work.join("py-replica")];
+        for r in &roots {
+            let _ = fs::remove_dir_all(r);
+            fs::create_dir_all(r).map_err(|e| AppError::io(r, e))?;
+        }
+        let t = Instant::now();
+        let status = tokio::task::block_in_place(|| {
+            Command::new("python3")
+                .arg(&script)
+                .arg(&device_dir)
+                .args(&roots)
+                .status()
+        })
+        .map_err(|e| AppError::io("python3", e))?;
+        theirs.push(t.elapsed().as_secs_f64());
+        if !status.success() {
+            return Err(AppError::Invalid("Python 基线脚本运行失败".into()));
+        }
+        for r in &roots {
+            let _ = fs::remove_dir_all(r);
+        }
+    }
+    let ratio: Vec<f64> = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(o, t)| t / o.max(1e-9))
+        .collect();
+    use crate::bench_list::Spread;
+    Ok(BenchOffloadReport {
+        files,
+        file_bytes: size,
+        runs,
+        offload_s: Spread::of(&ours),
+        baseline_s: Spread::of(&theirs),
+        ratio_to_baseline: Spread::of(&ratio),
+    })
+}

@@ -1,17 +1,20 @@
-//! `bench ledger`: durable appends per second, each next to its baseline measured in the same run
-//! on the same disk:
-//! - baseline: plain SQLite single-row commits (WAL, `synchronous = FULL`, one `INSERT` per
-//!   transaction, as the catalog's driver opens its connections);
-//! - catalog commits (entry, tree nodes, head and signed checkpoint in one transaction);
-//! - "before": a use case writing one ledger entry (`setup::load_calendar`), waiting after each
-//!   for its checkpoint file (`App::settle`), as the old synchronous file write did;
-//! - "after": the same, the file written in the background and coalesced, one `settle` at the end;
-//! - with a witness on 127.0.0.1: appends per second, how many cosignatures the background kept
-//!   for them, and the cost of one offer (`witness::offer`: add-checkpoint over HTTP with a
-//!   consistency proof, cosignature verified and kept);
+//! `bench ledger`: the ledger's heavy paths, each next to its baseline measured in the same run on
+//! the same disk, the two interleaved (ours, baseline, ours, baseline…) over `runs` rounds so that
+//! a change in the machine's load hits both sides; min / median / max of each, and the ratio of
+//! the medians:
+//! - durable appends: single-entry catalog commits (entry, tree nodes, head and an Ed25519-signed
+//!   checkpoint in one fsynced transaction) against plain SQLite single-row commits (WAL,
+//!   `synchronous = FULL`, one `INSERT` per transaction, as the catalog's driver opens its
+//!   connections);
+//! - bulk fill: a fresh catalog filled with N entries (20,000 per commit, each commit signed)
+//!   against the same entry and tree-node rows inserted into a plain SQLite file with the
+//!   catalog's schema for those tables, in one transaction through prepared statements;
+//! - an inclusion proof (entry read, proof built, proof verified) from the catalog of N entries
+//!   against the same from the same tree in memory; a consistency proof from the catalog beside;
 //!
-//! then the time to produce and verify an inclusion proof and a consistency proof in a log of N
-//! entries, both from the in-memory tree and from the catalog.
+//! then, once, the app's write path through a public use case: waiting after each append for its
+//! checkpoint file ("before") or not ("after"), and with a witness on 127.0.0.1 (appends per
+//! second, cosignatures kept, the cost of one offer).
 
 use std::fs;
 use std::path::Path;
@@ -23,51 +26,145 @@ use zhilu_app::setup::load_calendar;
 use zhilu_app::witness::{self, Offer};
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 use zhilu_ledger::{self as ledger, MemoryTree};
-use zhilu_store::{Change, CheckpointSigner};
+use zhilu_store::{Catalog, Change, CheckpointSigner, LedgerEntry};
 
 use crate::LabError as AppError;
 
+/// Min, median and max of one figure over the runs, and every run's value in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spread {
+    pub min: f64,
+    pub median: f64,
+    pub max: f64,
+    pub runs: Vec<f64>,
+}
+
+impl Spread {
+    pub(crate) fn of(runs: Vec<f64>) -> Self {
+        let mut s = runs.clone();
+        s.sort_by(f64::total_cmp);
+        let median = match s.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => s[n / 2],
+            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+        };
+        Spread {
+            min: s.first().copied().unwrap_or(0.0),
+            median,
+            max: s.last().copied().unwrap_or(0.0),
+            runs,
+        }
+    }
+
+    /// `min / median / max` with `digits` decimals.
+    pub(crate) fn show(&self, digits: usize) -> String {
+        format!(
+            "{:.d$} / {:.d$} / {:.d$}",
+            self.min,
+            self.median,
+            self.max,
+            d = digits
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchLedgerReport {
+    /// Interleaved rounds of each row.
+    pub runs: usize,
+    /// Commits timed per round of the durable-append row.
     pub durable_appends: u64,
-    /// Single-entry commits: entry, tree nodes, head and an Ed25519-signed checkpoint in one
-    /// fsynced transaction — what every state change costs.
-    pub signed_appends_per_s: f64,
-    /// Baseline: plain SQLite single-row commits per second (WAL, `synchronous = FULL`, one
-    /// `INSERT` per transaction) in a database file beside the catalog, measured before the app
-    /// figures and again after them (a disk shared with other work drifts); the ratios below are
-    /// to the mean of the two.
-    pub sqlite_single_row_commits_per_s: f64,
-    pub sqlite_single_row_commits_again_per_s: f64,
+    /// Single-entry catalog commits per second.
+    pub durable_appends_per_s: Spread,
+    /// Baseline: plain SQLite single-row commits per second (a fresh file each round, timed after
+    /// as many untimed commits, so its write-ahead log has reached its working size).
+    pub sqlite_single_row_commits_per_s: Spread,
+    /// Median over median; target ≥ 0.8.
+    pub durable_vs_sqlite: f64,
+    /// Entries per round of the bulk fill (and in the log the proofs are read from).
+    pub log_entries: u64,
+    /// Catalog entries per second while filling a fresh catalog (20,000 per signed commit).
+    pub fill_entries_per_s: Spread,
+    /// Baseline: the same entry and node rows into a plain SQLite file, per entry per second.
+    pub sqlite_bulk_entries_per_s: Spread,
+    /// Tree-node rows the baseline inserts beside the entries.
+    pub sqlite_bulk_node_rows: u64,
+    /// Median over median; target ≥ 0.5.
+    pub fill_vs_sqlite: f64,
+    /// Probes per round of the proof rows.
+    pub proof_probes: u64,
+    /// Read an entry, build its inclusion proof from the catalog, verify it: µs each; target ≤ 100.
+    pub catalog_inclusion_proof_us: Spread,
+    /// The same from the tree in memory (`MemoryTree`) of the same leaves.
+    pub memory_inclusion_proof_us: Spread,
+    pub catalog_vs_memory_inclusion: f64,
+    /// Build a consistency proof from the catalog (and the old root), verify it: µs each.
+    pub catalog_consistency_proof_us: Spread,
     /// The public use case driven for the app figures (one ledger entry per call).
     pub use_case: &'static str,
-    pub app_appends: u64,
     /// "Before": each append waits for its checkpoint file (`settle` after every call).
     pub appends_waiting_for_checkpoint_file_per_s: f64,
     /// "After": the checkpoint file in the background, coalesced; one `settle` at the end, timed.
     pub appends_background_checkpoint_file_per_s: f64,
-    pub before_vs_sqlite: f64,
     pub after_vs_sqlite: f64,
-    pub after_vs_before: f64,
-    /// With a witness on 127.0.0.1 offered every checkpoint in the background (coalesced); one
-    /// `settle` at the end, timed.
-    pub witnessed_appends: u64,
+    /// With a witness on 127.0.0.1 offered every checkpoint in the background (coalesced).
     pub witnessed_appends_per_s: f64,
     pub witnessed_vs_after: f64,
     /// Cosignatures the background kept for those appends, and appends per cosignature.
     pub cosignatures_kept: u64,
     pub appends_per_cosignature: f64,
-    /// `witness::offer` timed alone, each after one more entry: add-checkpoint over HTTP with a
-    /// consistency proof, the cosignature verified and kept.
+    /// `witness::offer` timed alone, each after one more entry.
     pub witness_offers: u64,
     pub witness_offer_mean_us: f64,
     pub witness_offer_median_us: f64,
-    pub log_entries: u64,
-    pub memory_tree_build_s: f64,
-    pub memory_inclusion_proof_us: f64,
-    pub sqlite_fill_s: f64,
-    pub sqlite_inclusion_proof_us: f64,
-    pub sqlite_consistency_proof_us: f64,
+}
+
+impl BenchLedgerReport {
+    /// The rows as a Chinese table: ours and the baseline, min / median / max, the ratio.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "审计日志基准：每项 {} 轮，与对照交替运行（最小 / 中位 / 最大）\n",
+            self.runs
+        );
+        s.push_str(&format!(
+            "持久追加（每次提交 1 条，共 {} 次）\n  本系统 {} 条/秒\n  对照（SQLite 单行提交，WAL，synchronous=FULL）{} 次/秒\n  中位比值 {:.2}（目标 ≥ 0.8）\n",
+            self.durable_appends,
+            self.durable_appends_per_s.show(0),
+            self.sqlite_single_row_commits_per_s.show(0),
+            self.durable_vs_sqlite
+        ));
+        s.push_str(&format!(
+            "批量写入（{} 条，每次提交 20000 条）\n  本系统 {} 条/秒\n  对照（SQLite 在一个事务中插入同样的 {} 条日志行和 {} 条节点行）{} 条/秒\n  中位比值 {:.2}（目标 ≥ 0.5）\n",
+            self.log_entries,
+            self.fill_entries_per_s.show(0),
+            self.log_entries,
+            self.sqlite_bulk_node_rows,
+            self.sqlite_bulk_entries_per_s.show(0),
+            self.fill_vs_sqlite
+        ));
+        s.push_str(&format!(
+            "包含证明（{} 条的日志，每轮 {} 次：读条目、生成证明、验证）\n  从编目库 {} 微秒\n  从内存 {} 微秒\n  中位比值 {:.1}（目标：编目库 ≤ 100 微秒）\n",
+            self.log_entries,
+            self.proof_probes,
+            self.catalog_inclusion_proof_us.show(1),
+            self.memory_inclusion_proof_us.show(1),
+            self.catalog_vs_memory_inclusion
+        ));
+        s.push_str(&format!(
+            "一致性证明（从编目库）{} 微秒\n",
+            self.catalog_consistency_proof_us.show(1)
+        ));
+        s.push_str(&format!(
+            "经用例 {} 追加（各测一次）：等待检查点文件 {:.0} 条/秒，后台写检查点文件 {:.0} 条/秒（为 SQLite 单行提交的 {:.2} 倍），配置本机见证 {:.0} 条/秒；见证一次往返中位 {:.0} 微秒\n",
+            self.use_case,
+            self.appends_waiting_for_checkpoint_file_per_s,
+            self.appends_background_checkpoint_file_per_s,
+            self.after_vs_sqlite,
+            self.witnessed_appends_per_s,
+            self.witness_offer_median_us
+        ));
+        s
+    }
 }
 
 pub(crate) fn event(i: u64) -> Change {
@@ -113,10 +210,23 @@ impl CheckpointSigner for BenchSigner {
     }
 }
 
-/// Runs the ledger benchmark in a fresh data directory under `work_dir` (removed after).
+/// Fills `catalog`'s ledger up to `entries` entries, 20,000 events per signed commit.
+pub(crate) async fn fill(app: &App, signer: &BenchSigner, entries: u64) -> Result<(), AppError> {
+    let catalog = app.catalog();
+    let mut next = catalog.ledger_head().await?.0;
+    while next < entries {
+        let batch: Vec<Change> = (next..(next + 20_000).min(entries)).map(event).collect();
+        next += batch.len() as u64;
+        catalog.commit(app.now(), "bench", &batch, signer).await?;
+    }
+    Ok(())
+}
+
+/// Runs the ledger benchmark in a fresh directory under `work_dir` (removed after).
 pub async fn bench_ledger(
     entries: u64,
     appends: u64,
+    runs: usize,
     work_dir: &Path,
     clock: Arc<dyn Clock>,
 ) -> Result<BenchLedgerReport, AppError> {
@@ -126,8 +236,11 @@ pub async fn bench_ledger(
     if !(1..=1_000_000).contains(&appends) {
         return Err(AppError::Invalid("追加次数须在 1 到 1000000 之间".into()));
     }
+    if !(1..=100).contains(&runs) {
+        return Err(AppError::Invalid("轮数须在 1 到 100 之间".into()));
+    }
     let work = work_dir.join(format!("bench-ledger-{}", std::process::id()));
-    let result = run_ledger_bench(entries, appends, &work, clock).await;
+    let result = run_ledger_bench(entries, appends, runs, &work, clock).await;
     let _ = fs::remove_dir_all(&work);
     result
 }
@@ -135,118 +248,173 @@ pub async fn bench_ledger(
 async fn run_ledger_bench(
     entries: u64,
     appends: u64,
+    runs: usize,
     work: &Path,
     clock: Arc<dyn Clock>,
 ) -> Result<BenchLedgerReport, AppError> {
-    let app = App::init(
-        DataDir::new(work.join("data")),
-        InitOptions::default(),
-        clock,
-    )
-    .await?;
-    let catalog = app.catalog();
-    let alg = catalog.hash_alg();
+    let init = |name: &str| {
+        App::init(
+            DataDir::new(work.join(name)),
+            InitOptions::default(),
+            clock.clone(),
+        )
+    };
+
+    // Durable appends, interleaved with the baseline.
+    let app = init("appends").await?;
     let signer = BenchSigner::of(&app)?;
-    let durable = appends;
-
-    let sqlite_single_row_commits_per_s =
-        sqlite_commits(&work.join("baseline.db"), durable).await?;
-
-    let t = Instant::now();
-    for i in 0..durable {
-        catalog
-            .commit(app.now(), "bench", &[event(i)], &signer)
-            .await?;
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let t = Instant::now();
+        for i in 0..appends {
+            app.catalog()
+                .commit(app.now(), "bench", &[event(i)], &signer)
+                .await?;
+        }
+        ours.push(appends as f64 / t.elapsed().as_secs_f64());
+        base.push(sqlite_commits(&work.join(format!("baseline-{run}.db")), appends).await?);
+        let _ = fs::remove_file(work.join(format!("baseline-{run}.db")));
+        let _ = fs::remove_file(work.join(format!("baseline-{run}.db-wal")));
     }
-    let signed_appends_per_s = durable as f64 / t.elapsed().as_secs_f64();
+    let durable_appends_per_s = Spread::of(ours);
+    let sqlite_single_row_commits_per_s = Spread::of(base);
 
-    // The app's write path through a public use case: one `calendar.loaded` entry per call.
+    // The app's write path, once: before / after, then with a witness.
     let actor = Actor::system("bench");
-    let app_appends = durable;
     let t = Instant::now();
-    for _ in 0..app_appends {
+    for _ in 0..appends {
         load_calendar(&app, &actor, CALENDAR).await?;
         app.settle().await;
     }
-    let before = app_appends as f64 / t.elapsed().as_secs_f64();
+    let before = appends as f64 / t.elapsed().as_secs_f64();
     let t = Instant::now();
-    for _ in 0..app_appends {
+    for _ in 0..appends {
         load_calendar(&app, &actor, CALENDAR).await?;
     }
     app.settle().await;
-    let after = app_appends as f64 / t.elapsed().as_secs_f64();
+    let after = appends as f64 / t.elapsed().as_secs_f64();
+    let w = witnessed(&app, &actor, &signer, work, appends).await?;
+    app.close().await;
+    drop(app);
+    let _ = fs::remove_dir_all(work.join("appends"));
 
-    let w = witnessed(&app, &actor, &signer, work, durable).await?;
-    let sqlite_again = sqlite_commits(&work.join("baseline-again.db"), durable).await?;
-    let sqlite = (sqlite_single_row_commits_per_s + sqlite_again) / 2.0;
-
-    // Fill the catalog's ledger to `entries` in large transactions.
-    let t = Instant::now();
-    let mut next = catalog.ledger_head().await?.0;
-    while next < entries {
-        let batch: Vec<Change> = (next..(next + 20_000).min(entries)).map(event).collect();
-        next += batch.len() as u64;
-        catalog.commit(app.now(), "bench", &batch, &signer).await?;
+    // Bulk fill, interleaved with the baseline; the first catalog is kept for the proofs.
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    let mut rows: Option<Arc<LedgerRows>> = None;
+    let mut kept = None;
+    for run in 0..runs {
+        let name = format!("fill-{run}");
+        let app = init(&name).await?;
+        let signer = BenchSigner::of(&app)?;
+        let t = Instant::now();
+        fill(&app, &signer, entries).await?;
+        ours.push(entries as f64 / t.elapsed().as_secs_f64());
+        if rows.is_none() {
+            rows = Some(Arc::new(ledger_rows(app.catalog()).await?));
+        }
+        if let Some(r) = &rows {
+            let db = work.join(format!("bulk-{run}.db"));
+            let (db2, r2) = (db.clone(), Arc::clone(r));
+            let s = tokio::task::spawn_blocking(move || {
+                zhilu_store::testing::sqlite_bulk_ledger_rows(&db2, &r2.0, &r2.1)
+            })
+            .await
+            .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))??;
+            base.push(r.0.len() as f64 / s);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+        }
+        // The first catalog is kept: the baseline's rows and the in-memory tree are its own.
+        if kept.is_none() {
+            kept = Some(app);
+        } else {
+            app.close().await;
+            drop(app);
+            let _ = fs::remove_dir_all(work.join(name));
+        }
     }
-    let sqlite_fill_s = t.elapsed().as_secs_f64();
-    let (size, root) = catalog.ledger_head().await?;
+    let fill_entries_per_s = Spread::of(ours);
+    let sqlite_bulk_entries_per_s = Spread::of(base);
+    let rows = rows.ok_or_else(|| AppError::Invalid("没有运行任何一轮".into()))?;
+    let sqlite_bulk_node_rows = rows.1.len() as u64;
 
+    // Proofs from the first filled catalog, interleaved with the same from memory.
+    let app = kept.ok_or_else(|| AppError::Invalid("没有运行任何一轮".into()))?;
+    let catalog = app.catalog();
+    let alg = catalog.hash_alg();
+    let (size, root) = catalog.ledger_head().await?;
+    let leaves: Vec<ledger::Hash> = rows
+        .0
+        .iter()
+        .map(|e| alg.leaf_hash(e.body.as_bytes()))
+        .collect();
+    drop(rows);
+    let mut tree = MemoryTree::new(alg);
+    for leaf in &leaves {
+        tree.append(*leaf);
+    }
+    if tree.size() != size || tree.root() != root {
+        return Err(AppError::Invalid(
+            "基准出错：内存中的树与编目库中的不一致".into(),
+        ));
+    }
     let probes = 1000u64;
     let pick = |k: u64| (k.wrapping_mul(2_654_435_761) ^ 0x9e37) % size;
-    let t = Instant::now();
-    for k in 0..probes {
-        let i = pick(k);
-        let body = catalog.ledger_entries(i, 1).await?;
-        let leaf = alg.leaf_hash(body.first().map(|e| e.body.as_bytes()).unwrap_or_default());
-        let proof = catalog.inclusion_proof(i, size).await?;
-        ledger::verify_inclusion(alg, &leaf, i, size, &proof, &root)?;
+    let (mut from_catalog, mut from_memory, mut consistency) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs as u64 {
+        let t = Instant::now();
+        for k in run * probes..(run + 1) * probes {
+            let i = pick(k);
+            let body = catalog.ledger_entries(i, 1).await?;
+            let leaf = alg.leaf_hash(body.first().map(|e| e.body.as_bytes()).unwrap_or_default());
+            let proof = catalog.inclusion_proof(i, size).await?;
+            ledger::verify_inclusion(alg, &leaf, i, size, &proof, &root)?;
+        }
+        from_catalog.push(t.elapsed().as_secs_f64() * 1e6 / probes as f64);
+        let t = Instant::now();
+        for k in run * probes..(run + 1) * probes {
+            let i = pick(k);
+            let leaf = leaves[i as usize];
+            let proof = tree.inclusion_proof(i, size)?;
+            ledger::verify_inclusion(alg, &leaf, i, size, &proof, &root)?;
+        }
+        from_memory.push(t.elapsed().as_secs_f64() * 1e6 / probes as f64);
+        let t = Instant::now();
+        for k in run * probes..(run + 1) * probes {
+            let old = pick(k).max(1);
+            let proof = catalog.consistency_proof(old, size).await?;
+            let old_root = catalog.root_at(old).await?;
+            ledger::verify_consistency(alg, old, size, &old_root, &root, &proof)?;
+        }
+        consistency.push(t.elapsed().as_secs_f64() * 1e6 / probes as f64);
     }
-    let sqlite_inclusion_proof_us = t.elapsed().as_secs_f64() * 1e6 / probes as f64;
-    let t = Instant::now();
-    for k in 0..probes {
-        let old = pick(k).max(1);
-        let proof = catalog.consistency_proof(old, size).await?;
-        let old_root = catalog.root_at(old).await?;
-        ledger::verify_consistency(alg, old, size, &old_root, &root, &proof)?;
-    }
-    let sqlite_consistency_proof_us = t.elapsed().as_secs_f64() * 1e6 / probes as f64;
     app.close().await;
-
-    let t = Instant::now();
-    let mut tree = MemoryTree::new(alg);
-    for i in 0..entries {
-        tree.append(alg.leaf_hash(&i.to_be_bytes()));
-    }
-    let memory_tree_build_s = t.elapsed().as_secs_f64();
-    let mroot = tree.root();
-    let t = Instant::now();
-    for k in 0..probes {
-        let i = (k.wrapping_mul(2_654_435_761) ^ 0x9e37) % entries;
-        let proof = tree.inclusion_proof(i, entries)?;
-        ledger::verify_inclusion(
-            alg,
-            &alg.leaf_hash(&i.to_be_bytes()),
-            i,
-            entries,
-            &proof,
-            &mroot,
-        )?;
-    }
-    let memory_inclusion_proof_us = t.elapsed().as_secs_f64() * 1e6 / probes as f64;
+    let catalog_inclusion_proof_us = Spread::of(from_catalog);
+    let memory_inclusion_proof_us = Spread::of(from_memory);
+    let sqlite_median = sqlite_single_row_commits_per_s.median;
 
     Ok(BenchLedgerReport {
-        durable_appends: durable,
-        signed_appends_per_s,
+        runs,
+        durable_appends: appends,
+        durable_vs_sqlite: durable_appends_per_s.median / sqlite_median,
+        durable_appends_per_s,
         sqlite_single_row_commits_per_s,
-        sqlite_single_row_commits_again_per_s: sqlite_again,
+        log_entries: size,
+        fill_vs_sqlite: fill_entries_per_s.median / sqlite_bulk_entries_per_s.median,
+        fill_entries_per_s,
+        sqlite_bulk_entries_per_s,
+        sqlite_bulk_node_rows,
+        proof_probes: probes,
+        catalog_vs_memory_inclusion: catalog_inclusion_proof_us.median
+            / memory_inclusion_proof_us.median,
+        catalog_inclusion_proof_us,
+        memory_inclusion_proof_us,
+        catalog_consistency_proof_us: Spread::of(consistency),
         use_case: "zhilu_app::setup::load_calendar",
-        app_appends,
         appends_waiting_for_checkpoint_file_per_s: before,
         appends_background_checkpoint_file_per_s: after,
-        before_vs_sqlite: before / sqlite,
-        after_vs_sqlite: after / sqlite,
-        after_vs_before: after / before,
-        witnessed_appends: w.appends,
+        after_vs_sqlite: after / sqlite_median,
         witnessed_appends_per_s: w.appends_per_s,
         witnessed_vs_after: w.appends_per_s / after,
         cosignatures_kept: w.cosignatures,
@@ -254,13 +422,35 @@ async fn run_ledger_bench(
         witness_offers: w.offers,
         witness_offer_mean_us: w.offer_mean_us,
         witness_offer_median_us: w.offer_median_us,
-        log_entries: size,
-        memory_tree_build_s,
-        memory_inclusion_proof_us,
-        sqlite_fill_s,
-        sqlite_inclusion_proof_us,
-        sqlite_consistency_proof_us,
     })
+}
+
+/// A ledger's entries as stored and its tree-node rows `(level, index, hex hash)`.
+type LedgerRows = (Vec<LedgerEntry>, Vec<(u8, u64, String)>);
+
+/// Every entry of `catalog`'s ledger as stored, and the tree-node rows the catalog holds for them
+/// (recomputed from the leaves: every perfect subtree, as `(level, index, hex hash)`).
+async fn ledger_rows(catalog: &Catalog) -> Result<LedgerRows, AppError> {
+    let alg = catalog.hash_alg();
+    let (size, _) = catalog.ledger_head().await?;
+    let mut entries = Vec::with_capacity(size as usize);
+    while (entries.len() as u64) < size {
+        let page = catalog.ledger_entries(entries.len() as u64, 10_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        entries.extend(page);
+    }
+    let mut tree = MemoryTree::new(alg);
+    let mut nodes = Vec::with_capacity(entries.len() * 2);
+    for e in &entries {
+        let leaf = alg.leaf_hash(e.body.as_bytes());
+        for (id, h) in ledger::append(alg, tree.size(), leaf, &tree)? {
+            nodes.push((id.level, id.index, hex::encode(h)));
+        }
+        tree.append(leaf);
+    }
+    Ok((entries, nodes))
 }
 
 /// The calendar the app figures load again and again (one small `calendar.loaded` entry).

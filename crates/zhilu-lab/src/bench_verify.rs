@@ -1,9 +1,10 @@
 //! `bench verify`: a data directory whose ledger holds N entries (filled as fast as the catalog
-//! takes them: 20,000 events per commit, each commit signed with the directory's own key, so the
-//! ledger verifies), then `zhilu --data-dir D verify --offline --json` run as a child process of
-//! this same binary — its wall time and its peak resident memory — next to a baseline measured in
-//! the same run on the same catalog: the `sqlite3` shell reading every entry's body
-//! (`sqlite3 catalog.db "select body from ledger_entries" > /dev/null`); and the catalog's size.
+//! takes them: 20,000 per commit, each commit signed with the directory's own key, so the ledger
+//! verifies; events, or with `--rows` one new catalog row each), then `zhilu --data-dir D verify
+//! --offline --json` run as a child process of this same binary — its wall time and its peak
+//! resident memory — interleaved over `runs` rounds with a baseline on the same catalog: the
+//! `sqlite3` shell reading every entry's body (`sqlite3 catalog.db "select body from
+//! ledger_entries" > /dev/null`); and the catalog's size.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,46 +18,110 @@ use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 use zhilu_store::Change;
 
 use crate::LabError as AppError;
-use crate::bench_ledger::{BenchSigner, event};
+use crate::bench_ledger::{BenchSigner, Spread, event};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchVerifyReport {
     pub entries: u64,
+    /// What each entry writes: `"events"` (no catalog row) or `"rows"` (each entry inserts a
+    /// `stations` row, so that verify holds every row against its entry, as in a catalog of
+    /// recordings).
+    pub fill: &'static str,
     /// Filling the ledger (20,000 entries per commit).
     pub fill_s: f64,
     /// `catalog.db` with its write-ahead log, after the filling app closed.
     pub catalog_bytes: u64,
     pub catalog_bytes_per_entry: f64,
+    /// Rounds: verify and the baseline interleaved.
+    pub runs: usize,
     /// `zhilu --data-dir D verify --offline --json`, a child process: wall time from spawn to exit.
-    pub verify_s: f64,
-    pub verify_entries_per_s: f64,
-    /// Its peak resident memory (`VmHWM` of `/proc/<pid>/status`, sampled every 5 ms).
-    pub verify_peak_rss_mib: f64,
-    /// `verify` exited 0 with no problem, over all N entries.
+    pub verify_s: Spread,
+    /// Its peak resident memory, MiB (`VmHWM` of `/proc/<pid>/status`, sampled every 5 ms; the
+    /// high-water mark only rises, and verify holds its largest structures until it returns).
+    /// Target ≤ 300 MiB for 1,000,000 entries.
+    pub verify_peak_rss_mib: Spread,
+    /// Peak memory per entry, bytes (median).
+    pub verify_peak_rss_bytes_per_entry: f64,
+    /// `verify` exited 0 with no problem, over all N entries, in every round.
     pub verify_ok: bool,
     /// Baseline: `sqlite3 catalog.db "select body from ledger_entries" > /dev/null` (`None` without
     /// the `sqlite3` shell).
-    pub sqlite3_read_s: Option<f64>,
+    pub sqlite3_read_s: Option<Spread>,
+    /// Median over median.
     pub verify_vs_sqlite3: Option<f64>,
+}
+
+impl BenchVerifyReport {
+    /// The figures as a Chinese table.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "核验基准：{} 条日志（{}），每项 {} 轮交替运行（最小 / 中位 / 最大）；编目库 {:.1} MB\n",
+            self.entries,
+            if self.fill == "rows" {
+                "每条写入一行记录"
+            } else {
+                "事件，不写记录"
+            },
+            self.runs,
+            self.catalog_bytes as f64 / 1e6
+        );
+        s.push_str(&format!(
+            "  verify 内存峰值 {} MiB（每条 {:.0} 字节；目标：100 万条 ≤ 300 MB）\n  verify 耗时 {} 秒{}\n",
+            self.verify_peak_rss_mib.show(1),
+            self.verify_peak_rss_bytes_per_entry,
+            self.verify_s.show(2),
+            if self.verify_ok { "，全部通过" } else { "，未通过！" }
+        ));
+        match (&self.sqlite3_read_s, self.verify_vs_sqlite3) {
+            (Some(b), Some(r)) => s.push_str(&format!(
+                "  对照（sqlite3 读取全部日志条目）{} 秒；中位比值 {:.1}\n",
+                b.show(2),
+                r
+            )),
+            _ => s.push_str("  对照：未测（没有 sqlite3）\n"),
+        }
+        s
+    }
+}
+
+/// The `i`-th entry of the fill: an event, or a new `stations` row.
+fn change(i: u64, rows: bool, now: chrono::DateTime<chrono::Utc>) -> Result<Change, AppError> {
+    if !rows {
+        return Ok(event(i));
+    }
+    let id = format!("ST-{i}")
+        .parse()
+        .map_err(|e| AppError::Invalid(format!("基准采集站编号无效：{e}")))?;
+    Ok(Change::insert(zhilu_model::Station {
+        id,
+        first_seen: now,
+    }))
 }
 
 /// Runs the verify benchmark in a fresh data directory under `work_dir` (removed after).
 pub async fn bench_verify(
     entries: u64,
+    rows: bool,
+    runs: usize,
     work_dir: &Path,
     clock: Arc<dyn Clock>,
 ) -> Result<BenchVerifyReport, AppError> {
     if !(2..=100_000_000).contains(&entries) {
         return Err(AppError::Invalid("日志条数须在 2 到 100000000 之间".into()));
     }
+    if !(1..=100).contains(&runs) {
+        return Err(AppError::Invalid("轮数须在 1 到 100 之间".into()));
+    }
     let work = work_dir.join(format!("bench-verify-{}", std::process::id()));
-    let result = run_verify_bench(entries, &work, clock).await;
+    let result = run_verify_bench(entries, rows, runs, &work, clock).await;
     let _ = fs::remove_dir_all(&work);
     result
 }
 
 async fn run_verify_bench(
     entries: u64,
+    rows: bool,
+    runs: usize,
     work: &Path,
     clock: Arc<dyn Clock>,
 ) -> Result<BenchVerifyReport, AppError> {
@@ -69,9 +134,9 @@ async fn run_verify_bench(
     // writes the checkpoint file too.
     let mut next = catalog.ledger_head().await?.0;
     while next + 1 < entries {
-        let batch: Vec<Change> = (next..(next + 20_000).min(entries - 1))
-            .map(event)
-            .collect();
+        let batch = (next..(next + 20_000).min(entries - 1))
+            .map(|i| change(i, rows, app.now()))
+            .collect::<Result<Vec<Change>, _>>()?;
         next += batch.len() as u64;
         catalog.commit(app.now(), "bench", &batch, &signer).await?;
     }
@@ -92,25 +157,39 @@ async fn run_verify_bench(
         .map(|m| m.len())
         .sum();
 
-    let (verify_s, peak_kib, ok, verified) = {
-        let (root, out) = (dir.root.clone(), work.join("verify.json"));
-        tokio::task::spawn_blocking(move || run_verify(&root, &out))
-            .await
-            .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))??
-    };
-    let sqlite3_read_s = sqlite3_read(&db);
+    let (mut wall, mut peak, mut base, mut all_ok) = (Vec::new(), Vec::new(), Vec::new(), true);
+    for _ in 0..runs {
+        let (verify_s, peak_kib, ok, verified) = {
+            let (root, out) = (dir.root.clone(), work.join("verify.json"));
+            tokio::task::spawn_blocking(move || run_verify(&root, &out))
+                .await
+                .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))??
+        };
+        wall.push(verify_s);
+        peak.push(peak_kib as f64 / 1024.0);
+        all_ok &= ok && verified == Some(entries);
+        if let Some(s) = sqlite3_read(&db) {
+            base.push(s);
+        }
+    }
+    let verify_s = Spread::of(wall);
+    let verify_peak_rss_mib = Spread::of(peak);
+    let sqlite3_read_s = (!base.is_empty()).then(|| Spread::of(base));
 
     Ok(BenchVerifyReport {
         entries,
+        fill: if rows { "rows" } else { "events" },
         fill_s,
         catalog_bytes,
         catalog_bytes_per_entry: catalog_bytes as f64 / entries as f64,
+        runs,
+        verify_peak_rss_bytes_per_entry: verify_peak_rss_mib.median * 1024.0 * 1024.0
+            / entries as f64,
+        verify_vs_sqlite3: sqlite3_read_s.as_ref().map(|b| verify_s.median / b.median),
         verify_s,
-        verify_entries_per_s: entries as f64 / verify_s,
-        verify_peak_rss_mib: peak_kib as f64 / 1024.0,
-        verify_ok: ok && verified == Some(entries),
+        verify_peak_rss_mib,
+        verify_ok: all_ok,
         sqlite3_read_s,
-        verify_vs_sqlite3: sqlite3_read_s.map(|s| verify_s / s),
     })
 }
 

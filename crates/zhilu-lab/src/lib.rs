@@ -8,6 +8,7 @@ pub mod bench_check;
 pub mod bench_export;
 pub mod bench_ingest;
 pub mod bench_ledger;
+pub mod bench_list;
 pub mod bench_serve;
 pub mod bench_serve_app;
 pub mod bench_verify;

@@ -362,6 +362,9 @@ closed_set!(
         Legal = "legal", "法制机构";
         Leader = "leader", "领导（审批人）";
         Supervisor = "supervisor", "监督人员";
+        /// A supervising body above the agency (several agencies on one installation): reads,
+        /// never writes.
+        SuperiorOversight = "superior_oversight", "上级监督机关";
         SystemAdmin = "system_admin", "系统管理员";
         SecurityAdmin = "security_admin", "安全保密管理员";
         AuditAdmin = "audit_admin", "安全审计员";

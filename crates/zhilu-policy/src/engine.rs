@@ -150,8 +150,14 @@ pub struct Index<'a> {
     activities: HashMap<&'a str, &'a Activity>,
     recordings: HashMap<&'a str, &'a Recording>,
     links_by_activity: HashMap<&'a str, Vec<&'a Recording>>,
-    activities_by_recording: HashMap<&'a str, Vec<&'a Activity>>,
+    /// The activities of each recording: a range of `linked_activities`, in link order. One flat
+    /// list rather than a `Vec` per recording: a year holds millions of recordings, nearly all
+    /// with one activity, and a small allocation each was a tenth of the check's memory.
+    activities_by_recording: HashMap<&'a str, (u32, u32)>,
+    linked_activities: Vec<&'a Activity>,
     checkouts_by_device: HashMap<&'a str, Vec<&'a Checkout>>,
+    /// Each device's return times, sorted, for [`Index::returned_after`] by binary search.
+    returns_by_device: HashMap<&'a str, Vec<DateTime<Utc>>>,
     units: HashMap<&'a str, &'a str>,
     device_units: HashMap<&'a str, &'a str>,
     /// Activities with an approved non-recording record (R10).
@@ -175,17 +181,39 @@ impl<'a> Index<'a> {
             .map(|r| (r.sha256.as_str(), r))
             .collect();
         let mut links_by_activity: HashMap<&str, Vec<&Recording>> = HashMap::new();
-        let mut activities_by_recording: HashMap<&str, Vec<&Activity>> = HashMap::new();
+        // Two passes over the links: count each recording's activities, then place them, so
+        // every recording's activities sit together in one flat list, in link order.
+        let mut activities_by_recording: HashMap<&str, (u32, u32)> =
+            HashMap::with_capacity(facts.recordings.len());
+        let mut linked = 0u32;
         for (sha, act) in &facts.links {
             if let (Some(r), Some(a)) = (recordings.get(sha.as_str()), activities.get(act.as_str()))
             {
                 links_by_activity.entry(a.id.as_str()).or_default().push(r);
                 activities_by_recording
                     .entry(r.sha256.as_str())
-                    .or_default()
-                    .push(a);
+                    .or_insert((0, 0))
+                    .1 += 1;
+                linked += 1;
             }
         }
+        let mut next = 0u32;
+        for range in activities_by_recording.values_mut() {
+            let count = range.1;
+            // `.1` is where the next one goes; once all are placed, the range's end.
+            *range = (next, next);
+            next += count;
+        }
+        let mut linked_activities: Vec<Option<&Activity>> = vec![None; linked as usize];
+        for (sha, act) in &facts.links {
+            if let (Some(r), Some(a)) = (recordings.get(sha.as_str()), activities.get(act.as_str()))
+                && let Some(range) = activities_by_recording.get_mut(r.sha256.as_str())
+            {
+                linked_activities[range.1 as usize] = Some(*a);
+                range.1 += 1;
+            }
+        }
+        let linked_activities: Vec<&Activity> = linked_activities.into_iter().flatten().collect();
         let mut checkouts_by_device: HashMap<&str, Vec<&Checkout>> = HashMap::new();
         for c in &facts.checkouts {
             checkouts_by_device
@@ -196,13 +224,24 @@ impl<'a> Index<'a> {
         for v in checkouts_by_device.values_mut() {
             v.sort_by_key(|c| c.out_at);
         }
+        let returns_by_device: HashMap<&str, Vec<DateTime<Utc>>> = checkouts_by_device
+            .iter()
+            .map(|(device, list)| {
+                let mut back: Vec<DateTime<Utc>> =
+                    list.iter().filter_map(|c| c.returned_at).collect();
+                back.sort_unstable();
+                (*device, back)
+            })
+            .collect();
         Index {
             facts,
             activities,
             recordings,
             links_by_activity,
             activities_by_recording,
+            linked_activities,
             checkouts_by_device,
+            returns_by_device,
             units: facts
                 .officers
                 .iter()
@@ -247,12 +286,8 @@ impl<'a> Index<'a> {
 
     /// The first return of `device` at or after `t`.
     pub fn returned_after(&self, device: &str, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.checkouts_by_device
-            .get(device)?
-            .iter()
-            .filter_map(|c| c.returned_at)
-            .filter(|back| *back >= t)
-            .min()
+        let back = self.returns_by_device.get(device)?;
+        back.get(back.partition_point(|b| *b < t)).copied()
     }
 
     pub fn recordings_of(&self, activity: &str) -> &[&'a Recording] {
@@ -265,7 +300,7 @@ impl<'a> Index<'a> {
     pub fn activities_of(&self, sha: &str) -> &[&'a Activity] {
         self.activities_by_recording
             .get(sha)
-            .map(Vec::as_slice)
+            .and_then(|&(from, to)| self.linked_activities.get(from as usize..to as usize))
             .unwrap_or(&[])
     }
 

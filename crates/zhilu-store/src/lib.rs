@@ -24,5 +24,8 @@ pub use catalog::{
     FactWindow, LedgerEntry, LoginFailures, PrefixLookup, Row, Snapshot, Version, Versioned,
     WebSession,
 };
+pub use catalog::{StationCredential, StationUpload, UploadStatus};
 pub use error::StoreError;
-pub use vault::{CopyStat, LocalRoot, ObjectRoot, PendingObject, Vault};
+pub use vault::{
+    CopyStat, LocalRoot, ObjectRoot, ObjectStoreRoot, PendingObject, S3Location, Vault, is_intact,
+};

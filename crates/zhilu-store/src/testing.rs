@@ -2,6 +2,8 @@
 //! fresh catalog database per test — SQLite by default, PostgreSQL when `ZHILU_TEST_POSTGRES_URL`
 //! names a server, so the same tests run against both — and a bulk loader for synthetic data.
 
+pub mod moto;
+
 use std::path::Path;
 
 use sqlx::Connection;
@@ -168,4 +170,60 @@ pub fn sqlite_single_row_commits(db: &Path, n: u64) -> Result<f64, StoreError> {
         insert(i)?;
     }
     Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+/// The baseline `bench ledger` sets the bulk fill against: the given ledger entries and tree-node
+/// rows (`(level, index, hex hash)`) inserted into a fresh plain SQLite file at `db` that has the
+/// catalog's schema for those two tables (keys and indexes as in the migrations), opened as the
+/// catalog's driver opens its connections (WAL, `synchronous = FULL`), in one transaction through
+/// two prepared statements. Returns the seconds from `BEGIN` to the durable `COMMIT`.
+pub fn sqlite_bulk_ledger_rows(
+    db: &Path,
+    entries: &[crate::LedgerEntry],
+    nodes: &[(u8, u64, String)],
+) -> Result<f64, StoreError> {
+    let sql = |e: rusqlite::Error| StoreError::database("基准 SQLite 数据库出错", e);
+    let mut conn = rusqlite::Connection::open(db).map_err(sql)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE ledger_entries (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, \
+           kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, leaf_hash TEXT NOT NULL); \
+         CREATE INDEX ledger_entries_subject ON ledger_entries(subject, seq); \
+         CREATE INDEX ledger_entries_kind ON ledger_entries(kind, seq); \
+         CREATE TABLE ledger_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL, \
+           hash TEXT NOT NULL, PRIMARY KEY (level, idx));",
+    )
+    .map_err(sql)?;
+    let t = std::time::Instant::now();
+    let tx = conn.transaction().map_err(sql)?;
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(sql)?;
+        for e in entries {
+            insert
+                .execute(rusqlite::params![
+                    e.seq as i64,
+                    e.at,
+                    e.kind,
+                    e.subject,
+                    e.body,
+                    e.leaf_hash
+                ])
+                .map_err(sql)?;
+        }
+        let mut insert = tx
+            .prepare("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+            .map_err(sql)?;
+        for (level, idx, hash) in nodes {
+            insert
+                .execute(rusqlite::params![i64::from(*level), *idx as i64, hash])
+                .map_err(sql)?;
+        }
+    }
+    tx.commit().map_err(sql)?;
+    Ok(t.elapsed().as_secs_f64())
 }

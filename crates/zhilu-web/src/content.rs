@@ -16,6 +16,9 @@
 //!   the previous one has been taken. A large or open-ended range (Chromium first asks `bytes=0-`,
 //!   then drops the connection to seek) is never buffered (two chunks at most), and a client that
 //!   goes away stops the reads.
+//! * An original held only in a root with no local file (an S3 bucket) is served the same way
+//!   by [`respond_remote`]: each chunk is one ranged read of the object (`ObjectRoot::read_range`)
+//!   on the blocking pool, so playback reads ranges straight from the bucket (X5).
 
 use std::fmt;
 use std::fs::File;
@@ -29,6 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use http_range_header::{EndPosition, StartPosition};
+use zhilu_app::access::RemoteOriginal;
 
 /// The most bytes read at once (and so the largest chunk of a body).
 pub const CHUNK: u64 = 1024 * 1024;
@@ -172,6 +176,44 @@ pub fn respond(
         content_type,
         etag,
     } = s;
+    respond_from(Src::File(file), len, content_type, etag, range, on_served)
+}
+
+/// [`respond`] for an original in a root with no local file (an S3 bucket): each chunk of the
+/// range is one ranged read of the object, on the blocking pool (X5).
+pub fn respond_remote(
+    object: RemoteOriginal,
+    content_type: &'static str,
+    etag: String,
+    range: Result<Option<RangeInclusive<u64>>, RangeError>,
+    on_served: impl FnOnce(Served) + Send + 'static,
+) -> Response {
+    let len = object.len;
+    respond_from(
+        Src::Remote(Arc::new(object)),
+        len,
+        content_type,
+        etag,
+        range,
+        on_served,
+    )
+}
+
+/// Where a body's bytes come from.
+#[derive(Clone)]
+enum Src {
+    File(Arc<File>),
+    Remote(Arc<RemoteOriginal>),
+}
+
+fn respond_from(
+    file: Src,
+    len: u64,
+    content_type: &'static str,
+    etag: String,
+    range: Result<Option<RangeInclusive<u64>>, RangeError>,
+    on_served: impl FnOnce(Served) + Send + 'static,
+) -> Response {
     let (status, content_range, content_type, length, body) = match range {
         Err(e) => {
             let message = e.message();
@@ -195,13 +237,11 @@ pub fn respond(
             // `parse_range` never returns these; a hand-made range must still not read past
             // the file.
             if start > end || end >= len {
-                return respond(
-                    Servable {
-                        file,
-                        len,
-                        content_type,
-                        etag,
-                    },
+                return respond_from(
+                    file,
+                    len,
+                    content_type,
+                    etag,
                     Err(RangeError::NotSatisfiable),
                     on_served,
                 );
@@ -251,7 +291,7 @@ enum Read {
 
 /// The reading state of one body. Dropping it before the end reports what was produced so far.
 struct Reader<F: FnOnce(Served)> {
-    file: Arc<File>,
+    file: Src,
     start: u64,
     /// The end of what was produced; `next > end` once everything was produced.
     next: u64,
@@ -296,15 +336,33 @@ impl<F: FnOnce(Served)> Drop for Reader<F> {
 /// `RWF_NOWAIT`, which never waits for the disk), otherwise on the blocking pool, so that a read
 /// from disk never stalls a runtime thread while a cached one costs no thread handoff. (Handing
 /// every read to the pool cost about a third of the requests a second in `bench serve`.)
-fn spawn_read(file: &Arc<File>, at: u64, n: u64) -> Read {
-    if let Some(bytes) = read_cached(file, at, n) {
+fn spawn_read(src: &Src, at: u64, n: u64) -> Read {
+    if let Src::File(file) = src
+        && let Some(bytes) = read_cached(file, at, n)
+    {
         return Read::Done(bytes);
     }
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return Read::Later;
     };
-    let file = Arc::clone(file);
-    Read::Task(handle.spawn_blocking(move || read_now(&file, at, n)))
+    let src = src.clone();
+    Read::Task(handle.spawn_blocking(move || read_src(&src, at, n)))
+}
+
+/// Reads `n` bytes at `at`, waiting for the disk or the object store.
+fn read_src(src: &Src, at: u64, n: u64) -> io::Result<Bytes> {
+    match src {
+        Src::File(file) => read_now(file, at, n),
+        Src::Remote(object) => {
+            let bytes = object
+                .read_range(at, n)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            if bytes.len() as u64 != n {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+            }
+            Ok(Bytes::from(bytes))
+        }
+    }
 }
 
 /// The bytes, if the page cache holds every one of them now; `None` if reading would wait (or
@@ -433,7 +491,7 @@ mod pool {
 /// of up to [`CHUNK`] is one chunk). The first chunk is read at once, each next one when the
 /// previous is taken by the connection, so reading stops when the connection stops asking.
 fn stream_body(
-    file: Arc<File>,
+    file: Src,
     start: u64,
     end: u64,
     on_served: impl FnOnce(Served) + Send + 'static,
@@ -456,7 +514,7 @@ fn stream_body(
         let read = match pending {
             Read::Done(bytes) => Ok(bytes),
             Read::Task(t) => t.await.map_err(io::Error::other).and_then(|read| read),
-            Read::Later => read_now(&r.file, at, n),
+            Read::Later => read_src(&r.file, at, n),
         };
         match read {
             Ok(bytes) => {
@@ -755,5 +813,49 @@ mod tests {
         let (r, log) = get(&f, len, Some("bytes=0-")).await;
         drop(r);
         assert!(log.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn x5_ranges_are_served_through_a_roots_ranged_reads() {
+        use std::io::Write as _;
+        use zhilu_store::ObjectRoot as _;
+        let d = tempfile::tempdir().unwrap();
+        let root = zhilu_store::LocalRoot::create(d.path()).unwrap();
+        let len = 2 * CHUNK as usize + 12_345;
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&data).into();
+        let mut p = root.begin().unwrap();
+        p.write_all(&data).unwrap();
+        p.finish(&sha).unwrap();
+        let object = RemoteOriginal {
+            root: Arc::new(root),
+            sha256: hex::encode(sha),
+            len: len as u64,
+        };
+        for (range, want) in [
+            (Some("bytes=10-19"), 10..=19u64),
+            (Some("bytes=100-"), 100..=len as u64 - 1),
+            (None, 0..=len as u64 - 1),
+        ] {
+            let h = range.map(headers).unwrap_or_default();
+            let (log, on_served) = logger();
+            let r = respond_remote(
+                object.clone(),
+                "video/mp4",
+                "ab".repeat(32),
+                parse_range(&h, len as u64),
+                on_served,
+            );
+            let (a, b) = (*want.start(), *want.end());
+            common(&r, b - a + 1);
+            assert_eq!(body(r).await, data[a as usize..=b as usize], "{range:?}");
+            assert_eq!(
+                *log.lock().unwrap(),
+                [Served {
+                    start: a,
+                    end_inclusive: b
+                }]
+            );
+        }
     }
 }

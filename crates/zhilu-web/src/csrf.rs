@@ -72,6 +72,15 @@ pub async fn check(State(_): State<AppState>, req: Request, next: Next) -> Respo
     if cross_origin(req.headers()) {
         return ApiError::csrf().into_response();
     }
+    // Networked stations' uploads accept only a station's bearer token, never the session
+    // cookie, and a browser never adds that token on its own: nothing ambient to forge with.
+    if req
+        .uri()
+        .path()
+        .starts_with(crate::routes::uploads::PATH_PREFIX)
+    {
+        return next.run(req).await;
+    }
     if req.method() == Method::POST && req.uri().path() == crate::routes::LOGIN_PATH {
         if !is_json(req.headers()) {
             return ApiError::csrf().into_response();

@@ -147,6 +147,10 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("post", "/api/v1/holds"),
         ("post", "/api/v1/holds/{id}/release"),
         ("get", "/api/v1/openapi.json"),
+        ("post", "/api/v1/uploads"),
+        ("get", "/api/v1/uploads/{id}"),
+        ("patch", "/api/v1/uploads/{id}"),
+        ("post", "/api/v1/uploads/{id}/complete"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_string(), (*p).to_string()))
@@ -225,6 +229,11 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         let security = op["security"].as_array().expect("security");
         if public {
             assert!(security.is_empty(), "{method} {path} is public");
+        } else if path.starts_with("/api/v1/uploads") {
+            // Networked stations: their bearer credential, never a session or a CSRF token.
+            assert_eq!(security.len(), 1, "{method} {path}");
+            assert!(security[0].get("station").is_some(), "{method} {path}");
+            assert!(security[0].get("session").is_none(), "{method} {path}");
         } else {
             assert_eq!(security.len(), 1, "{method} {path}");
             assert!(security[0].get("session").is_some(), "{method} {path}");

@@ -234,6 +234,54 @@ async fn open_first(app: &App, granted: &Granted) -> Result<Servable, AppError> 
     .map_err(|e| AppError::OffloadFailed(format!("读取线程失败：{e}")))?
 }
 
+/// An original in a root with no local file (an S3 bucket), read by byte range (X5: playback
+/// serves ranges straight from the bucket).
+#[derive(Debug, Clone)]
+pub struct RemoteOriginal {
+    pub root: std::sync::Arc<dyn zhilu_store::ObjectRoot>,
+    pub sha256: String,
+    pub len: u64,
+}
+
+impl RemoteOriginal {
+    /// Up to `len` bytes from `start` (blocking: run it off the async workers).
+    pub fn read_range(&self, start: u64, len: u64) -> Result<Vec<u8>, AppError> {
+        Ok(self.root.read_range(&self.sha256, start, len)?)
+    }
+}
+
+/// Like [`open`], for when no root holds a local file (every local copy missing): the first
+/// root without a local path that holds the object at its recorded size.
+pub async fn open_remote(app: &App, granted: &Granted) -> Result<RemoteOriginal, AppError> {
+    let roots: Vec<_> = app
+        .vault
+        .roots()
+        .iter()
+        .filter(|r| r.local_path(granted.sha.as_str()).is_none())
+        .cloned()
+        .collect();
+    let (sha, size) = (granted.sha.to_string(), granted.size);
+    tokio::task::spawn_blocking(move || {
+        for root in roots {
+            if let Ok(Some(st)) = root.stat(&sha)
+                && st.size == size
+            {
+                return Ok(RemoteOriginal {
+                    root,
+                    sha256: sha,
+                    len: size,
+                });
+            }
+        }
+        Err(AppError::NotFound {
+            what: Thing::Recording,
+            id: format!("{sha}（存储中没有完好的副本）"),
+        })
+    })
+    .await
+    .map_err(|e| AppError::OffloadFailed(format!("读取线程失败：{e}")))?
+}
+
 /// A viewing or copying in progress, recorded before its first byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewing {

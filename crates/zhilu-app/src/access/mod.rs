@@ -24,6 +24,7 @@ pub use content::{
     DueBatch, Granted, Servable, Use, Viewing, authorize, flush_due_viewings, flush_viewings,
     note_served, open, refuse_change, served, viewing, write_batch,
 };
+pub use content::{RemoteOriginal, open_remote};
 pub use desk::{DeskItem, access_form, desk, history, norecord_form};
 pub use grants::{GrantView, my_grants, revoke};
 pub use register::{RegisterEntry, register};

@@ -102,7 +102,16 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
         expiry_from: w.expiry_from,
         expiry_to: w.expiry_to,
     });
-    let rows = app.catalog.facts(w.as_ref()).await?;
+    // Recordings are converted as they are read: a year's worth never exists twice.
+    let mut recordings = Vec::new();
+    let rows = app
+        .catalog
+        .facts_streamed(w.as_ref(), &mut |r| {
+            let failed = failed.contains(r.sha256.as_str());
+            recordings.push(recording(r, failed));
+        })
+        .await?;
+    recordings.shrink_to_fit();
     let accountability = accountability_facts(app).await?;
     let approved: HashMap<String, bool> = rows
         .approvals
@@ -184,14 +193,7 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
             })
             .collect(),
         holds: rows.holds.into_iter().map(Sha256::into_string).collect(),
-        recordings: rows
-            .recordings
-            .into_iter()
-            .map(|r| {
-                let failed = failed.contains(r.sha256.as_str());
-                recording(r, failed)
-            })
-            .collect(),
+        recordings,
     })
 }
 

@@ -44,9 +44,18 @@ pub struct VerifyReport {
 
 const PAGE: u64 = 10_000;
 
-/// How far the real clock may step back between two entries before `verify` reports it (NTP
-/// corrections are far smaller; a clock set back by hand is not).
+/// How far the real clock may step back between two entries before `verify` reports it. Two
+/// things make a small step back normal: NTP corrections, and several writers on one catalog (two
+/// servers, a station's or a clerk's command) whose clocks differ slightly — each reads its own
+/// clock inside the commit, so consecutive entries by different writers may go back by their
+/// skew. Keep the machines on NTP: a skew beyond this, like a clock set back by hand, is reported.
 pub const REAL_CLOCK_TOLERANCE_S: i64 = 5;
+
+/// Whether an entry whose real time is `real` (µs) steps back from the latest real time seen
+/// before it, `high`, by more than [`REAL_CLOCK_TOLERANCE_S`].
+fn set_back(high: i64, real: i64) -> bool {
+    high - real > REAL_CLOCK_TOLERANCE_S * 1_000_000
+}
 
 fn problem(entry: Option<u64>, subject: Option<String>, message: String) -> VerifyProblem {
     VerifyProblem {
@@ -96,10 +105,26 @@ fn diff_fields(expected: &Value, actual: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The SHA-256 of a state's canonical form (as the ledger hashes it).
-fn digest(state: &Value) -> [u8; 32] {
+/// 128 bits of the SHA-256 of `bytes`: what `verify` keeps per catalog row.
+fn digest128(bytes: &[u8]) -> [u8; 16] {
     use sha2::Digest as _;
-    sha2::Sha256::digest(zhilu_store::canonical_json(state).as_bytes()).into()
+    let full: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// A state's digest: its canonical form (as the ledger hashes it), 128 bits of SHA-256. A row
+/// edited to match an entry's digest would need a second preimage of those 128 bits.
+fn digest(state: &Value) -> [u8; 16] {
+    digest128(zhilu_store::canonical_json(state).as_bytes())
+}
+
+/// A subject as `verify` keys its map: 128 bits of its SHA-256, a fixed 16 bytes instead of a
+/// string on the heap. Two subjects sharing a key could only make a row be held against the
+/// other's entry, whose state (naming its own key) differs: a false alarm, never a hidden change.
+fn subject_key(subject: &str) -> [u8; 16] {
+    digest128(subject.as_bytes())
 }
 
 /// A real time (µs) in Beijing time, for a message.
@@ -240,11 +265,19 @@ pub async fn verify_with(
         let mut signed_entries = 0u64;
         // The latest real time seen so far (v2 entries), and the entry that recorded it.
         let mut real_high: Option<(i64, u64)> = None;
-        // Per subject: its latest entry, the digest of the state that entry recorded, and whether
-        // a row was seen for it. A digest, not the state: a million subjects fit in a few
-        // hundred megabytes; a row that differs is held against its entry, re-read, to name
-        // the fields.
-        let mut latest: HashMap<String, (u64, [u8; 32], bool)> = HashMap::new();
+        // Per subject that names a catalog row (`recording:…`, `device:…`; events' subjects name
+        // none, and no row is looked up under them): its latest entry, the digest of the state
+        // that entry recorded, and whether a row was seen for it. Keys and digests of 16 bytes,
+        // not the subject and the state: 48 bytes a subject, so a million rows fit in well under
+        // a hundred megabytes; a row that differs is held against its entry, re-read, to name the
+        // fields, and a subject whose row is missing is named from its entry, re-read.
+        let nouns: Vec<&str> = Catalog::table_nouns().collect();
+        let names_row = |subject: &str| {
+            nouns
+                .iter()
+                .any(|n| subject.strip_prefix(n).is_some_and(|r| r.starts_with(':')))
+        };
+        let mut latest: HashMap<[u8; 16], (u64, [u8; 16], bool)> = HashMap::new();
         let mut next = 0u64;
         'pages: while next < head_size {
             let page = cat.ledger_entries(next, PAGE.min(head_size - next)).await?;
@@ -287,9 +320,7 @@ pub async fn verify_with(
                         }
                         if let Some(real) = body.get("real_at").and_then(Value::as_i64) {
                             match real_high {
-                                Some((high, at))
-                                    if real < high - REAL_CLOCK_TOLERANCE_S * 1_000_000 =>
-                                {
+                                Some((high, at)) if set_back(high, real) => {
                                     problems.push(problem(
                                         Some(seq),
                                         None,
@@ -308,8 +339,10 @@ pub async fn verify_with(
                                 real_at.insert(seq, real);
                             }
                         }
-                        let state = body.get("state").cloned().unwrap_or(Value::Null);
-                        latest.insert(e.subject.clone(), (seq, digest(&state), false));
+                        if names_row(&e.subject) {
+                            let state = body.get("state").unwrap_or(&Value::Null);
+                            latest.insert(subject_key(&e.subject), (seq, digest(state), false));
+                        }
                     }
                     Err(_) => problems.push(problem(
                         Some(seq),
@@ -384,7 +417,8 @@ pub async fn verify_with(
         let mut differ: Vec<(u64, String, Value)> = Vec::new();
         let rows_checked = cat
             .for_each_snapshot(&mut |s| {
-                if let Some((_, _, seen)) = latest.get_mut(&s.subject) {
+                let key = subject_key(&s.subject);
+                if let Some((_, _, seen)) = latest.get_mut(&key) {
                     *seen = true;
                 }
                 if u64::try_from(s.ledger_seq).is_ok_and(|seq| seq >= head_size) {
@@ -398,7 +432,7 @@ pub async fn verify_with(
                     ));
                     return;
                 }
-                match latest.get_mut(&s.subject) {
+                match latest.get_mut(&key) {
                     None => problems.push(problem(
                         None,
                         Some(s.subject),
@@ -423,22 +457,18 @@ pub async fn verify_with(
             let expected = recorded.first().map(|e| e.state()).unwrap_or(Value::Null);
             problems.extend(row_mismatch(entry, &subject, &expected, &actual));
         }
-        let nouns: Vec<&str> = Catalog::table_nouns().collect();
-        let mut missing: Vec<(&String, &u64)> = latest
-            .iter()
-            .filter(|(s, (_, _, seen))| {
-                !*seen
-                    && nouns
-                        .iter()
-                        .any(|n| s.strip_prefix(n).is_some_and(|r| r.starts_with(':')))
-            })
-            .map(|(s, (seq, _, _))| (s, seq))
+        let mut missing: Vec<u64> = latest
+            .values()
+            .filter(|(_, _, seen)| !*seen)
+            .map(|(seq, _, _)| *seq)
             .collect();
-        missing.sort_by_key(|(_, seq)| **seq);
-        for (s, seq) in missing {
+        drop(latest);
+        missing.sort_unstable();
+        for seq in missing {
+            let subject = cat.ledger_entries(seq, 1).await?.pop().map(|e| e.subject);
             problems.push(problem(
-                Some(*seq),
-                Some(s.clone()),
+                Some(seq),
+                subject,
                 format!("审计日志第 {seq} 条记录的数据在数据库中已被删除"),
             ));
         }
@@ -559,5 +589,32 @@ pub async fn verify_with(
             problems,
             warnings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REAL_CLOCK_TOLERANCE_S, set_back};
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn x4_writers_clocks_a_few_seconds_apart_are_not_a_clock_set_back() {
+        let high = 1_800_000_000 * S;
+        assert!(!set_back(high, high + 3 * S), "forward is fine");
+        assert!(!set_back(high, high), "the same microsecond");
+        assert!(!set_back(high, high - 2 * S), "another server 2 s behind");
+        assert!(
+            !set_back(high, high - REAL_CLOCK_TOLERANCE_S * S),
+            "exactly the tolerance"
+        );
+    }
+
+    #[test]
+    fn x4_a_step_back_beyond_the_tolerance_is_a_clock_set_back() {
+        let high = 1_800_000_000 * S;
+        assert!(set_back(high, high - REAL_CLOCK_TOLERANCE_S * S - 1));
+        assert!(set_back(high, high - 60 * S));
+        assert!(set_back(high, high - 3_600 * S), "an hour back");
     }
 }

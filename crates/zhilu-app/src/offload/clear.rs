@@ -73,6 +73,12 @@ fn kept(c: &Clearable<'_>, reason: String) -> ListedFile {
     }
 }
 
+/// What [`clear_checked`] checks a device file against.
+struct Checked<'a> {
+    opened: Opened,
+    sha256: &'a Sha256,
+}
+
 /// Whether `m` is still the file opened for copying; the reason if not.
 fn changed(m: &fs::Metadata, was: &Opened) -> Option<String> {
     let now = Opened::of(m);
@@ -93,7 +99,25 @@ fn changed(m: &fs::Metadata, was: &Opened) -> Option<String> {
 /// Checks one file and removes it. `Ok(None)`: removed; `Ok(Some(reason))`: kept; `Err`: the
 /// removal itself failed (clearing stops).
 fn clear_one(app: &App, c: &Clearable<'_>, sm3: &Sm3) -> Result<Option<String>, AppError> {
-    let path = &c.found.abs;
+    clear_checked(&c.found.abs, &c.opened, &c.sha256, sm3, || {
+        Ok(app.vault.copies_short(c.sha256.as_str(), c.opened.size)?)
+    })
+}
+
+/// The clearing rules of the module documentation for the file at `path`, opened as `opened`
+/// and stored as `sha256`/`sm3`; `roots_short` says why the stored copies do not suffice, if
+/// they do not (here: every local vault root; at a networked station: the platform's answer).
+pub(crate) fn clear_checked(
+    path: &std::path::Path,
+    opened: &Opened,
+    sha256: &Sha256,
+    sm3: &Sm3,
+    roots_short: impl FnOnce() -> Result<Option<String>, AppError>,
+) -> Result<Option<String>, AppError> {
+    let c = Checked {
+        opened: *opened,
+        sha256,
+    };
     let unreadable = |e: std::io::Error| format!("无法重新读取以核对，未清除：{}", io_error(&e));
     // The path is looked at without following a link, then opened; the opened file must be the
     // inode looked at (a link swapped in between leads elsewhere and is caught by `changed`).
@@ -144,7 +168,7 @@ fn clear_one(app: &App, c: &Clearable<'_>, sm3: &Sm3) -> Result<Option<String>, 
         }
         Err(e) => return Ok(Some(unreadable(e))),
     }
-    if let Some(reason) = app.vault.copies_short(c.sha256.as_str(), c.opened.size)? {
+    if let Some(reason) = roots_short()? {
         return Ok(Some(format!("{reason}，未清除")));
     }
     drop(file);

@@ -28,9 +28,11 @@ use zhilu_model::explain::io_error;
 use zhilu_model::*;
 use zhilu_store::{Change, StoreError};
 
+pub(crate) use self::clear::clear_checked;
 use self::clear::{Clearable, clear_device};
-use self::pipeline::{Opened, Outcome, process_file};
-use self::walk::{Found, Walk, walk};
+pub(crate) use self::pipeline::Opened;
+use self::pipeline::{Outcome, process_file};
+pub(crate) use self::walk::{Found, Walk, walk};
 use crate::App;
 use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, id};
@@ -385,6 +387,168 @@ pub async fn offload(
     };
     drop(lock);
     Ok(report)
+}
+
+/// One device file a networked station sent (issue 15, R16), received whole at `path` and
+/// checked against the hashes the station declared.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The received bytes (the upload's part file).
+    pub path: &'a Path,
+    /// Its path on the device, as the station found it.
+    pub device_path: &'a str,
+    pub device: &'a DeviceSerial,
+    pub officer: &'a OfficerId,
+    pub station: &'a StationId,
+}
+
+/// Stores one file a station sent through the very steps of a local offload (sniff, probe, copy
+/// into every root hashing both ways, read back, record), as an offload session of its own
+/// (`source` = `station:<id>`), holding the device's lock as a local offload does. The caller
+/// has checked who sends it and that the device and officer are registered.
+pub async fn store_received(
+    app: &App,
+    actor: &Actor,
+    r: Received<'_>,
+) -> Result<FileResult, AppError> {
+    let lock_path = app.dir.offload_lock(r.device);
+    let lock = lock_file(&lock_path)?;
+    // Waits for a local offload or another upload of the same device to finish.
+    crate::blocking(|| lock.lock()).map_err(|e| AppError::io(&lock_path, e))?;
+    let meta = fs::symlink_metadata(r.path).map_err(|e| AppError::io(r.path, e))?;
+    let found = Found {
+        rel: r.device_path.to_string(),
+        abs: r.path.to_path_buf(),
+        size: meta.len(),
+        dev: std::os::unix::fs::MetadataExt::dev(&meta),
+        ino: std::os::unix::fs::MetadataExt::ino(&meta),
+    };
+    let now = app.now();
+    let mut setup = Vec::new();
+    // We hold the device's lock: a session of it still marked running was cut off.
+    for s in app.catalog.running_sessions(r.device).await? {
+        let mut done = s.record.clone();
+        done.status = SessionStatus::Interrupted;
+        done.finished_at = Some(now);
+        setup.push(Change::update(done, s.version));
+    }
+    if app.catalog.station(r.station).await?.is_none() {
+        setup.push(Change::insert(Station {
+            id: r.station.clone(),
+            first_seen: now,
+        }));
+    }
+    let mut session = OffloadSession {
+        id: id(Field::Source, SessionId::parse, &app.uuids.next())?,
+        device: r.device.clone(),
+        officer: r.officer.clone(),
+        station: r.station.clone(),
+        source: format!("station:{}", r.station),
+        started_at: now,
+        finished_at: None,
+        status: SessionStatus::Running,
+        device_clock_offset_ms: None,
+        device_cleared: false,
+        files_seen: 1,
+        imported: 0,
+        duplicates: 0,
+        damaged: 0,
+        skipped: 0,
+        bytes: 0,
+    };
+    setup.push(Change::insert(session.clone()));
+    app.record(actor, setup).await?;
+    let mut report = OffloadReport {
+        linked: 0,
+        session: session.id.clone(),
+        device: r.device.clone(),
+        officer: r.officer.clone(),
+        operator: actor.ledger_name().to_string(),
+        station: r.station.clone(),
+        imported: 0,
+        duplicates: 0,
+        damaged: Vec::new(),
+        skipped: Vec::new(),
+        bytes: 0,
+        bytes_read: 0,
+        seconds: 0.0,
+        mb_per_s: 0.0,
+        device_clock_offset_ms: None,
+        device_cleared: false,
+        kept_on_device: Vec::new(),
+        recovered_sessions: Vec::new(),
+        unread: false,
+        duplicate_files: Vec::new(),
+    };
+    let ctx = Ctx {
+        actor,
+        device: r.device,
+        officer: r.officer,
+        station: r.station,
+        session: &session.id,
+        progress: &Silent,
+    };
+    let stored = match prepare(app, &found, &ctx).await {
+        Ok(outcome) => settle(app, &found, outcome, &ctx, &mut report).await,
+        Err(e) => Err(e),
+    };
+    let mut close = Vec::new();
+    if !report.skipped.is_empty() || !report.duplicate_files.is_empty() {
+        close.push(Change::event(
+            RESULTS,
+            format!("offload_session:{}", session.id),
+            serde_json::json!({
+                "skipped": report.skipped.iter()
+                    .map(|l| serde_json::json!({"file": l.file, "reason": l.reason}))
+                    .collect::<Vec<_>>(),
+                "duplicates": report.duplicate_files.iter()
+                    .map(|(file, sha)| serde_json::json!({"file": file, "sha256": sha}))
+                    .collect::<Vec<_>>(),
+                "omitted": 0,
+            }),
+        ));
+    }
+    session.finished_at = Some(app.now());
+    session.status = if stored.is_err() {
+        SessionStatus::Failed
+    } else {
+        SessionStatus::Finished
+    };
+    session.imported = report.imported;
+    session.duplicates = report.duplicates;
+    session.damaged = report.damaged.len() as u64;
+    session.skipped = report.skipped.len() as u64;
+    session.bytes = report.bytes;
+    let version = app
+        .catalog
+        .session(&session.id)
+        .await?
+        .map(|v| v.version)
+        .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {} 丢失", session.id)))?;
+    let session_id = session.id.clone();
+    close.insert(0, Change::update(session, version));
+    let closed = app.record(actor, close).await;
+    let stored = stored?;
+    closed?;
+    if let Err(e) = crate::records::autolink_session(app, &session_id).await {
+        tracing::warn!(session = %session_id, error = %e, "automatic linking after a station upload failed");
+    }
+    drop(lock);
+    let (outcome, reason) = if let Some(d) = report.damaged.first() {
+        (FileOutcome::Damaged, Some(d.reason.clone()))
+    } else if let Some(s) = report.skipped.first() {
+        (FileOutcome::Skipped, Some(s.reason.clone()))
+    } else if report.imported > 0 {
+        (FileOutcome::Stored, None)
+    } else {
+        (FileOutcome::Duplicate, None)
+    };
+    Ok(FileResult {
+        file: r.device_path.to_string(),
+        outcome,
+        reason,
+        sha256: stored.map(|(sha, _)| sha.to_string()),
+    })
 }
 
 /// Copies one file into the vault (first phase of an offload of one file).

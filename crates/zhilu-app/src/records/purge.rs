@@ -493,3 +493,87 @@ pub async fn recordings(
         })
         .collect())
 }
+
+/// [`recordings`], streamed: each recording the actor may see handed to `emit` in reading order,
+/// read a page at a time, so listing millions holds one page in memory (`recordings list
+/// --json`). Each page's classified recordings are logged (R25) before any of them is emitted.
+/// Returns how many were emitted; `emit` failing (the reader went away) stops the listing.
+pub async fn each_recording(
+    app: &App,
+    actor: &Actor,
+    device: Option<&str>,
+    mut emit: impl FnMut(ListedRecording) -> std::io::Result<()>,
+) -> Result<u64, AppError> {
+    /// Rows per page: large enough that the per-query cost vanishes, small enough to stay a few MB.
+    const PAGE: usize = 5_000;
+    actor.require_any(Action::ReadRecords)?;
+    actor.reads("recordings");
+    let device = device
+        .map(|d| id(Field::Device, DeviceSerial::parse, d))
+        .transpose()?;
+    let vis = visibility(app, actor).await?;
+    let purged: HashMap<Sha256, Purged> = app
+        .catalog
+        .tombstones()
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                t.sha256,
+                Purged {
+                    at: t.purged_at,
+                    request: t.request,
+                },
+            )
+        })
+        .collect();
+    // Whether the actor's scope reaches an officer depends on the officer alone: asked once each.
+    let mut reaches: HashMap<OfficerId, bool> = HashMap::new();
+    let mut emitted = 0u64;
+    let mut after: Option<Recording> = None;
+    loop {
+        let page = app
+            .catalog
+            .recordings_page(device.as_ref(), after.as_ref(), PAGE)
+            .await?;
+        let complete = page.len() < PAGE;
+        after = page.last().cloned();
+        let mut shown = Vec::with_capacity(page.len());
+        for r in page {
+            if !vis.sees(&Item::Recording(r.sha256.clone())) {
+                continue;
+            }
+            let sees = match reaches.get(&r.officer) {
+                Some(b) => *b,
+                None => {
+                    let b = app
+                        .sees_people(actor, Action::ReadRecords, std::slice::from_ref(&r.officer))
+                        .await?;
+                    reaches.insert(r.officer.clone(), b);
+                    b
+                }
+            };
+            if sees {
+                shown.push(r);
+            }
+        }
+        app.log_classified_shown(
+            actor,
+            &vis,
+            "recordings",
+            shown.iter().map(|r| Item::Recording(r.sha256.clone())),
+        )
+        .await?;
+        for r in shown {
+            emit(ListedRecording {
+                purged: purged.get(&r.sha256).cloned(),
+                recording: r,
+            })
+            .map_err(|e| AppError::io("-", e))?;
+            emitted += 1;
+        }
+        if complete {
+            return Ok(emitted);
+        }
+    }
+}

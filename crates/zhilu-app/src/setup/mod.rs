@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use zhilu_ledger::{SigningKey, VerifyingKey};
 use zhilu_store::{Catalog, Change, LocalRoot, ObjectRoot, StoreError, Vault};
 
-pub use config::Config;
+pub use config::{Config, RootSpec, S3Settings};
 pub use profile::{
     ProfileSource, apply_profile, calendar_years, load_calendar, preset_text, presets,
     validate_profile,
@@ -152,6 +152,70 @@ async fn directory_lock(dir: &DataDir) -> Result<Option<File>, AppError> {
     Ok(Some(file))
 }
 
+/// Opens one configured vault root (`create`: at `init`, making a local folder or writing an S3
+/// root's marker). A missing folder or bucket is an error, never replaced by an empty one.
+fn open_root(
+    dir: &DataDir,
+    config: &Config,
+    configured: &Path,
+    create: bool,
+) -> Result<Box<dyn ObjectRoot>, AppError> {
+    let bad = |message: String| AppError::Config {
+        path: dir.config(),
+        message,
+    };
+    match RootSpec::parse(configured).map_err(bad)? {
+        RootSpec::Local(_) => {
+            let path = dir.vault_root(configured);
+            let opened = if create {
+                LocalRoot::create(&path)
+            } else {
+                LocalRoot::open(&path)
+            };
+            match opened {
+                Ok(root) => Ok(Box::new(root)),
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Err(AppError::VaultRootMissing(path))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        RootSpec::S3 { bucket, prefix } => {
+            let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+            let (Some(access_key_id), Some(secret_access_key)) =
+                (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
+            else {
+                return Err(bad(format!(
+                    "存储位置 {} 需要环境变量 AWS_ACCESS_KEY_ID 和 AWS_SECRET_ACCESS_KEY（凭据只从环境变量读取，不写入 zhilu.toml）",
+                    configured.display()
+                )));
+            };
+            let s3 = config.s3.clone().unwrap_or(S3Settings {
+                endpoint: None,
+                region: "us-east-1".into(),
+                allow_http: false,
+            });
+            let loc = zhilu_store::S3Location {
+                bucket,
+                prefix,
+                endpoint: s3.endpoint,
+                region: s3.region,
+                allow_http: s3.allow_http,
+                access_key_id,
+                secret_access_key,
+                session_token: env("AWS_SESSION_TOKEN"),
+            };
+            let root = crate::blocking(|| {
+                let root = zhilu_store::ObjectStoreRoot::s3(&loc)?;
+                if create { root.create() } else { root.open() }
+            })?;
+            Ok(Box::new(root))
+        }
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user@host/db`.
 fn without_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -168,6 +232,33 @@ fn random_seed(path: &Path) -> Result<[u8; 32], AppError> {
     getrandom::fill(&mut seed)
         .map_err(|e| AppError::io(path, std::io::Error::other(e.to_string())))?;
     Ok(seed)
+}
+
+/// A directory joining a catalog that others already write (a second server on one PostgreSQL):
+/// its checkpoint file starts from the latest checkpoint its key signed in the catalog. The key
+/// is the one the catalog's first directory made, copied into `keys/` by the operator; it never
+/// goes into the catalog. A directory with another key is refused here, before it writes anything
+/// (its first commit would find a head it did not sign).
+async fn join(app: &App) -> Result<(), AppError> {
+    let key = &app.signer.verifying_key;
+    let stored = app.catalog.checkpoints().await?;
+    let ours = stored.iter().rev().find(|(size, note)| {
+        zhilu_ledger::verify_checkpoint(note, key).is_ok_and(|cp| cp.size == *size)
+    });
+    match ours {
+        Some((size, note)) => {
+            let (dir, key, lock) = (&app.dir, key, &*app.checkpoint_file);
+            crate::blocking(|| crate::keep_checkpoint(dir, key, lock, *size, note))
+        }
+        None if !stored.is_empty() => Err(AppError::Config {
+            path: app.dir.secret_key(),
+            message: "编目库中的审计日志不是由本数据目录的签名密钥签署的。\
+                      加入已有编目库的服务器须使用同一把密钥：请从第一个数据目录复制 \
+                      keys/ledger.key 和 keys/ledger.pub 后再初始化"
+                .into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 impl App {
@@ -228,7 +319,7 @@ impl App {
             )?;
         }
         for r in &config.vault_roots {
-            LocalRoot::create(dir.vault_root(r))?;
+            open_root(&dir, &config, r, true)?;
         }
         // The embedded catalog is created here, and only here.
         let init_url = match opts.database_url.clone().filter(|u| !u.is_empty()) {
@@ -243,6 +334,9 @@ impl App {
             App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), Some(replay)).await?;
         safety::restrict(&app.dir, &app.config.vault_roots)?;
         let (size, _) = app.catalog.ledger_head().await?;
+        if size > 0 && !app.dir.checkpoint().exists() {
+            join(&app).await?;
+        }
         if size == 0 {
             let data = serde_json::json!({
                 "vault_roots": app.config.vault_roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -320,16 +414,7 @@ impl App {
         };
         let mut roots: Vec<Box<dyn ObjectRoot>> = Vec::new();
         for r in &config.vault_roots {
-            let path = dir.vault_root(r);
-            match LocalRoot::open(&path) {
-                Ok(root) => roots.push(Box::new(root)),
-                Err(StoreError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    return Err(AppError::VaultRootMissing(path));
-                }
-                Err(e) => return Err(e.into()),
-            }
+            roots.push(open_root(&dir, &config, r, false)?);
         }
         let secret =
             fs::read_to_string(dir.secret_key()).map_err(|e| AppError::io(dir.secret_key(), e))?;

@@ -52,7 +52,27 @@ pub enum BenchCmd {
         /// 测完保留生成的编目库（用于分析）。
         #[arg(long)]
         keep: bool,
+        /// 子进程（完整检查、recordings list --json、sqlite3）交替运行的轮数，0 为不运行。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
     },
+    /// 小文件导入：与同次运行的 Python 基线（读一次、写两份、每个文件及其目录 fsync、计算 SHA-256 和 SM3，同一磁盘）交替对比。
+    Offload {
+        /// 文件数。
+        #[arg(long, default_value_t = 2000, value_name = "数量")]
+        files: u64,
+        /// 每个文件的大小，KB。
+        #[arg(long, default_value_t = 200, value_name = "大小")]
+        file_kb: u64,
+        /// 交替运行的轮数。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
+    /// （供 bench check 调用）对 --data-dir 做一次完整检查，只输出问题数。
+    #[command(hide = true)]
+    CheckOnce,
     /// 审计日志：每秒持久追加条数（与同次运行的 sqlite3 单行提交对比；等待检查点文件与后台写入对比；配置本机见证时的追加速度与每次见证往返耗时），以及大日志中的包含证明与一致性证明耗时。
     Ledger {
         /// 日志条数。
@@ -61,6 +81,9 @@ pub enum BenchCmd {
         /// 每项追加测试的提交次数。
         #[arg(long, default_value_t = 1000, value_name = "次数")]
         appends: u64,
+        /// 每项与对照交替运行的轮数。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
     },
@@ -86,6 +109,12 @@ pub enum BenchCmd {
         /// 日志条数。
         #[arg(long, default_value_t = 1_000_000, value_name = "数量")]
         entries: u64,
+        /// 每条日志写入一行记录（采集站），核验时逐行与日志对照；默认只写事件。
+        #[arg(long)]
+        rows: bool,
+        /// 与对照交替运行的轮数。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
     },
@@ -146,17 +175,53 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             activities,
             work_dir,
             keep,
+            runs,
         } => serde_json::to_string_pretty(
-            &zhilu_lab::bench_check::bench_check(activities, &work_dir, keep).await?,
+            &zhilu_lab::bench_check::bench_check(activities, &work_dir, keep, runs).await?,
         )?,
+        BenchCmd::Offload {
+            files,
+            file_kb,
+            runs,
+            work_dir,
+        } => serde_json::to_string_pretty(
+            &zhilu_lab::bench_ingest::bench_offload(
+                files,
+                file_kb,
+                runs,
+                &work_dir,
+                ctx.clock.clone(),
+            )
+            .await?,
+        )?,
+        BenchCmd::CheckOnce => {
+            let actor = zhilu_app::identity::shell_reader("bench");
+            let found = super::with_app!(ctx, |app| Ok(zhilu_app::compliance::check(
+                app,
+                &actor,
+                &zhilu_app::compliance::CheckScope::default()
+            )
+            .await?
+            .len()))?;
+            serde_json::json!({ "findings": found }).to_string()
+        }
         BenchCmd::Ledger {
             entries,
             appends,
+            runs,
             work_dir,
-        } => serde_json::to_string_pretty(
-            &zhilu_lab::bench_ledger::bench_ledger(entries, appends, &work_dir, ctx.clock.clone())
-                .await?,
-        )?,
+        } => {
+            let r = zhilu_lab::bench_ledger::bench_ledger(
+                entries,
+                appends,
+                runs,
+                &work_dir,
+                ctx.clock.clone(),
+            )
+            .await?;
+            eprintln!("{}", r.table());
+            serde_json::to_string_pretty(&r)?
+        }
         BenchCmd::Serve {
             size_mib,
             seconds,
@@ -187,9 +252,23 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             eprintln!("{}", r.table());
             serde_json::to_string_pretty(&r)?
         }
-        BenchCmd::Verify { entries, work_dir } => serde_json::to_string_pretty(
-            &zhilu_lab::bench_verify::bench_verify(entries, &work_dir, ctx.clock.clone()).await?,
-        )?,
+        BenchCmd::Verify {
+            entries,
+            rows,
+            runs,
+            work_dir,
+        } => {
+            let r = zhilu_lab::bench_verify::bench_verify(
+                entries,
+                rows,
+                runs,
+                &work_dir,
+                ctx.clock.clone(),
+            )
+            .await?;
+            eprintln!("{}", r.table());
+            serde_json::to_string_pretty(&r)?
+        }
     };
     println!("{json}");
     Ok(true)

@@ -19,6 +19,7 @@ pub mod sampling;
 pub mod serve;
 pub mod setup;
 pub mod sheet;
+pub mod station;
 pub mod users;
 pub mod witness;
 

@@ -168,62 +168,90 @@ pub(crate) fn recordings_text(list: &[Recording]) -> String {
 
 /// The list, each recording marked with its purge (R20) when it was purged.
 fn marked_text(list: &[(&Recording, Option<&Purged>)]) -> String {
-    if list.is_empty() {
-        return "没有音像记录。\n".into();
-    }
     let mut s = String::new();
     for &(r, purged) in list {
-        let dur = r
-            .duration_ms
-            .map(|ms| format!("{:.1} 秒", ms as f64 / 1000.0))
-            .unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            s,
-            "{}  {} {:>12} 字节  {}  {:>9}  设备 {} 执法人员 {}  {}{}",
-            short(r.sha256.as_str()),
-            pad(r.media_kind.label(), 12),
-            r.size,
-            opt_t(r.capture_start, "拍摄时间未知       "),
-            dur,
-            r.device,
-            r.officer,
-            shown(&r.original_path),
-            match purged {
-                Some(p) => format!("  [已清除 {}，清除申请 {}]", t(p.at), p.request),
-                None if r.damaged => "  [损坏]".into(),
-                None => String::new(),
-            }
-        );
+        marked_line(&mut s, r, purged);
     }
-    let _ = writeln!(
-        s,
-        "共 {} 个（输入哈希值前 8 位以上即可指代一个记录），最近导入 {}",
-        list.len(),
-        list.iter()
-            .map(|(r, _)| r.offloaded_at)
-            .max()
-            .map(t)
-            .unwrap_or_default()
-    );
+    s.push_str(&list_summary(
+        list.len() as u64,
+        list.iter().map(|(r, _)| r.offloaded_at).max(),
+    ));
     s
 }
 
+/// One line of the list.
+fn marked_line(s: &mut String, r: &Recording, purged: Option<&Purged>) {
+    let dur = r
+        .duration_ms
+        .map(|ms| format!("{:.1} 秒", ms as f64 / 1000.0))
+        .unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        s,
+        "{}  {} {:>12} 字节  {}  {:>9}  设备 {} 执法人员 {}  {}{}",
+        short(r.sha256.as_str()),
+        pad(r.media_kind.label(), 12),
+        r.size,
+        opt_t(r.capture_start, "拍摄时间未知       "),
+        dur,
+        r.device,
+        r.officer,
+        shown(&r.original_path),
+        match purged {
+            Some(p) => format!("  [已清除 {}，清除申请 {}]", t(p.at), p.request),
+            None if r.damaged => "  [损坏]".into(),
+            None => String::new(),
+        }
+    );
+}
+
+/// The line after the list (or instead of it, when it is empty).
+fn list_summary(count: u64, last_offload: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    if count == 0 {
+        return "没有音像记录。\n".into();
+    }
+    format!(
+        "共 {count} 个（输入哈希值前 8 位以上即可指代一个记录），最近导入 {}\n",
+        last_offload.map(t).unwrap_or_default()
+    )
+}
+
+/// `recordings list`: streamed from the catalog a page at a time, straight to stdout, in the
+/// same form as any other list (a JSON array, or the table for people), so that listing millions
+/// of recordings holds one page in memory.
 pub async fn recordings(ctx: &Ctx, cmd: RecordingsCmd) -> anyhow::Result<bool> {
+    use std::io::Write as _;
     let RecordingsCmd::List { device } = cmd;
     let actor = ctx.reader();
-    let list = with_app!(ctx, |app| Ok(purge::recordings(
-        app,
-        &actor,
-        device.as_deref()
-    )
-    .await?))?;
-    ctx.out.show(&list, || {
-        marked_text(
-            &list
-                .iter()
-                .map(|l| (&l.recording, l.purged.as_ref()))
-                .collect::<Vec<_>>(),
+    let stdout = std::io::stdout().lock();
+    let w = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    if ctx.out.json() {
+        let mut list = crate::output::JsonList::new(w);
+        with_app!(ctx, |app| Ok(purge::each_recording(
+            app,
+            &actor,
+            device.as_deref(),
+            |r| list.push(&r)
         )
-    })?;
+        .await?))?;
+        list.finish()?;
+    } else {
+        let mut w = w;
+        let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
+        let mut line = String::new();
+        let count = with_app!(ctx, |app| Ok(purge::each_recording(
+            app,
+            &actor,
+            device.as_deref(),
+            |r| {
+                line.clear();
+                marked_line(&mut line, &r.recording, r.purged.as_ref());
+                last = last.max(Some(r.recording.offloaded_at));
+                w.write_all(line.as_bytes())
+            }
+        )
+        .await?))?;
+        w.write_all(list_summary(count, last).as_bytes())?;
+        w.flush()?;
+    }
     Ok(true)
 }

@@ -170,6 +170,22 @@ impl Catalog {
 
     /// Everything the check needs for a window, or for all time when `window` is `None`.
     pub async fn facts(&self, window: Option<&FactWindow>) -> Result<FactRows> {
+        let mut recordings = Vec::new();
+        let mut rows = self
+            .facts_streamed(window, &mut |r| recordings.push(r))
+            .await?;
+        rows.recordings = recordings;
+        Ok(rows)
+    }
+
+    /// [`Catalog::facts`], each recording handed to `recording` as it is read instead of
+    /// collected (`FactRows::recordings` stays empty): a caller that keeps them in its own form
+    /// never holds a year's recordings twice.
+    pub async fn facts_streamed(
+        &self,
+        window: Option<&FactWindow>,
+        recording: &mut (dyn FnMut(RecordingFact) + Send),
+    ) -> Result<FactRows> {
         let mut rows = FactRows {
             officers: self.officers().await?,
             devices: self.devices().await?,
@@ -188,7 +204,18 @@ impl Catalog {
                 rows.activities = self.select("", vec![], "id").await?;
                 // Everything once: no overlap to remove, and every link's two ends are read (the
                 // catalog's foreign keys guarantee they exist).
-                self.recording_facts("", vec![], None, &mut rows.recordings)
+                self.db
+                    .each(
+                        stmt(format!(
+                            "SELECT {} FROM recordings",
+                            FACT_COLUMNS.join(", ")
+                        )),
+                        vec![],
+                        &mut |row: &dyn RawRow| {
+                            recording(recording_fact(row)?);
+                            Ok(())
+                        },
+                    )
                     .await?;
                 rows.sessions = self.sessions().await?;
                 self.link_pairs("", vec![], None, &mut rows.links).await?;
@@ -296,6 +323,9 @@ impl Catalog {
                     .into_iter()
                     .filter(|(s, a)| shas.contains(s) && acts.contains(a))
                     .collect();
+                for r in std::mem::take(&mut rows.recordings) {
+                    recording(r);
+                }
             }
         }
         Ok(rows)

@@ -92,27 +92,113 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::LedgerCorrupt(e.to_string())
 }
 
+/// Node lookups go out in one statement each of these sizes (the last padded by repeating an id), so
+/// that a handful of statement texts serve every fetch and stay in the drivers' statement caches.
+const NODE_BATCHES: [usize; 4] = [8, 16, 32, 64];
+
+/// One statement fetching up to 64 nodes by primary key: `(level, idx)` pairs OR-ed, which both
+/// SQLite (one primary-key probe per term) and PostgreSQL (a bitmap OR of index scans) answer from
+/// the index.
+fn nodes_query(ids: &[NodeId]) -> (super::driver::Stmt, Vec<Value>) {
+    let n = NODE_BATCHES
+        .iter()
+        .copied()
+        .find(|&b| b >= ids.len())
+        .unwrap_or(NODE_BATCHES[NODE_BATCHES.len() - 1]);
+    let terms: Vec<String> = (0..n)
+        .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT level, idx, hash FROM ledger_nodes WHERE {}",
+        terms.join(" OR ")
+    );
+    let mut args = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        let id = ids[i.min(ids.len() - 1)];
+        args.push(int(i64::from(id.level)));
+        args.push(int(id.index as i64));
+    }
+    (stmt(sql), args)
+}
+
+/// Reads one row of [`nodes_query`] into `out`.
+fn node_row(row: &dyn RawRow, out: &mut HashMap<NodeId, Hash>) -> Result<()> {
+    let level = row.int(0)?.and_then(|l| u8::try_from(l).ok());
+    let index = row.int(1)?.and_then(|i| u64::try_from(i).ok());
+    let (Some(level), Some(index)) = (level, index) else {
+        return Err(corrupt("ledger_nodes 中有无效的节点位置"));
+    };
+    let h = row.text(2)?.unwrap_or("");
+    out.insert(
+        NodeId::new(level, index),
+        parse_hash(h, "ledger_nodes.hash")?,
+    );
+    Ok(())
+}
+
+/// Fails naming the first of `ids` that `got` lacks.
+fn all_found(ids: &[NodeId], got: &HashMap<NodeId, Hash>) -> Result<()> {
+    match ids.iter().find(|id| !got.contains_key(id)) {
+        Some(id) => Err(StoreError::LedgerCorrupt(format!("缺少树节点 {id:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// The nodes `ids` not yet in `out`, read inside the write transaction, 64 per statement.
 async fn tx_nodes(
     tx: &mut dyn DriverTx,
     ids: &[NodeId],
     out: &mut HashMap<NodeId, Hash>,
 ) -> Result<()> {
-    for id in ids {
-        if out.contains_key(id) {
-            continue;
-        }
-        let mut found = None;
-        tx.each(
-            stmt("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2"),
-            vec![int(i64::from(id.level)), int(id.index as i64)],
-            &mut |row: &dyn RawRow| {
-                found = row.text(0)?.map(str::to_string);
-                Ok(())
-            },
-        )
-        .await?;
-        let h = found.ok_or_else(|| StoreError::LedgerCorrupt(format!("缺少树节点 {id:?}")))?;
-        out.insert(*id, parse_hash(&h, "ledger_nodes.hash")?);
+    let want: Vec<NodeId> = ids
+        .iter()
+        .filter(|id| !out.contains_key(id))
+        .copied()
+        .collect();
+    for chunk in want.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
+        let (sql, args) = nodes_query(chunk);
+        tx.each(sql, args, &mut |row: &dyn RawRow| node_row(row, out))
+            .await?;
+    }
+    all_found(&want, out)
+}
+
+/// Rows inserted per multi-row `INSERT` by a commit: full batches of the largest size, then the
+/// rest in power-of-two pieces, so that a few statement texts (cached by the drivers) serve any
+/// number of rows while each statement still carries many.
+const INSERT_BATCHES: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+/// Inserts `rows` (`width` values each, flattened) into `target` ("table (columns)") with
+/// multi-row `INSERT`s.
+async fn insert_rows(
+    tx: &mut dyn DriverTx,
+    target: &str,
+    width: usize,
+    rows: Vec<Value>,
+) -> Result<()> {
+    debug_assert_eq!(rows.len() % width, 0);
+    let mut left = rows.len() / width;
+    let mut values = rows.into_iter();
+    let mut texts: HashMap<usize, String> = HashMap::new();
+    while left > 0 {
+        let n = INSERT_BATCHES
+            .iter()
+            .copied()
+            .find(|&b| b <= left)
+            .unwrap_or(1);
+        let sql = texts.entry(n).or_insert_with(|| {
+            let tuples: Vec<String> = (0..n)
+                .map(|r| {
+                    let marks: Vec<String> =
+                        (1..=width).map(|c| format!("${}", r * width + c)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            format!("INSERT INTO {target} VALUES {}", tuples.join(", "))
+        });
+        let args: Vec<Value> = values.by_ref().take(n * width).collect();
+        tx.execute(stmt(sql.clone()), args).await?;
+        left -= n;
     }
     Ok(())
 }
@@ -179,8 +265,14 @@ impl Catalog {
             }
         }
         let real_at = signer.real_now().timestamp_micros();
-        let mut size = first_seq;
+        // Every node an append in this commit reads is either one it wrote itself or a perfect
+        // subtree of the tree as it stands (its binary decomposition, ≤ 64 nodes): read those
+        // in one statement now, then compute the whole commit in memory.
         let mut nodes: HashMap<NodeId, Hash> = HashMap::new();
+        tx_nodes(tx.as_mut(), &ledger::root_needs(first_seq), &mut nodes).await?;
+        let mut size = first_seq;
+        let mut entry_rows: Vec<Value> = Vec::with_capacity(changes.len() * 6);
+        let mut node_rows: Vec<Value> = Vec::with_capacity(changes.len() * 6);
         for change in changes {
             let subject = change.subject();
             let body = entry_body(
@@ -196,41 +288,40 @@ impl Catalog {
             tx_nodes(tx.as_mut(), &ledger::append_needs(size), &mut nodes).await?;
             let new_nodes = ledger::append(self.alg, size, leaf, &nodes).map_err(corrupt)?;
             for (id, h) in new_nodes {
-                tx.execute(
-                    stmt("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)"),
-                    vec![
-                        int(i64::from(id.level)),
-                        int(id.index as i64),
-                        text(&hex::encode(h)),
-                    ],
-                )
-                .await
-                .map_err(|e| match e {
-                    StoreError::Duplicate { .. } => StoreError::LedgerCorrupt(format!(
-                        "树节点 {id:?} 已存在：日志头与节点表不一致"
-                    )),
-                    e => e,
-                })?;
+                node_rows.extend([
+                    int(i64::from(id.level)),
+                    int(id.index as i64),
+                    text(&hex::encode(h)),
+                ]);
                 nodes.insert(id, h);
             }
             let seq = size as i64;
-            tx.execute(
-                stmt(format!(
-                    "INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-                )),
-                vec![
-                    int(seq),
-                    int(at),
-                    text(change.kind()),
-                    text(&subject),
-                    Value::Text(Some(body)),
-                    text(&hex::encode(leaf)),
-                ],
-            )
-            .await?;
+            entry_rows.extend([
+                int(seq),
+                int(at),
+                text(change.kind()),
+                text(&subject),
+                Value::Text(Some(body)),
+                text(&hex::encode(leaf)),
+            ]);
             apply(tx.as_mut(), change, seq).await?;
             size += 1;
         }
+        insert_rows(tx.as_mut(), "ledger_nodes (level, idx, hash)", 3, node_rows)
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate { .. } => {
+                    StoreError::LedgerCorrupt("树节点已存在：日志头与节点表不一致".into())
+                }
+                e => e,
+            })?;
+        insert_rows(
+            tx.as_mut(),
+            &format!("ledger_entries ({ENTRY_COLUMNS})"),
+            6,
+            entry_rows,
+        )
+        .await?;
         tx_nodes(tx.as_mut(), &ledger::root_needs(size), &mut nodes).await?;
         let root = ledger::root(self.alg, size, &nodes).map_err(corrupt)?;
         let moved = tx
@@ -382,18 +473,16 @@ impl Catalog {
         ledger::consistency_proof(self.alg, old, new, &nodes).map_err(corrupt)
     }
 
+    /// The nodes `ids`, 64 per statement (an inclusion proof in a log of millions is one).
     async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
-        let mut out = HashMap::new();
-        for id in ids {
-            let h = self
-                .scalar_text(
-                    stmt("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2"),
-                    vec![int(i64::from(id.level)), int(id.index as i64)],
-                )
-                .await?
-                .ok_or_else(|| StoreError::LedgerCorrupt(format!("缺少树节点 {id:?}")))?;
-            out.insert(*id, parse_hash(&h, "ledger_nodes.hash")?);
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
+            let (sql, args) = nodes_query(chunk);
+            self.db
+                .each(sql, args, &mut |row: &dyn RawRow| node_row(row, &mut out))
+                .await?;
         }
+        all_found(ids, &out)?;
         Ok(out)
     }
 

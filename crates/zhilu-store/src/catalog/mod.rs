@@ -30,6 +30,7 @@ mod records;
 mod registry;
 mod sampling;
 mod snapshots;
+mod stations;
 pub(crate) mod table;
 mod witness;
 
@@ -49,6 +50,7 @@ pub use identity::{LoginFailures, WebSession};
 pub use ledger::{Appended, CheckpointSigner, LedgerEntry};
 pub use offload::PrefixLookup;
 pub use snapshots::Snapshot;
+pub use stations::{StationCredential, StationUpload, UploadStatus};
 pub use witness::Cosignature;
 
 use driver::{Driver, RawRow, Value};
@@ -92,6 +94,7 @@ tables! {
     SampleReview(m::SampleReview),
     FindingCase(m::FindingCase),
     DeviceCost(m::DeviceCost),
+    StationCredential(stations::StationCredential),
 }
 
 /// The catalog handle. Cheap to share (`Arc<App>` holds one); every method may run concurrently

@@ -192,4 +192,83 @@ impl Catalog {
     pub async fn active_holds(&self) -> Result<Vec<Hold>> {
         self.select("released_at IS NULL", vec![], "id").await
     }
+
+    /// Up to `limit` recordings (optionally of one device) that follow `after` in reading order
+    /// (capture time, then original path and hash; unknown capture time last), the first page
+    /// when `after` is `None`. A list of millions is read a page at a time by keyset, each page
+    /// one range of the capture-time index, so nothing holds the whole list in memory. Fewer
+    /// than `limit` rows means the list is complete.
+    pub async fn recordings_page(
+        &self,
+        device: Option<&DeviceSerial>,
+        after: Option<&Recording>,
+        limit: usize,
+    ) -> Result<Vec<Recording>> {
+        let mut out = Vec::new();
+        let captured_after = match after {
+            None => Some(None),
+            Some(r) => r.capture_start.map(|t| Some((t, r))),
+        };
+        if let Some(from) = captured_after {
+            let (filter, args) = page_filter(device, "capture_start IS NOT NULL", |n| match from {
+                None => (String::new(), vec![]),
+                Some((t, r)) => (
+                    format!(
+                        " AND capture_start >= ${n} AND (capture_start > ${n} \
+                         OR (original_path, sha256) > (${}, ${}))",
+                        n + 1,
+                        n + 2
+                    ),
+                    vec![micros(t), text(&r.original_path), text(r.sha256.as_str())],
+                ),
+            });
+            out = self
+                .select(
+                    &filter,
+                    args,
+                    &format!("capture_start, original_path, sha256 LIMIT {limit}"),
+                )
+                .await?;
+        }
+        if out.len() < limit {
+            // The recordings of unknown capture time, after the dated ones.
+            let last_undated = after.filter(|r| r.capture_start.is_none());
+            let (filter, args) =
+                page_filter(device, "capture_start IS NULL", |n| match last_undated {
+                    None => (String::new(), vec![]),
+                    Some(r) => (
+                        format!(" AND (original_path, sha256) > (${n}, ${})", n + 1),
+                        vec![text(&r.original_path), text(r.sha256.as_str())],
+                    ),
+                });
+            let rest: Vec<Recording> = self
+                .select(
+                    &filter,
+                    args,
+                    &format!("original_path, sha256 LIMIT {}", limit - out.len()),
+                )
+                .await?;
+            out.extend(rest);
+        }
+        Ok(out)
+    }
+}
+
+/// `[device_serial = $1 AND] base` and then what `more` adds, its placeholders numbered from `n`.
+fn page_filter(
+    device: Option<&DeviceSerial>,
+    base: &str,
+    more: impl FnOnce(usize) -> (String, Vec<super::driver::Value>),
+) -> (String, Vec<super::driver::Value>) {
+    let mut args = Vec::new();
+    let mut filter = String::new();
+    if let Some(d) = device {
+        filter.push_str("device_serial = $1 AND ");
+        args.push(text(d.as_str()));
+    }
+    filter.push_str(base);
+    let (tail, more_args) = more(args.len() + 1);
+    filter.push_str(&tail);
+    args.extend(more_args);
+    (filter, args)
 }

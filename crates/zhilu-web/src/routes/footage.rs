@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
+use zhilu_app::AppError;
 use zhilu_app::access::{self, Use};
 use zhilu_model::MediaKind;
 
@@ -47,16 +48,8 @@ async fn serve(
     let granted = access::authorize(&s.app, &me.actor, &sha, usage).await?;
     // Recorded before the first byte leaves.
     let viewing = access::viewing(&s.app, &me.actor, &granted, &me.key).await?;
-    let file = access::open(&s.app, &granted).await?;
-    let servable = content::Servable {
-        file: file.file,
-        len: file.len,
-        content_type: content_type(granted.media_kind()),
-        etag: granted.sha256().to_string(),
-    };
-    let range = content::parse_range(&headers, servable.len);
     let app = s.app.clone();
-    let mut resp = content::respond(servable, range, move |served| {
+    let on_served = move |served: content::Served| {
         // Noted in memory; a task only when a batch is due to be written.
         if let Some(batch) = access::note_served(&app, &viewing, served.start, served.end_inclusive)
         {
@@ -66,7 +59,27 @@ async fn serve(
                 }
             });
         }
-    });
+    };
+    let kind = content_type(granted.media_kind());
+    let mut resp = match access::open(&s.app, &granted).await {
+        Ok(file) => {
+            let servable = content::Servable {
+                file: file.file,
+                len: file.len,
+                content_type: kind,
+                etag: granted.sha256().to_string(),
+            };
+            let range = content::parse_range(&headers, servable.len);
+            content::respond(servable, range, on_served)
+        }
+        // No local root holds a copy: ranges come straight from an object-store root (X5).
+        Err(AppError::NotFound { .. }) => {
+            let remote = access::open_remote(&s.app, &granted).await?;
+            let range = content::parse_range(&headers, remote.len);
+            content::respond_remote(remote, kind, granted.sha256().to_string(), range, on_served)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if usage == Use::Download
         && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{sha}\""))
     {

@@ -24,6 +24,7 @@ mod records;
 mod registry;
 mod sampling;
 mod session;
+pub mod uploads;
 mod users;
 
 /// Where a client logs in (the one state-changing request without a CSRF token).
@@ -118,6 +119,10 @@ pub fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(records::place_hold))
         .routes(routes!(records::release_hold))
         .routes(routes!(openapi::document))
+        // Networked stations (bearer credential, not a session).
+        .routes(routes!(uploads::create))
+        .routes(routes!(uploads::status, uploads::append))
+        .routes(routes!(uploads::complete))
 }
 
 /// Every route of the API, and Swagger UI.

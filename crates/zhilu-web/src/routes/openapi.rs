@@ -58,6 +58,18 @@ impl utoipa::Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "station",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .bearer_format("zst_<采集站编号>_<密钥>")
+                    .description(Some(
+                        "系统管理员为采集站登记的凭据（zhilu station register）",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "csrf",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-CSRF-Token",
@@ -74,8 +86,12 @@ fn secure(doc: &mut utoipa::openapi::OpenApi) {
         for (method, op) in operations(item) {
             let public = (method == HttpMethod::Post && path == super::LOGIN_PATH)
                 || (method == HttpMethod::Get && path == DOCUMENT_PATH);
+            // Networked stations' uploads take the station's bearer credential, nothing else.
+            let station = path.starts_with(super::uploads::PATH_PREFIX);
             op.security = Some(if public {
                 Vec::new()
+            } else if station {
+                vec![SecurityRequirement::new("station", Vec::<String>::new())]
             } else if method == HttpMethod::Get {
                 vec![SecurityRequirement::new("session", Vec::<String>::new())]
             } else {
@@ -243,6 +259,25 @@ impl IntoResponses for RuledWriteErrors {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
         errors(&[
             BAD, UNAUTH, FORBIDDEN, MISSING, CONFLICT, TOO_LARGE, REFUSED,
+        ])
+    }
+}
+
+/// Errors of a station's upload request (bearer credential; 409 for a wrong offset or hashes
+/// that do not match; 413 past a chunk's limit or the declared size).
+pub struct UploadErrors;
+impl IntoResponses for UploadErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        errors(&[
+            BAD,
+            ("401", "采集站凭据无效或已被吊销"),
+            ("403", "不是采集站凭据"),
+            MISSING,
+            (
+                "409",
+                "起始位置不符（code 为 offset_mismatch，另含 offset：平台已收到的字节数）、上传已结束、哈希值与申报不符或与已入库文件冲突",
+            ),
+            ("413", "数据块超过 16 MiB 或超出申报的文件大小"),
         ])
     }
 }

@@ -1,79 +1,22 @@
-//! The object vault: content-addressed, write-once storage of original recordings, kept in two or
-//! more independent roots (R18).
-//!
-//! Layout of a local root, readable by a person: `objects/sha256/ab/cd/<sha256 hex>`, plus `tmp/`
-//! for writes in progress and `quarantine/` for damaged copies moved aside by a repair.
+//! A vault root in a local folder.
 //!
 //! Crash-consistency argument for [`PendingObject::finish`]: bytes go to a fresh temporary file,
 //! which is fsynced, read back and checked against a checksum of exactly the bytes that were
 //! written (XXH3-128, computed as they were written), then
 //! *hard-linked* to its final name (which fails if the name exists, so nothing is ever replaced)
 //! and the directory is fsynced. A crash before the link leaves only a temporary file, removed at the
-//! next start; a crash after it leaves a complete, verified object. There is no API that writes to
-//! a final name; the one that deletes it, [`Vault::purge`], takes a committed purge tombstone (R20).
+//! next start; a crash after it leaves a complete, verified object.
 
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::Xxh3Default;
 
+use super::{CopyStat, ObjectRoot, PendingObject, Result, read_back_failed, valid_hex};
 use crate::error::StoreError;
-
-type Result<T> = std::result::Result<T, StoreError>;
-
-/// One storage root. The local filesystem implements it now; an S3-compatible store later.
-pub trait ObjectRoot: Send + Sync + fmt::Debug {
-    /// A short name for messages and ledger events (e.g. the folder path).
-    fn name(&self) -> &str;
-    /// Starts writing a new object.
-    fn begin(&self) -> Result<Box<dyn PendingObject>>;
-    /// The stored size of an object, or `None` if this root does not hold it.
-    fn size_of(&self, sha256: &str) -> Result<Option<u64>>;
-    /// Opens a stored object for reading.
-    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
-    /// Every stored object's SHA-256 (hex), sorted.
-    fn list(&self) -> Result<Vec<String>>;
-    /// Moves a damaged copy aside (never deletes it); returns where it went.
-    fn quarantine(&self, sha256: &str, tag: &str) -> Result<String>;
-    /// What stands at an object's name, without following a link, or `None` if nothing does.
-    /// A copy counts only if it is a regular file of its own: a symbolic link, or a hard link to
-    /// another root's file, leaves one physical copy where two are promised (R18).
-    fn stat(&self, sha256: &str) -> Result<Option<CopyStat>>;
-    /// Where the object lies on a local filesystem, for positioned reads (serving byte ranges);
-    /// `None` for a root that is not a local folder.
-    fn local_path(&self, _sha256: &str) -> Option<PathBuf> {
-        None
-    }
-    /// Deletes an object whose purge was approved and tombstoned (R20). Only [`Vault::purge`]
-    /// calls it, with the committed tombstone; `Ok(false)` when this root did not hold it.
-    fn purge(&self, sha256: &str) -> Result<bool>;
-}
-
-/// What stands at an object's name in one root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CopyStat {
-    /// A regular file (not a symbolic link, directory or device).
-    pub regular: bool,
-    pub size: u64,
-    /// The filesystem and inode: two roots' copies with the same pair are one physical copy.
-    pub dev: u64,
-    pub ino: u64,
-    /// Number of names the inode has (more than one: hard-linked somewhere else too).
-    pub nlink: u64,
-}
-
-/// An object being written. Dropping it without [`PendingObject::finish`] discards the partial copy.
-pub trait PendingObject: Write + Send {
-    /// Makes the object durable under its name `sha256` after reading it back and checking that the
-    /// bytes on disk are the bytes written. The caller guarantees `sha256` is the digest of those
-    /// bytes (it hashes the very buffers it writes); fixity re-checks SHA-256 and SM3 later.
-    /// Returns `false` if the root already held this object (the new copy is discarded).
-    fn finish(self: Box<Self>, sha256: &[u8; 32]) -> Result<bool>;
-}
 
 /// A local-filesystem root.
 #[derive(Debug)]
@@ -99,13 +42,6 @@ fn is_abandoned(p: &Path) -> bool {
         .is_some_and(|age| age >= ABANDONED_AFTER);
     // The lock is released when `f` is dropped.
     old && f.try_lock().is_ok()
-}
-
-fn valid_hex(sha256: &str) -> bool {
-    sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -203,7 +139,6 @@ impl ObjectRoot for LocalRoot {
                 StoreError::io(&tmp, io::Error::other("新建的临时文件已被另一个程序锁定"))
             }
         })?;
-        let flusher = Flusher::start(&file, &tmp)?;
         Ok(Box::new(LocalPending {
             file: Some(file),
             tmp,
@@ -211,7 +146,7 @@ impl ObjectRoot for LocalRoot {
             finished: false,
             written: 0,
             checksum: Xxh3Default::new(),
-            flusher: Some(flusher),
+            flusher: None,
         }))
     }
 
@@ -229,6 +164,21 @@ impl ObjectRoot for LocalRoot {
 
     fn local_path(&self, sha256: &str) -> Option<PathBuf> {
         valid_hex(sha256).then(|| self.object_path(sha256))
+    }
+
+    fn read_range(&self, sha256: &str, start: u64, len: u64) -> Result<Vec<u8>> {
+        if !valid_hex(sha256) {
+            return Err(StoreError::NotFound(format!("对象 {sha256}")));
+        }
+        let p = self.object_path(sha256);
+        let f = File::open(&p).map_err(|e| StoreError::io(&p, e))?;
+        let size = f.metadata().map_err(|e| StoreError::io(&p, e))?.len();
+        let n = len.min(size.saturating_sub(start));
+        let mut out =
+            vec![0u8; usize::try_from(n).map_err(|e| StoreError::io(&p, io::Error::other(e)))?];
+        f.read_exact_at(&mut out, start)
+            .map_err(|e| StoreError::io(&p, e))?;
+        Ok(out)
     }
 
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
@@ -325,6 +275,7 @@ struct LocalPending {
     /// here: it guards against storage faults (torn, lost or misdirected writes, flipped bits), not
     /// an adversary, and costs a tenth of re-hashing each copy with SHA-256.
     checksum: Xxh3Default,
+    /// Started when the object first crosses [`FLUSH_EVERY`].
     flusher: Option<Flusher>,
 }
 
@@ -340,8 +291,8 @@ struct Flusher {
 }
 
 impl Flusher {
-    fn start(file: &File, path: &Path) -> Result<Self> {
-        let f = file.try_clone().map_err(|e| StoreError::io(path, e))?;
+    fn start(file: &File) -> io::Result<Self> {
+        let f = file.try_clone()?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
         let handle = std::thread::spawn(move || {
             while rx.recv().is_ok() {
@@ -375,10 +326,20 @@ impl Write for LocalPending {
         self.checksum.update(&buf[..n]);
         let before = self.written;
         self.written += n as u64;
-        if before / FLUSH_EVERY != self.written / FLUSH_EVERY
-            && let Some(fl) = &self.flusher
-        {
-            fl.poke();
+        if before / FLUSH_EVERY != self.written / FLUSH_EVERY {
+            // Started at the first crossing only: most files are smaller than FLUSH_EVERY and
+            // never need the thread.
+            if self.flusher.is_none()
+                && let Some(f) = &self.file
+            {
+                self.flusher =
+                    Some(Flusher::start(f).map_err(|e| {
+                        io::Error::new(e.kind(), format!("无法启动后台写盘线程：{e}"))
+                    })?);
+            }
+            if let Some(fl) = &self.flusher {
+                fl.poke();
+            }
         }
         Ok(n)
     }
@@ -388,6 +349,10 @@ impl Write for LocalPending {
 }
 
 impl PendingObject for LocalPending {
+    fn written(&self) -> u64 {
+        self.written
+    }
+
     fn finish(mut self: Box<Self>, sha256: &[u8; 32]) -> Result<bool> {
         let hex_name = hex::encode(sha256);
         let file = self.file.take().ok_or_else(|| {
@@ -415,13 +380,7 @@ impl PendingObject for LocalPending {
             back.update(&buf[..n]);
         }
         if read != self.written || back.digest128() != self.checksum.digest128() {
-            return Err(StoreError::io(
-                &self.tmp,
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "写入后回读校验失败：磁盘上的内容与写入的内容不符",
-                ),
-            ));
+            return Err(read_back_failed(&self.tmp));
         }
         // Read-only, and for the owner alone (the service account): 0400.
         fs::set_permissions(&self.tmp, fs::Permissions::from_mode(0o400))
@@ -456,109 +415,5 @@ impl Drop for LocalPending {
             self.file.take();
             let _ = fs::remove_file(&self.tmp);
         }
-    }
-}
-
-/// The replicated vault: every object in every root (R18).
-#[derive(Debug)]
-pub struct Vault {
-    roots: Vec<Box<dyn ObjectRoot>>,
-}
-
-impl Vault {
-    /// A vault over the given roots (at least one; R18 asks for two, which the app enforces).
-    pub fn new(roots: Vec<Box<dyn ObjectRoot>>) -> Self {
-        Vault { roots }
-    }
-
-    pub fn roots(&self) -> &[Box<dyn ObjectRoot>] {
-        &self.roots
-    }
-
-    /// Starts one pending copy per root.
-    pub fn begin(&self) -> Result<Vec<Box<dyn PendingObject>>> {
-        self.roots.iter().map(|r| r.begin()).collect()
-    }
-
-    /// Finishes every copy, in parallel (each reads its copy back and hashes it).
-    /// Returns whether any root stored a new copy.
-    pub fn finish_all(pending: Vec<Box<dyn PendingObject>>, sha256: &[u8; 32]) -> Result<bool> {
-        let results: Vec<Result<bool>> = std::thread::scope(|s| {
-            let handles: Vec<_> = pending
-                .into_iter()
-                .map(|p| s.spawn(move || p.finish(sha256)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(StoreError::io(
-                            "vault",
-                            io::Error::other("写入线程异常退出"),
-                        ))
-                    })
-                })
-                .collect()
-        });
-        let mut any_new = false;
-        for r in results {
-            any_new |= r?;
-        }
-        Ok(any_new)
-    }
-
-    /// Deletes a purged object from every root (R20). It takes the committed tombstone, so
-    /// nothing that has not been approved and ledgered as purged can be deleted. Returns how many
-    /// roots held a copy.
-    pub fn purge(&self, tombstone: &zhilu_model::Tombstone) -> Result<usize> {
-        let mut removed = 0;
-        for r in &self.roots {
-            removed += usize::from(r.purge(tombstone.sha256.as_str())?);
-        }
-        Ok(removed)
-    }
-
-    /// Whether every root holds the object with the expected size.
-    pub fn has_everywhere(&self, sha256: &str, size: u64) -> Result<bool> {
-        for r in &self.roots {
-            if r.size_of(sha256)? != Some(size) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Why the vault does not hold the object in every root, at `size`, each copy a regular file
-    /// of its own (no symbolic link, no two roots sharing one inode); `None` when it does.
-    /// The reason is Chinese, for the person at the station or reading a fixity report.
-    pub fn copies_short(&self, sha256: &str, size: u64) -> Result<Option<String>> {
-        let mut seen: Vec<(u64, u64, &str)> = Vec::new();
-        for r in &self.roots {
-            let Some(st) = r.stat(sha256)? else {
-                return Ok(Some(format!("存储位置 {} 中没有该文件的副本", r.name())));
-            };
-            if !st.regular {
-                return Ok(Some(format!(
-                    "存储位置 {} 中的副本不是普通文件（可能是符号链接）",
-                    r.name()
-                )));
-            }
-            if st.size != size {
-                return Ok(Some(format!(
-                    "存储位置 {} 中的副本大小不符（应为 {size} 字节，实为 {} 字节）",
-                    r.name(),
-                    st.size
-                )));
-            }
-            if let Some((_, _, other)) = seen.iter().find(|(d, i, _)| (*d, *i) == (st.dev, st.ino))
-            {
-                return Ok(Some(format!(
-                    "存储位置 {} 与 {other} 中的副本是同一个文件（硬链接），实际只有一份",
-                    r.name()
-                )));
-            }
-            seen.push((st.dev, st.ino, r.name()));
-        }
-        Ok(None)
     }
 }

@@ -1,0 +1,518 @@
+//! The platform's side of a station's resumable upload (断点续传) of one device file.
+//!
+//! 1. [`create`]: the station declares the file (device, officer, device path, size, SHA-256,
+//!    SM3). Content the vault already holds is answered "already stored" at once; an upload the
+//!    same station has open for the same content is resumed; otherwise a new one is opened.
+//! 2. [`begin_append`] … [`Appending::finish`]: a chunk at the offset the platform holds. The
+//!    chunk goes to `<data>/uploads/<id>.part`, is fsynced, and only then is the new offset
+//!    written to the catalog.
+//! 3. [`complete`]: the whole part file is hashed again (SHA-256 and SM3); a mismatch is refused
+//!    (the part file is discarded — the device still holds the original — and nothing is
+//!    recorded); a match is stored through the offload pipeline
+//!    ([`crate::offload::store_received`]).
+//!
+//! Crash safety. The catalog offset is written only after the part file was fsynced to at least
+//! that length, so the durable offset is `min(catalog offset, part file length)`: each request
+//! takes the part file's lock, truncates the file to that and writes it back before anything
+//! else. Bytes of a chunk cut off (client or server killed) lie past it and are cut away; the
+//! station asks the offset and sends them again. A crash during `complete` leaves the upload
+//! open with its part file whole: the next `complete` stores it (the pipeline adopts an object
+//! already in the vault and finds a recording already made), so nothing is stored twice.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use zhilu_model::{DeviceSerial, OfficerId, Sha256, Sm3, StationId};
+use zhilu_store::{StationUpload, UploadStatus};
+
+use crate::App;
+use crate::actor::Actor;
+use crate::error::{AppError, Field, Thing, id};
+use crate::offload::{FileOutcome, Received};
+
+/// The largest chunk one request may carry.
+pub const CHUNK_MAX: u64 = 16 * 1024 * 1024;
+/// The largest file a station may declare (a day of 4K footage is far less).
+pub const FILE_MAX: u64 = 256 * 1024 * 1024 * 1024;
+/// The longest device path accepted, in bytes.
+const NAME_MAX: usize = 1024;
+
+/// What a station declares before sending a file.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    /// The device's serial (registered).
+    pub device: String,
+    /// The officer whose footage it is (registered).
+    pub officer: String,
+    /// The file's path on the device, relative (`DCIM/100/A.MP4`).
+    pub file_name: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 computed at the station (64 hex digits).
+    pub sha256: String,
+    /// SM3 computed at the station (64 hex digits).
+    pub sm3: String,
+}
+
+/// An upload the platform holds open.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadView {
+    pub id: String,
+    /// Bytes durably received: the next chunk starts here.
+    pub offset: u64,
+    pub size: u64,
+    /// `open`, `stored` or `refused`.
+    pub status: String,
+}
+
+impl From<&StationUpload> for UploadView {
+    fn from(u: &StationUpload) -> Self {
+        UploadView {
+            id: u.id.clone(),
+            offset: u.offset,
+            size: u.size,
+            status: u.status.as_str().to_string(),
+        }
+    }
+}
+
+/// The platform's answer once a file is in (or was already): only `stored` and
+/// `verified_in_every_root` both true let the station clear the file from the device.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Completed {
+    /// The vault holds the bytes (stored now, stored before, or stored though damaged).
+    pub stored: bool,
+    /// Every vault root holds its own copy at the declared size, checked now.
+    pub verified_in_every_root: bool,
+    pub sha256: String,
+    /// `stored`, `duplicate`, `damaged`, `skipped` (not media: not stored) or `already_stored`.
+    pub outcome: String,
+    /// Why, in Chinese (damaged, skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What [`create`] answers.
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// Send the bytes from `offset` (a new upload, or one resumed).
+    Upload { upload: UploadView, resumed: bool },
+    /// The vault already holds this content: nothing to send.
+    AlreadyStored(Completed),
+}
+
+fn station_of(actor: &Actor) -> Result<StationId, AppError> {
+    actor
+        .station_id()
+        .and_then(|s| StationId::parse(s).ok())
+        .ok_or_else(|| AppError::Forbidden {
+            actor: actor.ledger_name().to_string(),
+            action: "以采集站身份上传",
+        })
+}
+
+/// Checks a device path: relative, no `..`, no empty or hidden-root component, no control
+/// characters, no backslash (a Windows path would be one name with separators in it).
+fn device_path(s: &str) -> Result<String, AppError> {
+    let bad = |why: &str| AppError::invalid(Field::Source, format!("文件名 {s:?} {why}"));
+    if s.is_empty() || s.len() > NAME_MAX {
+        return Err(bad(&format!("为空或超过 {NAME_MAX} 字节")));
+    }
+    if s.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(bad("含控制字符或反斜杠"));
+    }
+    if s.starts_with('/') {
+        return Err(bad("是绝对路径"));
+    }
+    if s.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+        return Err(bad("含空的、“.”或“..”路径段"));
+    }
+    Ok(s.to_string())
+}
+
+/// The id of an upload as a path segment: what the platform made (a UUID), nothing else.
+fn upload_id(s: &str) -> Result<&str, AppError> {
+    if !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        Ok(s)
+    } else {
+        Err(AppError::NotFound {
+            what: Thing::Upload,
+            id: s.chars().take(64).collect(),
+        })
+    }
+}
+
+fn part_path(app: &App, id: &str) -> PathBuf {
+    app.dir.root.join("uploads").join(format!("{id}.part"))
+}
+
+fn real_us(app: &App) -> i64 {
+    app.clock.real_now().timestamp_micros()
+}
+
+/// Whether every root holds its own copy of `sha256` at `size`.
+fn verified(app: &App, sha256: &str, size: u64) -> Result<bool, AppError> {
+    Ok(crate::blocking(|| app.vault.copies_short(sha256, size))?.is_none())
+}
+
+/// The upload `id` of the station acting; another station's is "not found".
+async fn own_upload(app: &App, actor: &Actor, id: &str) -> Result<StationUpload, AppError> {
+    let station = station_of(actor)?;
+    let id = upload_id(id)?;
+    match app.catalog.station_upload(id).await? {
+        Some(u) if u.station == station.as_str() => Ok(u),
+        _ => Err(AppError::NotFound {
+            what: Thing::Upload,
+            id: id.to_string(),
+        }),
+    }
+}
+
+/// Declares a file (step 1 of the module documentation).
+pub async fn create(app: &App, actor: &Actor, new: NewUpload) -> Result<Created, AppError> {
+    let station = station_of(actor)?;
+    let device = id(Field::Device, DeviceSerial::parse, &new.device)?;
+    let officer = id(Field::Officer, OfficerId::parse, &new.officer)?;
+    let file_name = device_path(&new.file_name)?;
+    if new.size == 0 || new.size > FILE_MAX {
+        return Err(AppError::invalid(
+            Field::Source,
+            format!("文件大小须在 1 字节到 {FILE_MAX} 字节之间"),
+        ));
+    }
+    let sha256 = Sha256::parse(&new.sha256.to_ascii_lowercase())
+        .map_err(|e| AppError::invalid(Field::Recording, format!("SHA-256：{e}")))?;
+    let sm3 = Sm3::parse(&new.sm3.to_ascii_lowercase())
+        .map_err(|e| AppError::invalid(Field::Recording, format!("SM3：{e}")))?;
+    if app.catalog.device(&device).await?.is_none() {
+        return Err(AppError::DeviceNotRegistered(device));
+    }
+    if app.catalog.officer(&officer).await?.is_none() {
+        return Err(AppError::OfficerNotRegistered(officer));
+    }
+    if let Some(rec) = app.catalog.recording(&sha256).await? {
+        if rec.size != new.size || rec.sm3 != sm3 {
+            return Err(AppError::Conflict(format!(
+                "证据库中 SHA-256 为 {sha256} 的文件与申报的大小或 SM3 不一致，拒绝上传"
+            )));
+        }
+        return Ok(Created::AlreadyStored(Completed {
+            stored: true,
+            verified_in_every_root: verified(app, sha256.as_str(), rec.size)?,
+            sha256: sha256.to_string(),
+            outcome: "already_stored".into(),
+            reason: None,
+        }));
+    }
+    let same = |u: &StationUpload| {
+        if u.size == new.size && u.sm3 == sm3.as_str() {
+            Ok(())
+        } else {
+            Err(AppError::Conflict(format!(
+                "本采集站已有一个 SHA-256 为 {sha256} 的上传，但大小或 SM3 与此次申报不一致"
+            )))
+        }
+    };
+    if let Some(u) = app
+        .catalog
+        .open_station_upload(station.as_str(), sha256.as_str())
+        .await?
+    {
+        same(&u)?;
+        return Ok(Created::Upload {
+            upload: UploadView::from(&u),
+            resumed: true,
+        });
+    }
+    let now = real_us(app);
+    let u = StationUpload {
+        id: app.uuids.next(),
+        station: station.to_string(),
+        device: device.to_string(),
+        officer: officer.to_string(),
+        file_name,
+        size: new.size,
+        sha256: sha256.to_string(),
+        sm3: sm3.to_string(),
+        offset: 0,
+        status: UploadStatus::Open,
+        outcome: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if app.catalog.create_station_upload(&u).await? {
+        tracing::info!(upload = %u.id, station = %station, size = u.size, "upload opened");
+        return Ok(Created::Upload {
+            upload: UploadView::from(&u),
+            resumed: false,
+        });
+    }
+    // Another request of the same station opened it first.
+    match app
+        .catalog
+        .open_station_upload(station.as_str(), sha256.as_str())
+        .await?
+    {
+        Some(u) => {
+            same(&u)?;
+            Ok(Created::Upload {
+                upload: UploadView::from(&u),
+                resumed: true,
+            })
+        }
+        None => Err(AppError::Conflict(
+            "同一文件的上传刚刚完成或被拒绝，请重新申报".into(),
+        )),
+    }
+}
+
+/// Opens and locks the part file of `u`, and brings it to the durable offset (see the module
+/// documentation); returns the file, positioned there, and the upload as now held.
+async fn locked_part(app: &App, u: &StationUpload) -> Result<(File, StationUpload), AppError> {
+    let path = part_path(app, &u.id);
+    let dir = app.dir.root.join("uploads");
+    let file = crate::blocking(|| -> Result<File, AppError> {
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
+        let created = !path.exists();
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| AppError::io(&path, e))?;
+        if created {
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| AppError::io(&dir, e))?;
+        }
+        Ok(f)
+    })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(AppError::Conflict(
+                "该上传正由另一个请求写入，请稍后查询进度后继续".into(),
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(&path, e)),
+    }
+    // Read again under the lock: another request may have moved it on.
+    let mut u = app
+        .catalog
+        .station_upload(&u.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            what: Thing::Upload,
+            id: u.id.clone(),
+        })?;
+    if u.status == UploadStatus::Open {
+        let len = file.metadata().map_err(|e| AppError::io(&path, e))?.len();
+        let durable = u.offset.min(len).min(u.size);
+        if len != durable {
+            crate::blocking(|| file.set_len(durable).and_then(|()| file.sync_all()))
+                .map_err(|e| AppError::io(&path, e))?;
+        }
+        if durable != u.offset {
+            tracing::warn!(upload = %u.id, catalog = u.offset, durable, "upload offset lowered to the part file");
+            app.catalog
+                .set_station_upload_offset(&u.id, durable, real_us(app))
+                .await?;
+            u.offset = durable;
+        }
+    }
+    Ok((file, u))
+}
+
+/// The upload `id` as the platform holds it now (the offset a station resumes from).
+pub async fn status(app: &App, actor: &Actor, id: &str) -> Result<UploadView, AppError> {
+    let u = own_upload(app, actor, id).await?;
+    if u.status != UploadStatus::Open {
+        return Ok(UploadView::from(&u));
+    }
+    match locked_part(app, &u).await {
+        Ok((_file, u)) => Ok(UploadView::from(&u)),
+        // A chunk is being written: the catalog's offset is durable.
+        Err(AppError::Conflict(_)) => Ok(UploadView::from(&u)),
+        Err(e) => Err(e),
+    }
+}
+
+/// A chunk being received (see [`begin_append`]).
+#[derive(Debug)]
+pub struct Appending<'a> {
+    app: &'a App,
+    upload: StationUpload,
+    file: File,
+    written: u64,
+}
+
+/// Starts receiving a chunk that the station says starts at `offset`. `Ok(Err(n))`: the
+/// platform holds `n` bytes, not `offset` (send from `n`).
+pub async fn begin_append<'a>(
+    app: &'a App,
+    actor: &Actor,
+    id: &str,
+    offset: u64,
+) -> Result<Result<Appending<'a>, u64>, AppError> {
+    let u = own_upload(app, actor, id).await?;
+    if u.status != UploadStatus::Open {
+        return Err(AppError::Conflict(format!(
+            "上传 {} 已经结束（{}），不再接收数据",
+            u.id,
+            u.status.as_str()
+        )));
+    }
+    let (mut file, u) = locked_part(app, &u).await?;
+    if u.status != UploadStatus::Open {
+        return Err(AppError::Conflict(format!("上传 {} 已经结束", u.id)));
+    }
+    if offset != u.offset {
+        return Ok(Err(u.offset));
+    }
+    file.seek(SeekFrom::Start(u.offset))
+        .map_err(|e| AppError::io(part_path(app, &u.id), e))?;
+    Ok(Ok(Appending {
+        app,
+        upload: u,
+        file,
+        written: 0,
+    }))
+}
+
+impl Appending<'_> {
+    /// Appends bytes of the chunk. Refuses (and keeps none of the chunk) past [`CHUNK_MAX`] or
+    /// past the declared size.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        let n = bytes.len() as u64;
+        if self.written + n > CHUNK_MAX {
+            return Err(AppError::TooLarge(format!(
+                "一次上传的数据块不能超过 {} MiB",
+                CHUNK_MAX / 1024 / 1024
+            )));
+        }
+        if self.upload.offset + self.written + n > self.upload.size {
+            return Err(AppError::TooLarge(format!(
+                "数据超出申报的文件大小（{} 字节）",
+                self.upload.size
+            )));
+        }
+        crate::blocking(|| self.file.write_all(bytes))
+            .map_err(|e| AppError::io(part_path(self.app, &self.upload.id), e))?;
+        self.written += n;
+        Ok(())
+    }
+
+    /// Makes the chunk durable (fsync), then records the new offset; returns it.
+    pub async fn finish(self) -> Result<u64, AppError> {
+        let path = part_path(self.app, &self.upload.id);
+        crate::blocking(|| self.file.sync_data()).map_err(|e| AppError::io(&path, e))?;
+        let offset = self.upload.offset + self.written;
+        self.app
+            .catalog
+            .set_station_upload_offset(&self.upload.id, offset, real_us(self.app))
+            .await?;
+        drop(self.file);
+        Ok(offset)
+    }
+}
+
+fn refused_message(u: &StationUpload) -> String {
+    format!(
+        "收到的文件 {} 与采集站申报的哈希值（SHA-256、SM3）不一致：未入库，已丢弃收到的数据，请重新上传",
+        u.file_name
+    )
+}
+
+/// Finishes an upload (step 3 of the module documentation). Repeated after success, it answers
+/// the same.
+pub async fn complete(app: &App, actor: &Actor, upload: &str) -> Result<Completed, AppError> {
+    let u = own_upload(app, actor, upload).await?;
+    let (file, u) = match u.status {
+        UploadStatus::Open => locked_part(app, &u).await?,
+        _ => return finished(&u),
+    };
+    if u.status != UploadStatus::Open {
+        return finished(&u);
+    }
+    if u.offset != u.size {
+        return Err(AppError::Conflict(format!(
+            "上传尚未收齐：已收到 {} 字节，共 {} 字节",
+            u.offset, u.size
+        )));
+    }
+    let path = part_path(app, &u.id);
+    let digests = crate::blocking(|| {
+        let mut r = &file;
+        r.seek(SeekFrom::Start(0))?;
+        crate::hashing::hash_stream(&mut r)
+    })
+    .map_err(|e| AppError::io(&path, e))?;
+    if digests.size != u.size || digests.sha256_hex() != u.sha256 || digests.sm3_hex() != u.sm3 {
+        let message = refused_message(&u);
+        tracing::warn!(upload = %u.id, station = %u.station, "upload refused: hashes differ from the declared ones");
+        app.catalog
+            .close_station_upload(&u.id, UploadStatus::Refused, "{}", real_us(app))
+            .await?;
+        let _ = std::fs::remove_file(&path);
+        return Err(AppError::Conflict(message));
+    }
+    let device = id(Field::Device, DeviceSerial::parse, &u.device)?;
+    let officer = id(Field::Officer, OfficerId::parse, &u.officer)?;
+    let station = id(Field::Station, StationId::parse, &u.station)?;
+    let result = crate::offload::store_received(
+        app,
+        actor,
+        Received {
+            path: &path,
+            device_path: &u.file_name,
+            device: &device,
+            officer: &officer,
+            station: &station,
+        },
+    )
+    .await?;
+    let stored = matches!(
+        result.outcome,
+        FileOutcome::Stored | FileOutcome::Duplicate | FileOutcome::Damaged
+    );
+    let done = Completed {
+        stored,
+        verified_in_every_root: stored && verified(app, &u.sha256, u.size)?,
+        sha256: u.sha256.clone(),
+        outcome: match result.outcome {
+            FileOutcome::Stored => "stored",
+            FileOutcome::Duplicate => "duplicate",
+            FileOutcome::Damaged => "damaged",
+            FileOutcome::Skipped => "skipped",
+        }
+        .into(),
+        reason: result.reason,
+    };
+    let text = serde_json::to_string(&done).map_err(|e| AppError::OffloadFailed(e.to_string()))?;
+    app.catalog
+        .close_station_upload(&u.id, UploadStatus::Stored, &text, real_us(app))
+        .await?;
+    drop(file);
+    // The vault holds the bytes now (or they are not evidence): the part file has served.
+    if let Err(e) = std::fs::remove_file(&path) {
+        tracing::warn!(upload = %u.id, error = %e, "part file not removed");
+    }
+    tracing::info!(upload = %u.id, station = %u.station, outcome = %done.outcome, "upload completed");
+    Ok(done)
+}
+
+/// The answer of an upload that already ended.
+fn finished(u: &StationUpload) -> Result<Completed, AppError> {
+    match (u.status, u.outcome.as_deref()) {
+        (UploadStatus::Stored, Some(text)) => serde_json::from_str(text)
+            .map_err(|e| AppError::OffloadFailed(format!("上传 {} 的结果无法读取：{e}", u.id))),
+        _ => Err(AppError::Conflict(refused_message(u))),
+    }
+}
