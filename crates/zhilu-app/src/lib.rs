@@ -97,6 +97,10 @@ pub(crate) struct Signer {
     /// The directory was created in replay mode (its first entry says so); its checkpoints say so
     /// in their origin, so a witness or an auditor can never take a replayed history for a real one.
     pub(crate) replay: bool,
+    /// The last checkpoint this key signed, as (note, size, root): the next commit finds it at
+    /// the head unless another process appended meanwhile, and then need not verify it again
+    /// (an Ed25519 verification is a large share of a single-entry commit's CPU).
+    last_signed: Mutex<Option<(String, u64, Hash)>>,
 }
 
 impl Signer {
@@ -105,6 +109,7 @@ impl Signer {
             key,
             verifying_key,
             replay,
+            last_signed: Mutex::new(None),
         }
     }
 
@@ -139,12 +144,30 @@ impl CheckpointSigner for CommitSigner<'_> {
             root: *root,
             alg: self.alg,
         };
-        self.signer.key.sign(&cp).map_err(|e| e.to_string())
+        let note = self.signer.key.sign(&cp).map_err(|e| e.to_string())?;
+        *self
+            .signer
+            .last_signed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((note.clone(), size, *root));
+        Ok(note)
     }
 
     fn covers(&self, note: &str, size: u64, root: &Hash) -> bool {
-        zhilu_ledger::verify_checkpoint(note, &self.signer.verifying_key)
-            .is_ok_and(|cp| cp.size == size && cp.root == *root)
+        // A note byte for byte the one this key just signed for (size, root) is covered (signed,
+        // even if its transaction then failed, so still this key's signature over exactly that
+        // head); anything else — another process appended, or the head was tampered with — is
+        // verified as a stranger's.
+        let remembered = self
+            .signer
+            .last_signed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|(n, s, r)| n == note && *s == size && r == root);
+        remembered
+            || zhilu_ledger::verify_checkpoint(note, &self.signer.verifying_key)
+                .is_ok_and(|cp| cp.size == size && cp.root == *root)
     }
 
     fn real_now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -417,5 +440,60 @@ pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
         _ => f(),
+    }
+}
+
+#[cfg(test)]
+mod commit_signer_tests {
+    use super::*;
+    use zhilu_ledger::{HashAlg, SignatureKind};
+
+    fn signer(seed: u8) -> Signer {
+        let key =
+            SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [seed; 32]).expect("key");
+        let verifying_key = key.verifying_key();
+        Signer::new(key, verifying_key, false)
+    }
+
+    /// The remembered last signature spares a verification only for exactly the note it signed
+    /// for exactly that head; a head moved by another process is verified (and still covered when
+    /// the same key signed it), a stranger's note or another head never is.
+    #[test]
+    fn x1_covers_skips_only_its_own_last_note_and_verifies_everything_else() {
+        let clock = SystemClock;
+        let (a, stranger) = (signer(1), signer(2));
+        let ours = CommitSigner {
+            signer: &a,
+            alg: HashAlg::Sha256,
+            clock: &clock,
+        };
+        let (r1, r2) = ([1u8; 32], [2u8; 32]);
+        let note = ours.sign_checkpoint(5, &r1).expect("sign");
+        assert!(ours.covers(&note, 5, &r1));
+        assert!(!ours.covers(&note, 5, &r2), "same note, another root");
+        assert!(!ours.covers(&note, 6, &r1), "same note, another size");
+        // Another process holding the same key (a second server) appended and signed: not the
+        // remembered note, so verified — and covered.
+        let other_process = signer(1);
+        let theirs = CommitSigner {
+            signer: &other_process,
+            alg: HashAlg::Sha256,
+            clock: &clock,
+        };
+        let newer = theirs.sign_checkpoint(7, &r2).expect("sign");
+        assert!(ours.covers(&newer, 7, &r2));
+        // A note a foreign key signed for that head is refused.
+        let foreign = CommitSigner {
+            signer: &stranger,
+            alg: HashAlg::Sha256,
+            clock: &clock,
+        }
+        .sign_checkpoint(7, &r2)
+        .expect("sign");
+        assert!(!ours.covers(&foreign, 7, &r2));
+        // Altered by one byte, the remembered note is no longer taken on trust.
+        let mut tampered = note.clone();
+        tampered.push(' ');
+        assert!(!ours.covers(&tampered, 5, &r1));
     }
 }

@@ -26,6 +26,8 @@ const ALLOWED_VALUES: &[&str] = &[
     "./zhilu-data", "./zhilu-demo", "vault/primary", "vault/replica", "/dev/shm",
     // the baseline tools of `bench check` and `bench serve` (nginx with `sendfile off`)
     "sqlite3", "nginx", "sendfile", "off",
+    // the catalogue server and baseline tool of `bench check-pg`
+    "PostgreSQL", "psql",
     // the baseline tools of `bench export` (cp, xorriso -as mkisofs)
     "cp", "xorriso", "mkisofs",
     // the baseline of `bench offload` (a Python script that fsyncs and hashes SHA-256), its sizes

@@ -458,3 +458,25 @@ async fn run(activities: u64, work: &Path, runs: usize) -> Result<BenchCheckRepo
         children,
     })
 }
+
+/// The synthetic year of [`bench_check`] (registry, then `activities` activities of ten
+/// recordings each) loaded into `app`'s catalog on either backend, without ledger entries: for
+/// `bench check-pg` (`bench_check_pg.rs`). Starts at `t0`, one day a slice of `activities/365`.
+pub(crate) async fn load_year(
+    app: &App,
+    activities: u64,
+    t0: DateTime<Utc>,
+) -> Result<(), LabError> {
+    let (devices, officers) = (1_000u64, 2_000u64);
+    bulk_load_without_ledger(app.catalog(), registry_rows(devices, officers, t0)).await?;
+    let per_day = activities.div_ceil(365);
+    let mut rng = Mix(2026);
+    let mut i = 0;
+    while i < activities {
+        let to = (i + 5_000).min(activities);
+        let rows = day_rows(&mut rng, t0, per_day, i..to, devices, officers);
+        bulk_load_without_ledger(app.catalog(), rows).await?;
+        i = to;
+    }
+    Ok(())
+}

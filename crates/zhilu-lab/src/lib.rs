@@ -5,12 +5,14 @@
 //! `zhilu_store::testing`, which a production build must not contain.
 
 pub mod bench_check;
+pub mod bench_check_pg;
 pub mod bench_export;
 pub mod bench_ingest;
 pub mod bench_ledger;
 pub mod bench_list;
 pub mod bench_serve;
 pub mod bench_serve_app;
+pub mod bench_station;
 pub mod bench_verify;
 pub mod demo;
 mod setup;

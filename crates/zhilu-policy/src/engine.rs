@@ -148,12 +148,15 @@ impl Finding {
 pub struct Index<'a> {
     pub facts: &'a Facts,
     activities: HashMap<&'a str, &'a Activity>,
-    recordings: HashMap<&'a str, &'a Recording>,
+    /// Each recording's position in `facts.recordings` (the last one, should a hash repeat).
+    recordings: HashMap<&'a str, u32>,
     links_by_activity: HashMap<&'a str, Vec<&'a Recording>>,
-    /// The activities of each recording: a range of `linked_activities`, in link order. One flat
-    /// list rather than a `Vec` per recording: a year holds millions of recordings, nearly all
-    /// with one activity, and a small allocation each was a tenth of the check's memory.
-    activities_by_recording: HashMap<&'a str, (u32, u32)>,
+    /// The activities of each recording, by its position in `facts.recordings`: a range of
+    /// `linked_activities`, in link order. One flat list rather than a `Vec` per recording (a
+    /// year holds millions of recordings, nearly all with one activity, and a small allocation
+    /// each was a tenth of the check's memory), and indexed by position rather than by a second
+    /// map keyed by hash (another ~100 MB at two million recordings).
+    activity_ranges: Vec<(u32, u32)>,
     linked_activities: Vec<&'a Activity>,
     checkouts_by_device: HashMap<&'a str, Vec<&'a Checkout>>,
     /// Each device's return times, sorted, for [`Index::returned_after`] by binary search.
@@ -175,45 +178,42 @@ impl<'a> Index<'a> {
             .iter()
             .map(|a| (a.id.as_str(), a))
             .collect();
-        let recordings: HashMap<&str, &Recording> = facts
-            .recordings
-            .iter()
-            .map(|r| (r.sha256.as_str(), r))
-            .collect();
+        let mut recordings: HashMap<&str, u32> = HashMap::with_capacity(facts.recordings.len());
+        for (i, r) in facts.recordings.iter().enumerate() {
+            recordings.insert(r.sha256.as_str(), i as u32);
+        }
         let mut links_by_activity: HashMap<&str, Vec<&Recording>> = HashMap::new();
         // Two passes over the links: count each recording's activities, then place them, so
         // every recording's activities sit together in one flat list, in link order.
-        let mut activities_by_recording: HashMap<&str, (u32, u32)> =
-            HashMap::with_capacity(facts.recordings.len());
+        let mut activity_ranges: Vec<(u32, u32)> = vec![(0, 0); facts.recordings.len()];
         let mut linked = 0u32;
-        for (sha, act) in &facts.links {
-            if let (Some(r), Some(a)) = (recordings.get(sha.as_str()), activities.get(act.as_str()))
-            {
-                links_by_activity.entry(a.id.as_str()).or_default().push(r);
-                activities_by_recording
-                    .entry(r.sha256.as_str())
-                    .or_insert((0, 0))
-                    .1 += 1;
-                linked += 1;
-            }
+        let mut any_activity: Option<&Activity> = None;
+        for (i, a) in Self::link_ends(facts, &recordings, &activities) {
+            links_by_activity
+                .entry(a.id.as_str())
+                .or_default()
+                .push(&facts.recordings[i as usize]);
+            activity_ranges[i as usize].1 += 1;
+            linked += 1;
+            any_activity = Some(a);
         }
         let mut next = 0u32;
-        for range in activities_by_recording.values_mut() {
+        for range in activity_ranges.iter_mut() {
             let count = range.1;
             // `.1` is where the next one goes; once all are placed, the range's end.
             *range = (next, next);
             next += count;
         }
-        let mut linked_activities: Vec<Option<&Activity>> = vec![None; linked as usize];
-        for (sha, act) in &facts.links {
-            if let (Some(r), Some(a)) = (recordings.get(sha.as_str()), activities.get(act.as_str()))
-                && let Some(range) = activities_by_recording.get_mut(r.sha256.as_str())
-            {
-                linked_activities[range.1 as usize] = Some(*a);
-                range.1 += 1;
-            }
+        // Every slot is overwritten by the second pass; `any_activity` only fills the list.
+        let mut linked_activities: Vec<&Activity> = match any_activity {
+            Some(a) => vec![a; linked as usize],
+            None => Vec::new(),
+        };
+        for (i, a) in Self::link_ends(facts, &recordings, &activities) {
+            let range = &mut activity_ranges[i as usize];
+            linked_activities[range.1 as usize] = a;
+            range.1 += 1;
         }
-        let linked_activities: Vec<&Activity> = linked_activities.into_iter().flatten().collect();
         let mut checkouts_by_device: HashMap<&str, Vec<&Checkout>> = HashMap::new();
         for c in &facts.checkouts {
             checkouts_by_device
@@ -238,7 +238,7 @@ impl<'a> Index<'a> {
             activities,
             recordings,
             links_by_activity,
-            activities_by_recording,
+            activity_ranges,
             linked_activities,
             checkouts_by_device,
             returns_by_device,
@@ -273,6 +273,29 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// Every link whose two ends are among the facts: (position in `facts.recordings`, the
+    /// activity), those given by id first, then those given by position.
+    fn link_ends<'m>(
+        facts: &'a Facts,
+        recordings: &'m HashMap<&'a str, u32>,
+        activities: &'m HashMap<&'a str, &'a Activity>,
+    ) -> impl Iterator<Item = (u32, &'a Activity)> + 'm
+    where
+        'a: 'm,
+    {
+        let by_id = facts.links.iter().filter_map(|(sha, act)| {
+            Some((
+                *recordings.get(sha.as_str())?,
+                *activities.get(act.as_str())?,
+            ))
+        });
+        let by_position = facts.link_positions.iter().filter_map(|&(r, a)| {
+            facts.recordings.get(r as usize)?;
+            Some((r, facts.activities.get(a as usize)?))
+        });
+        by_id.chain(by_position)
+    }
+
     /// The checkout of `device` that covers instant `t`.
     pub fn holder_at(&self, device: &str, t: DateTime<Utc>) -> Option<&'a Checkout> {
         let list = self.checkouts_by_device.get(device)?;
@@ -298,8 +321,9 @@ impl<'a> Index<'a> {
     }
 
     pub fn activities_of(&self, sha: &str) -> &[&'a Activity] {
-        self.activities_by_recording
+        self.recordings
             .get(sha)
+            .and_then(|&i| self.activity_ranges.get(i as usize))
             .and_then(|&(from, to)| self.linked_activities.get(from as usize..to as usize))
             .unwrap_or(&[])
     }
@@ -309,7 +333,9 @@ impl<'a> Index<'a> {
     }
 
     pub fn recording(&self, sha: &str) -> Option<&'a Recording> {
-        self.recordings.get(sha).copied()
+        self.recordings
+            .get(sha)
+            .and_then(|&i| self.facts.recordings.get(i as usize))
     }
 }
 

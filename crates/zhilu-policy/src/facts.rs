@@ -163,6 +163,10 @@ pub struct Facts {
     pub recordings: Vec<Recording>,
     /// (recording sha256, activity id).
     pub links: Vec<(String, String)>,
+    /// More links, by position: (index in `recordings`, index in `activities`). A full check
+    /// gives its links this way (two million pairs of strings were a fifth of its memory); they
+    /// count after those in `links`.
+    pub link_positions: Vec<(u32, u32)>,
     pub offloads: Vec<Offload>,
     pub norecords: Vec<NoRecord>,
     pub interruptions: Vec<Interruption>,

@@ -129,6 +129,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "usage",
             "register",
             "retention",
+            "pending",
             "costs",
             "samples",
             "violations",

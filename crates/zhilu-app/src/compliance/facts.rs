@@ -150,6 +150,7 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
             .into_iter()
             .map(|(s, a)| (s.into_string(), a.into_string()))
             .collect(),
+        link_positions: rows.link_positions,
         offloads: rows
             .sessions
             .into_iter()

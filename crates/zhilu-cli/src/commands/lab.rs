@@ -70,6 +70,31 @@ pub enum BenchCmd {
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
     },
+    /// 采集站经本机回环上传（同一进程内启动的 zhilu serve，采集站凭据）与本地导入同一设备目录，交替对比吞吐量。
+    Station {
+        /// 文件数。
+        #[arg(long, default_value_t = 2000, value_name = "数量")]
+        files: u64,
+        /// 每个文件的大小，KB。
+        #[arg(long, default_value_t = 200, value_name = "大小")]
+        file_kb: u64,
+        /// 交替运行的轮数。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
+    /// PostgreSQL 编目库中一个大机关一年的数据：完整检查（子进程，含内存峰值）与 psql 读取同一张音像记录表交替对比。数据库服务器地址取 --database-url，否则取 ZHILU_TEST_POSTGRES_URL；测试时新建一个数据库，测完删除。
+    CheckPg {
+        /// 执法活动数（每项 10 个音像记录）；默认 20000 项即 200000 个音像记录，一千万个音像记录为 1000000。
+        #[arg(long, default_value_t = 20_000, value_name = "数量")]
+        activities: u64,
+        /// 交替运行的轮数。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
+        #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
+        work_dir: PathBuf,
+    },
     /// （供 bench check 调用）对 --data-dir 做一次完整检查，只输出问题数。
     #[command(hide = true)]
     CheckOnce,
@@ -194,6 +219,42 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             )
             .await?,
         )?,
+        BenchCmd::Station {
+            files,
+            file_kb,
+            runs,
+            work_dir,
+        } => {
+            let r = zhilu_lab::bench_station::bench_station(
+                files,
+                file_kb,
+                runs,
+                &work_dir,
+                ctx.clock.clone(),
+            )
+            .await?;
+            eprintln!("{}", r.table());
+            serde_json::to_string_pretty(&r)?
+        }
+        BenchCmd::CheckPg {
+            activities,
+            runs,
+            work_dir,
+        } => {
+            let url = ctx
+                .database_url()
+                .or_else(|| std::env::var("ZHILU_TEST_POSTGRES_URL").ok())
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "请用 --database-url 或 ZHILU_TEST_POSTGRES_URL 给出 PostgreSQL 服务器地址"
+                    )
+                })?;
+            let r = zhilu_lab::bench_check_pg::bench_check_pg(activities, &url, &work_dir, runs)
+                .await?;
+            eprintln!("{}", r.table());
+            serde_json::to_string_pretty(&r)?
+        }
         BenchCmd::CheckOnce => {
             let actor = zhilu_app::identity::shell_reader("bench");
             let found = super::with_app!(ctx, |app| Ok(zhilu_app::compliance::check(

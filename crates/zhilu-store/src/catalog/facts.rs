@@ -8,7 +8,7 @@
 //! read them is this file's. Invariant, tested in every month scenario: the union of daily windowed
 //! checks equals the full check.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use zhilu_model::*;
@@ -37,6 +37,10 @@ pub struct FactRows {
     pub recordings: Vec<RecordingFact>,
     /// (recording, activity), both among the rows above.
     pub links: Vec<(Sha256, ActivityId)>,
+    /// Links of a full read by position, after those in `links`: (index of the recording in
+    /// the order [`Catalog::facts_streamed`] handed them over, index in `activities`). Two
+    /// million links as pairs of strings were a fifth of a full check's memory.
+    pub link_positions: Vec<(u32, u32)>,
     pub sessions: Vec<OffloadSession>,
     pub norecords: Vec<NoRecord>,
     pub interruptions: Vec<Interruption>,
@@ -174,6 +178,14 @@ impl Catalog {
         let mut rows = self
             .facts_streamed(window, &mut |r| recordings.push(r))
             .await?;
+        // Positions back to pairs: this form is for callers that want plain rows.
+        for (r, a) in std::mem::take(&mut rows.link_positions) {
+            if let (Some(r), Some(a)) =
+                (recordings.get(r as usize), rows.activities.get(a as usize))
+            {
+                rows.links.push((r.sha256.clone(), a.id.clone()));
+            }
+        }
         rows.recordings = recordings;
         Ok(rows)
     }
@@ -203,7 +215,10 @@ impl Catalog {
             None => {
                 rows.activities = self.select("", vec![], "id").await?;
                 // Everything once: no overlap to remove, and every link's two ends are read (the
-                // catalog's foreign keys guarantee they exist).
+                // catalog's foreign keys guarantee they exist). Links are kept by position; the
+                // hashes are keyed by their 32 bytes only while reading.
+                let mut position: HashMap<[u8; 32], u32> = HashMap::new();
+                let mut n = 0u32;
                 self.db
                     .each(
                         stmt(format!(
@@ -212,13 +227,43 @@ impl Catalog {
                         )),
                         vec![],
                         &mut |row: &dyn RawRow| {
-                            recording(recording_fact(row)?);
+                            let r = recording_fact(row)?;
+                            if let Some(d) = digest(r.sha256.as_str()) {
+                                position.insert(d, n);
+                            }
+                            n += 1;
+                            recording(r);
                             Ok(())
                         },
                     )
                     .await?;
                 rows.sessions = self.sessions().await?;
-                self.link_pairs("", vec![], None, &mut rows.links).await?;
+                let activity_position: HashMap<&str, u32> = rows
+                    .activities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (a.id.as_str(), i as u32))
+                    .collect();
+                let mut links = Vec::new();
+                let mut positions = Vec::new();
+                self.db
+                    .each(
+                        stmt("SELECT sha256, activity_id FROM activity_links"),
+                        vec![],
+                        &mut |row: &dyn RawRow| {
+                            let (sha, act) = link_pair(row)?;
+                            let r = digest(sha.as_str()).and_then(|d| position.get(&d));
+                            match (r, activity_position.get(act.as_str())) {
+                                (Some(&r), Some(&a)) => positions.push((r, a)),
+                                _ => links.push((sha, act)),
+                            }
+                            Ok(())
+                        },
+                    )
+                    .await?;
+                drop(position);
+                rows.links = links;
+                rows.link_positions = positions;
                 rows.checkouts = self.select("", vec![], "id").await?;
                 rows.norecords = self.select("", vec![], "id").await?;
                 rows.interruptions = self.select("", vec![], "id").await?;
@@ -336,4 +381,24 @@ impl Catalog {
 fn in_list(column: &str, n: usize) -> String {
     let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     format!("{column} IN ({})", marks.join(", "))
+}
+
+/// The 32 bytes of a hash in its canonical form (64 lowercase hex digits); `None` otherwise.
+fn digest(sha: &str) -> Option<[u8; 32]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let b = sha.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
 }

@@ -167,13 +167,29 @@ impl RawRow for rusqlite::Row<'_> {
 }
 
 /// Prepares (cached per connection) and binds `$1…$n` by name, so the order in which the
-/// placeholders appear in the text does not matter (as in PostgreSQL).
+/// placeholders appear in the text does not matter (as in PostgreSQL). When they appear in order
+/// (`$1` first, then `$2`…: every statement the catalog writes in a commit), SQLite numbered them
+/// so already and they are bound by position, without a lookup by name per value (which scans
+/// the statement's parameters: quadratic in a multi-row `INSERT`).
 fn prepare<'c>(
     conn: &'c Connection,
     sql: &str,
     args: &[Value],
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let in_order = stmt.parameter_count() == args.len()
+        && (1..=args.len()).all(|i| {
+            stmt.parameter_name(i)
+                .and_then(|n| n.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                == Some(i)
+        });
+    if in_order {
+        for (i, v) in args.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, v).map_err(db)?;
+        }
+        return Ok(stmt);
+    }
     for (i, v) in args.iter().enumerate() {
         let name = format!("${}", i + 1);
         match stmt.parameter_index(&name).map_err(db)? {
@@ -185,6 +201,15 @@ fn prepare<'c>(
         }
     }
     Ok(stmt)
+}
+
+/// Runs a statement without arguments through the connection's statement cache (`BEGIN
+/// IMMEDIATE`, `COMMIT`: once per commit each).
+fn control(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.raw_execute())
+        .map(|_| ())
+        .map_err(db)
 }
 
 fn run(conn: &Connection, sql: &str, args: &[Value]) -> Result<u64> {
@@ -314,10 +339,14 @@ impl Driver for Sqlite {
                 let conn = self.take()?;
                 // Takes the database's write lock now (waiting up to the busy timeout), so no
                 // other writer can slip in between our read of the ledger head and our commit.
-                conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+                if let Err(e) = control(&conn, "BEGIN IMMEDIATE") {
+                    self.give_back(conn);
+                    return Err(e);
+                }
                 Ok(Box::new(SqliteTx {
                     conn: Some(conn),
                     idle: Arc::clone(&self.idle),
+                    write: true,
                 }) as Box<dyn DriverTx>)
             })
         })
@@ -337,6 +366,7 @@ impl Driver for Sqlite {
                 Ok(Box::new(SqliteTx {
                     conn: Some(conn),
                     idle: Arc::clone(&self.idle),
+                    write: false,
                 }) as Box<dyn DriverTx>)
             })
         })
@@ -359,6 +389,12 @@ struct SqliteTx {
     conn: Option<Connection>,
     /// Where the connection goes back when the transaction ends.
     idle: Idle,
+    /// A write transaction: it holds the database's write lock, so its statements never wait
+    /// on another connection, and they are a commit's few short inserts and lookups. They run
+    /// inline: `block_in_place` hands the worker's other tasks to another thread on every call,
+    /// which costs a single-entry commit more than its statements do. `COMMIT` (the fsync)
+    /// still runs under it, and so does every statement of a read transaction (long scans).
+    write: bool,
 }
 
 impl SqliteTx {
@@ -371,7 +407,13 @@ impl SqliteTx {
 
 impl DriverTx for SqliteTx {
     fn execute<'a>(&'a mut self, sql: Stmt, args: Vec<Value>) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(async move { blocking(|| run(self.conn()?, &sql, &args)) })
+        Box::pin(async move {
+            if self.write {
+                run(self.conn()?, &sql, &args)
+            } else {
+                blocking(|| run(self.conn()?, &sql, &args))
+            }
+        })
     }
 
     fn each<'a>(
@@ -380,7 +422,13 @@ impl DriverTx for SqliteTx {
         args: Vec<Value>,
         f: Visit<'a>,
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { blocking(|| visit(self.conn()?, &sql, &args, f)) })
+        Box::pin(async move {
+            if self.write {
+                visit(self.conn()?, &sql, &args, f)
+            } else {
+                blocking(|| visit(self.conn()?, &sql, &args, f))
+            }
+        })
     }
 
     fn commit(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
@@ -389,7 +437,7 @@ impl DriverTx for SqliteTx {
                 let conn = self.conn.take().ok_or_else(|| {
                     StoreError::database("事务已结束", "transaction already finished")
                 })?;
-                let r = conn.execute_batch("COMMIT").map_err(db);
+                let r = control(&conn, "COMMIT");
                 if r.is_ok() {
                     give_back(&self.idle, conn);
                 }
