@@ -3,7 +3,9 @@
 //! when `CI=true`). Footage offloaded lands in both; fixity re-hashes both and reports a copy
 //! deleted from the bucket behind our back; a grant holder's playback reads byte ranges straight
 //! from the bucket when no local copy is left; a missing bucket or missing credentials stop
-//! `App::open` with a Chinese error.
+//! `App::open` with a Chinese error. In a bucket with object lock, every stored recording gets
+//! COMPLIANCE retention until offload time + the profile's minimum retention, and a legal hold on
+//! a recording is an S3 legal hold on its object while any hold covers it.
 //!
 //! Credentials come from the environment only. A test cannot set its own environment (that is
 //! `unsafe`), so each test re-runs itself in a child process with moto's test credentials set.
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use zhilu_app::access::{self, Use};
 use zhilu_app::integrity::{self, ProblemKind};
 use zhilu_app::offload::{self, OffloadRequest, Silent};
+use zhilu_app::records;
 use zhilu_app::registry::{NewOfficer, add_officer, register_device};
 use zhilu_app::setup::S3Settings;
 use zhilu_app::testing::{FIXTURE_MP4, FIXTURE_WAV, camera, default_now, fixture};
@@ -354,4 +357,197 @@ async fn x5_without_credentials_in_the_environment_an_s3_root_is_refused_in_chin
     let msg = e.to_string();
     assert!(msg.contains("AWS_ACCESS_KEY_ID"), "{msg}");
     assert!(msg.contains("不写入 zhilu.toml"), "{msg}");
+}
+
+impl S3Dir {
+    /// `(mode, retain-until, legal hold)` of the S3 copy, as the bucket reports it on HEAD.
+    fn lock_of(&self, sha: &str) -> (Option<String>, Option<String>, Option<String>) {
+        let a = self
+            .moto
+            .request("HEAD", &self.key(sha), &[], b"")
+            .expect("head");
+        assert_eq!(a.status, 200, "the replica is in the bucket");
+        let h = |n: &str| a.header(n).map(str::to_string);
+        (
+            h("x-amz-object-lock-mode"),
+            h("x-amz-object-lock-retain-until-date"),
+            h("x-amz-object-lock-legal-hold"),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_object_lock_compliance_retention_set_on_store() {
+    if ran_in_child("x5_object_lock_compliance_retention_set_on_store") {
+        return;
+    }
+    let Some(moto) = Moto::shared() else { return };
+    moto.create_lock_bucket_without_default("evidence-locked");
+    let d = S3Dir::new(moto, "evidence-locked").await;
+    let app = d.init().await.expect("init");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let (mp4, wav) = offload_fixtures(&app, scratch.path()).await;
+    let months = *app
+        .profile()
+        .await
+        .expect("profile")
+        .retention
+        .minimum_months
+        .get_ref();
+    assert_eq!(months, 24, "lushan-sj keeps footage 24 months");
+    for sha in [&mp4, &wav] {
+        let rec = offload::recordings(&app, &admin(), None)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|r| &r.sha256.to_string() == sha)
+            .expect("recording");
+        // Offloaded at 2026-11-20 12:00 UTC (20:00 in Beijing): + 24 months.
+        assert_eq!(rec.offloaded_at, default_now());
+        let (mode, until, hold) = d.lock_of(sha);
+        assert_eq!(mode.as_deref(), Some("COMPLIANCE"));
+        let until = chrono::DateTime::parse_from_rfc3339(&until.expect("retain-until"))
+            .expect("date")
+            .with_timezone(&chrono::Utc);
+        let expected = rec
+            .offloaded_at
+            .checked_add_months(chrono::Months::new(24))
+            .expect("date");
+        assert_eq!(until, expected);
+        assert_eq!(until.to_rfc3339(), "2028-11-20T12:00:00+00:00");
+        assert_ne!(hold.as_deref(), Some("ON"), "no legal hold placed");
+    }
+    // The local primary has no lock; fixity still passes on both copies.
+    let report = integrity::fixity(&app, &admin(), false)
+        .await
+        .expect("fixity");
+    assert_eq!(report.copies_checked, 4, "{report:#?}");
+    assert!(report.problems.is_empty(), "{report:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_legal_hold_follows_record_hold() {
+    if ran_in_child("x5_legal_hold_follows_record_hold") {
+        return;
+    }
+    let Some(moto) = Moto::shared() else { return };
+    moto.create_lock_bucket_without_default("evidence-held");
+    let d = S3Dir::new(moto, "evidence-held").await;
+    let app = d.init().await.expect("init");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let (mp4, wav) = offload_fixtures(&app, scratch.path()).await;
+    assert_eq!(d.lock_of(&mp4).2, None, "no legal hold before a hold");
+    let first = records::place_hold(&app, &admin(), &mp4, "行政复议期间保全")
+        .await
+        .expect("hold");
+    assert_eq!(d.lock_of(&mp4).2.as_deref(), Some("ON"));
+    assert_ne!(
+        d.lock_of(&wav).2.as_deref(),
+        Some("ON"),
+        "only the held one"
+    );
+    let second = records::place_hold(&app, &admin(), &mp4, "诉讼")
+        .await
+        .expect("second hold");
+    // Releasing one of two holds leaves the recording held: the S3 hold stays ON.
+    records::release_hold(&app, &admin(), first.id.as_str())
+        .await
+        .expect("release first");
+    assert_eq!(d.lock_of(&mp4).2.as_deref(), Some("ON"));
+    records::release_hold(&app, &admin(), second.id.as_str())
+        .await
+        .expect("release second");
+    assert_eq!(d.lock_of(&mp4).2.as_deref(), Some("OFF"));
+    // The sync use case (the retry after a failure) agrees with the catalog.
+    assert!(
+        !records::sync_storage_hold(&app, &admin(), &mp4)
+            .await
+            .expect("sync")
+    );
+    assert_eq!(d.lock_of(&mp4).2.as_deref(), Some("OFF"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_a_legal_hold_the_bucket_refuses_is_reported_and_the_hold_stands() {
+    if ran_in_child("x5_a_legal_hold_the_bucket_refuses_is_reported_and_the_hold_stands") {
+        return;
+    }
+    let Some(moto) = Moto::shared() else { return };
+    moto.create_lock_bucket_without_default("evidence-refusing");
+    let d = S3Dir::new(moto, "evidence-refusing").await;
+    let app = d.init().await.expect("init");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let (mp4, _) = offload_fixtures(&app, scratch.path()).await;
+    // The S3 copy is hidden behind a delete marker (someone with bucket access): S3 refuses a
+    // legal hold on it.
+    let marked = d
+        .moto
+        .request("DELETE", &d.key(&mp4), &[], b"")
+        .expect("delete");
+    assert_eq!(marked.status, 204);
+    let e = records::place_hold(&app, &admin(), &mp4, "诉讼")
+        .await
+        .expect_err("reported");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("已记录") && msg.contains("S3 合法保留"),
+        "{msg}"
+    );
+    // The hold stands in the catalog (the authority), ledgered.
+    let active = app.catalog().active_holds().await.expect("holds");
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].sha256.as_str(), mp4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x5_r18_a_repaired_copy_in_a_locked_bucket_is_locked_and_held_like_the_first() {
+    if ran_in_child("x5_r18_a_repaired_copy_in_a_locked_bucket_is_locked_and_held_like_the_first") {
+        return;
+    }
+    let Some(moto) = Moto::shared() else { return };
+    moto.create_lock_bucket_without_default("evidence-repaired");
+    let d = S3Dir::new(moto, "evidence-repaired").await;
+    let app = d.init().await.expect("init");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let (mp4, wav) = offload_fixtures(&app, scratch.path()).await;
+    records::place_hold(&app, &admin(), &mp4, "诉讼")
+        .await
+        .expect("hold");
+    // Someone with bucket access hides both S3 copies behind delete markers (the locked versions
+    // stay, but the vault no longer finds them).
+    for sha in [&mp4, &wav] {
+        let marked = d
+            .moto
+            .request("DELETE", &d.key(sha), &[], b"")
+            .expect("delete");
+        assert_eq!(marked.status, 204);
+        let head = d.moto.request("HEAD", &d.key(sha), &[], b"").expect("head");
+        assert_eq!(head.status, 404, "hidden: the vault no longer finds it");
+    }
+    let repaired = integrity::fixity(&app, &admin(), true)
+        .await
+        .expect("repair");
+    assert_eq!(repaired.problems.len(), 2, "{repaired:#?}");
+    assert!(
+        repaired.problems.iter().all(|p| p.repaired),
+        "{repaired:#?}"
+    );
+    // The new copies are locked as an offloaded copy is: COMPLIANCE until the recording's offload
+    // time + 24 months (not the repair time), and the held one under the S3 legal hold.
+    let expected = default_now()
+        .checked_add_months(chrono::Months::new(24))
+        .expect("date");
+    for (sha, held) in [(&mp4, true), (&wav, false)] {
+        let (mode, until, hold) = d.lock_of(sha);
+        assert_eq!(mode.as_deref(), Some("COMPLIANCE"), "{sha}");
+        let until = chrono::DateTime::parse_from_rfc3339(&until.expect("retain-until"))
+            .expect("date")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(until, expected, "{sha}");
+        assert_eq!(hold.as_deref() == Some("ON"), held, "{sha}: {hold:?}");
+    }
+    let report = integrity::fixity(&app, &admin(), false)
+        .await
+        .expect("fixity");
+    assert!(report.problems.is_empty(), "{report:#?}");
 }

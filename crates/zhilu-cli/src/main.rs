@@ -151,6 +151,8 @@ enum Command {
     /// 联网采集站：登记、吊销、列出采集站凭据（平台）；在采集站把设备文件经网络断点续传到平台（R16、R26）。
     #[command(subcommand)]
     Station(commands::station::StationCmd),
+    /// 上级监督机关查看所辖各机关的概况（只读）：音像记录、执法活动、问题、未按时导入、领用未还的设备、审计日志及其校验。须以在每个机关都登记了上级监督机关账号的 --actor 运行。
+    Oversee(commands::oversee::OverseeArgs),
     /// 启动网页服务和接口（须登录；审批、调阅在此进行）。
     Serve(commands::serve::ServeArgs),
     /// 性能测试：输出测得数据及同次运行测得的基准值。
@@ -368,6 +370,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<bool> {
         Command::AnnualReview(c) => accountability::annual_review(&ctx, c).await,
         Command::Witness(c) => witness::witness(&ctx, c).await,
         Command::Station(c) => station::station_cmd(&ctx, c).await,
+        Command::Oversee(a) => oversee::oversee(&ctx, a).await,
         Command::Serve(a) => serve::serve(&ctx, a).await,
         #[cfg(feature = "lab")]
         Command::Bench(c) => lab::bench(&ctx, c).await,

@@ -1306,6 +1306,12 @@ fn r23_a_hash_prefix_of_eight_digits_names_a_recording() {
         "行政复议",
     ]);
     assert_eq!(h["sha256"], sha_b.as_str(), "{h}");
+    // `hold sync` sets the storage legal hold as the catalog says (X5; local roots have none, so
+    // nothing is sent): held for a recording under a hold, released for one without.
+    let s = t.ok(&["hold", "sync", "--recording", &sha_c[..8]]);
+    assert_eq!(s["held"], true, "{s}");
+    let s = t.ok(&["hold", "sync", "--recording", &sha_a]);
+    assert_eq!(s["held"], false, "{s}");
 }
 
 /// Copies a directory tree (files and folders only).

@@ -1,9 +1,11 @@
 //! `bench check-pg` (issue 15): the synthetic year of `bench check` loaded into a PostgreSQL
 //! catalog — a fresh database created for the run and dropped after — then, interleaved over
 //! `runs` runs, the full check as a child process (`zhilu bench check-once`, wall time and peak
-//! memory) next to `psql -c "select * from recordings" > /dev/null` over the same table.
+//! memory) next to `psql -X -q -A -t -c "select * from recordings" > /dev/null` over the same
+//! table (unaligned, tuples only: psql's fastest output).
 //!
-//! The rows are loaded without ledger entries (`zhilu_store::testing`), as in `bench check`.
+//! The rows are loaded without ledger entries (`zhilu_store::testing`, which on PostgreSQL
+//! writes them by `COPY … FROM STDIN`), as in `bench check`; `verify` would report every one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,8 +17,8 @@ use serde::Serialize;
 use zhilu_app::setup::ProfileSource;
 use zhilu_app::{App, Clock, DataDir, FixedClock, InitOptions};
 
-use crate::LabError;
-use crate::bench_list::{Spread, measure, zhilu_exe};
+use crate::bench_list::{measure, zhilu_exe};
+use crate::{LabError, Spread};
 
 /// What `zhilu bench check-pg` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -25,10 +27,13 @@ pub struct BenchCheckPgReport {
     pub recordings: u64,
     /// The fresh database the run used (dropped after).
     pub database: String,
+    /// Generating and `COPY`ing the year's rows.
     pub load_seconds: f64,
+    /// The `vacuum analyze` after the load (fresh planner statistics).
+    pub vacuum_analyze_seconds: f64,
     pub runs: usize,
-    /// `psql -X -c "select * from recordings" > /dev/null`, seconds (and its peak memory: psql
-    /// holds the whole result before printing it).
+    /// `psql -X -q -A -t -c "select * from recordings" > /dev/null`, seconds (and its peak
+    /// memory: psql holds the whole result before printing it).
     pub psql_s: Spread,
     pub psql_peak_rss_mib: Spread,
     /// `zhilu bench check-once`: open the catalog, read the facts, run every rule; seconds.
@@ -42,10 +47,11 @@ impl BenchCheckPgReport {
     /// A Chinese summary for people (the JSON is printed as well).
     pub fn table(&self) -> String {
         format!(
-            "PostgreSQL 编目库：{} 项执法活动、{} 个音像记录（载入 {:.1} 秒），{} 轮交替（最小 / 中位 / 最大）\npsql 读取全部音像记录：{} 秒，内存峰值 {} MiB\n完整检查（子进程）：{} 秒，内存峰值 {} MiB\n完整检查 / psql：{}\n",
+            "PostgreSQL 编目库：{} 项执法活动、{} 个音像记录（COPY 载入 {:.1} 秒，vacuum analyze {:.1} 秒），{} 轮交替（最小 / 中位 / 最大）\n对照 psql -A -t 读取全部音像记录：{} 秒，内存峰值 {} MiB\n完整检查（子进程）：{} 秒，内存峰值 {} MiB\n完整检查 / psql：{}\n",
             self.activities,
             self.recordings,
             self.load_seconds,
+            self.vacuum_analyze_seconds,
             self.runs,
             self.psql_s.show(2),
             self.psql_peak_rss_mib.show(0),
@@ -156,9 +162,11 @@ async fn run(
     let loaded = crate::bench_check::load_year(&app, activities, t0).await;
     app.close().await;
     loaded?;
-    // Fresh statistics for the planner, as a database that has lived a year would have.
-    tokio::task::block_in_place(|| psql(url, "vacuum analyze"))?;
     let load_seconds = started.elapsed().as_secs_f64();
+    // Fresh statistics for the planner, as a database that has lived a year would have.
+    let started = Instant::now();
+    tokio::task::block_in_place(|| psql(url, "vacuum analyze"))?;
+    let vacuum_analyze_seconds = started.elapsed().as_secs_f64();
 
     let root: PathBuf = dir.root.clone();
     let (psql_s, psql_rss, check_s, check_rss) = tokio::task::block_in_place(|| {
@@ -211,6 +219,7 @@ async fn run(
         recordings: activities * 10,
         database: db.to_string(),
         load_seconds,
+        vacuum_analyze_seconds,
         runs,
         psql_s: Spread::of(&psql_s),
         psql_peak_rss_mib: Spread::of(&psql_rss),

@@ -13,9 +13,8 @@ use std::time::Instant;
 
 use chrono::TimeZone;
 use serde::Serialize;
+use zhilu_app::Clock;
 use zhilu_app::offload::{OffloadRequest, Silent, offload};
-use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
-use zhilu_app::{App, Clock, DataDir, InitOptions};
 
 use crate::LabError as AppError;
 
@@ -164,32 +163,7 @@ async fn timed_offload(
     bytes: u64,
     clock: Arc<dyn Clock>,
 ) -> Result<(f64, usize), AppError> {
-    let app = App::init(DataDir::new(data), InitOptions::default(), clock).await?;
-    let (actor, keeper) = crate::bench_people(&app).await?;
-    register_device(
-        &app,
-        &actor,
-        NewDevice {
-            serial: "DSJ0001".into(),
-            kind: "执法记录仪".into(),
-            model: "bench".into(),
-            unit: "bench".into(),
-            keeper: "bench".into(),
-            asset_no: None,
-        },
-    )
-    .await?;
-    add_officer(
-        &app,
-        &actor,
-        NewOfficer {
-            id: "000123".into(),
-            name: "bench".into(),
-            unit: "bench".into(),
-            role: None,
-        },
-    )
-    .await?;
+    let (app, _, keeper) = crate::setup::offload_ready(data, clock).await?;
     let t = Instant::now();
     let report = offload(
         &app,
@@ -375,26 +349,7 @@ async fn run_offload_bench(
     clock: Arc<dyn Clock>,
 ) -> Result<BenchOffloadReport, AppError> {
     let device_dir = work.join("device");
-    fs::create_dir_all(&device_dir).map_err(|e| AppError::io(&device_dir, e))?;
-    let base = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 1, 0, 0)
-        .single()
-        .unwrap_or_default();
-    for i in 0..files {
-        let start = base + chrono::Duration::seconds(20 * i as i64);
-        let local = start.with_timezone(&zhilu_policy::facts::china());
-        let name = format!(
-            "DSJ0001_000123_{}_{:04}.MP4",
-            local.format("%Y%m%d%H%M%S"),
-            i % 10_000 + 1
-        );
-        let path = device_dir.join(name);
-        let f = File::create(&path).map_err(|e| AppError::io(&path, e))?;
-        let mut w = BufWriter::with_capacity(1 << 16, f);
-        zhilu_media::synth::write_large_mp4(&mut w, size, start, 20.0, i + 1)
-            .and_then(|()| w.flush())
-            .map_err(|e| AppError::io(&path, e))?;
-    }
+    crate::setup::camera_files(&device_dir, files, size)?;
     let bytes = files * size;
     let script = work.join("baseline.py");
     fs::write(&script, PY_OFFLOAD).map_err(|e| AppError::io(&script, e))?;

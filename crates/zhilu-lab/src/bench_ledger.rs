@@ -29,44 +29,7 @@ use zhilu_ledger::{self as ledger, MemoryTree};
 use zhilu_store::{Catalog, Change, CheckpointSigner, LedgerEntry};
 
 use crate::LabError as AppError;
-
-/// Min, median and max of one figure over the runs, and every run's value in order.
-#[derive(Debug, Clone, Serialize)]
-pub struct Spread {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-    pub runs: Vec<f64>,
-}
-
-impl Spread {
-    pub(crate) fn of(runs: Vec<f64>) -> Self {
-        let mut s = runs.clone();
-        s.sort_by(f64::total_cmp);
-        let median = match s.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => s[n / 2],
-            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-        };
-        Spread {
-            min: s.first().copied().unwrap_or(0.0),
-            median,
-            max: s.last().copied().unwrap_or(0.0),
-            runs,
-        }
-    }
-
-    /// `min / median / max` with `digits` decimals.
-    pub(crate) fn show(&self, digits: usize) -> String {
-        format!(
-            "{:.d$} / {:.d$} / {:.d$}",
-            self.min,
-            self.median,
-            self.max,
-            d = digits
-        )
-    }
-}
+pub use crate::Spread;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchLedgerReport {

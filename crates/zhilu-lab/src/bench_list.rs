@@ -12,45 +12,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::LabError;
-
-/// Minimum, median and maximum of one figure over the runs.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Spread {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-}
-
-impl Spread {
-    pub fn of(values: &[f64]) -> Spread {
-        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        v.sort_by(f64::total_cmp);
-        if v.is_empty() {
-            return Spread::default();
-        }
-        let median = if v.len() % 2 == 1 {
-            v[v.len() / 2]
-        } else {
-            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-        };
-        Spread {
-            min: v[0],
-            median,
-            max: v[v.len() - 1],
-        }
-    }
-
-    /// `min / median / max` with `digits` decimals, for a table.
-    pub fn show(&self, digits: usize) -> String {
-        format!(
-            "{:.d$} / {:.d$} / {:.d$}",
-            self.min,
-            self.median,
-            self.max,
-            d = digits
-        )
-    }
-}
+pub use crate::Spread;
 
 /// One child run: wall seconds and peak resident memory (MiB).
 #[derive(Debug, Clone, Copy)]
@@ -178,22 +140,9 @@ pub fn child_runs(data_dir: &Path, db: &Path, runs: usize) -> Result<ChildRuns, 
         sqlite3_shell_s: Spread::of(&shell),
         check_s: Spread::of(&check),
         check_peak_rss_mib: Spread::of(&check_rss),
-        check_ratio_to_sqlite3: Spread::of(&ratio(&check)),
+        check_ratio_to_sqlite3: Spread::of(ratio(&check)),
         list_json_s: Spread::of(&list),
         list_peak_rss_mib: Spread::of(&list_rss),
-        list_ratio_to_sqlite3: Spread::of(&ratio(&list)),
+        list_ratio_to_sqlite3: Spread::of(ratio(&list)),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Spread;
-
-    #[test]
-    fn x4_spread_is_min_median_max() {
-        let s = Spread::of(&[3.0, 1.0, 2.0]);
-        assert_eq!((s.min, s.median, s.max), (1.0, 2.0, 3.0));
-        let s = Spread::of(&[4.0, 1.0, 2.0, 3.0]);
-        assert_eq!((s.min, s.median, s.max), (1.0, 2.5, 4.0));
-    }
 }

@@ -36,7 +36,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use zhilu_web::content::{self, Servable};
 
-use crate::LabError;
+use crate::{LabError, Spread};
 
 /// Where target A is: a URL serving a file of `len` bytes, and headers sent with every request
 /// (a session `Cookie`, for the real endpoint).
@@ -61,6 +61,9 @@ pub struct ServeBenchOptions {
     pub duration: Duration,
     /// One run per count, for each server. Default 16 and 64.
     pub connections: Vec<usize>,
+    /// Rounds of every count, each round measuring both servers, alternating which goes first
+    /// (A B, B A, …): one server's good or bad minute then lands on both. Default 3.
+    pub runs: usize,
     /// `None`: start [`start_plain_server`] on the generated file.
     pub target: Option<Target>,
     /// The nginx binary; `None` looks on `PATH`, then `/usr/sbin/nginx`.
@@ -82,6 +85,7 @@ impl Default for ServeBenchOptions {
             warmup: Duration::from_secs(1),
             duration: Duration::from_secs(5),
             connections: vec![16, 64],
+            runs: 3,
             target: None,
             nginx: None,
             work_dir: None,
@@ -94,6 +98,8 @@ impl Default for ServeBenchOptions {
 /// One server at one connection count.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServeBenchRow {
+    /// The round (from 1).
+    pub run: usize,
     pub server: String,
     pub connections: usize,
     pub requests: u64,
@@ -102,14 +108,15 @@ pub struct ServeBenchRow {
     pub p99_us: u64,
 }
 
-/// Target A against nginx at one connection count.
+/// Target A against nginx at one connection count, over the rounds (each round's ratio is of
+/// the two servers measured back to back in that round).
 #[derive(Debug, Clone, Serialize)]
 pub struct ServeBenchRatio {
     pub connections: usize,
     /// `A req/s ÷ nginx req/s` (above 1: A is faster).
-    pub requests_per_second: f64,
+    pub requests_per_second: Spread,
     /// `A p50 ÷ nginx p50` (below 1: A answers sooner).
-    pub p50: f64,
+    pub p50: Spread,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +124,7 @@ pub struct ServeBenchReport {
     pub file_size: u64,
     pub range_len: u64,
     pub duration_seconds: f64,
+    pub runs: usize,
     pub nginx_version: String,
     pub rows: Vec<ServeBenchRow>,
     pub ratios: Vec<ServeBenchRatio>,
@@ -126,11 +134,13 @@ impl ServeBenchReport {
     /// The figures as a text table.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{} 字节文件中随机 {} 字节范围，每轮 {:.1} 秒（{}）\n{:<10} {:>6} {:>10} {:>9} {:>9}\n",
+            "{} 字节文件中随机 {} 字节范围，每组 {:.1} 秒，交替 {} 轮（{}）\n{:<3} {:<10} {:>6} {:>10} {:>9} {:>9}\n",
             self.file_size,
             self.range_len,
             self.duration_seconds,
+            self.runs,
             self.nginx_version,
+            "run",
             "server",
             "conns",
             "req/s",
@@ -139,14 +149,16 @@ impl ServeBenchReport {
         );
         for r in &self.rows {
             out += &format!(
-                "{:<10} {:>6} {:>10.0} {:>9} {:>9}\n",
-                r.server, r.connections, r.requests_per_second, r.p50_us, r.p99_us
+                "{:<3} {:<10} {:>6} {:>10.0} {:>9} {:>9}\n",
+                r.run, r.server, r.connections, r.requests_per_second, r.p50_us, r.p99_us
             );
         }
         for r in &self.ratios {
             out += &format!(
-                "ours/nginx at {:>3} conns: req/s {:.2}×, p50 {:.2}×\n",
-                r.connections, r.requests_per_second, r.p50
+                "ours/nginx at {:>3} conns (min / median / max): req/s {}×, p50 {}×\n",
+                r.connections,
+                r.requests_per_second.show(2),
+                r.p50.show(2)
             );
         }
         out
@@ -220,36 +232,59 @@ fn run(opts: ServeBenchOptions) -> Result<ServeBenchReport, LabError> {
         }
     };
 
+    let runs = opts.runs.max(1);
     let mut rows = Vec::new();
-    let mut ratios = Vec::new();
-    for (i, &conns) in opts.connections.iter().enumerate() {
-        let seed = opts.seed ^ (i as u64) << 32;
-        let load = |t: &Target, verify: bool| Load {
-            target: t.clone(),
-            connections: conns,
-            range_len: opts.range_len,
-            warmup: opts.warmup,
-            duration: opts.duration,
-            verify,
-            seed,
-            workers,
-        };
-        let a = load(&target_a, verify_a).run()?;
-        let b = load(&nginx_target, true).run()?;
-        ratios.push(ServeBenchRatio {
-            connections: conns,
-            requests_per_second: a.requests_per_second / b.requests_per_second,
-            p50: a.p50_us as f64 / b.p50_us.max(1) as f64,
-        });
-        rows.push(a);
-        rows.push(b);
+    let mut per_conns: Vec<(Vec<f64>, Vec<f64>)> =
+        vec![(Vec::new(), Vec::new()); opts.connections.len()];
+    for run in 0..runs {
+        for (i, &conns) in opts.connections.iter().enumerate() {
+            let seed = opts.seed ^ ((i as u64) << 32) ^ ((run as u64) << 48);
+            let load = |t: &Target, verify: bool| Load {
+                target: t.clone(),
+                connections: conns,
+                range_len: opts.range_len,
+                warmup: opts.warmup,
+                duration: opts.duration,
+                verify,
+                seed,
+                workers,
+            };
+            let (mut a, mut b) = if run % 2 == 0 {
+                let a = load(&target_a, verify_a).run()?;
+                (a, load(&nginx_target, true).run()?)
+            } else {
+                let b = load(&nginx_target, true).run()?;
+                (load(&target_a, verify_a).run()?, b)
+            };
+            a.run = run + 1;
+            b.run = run + 1;
+            per_conns[i]
+                .0
+                .push(a.requests_per_second / b.requests_per_second);
+            per_conns[i]
+                .1
+                .push(a.p50_us as f64 / b.p50_us.max(1) as f64);
+            rows.push(a);
+            rows.push(b);
+        }
     }
+    let ratios = opts
+        .connections
+        .iter()
+        .zip(per_conns)
+        .map(|(&connections, (rps, p50))| ServeBenchRatio {
+            connections,
+            requests_per_second: Spread::of(rps),
+            p50: Spread::of(p50),
+        })
+        .collect();
     let nginx_version = ngx.version.clone();
     drop(ngx);
     Ok(ServeBenchReport {
         file_size: opts.file_size,
         range_len: opts.range_len,
         duration_seconds: opts.duration.as_secs_f64(),
+        runs,
         nginx_version,
         rows,
         ratios,
@@ -634,6 +669,7 @@ impl Load {
         all.sort_unstable();
         let pct = |p: usize| u64::from(all[(all.len() * p / 100).min(all.len() - 1)]);
         Ok(ServeBenchRow {
+            run: 0,
             server: this.target.label.clone(),
             connections: this.connections,
             requests: all.len() as u64,
@@ -749,12 +785,23 @@ mod tests {
             warmup: Duration::from_millis(200),
             duration: Duration::from_secs(1),
             connections: vec![2],
+            runs: 2,
             ..ServeBenchOptions::default()
         })
         .await
         .unwrap();
         eprintln!("{}", report.table());
-        assert_eq!(report.rows.len(), 2);
+        // Two rounds, both servers each: A B, then B A.
+        assert_eq!(report.rows.len(), 4);
+        assert_eq!(
+            report
+                .rows
+                .iter()
+                .map(|r| (r.run, r.server.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "zhilu"), (1, "nginx"), (2, "zhilu"), (2, "nginx")]
+        );
+        assert_eq!(report.ratios[0].requests_per_second.runs.len(), 2);
         assert!(report.rows.iter().all(|r| r.requests > 0));
     }
 

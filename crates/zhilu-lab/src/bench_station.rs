@@ -5,25 +5,20 @@
 //! Interleaved A B A B, each run into a fresh data directory; min/median/max of both and, per
 //! run, the station's throughput as a share of the local one.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::TimeZone;
 use serde::Serialize;
+use zhilu_app::Clock;
 use zhilu_app::offload::{OffloadRequest, Silent, offload};
-use zhilu_app::registry::{NewDevice, NewOfficer, add_officer, register_device};
 use zhilu_app::station::client::{DEFAULT_CHUNK, IngestRequest, ingest};
 use zhilu_app::station::{self, NewStation};
-use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 
-use crate::LabError;
-use crate::bench_list::Spread;
+use crate::setup::{DEVICE, OFFICER, camera_files, offload_ready};
+use crate::{LabError, Spread};
 
-const DEVICE: &str = "DSJ0001";
-const OFFICER: &str = "000123";
 const STATION: &str = "ST-BENCH";
 
 /// What `zhilu bench station` reports.
@@ -81,63 +76,6 @@ pub async fn bench_station(
     result
 }
 
-/// Writes `files` camera files of `size` bytes each into `dir` (as `bench offload` does).
-fn generate(dir: &Path, files: u64, size: u64) -> Result<(), LabError> {
-    fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-    let base = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 1, 0, 0)
-        .single()
-        .unwrap_or_default();
-    for i in 0..files {
-        let start = base + chrono::Duration::seconds(20 * i as i64);
-        let local = start.with_timezone(&zhilu_policy::facts::china());
-        let name = format!(
-            "{DEVICE}_{OFFICER}_{}_{:04}.MP4",
-            local.format("%Y%m%d%H%M%S"),
-            i % 10_000 + 1
-        );
-        let path = dir.join(name);
-        let f = File::create(&path).map_err(|e| LabError::io(&path, e))?;
-        let mut w = BufWriter::with_capacity(1 << 16, f);
-        zhilu_media::synth::write_large_mp4(&mut w, size, start, 20.0, i + 1)
-            .and_then(|()| w.flush())
-            .map_err(|e| LabError::io(&path, e))?;
-    }
-    Ok(())
-}
-
-/// A fresh data directory with the people, camera DSJ0001 and officer 000123; returns the app,
-/// the system administrator and the custodian.
-async fn fresh(data: &Path, clock: Arc<dyn Clock>) -> Result<(App, Actor, Actor), LabError> {
-    let app = App::init(DataDir::new(data), InitOptions::default(), clock).await?;
-    let (sys, keeper) = crate::bench_people(&app).await?;
-    register_device(
-        &app,
-        &sys,
-        NewDevice {
-            serial: DEVICE.into(),
-            kind: "执法记录仪".into(),
-            model: "bench".into(),
-            unit: "bench".into(),
-            keeper: "bench".into(),
-            asset_no: None,
-        },
-    )
-    .await?;
-    add_officer(
-        &app,
-        &sys,
-        NewOfficer {
-            id: OFFICER.into(),
-            name: "bench".into(),
-            unit: "bench".into(),
-            role: None,
-        },
-    )
-    .await?;
-    Ok((app, sys, keeper))
-}
-
 /// A: the local offload of `device` into a fresh `data`; seconds.
 async fn local_run(
     data: &Path,
@@ -145,7 +83,7 @@ async fn local_run(
     files: u64,
     clock: Arc<dyn Clock>,
 ) -> Result<f64, LabError> {
-    let (app, _, keeper) = fresh(data, clock).await?;
+    let (app, _, keeper) = offload_ready(data, clock).await?;
     let t = Instant::now();
     let report = offload(
         &app,
@@ -182,7 +120,7 @@ async fn station_run(
     files: u64,
     clock: Arc<dyn Clock>,
 ) -> Result<f64, LabError> {
-    let (app, sys, _) = fresh(data, clock).await?;
+    let (app, sys, _) = offload_ready(data, clock).await?;
     let registered = station::register(
         &app,
         &sys,
@@ -244,7 +182,7 @@ async fn run(
     clock: Arc<dyn Clock>,
 ) -> Result<BenchStationReport, LabError> {
     let device = work.join("device");
-    tokio::task::block_in_place(|| generate(&device, files, size))?;
+    tokio::task::block_in_place(|| camera_files(&device, files, size))?;
     let bytes = files * size;
     let (mut local, mut remote) = (Vec::new(), Vec::new());
     for run in 0..runs {
@@ -281,8 +219,8 @@ async fn run(
         chunk_bytes: DEFAULT_CHUNK,
         local_s: Spread::of(&local),
         station_s: Spread::of(&remote),
-        local_mb_s: Spread::of(&rate(&local)),
-        station_mb_s: Spread::of(&rate(&remote)),
+        local_mb_s: Spread::of(rate(&local)),
+        station_mb_s: Spread::of(rate(&remote)),
         ratio_station_to_local: Spread::of(&ratio),
     })
 }

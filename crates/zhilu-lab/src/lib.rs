@@ -16,6 +16,9 @@ pub mod bench_station;
 pub mod bench_verify;
 pub mod demo;
 mod setup;
+pub mod spread;
+
+pub use spread::Spread;
 
 use std::path::PathBuf;
 

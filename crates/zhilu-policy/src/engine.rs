@@ -1,6 +1,7 @@
 //! The compliance engine: profile + facts in, findings out. Each rule of a regulation is one
 //! function here, tested with plain values; nothing here reads a database or a clock.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 // A fast hash for the indexes over a year of facts: their keys come from our own catalog, not from
@@ -16,7 +17,7 @@ use crate::facts::{
     Activity, Certificate, Checkout, Facts, Recording, Suspension, end_of_local_day, local_date,
 };
 use crate::profile::{Obligation, Profile, RetentionClass};
-use crate::retention::retention;
+use crate::retention::{retention, retention_until};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -147,10 +148,16 @@ impl Finding {
 /// Indexes over the facts that several rules share, built once per check.
 pub struct Index<'a> {
     pub facts: &'a Facts,
-    activities: HashMap<&'a str, &'a Activity>,
-    /// Each recording's position in `facts.recordings` (the last one, should a hash repeat).
-    recordings: HashMap<&'a str, u32>,
-    links_by_activity: HashMap<&'a str, Vec<&'a Recording>>,
+    /// Each activity's position in `facts.activities` (the last one, should an id repeat).
+    activities: HashMap<&'a str, u32>,
+    /// Each recording's position in `facts.recordings` (the last one, should a hash repeat),
+    /// built on first use: the rules walk the recordings by position, and a full check gives its
+    /// links by position, so a year's check never builds this map of two million hashes.
+    recordings: OnceCell<HashMap<&'a str, u32>>,
+    /// The recordings of each activity, by the activity's position (that of its id): a range of
+    /// `linked_recordings`, in link order. Flat lists rather than a `Vec` per activity.
+    recording_ranges: Vec<(u32, u32)>,
+    linked_recordings: Vec<&'a Recording>,
     /// The activities of each recording, by its position in `facts.recordings`: a range of
     /// `linked_activities`, in link order. One flat list rather than a `Vec` per recording (a
     /// year holds millions of recordings, nearly all with one activity, and a small allocation
@@ -171,49 +178,68 @@ pub struct Index<'a> {
     interruptions: HashMap<(&'a str, &'a str), &'a crate::facts::Interruption>,
 }
 
+/// Turns per-item counts (`.1`) into ranges of one flat list: `(start, start)`, the end
+/// advancing as the items are placed.
+fn count_to_ranges(ranges: &mut [(u32, u32)]) {
+    let mut next = 0u32;
+    for range in ranges.iter_mut() {
+        let count = range.1;
+        *range = (next, next);
+        next += count;
+    }
+}
+
+fn recording_positions(facts: &Facts) -> HashMap<&str, u32> {
+    let mut recordings: HashMap<&str, u32> = HashMap::with_capacity(facts.recordings.len());
+    for (i, r) in facts.recordings.iter().enumerate() {
+        recordings.insert(r.sha256.as_str(), i as u32);
+    }
+    recordings
+}
+
 impl<'a> Index<'a> {
     pub fn new(facts: &'a Facts) -> Self {
-        let activities: HashMap<&str, &Activity> = facts
-            .activities
-            .iter()
-            .map(|a| (a.id.as_str(), a))
-            .collect();
-        let mut recordings: HashMap<&str, u32> = HashMap::with_capacity(facts.recordings.len());
-        for (i, r) in facts.recordings.iter().enumerate() {
-            recordings.insert(r.sha256.as_str(), i as u32);
+        let mut activities: HashMap<&str, u32> = HashMap::with_capacity(facts.activities.len());
+        for (i, a) in facts.activities.iter().enumerate() {
+            activities.insert(a.id.as_str(), i as u32);
         }
-        let mut links_by_activity: HashMap<&str, Vec<&Recording>> = HashMap::new();
-        // Two passes over the links: count each recording's activities, then place them, so
-        // every recording's activities sit together in one flat list, in link order.
+        let recordings = OnceCell::new();
+        if !facts.links.is_empty() {
+            let _ = recordings.set(recording_positions(facts));
+        }
+        let unique_ids = activities.len() == facts.activities.len();
+        // Two passes over the links: count each recording's activities and each activity's
+        // recordings, then place them, so each one's sit together in one flat list, in link
+        // order.
         let mut activity_ranges: Vec<(u32, u32)> = vec![(0, 0); facts.recordings.len()];
+        let mut recording_ranges: Vec<(u32, u32)> = vec![(0, 0); facts.activities.len()];
         let mut linked = 0u32;
-        let mut any_activity: Option<&Activity> = None;
-        for (i, a) in Self::link_ends(facts, &recordings, &activities) {
-            links_by_activity
-                .entry(a.id.as_str())
-                .or_default()
-                .push(&facts.recordings[i as usize]);
-            activity_ranges[i as usize].1 += 1;
-            linked += 1;
-            any_activity = Some(a);
-        }
-        let mut next = 0u32;
-        for range in activity_ranges.iter_mut() {
-            let count = range.1;
-            // `.1` is where the next one goes; once all are placed, the range's end.
-            *range = (next, next);
-            next += count;
-        }
-        // Every slot is overwritten by the second pass; `any_activity` only fills the list.
-        let mut linked_activities: Vec<&Activity> = match any_activity {
-            Some(a) => vec![a; linked as usize],
-            None => Vec::new(),
+        let mut any: Option<(&Recording, &Activity)> = None;
+        let ends = |f: &mut dyn FnMut(u32, &'a Activity, u32)| {
+            Self::link_ends(facts, recordings.get(), &activities, unique_ids, f)
         };
-        for (i, a) in Self::link_ends(facts, &recordings, &activities) {
-            let range = &mut activity_ranges[i as usize];
+        ends(&mut |r, a, at| {
+            activity_ranges[r as usize].1 += 1;
+            recording_ranges[at as usize].1 += 1;
+            linked += 1;
+            any = Some((&facts.recordings[r as usize], a));
+        });
+        count_to_ranges(&mut activity_ranges);
+        count_to_ranges(&mut recording_ranges);
+        // Every slot is overwritten by the second pass; `any` only fills the lists.
+        let (mut linked_activities, mut linked_recordings): (Vec<&Activity>, Vec<&Recording>) =
+            match any {
+                Some((r, a)) => (vec![a; linked as usize], vec![r; linked as usize]),
+                None => (Vec::new(), Vec::new()),
+            };
+        ends(&mut |r, a, at| {
+            let range = &mut activity_ranges[r as usize];
             linked_activities[range.1 as usize] = a;
             range.1 += 1;
-        }
+            let range = &mut recording_ranges[at as usize];
+            linked_recordings[range.1 as usize] = &facts.recordings[r as usize];
+            range.1 += 1;
+        });
         let mut checkouts_by_device: HashMap<&str, Vec<&Checkout>> = HashMap::new();
         for c in &facts.checkouts {
             checkouts_by_device
@@ -237,7 +263,8 @@ impl<'a> Index<'a> {
             facts,
             activities,
             recordings,
-            links_by_activity,
+            recording_ranges,
+            linked_recordings,
             activity_ranges,
             linked_activities,
             checkouts_by_device,
@@ -273,27 +300,40 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// Every link whose two ends are among the facts: (position in `facts.recordings`, the
-    /// activity), those given by id first, then those given by position.
-    fn link_ends<'m>(
+    /// Every link whose two ends are among the facts, those given by id first, then those given
+    /// by position: (position in `facts.recordings`, the activity, the position of its id in
+    /// `activities`). `recordings` is there whenever `facts.links` is not empty.
+    fn link_ends(
         facts: &'a Facts,
-        recordings: &'m HashMap<&'a str, u32>,
-        activities: &'m HashMap<&'a str, &'a Activity>,
-    ) -> impl Iterator<Item = (u32, &'a Activity)> + 'm
-    where
-        'a: 'm,
-    {
-        let by_id = facts.links.iter().filter_map(|(sha, act)| {
-            Some((
-                *recordings.get(sha.as_str())?,
-                *activities.get(act.as_str())?,
-            ))
-        });
-        let by_position = facts.link_positions.iter().filter_map(|&(r, a)| {
-            facts.recordings.get(r as usize)?;
-            Some((r, facts.activities.get(a as usize)?))
-        });
-        by_id.chain(by_position)
+        recordings: Option<&HashMap<&'a str, u32>>,
+        activities: &HashMap<&'a str, u32>,
+        unique_ids: bool,
+        f: &mut dyn FnMut(u32, &'a Activity, u32),
+    ) {
+        if let Some(recordings) = recordings {
+            for (sha, act) in &facts.links {
+                if let (Some(&r), Some(&at)) =
+                    (recordings.get(sha.as_str()), activities.get(act.as_str()))
+                {
+                    f(r, &facts.activities[at as usize], at);
+                }
+            }
+        }
+        for &(r, a) in &facts.link_positions {
+            if (r as usize) >= facts.recordings.len() {
+                continue;
+            }
+            let Some(act) = facts.activities.get(a as usize) else {
+                continue;
+            };
+            // With repeated ids, an activity's recordings are those of its id.
+            let at = if unique_ids {
+                a
+            } else {
+                activities.get(act.id.as_str()).copied().unwrap_or(a)
+            };
+            f(r, act, at);
+        }
     }
 
     /// The checkout of `device` that covers instant `t`.
@@ -314,28 +354,42 @@ impl<'a> Index<'a> {
     }
 
     pub fn recordings_of(&self, activity: &str) -> &[&'a Recording] {
-        self.links_by_activity
+        self.activities
             .get(activity)
-            .map(Vec::as_slice)
+            .and_then(|&i| self.recording_ranges.get(i as usize))
+            .and_then(|&(from, to)| self.linked_recordings.get(from as usize..to as usize))
             .unwrap_or(&[])
     }
 
-    pub fn activities_of(&self, sha: &str) -> &[&'a Activity] {
+    fn position(&self, sha: &str) -> Option<u32> {
         self.recordings
+            .get_or_init(|| recording_positions(self.facts))
             .get(sha)
-            .and_then(|&i| self.activity_ranges.get(i as usize))
+            .copied()
+    }
+
+    pub fn activities_of(&self, sha: &str) -> &[&'a Activity] {
+        self.position(sha)
+            .map_or(&[], |i| self.activities_at(i as usize))
+    }
+
+    /// The activities of the recording at position `i` of `facts.recordings`.
+    pub fn activities_at(&self, i: usize) -> &[&'a Activity] {
+        self.activity_ranges
+            .get(i)
             .and_then(|&(from, to)| self.linked_activities.get(from as usize..to as usize))
             .unwrap_or(&[])
     }
 
     pub fn activity(&self, id: &str) -> Option<&'a Activity> {
-        self.activities.get(id).copied()
+        self.activities
+            .get(id)
+            .and_then(|&i| self.facts.activities.get(i as usize))
     }
 
     pub fn recording(&self, sha: &str) -> Option<&'a Recording> {
-        self.recordings
-            .get(sha)
-            .and_then(|&i| self.facts.recordings.get(i as usize))
+        self.position(sha)
+            .and_then(|i| self.facts.recordings.get(i as usize))
     }
 }
 
@@ -487,7 +541,7 @@ pub fn lending(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) {
         return;
     };
     // One finding per device, officer and checkout state, not one per file.
-    let mut seen: HashSet<(String, Option<String>, &'static str)> = HashSet::new();
+    let mut seen: HashSet<(crate::facts::Sym, Option<String>, &'static str)> = HashSet::new();
     for r in &ix.facts.recordings {
         let Some(t) = r.capture_start else { continue };
         let claimed = r.name_officer.as_deref().unwrap_or(&r.officer);
@@ -890,22 +944,31 @@ pub fn sequence_gaps(profile: &Profile, ix: &Index<'_>, out: &mut Vec<Finding>) 
         return;
     };
     let article = profile.cite(article);
-    // Grouped in a hash map and sorted once by key: a tree map would compare device ids
-    // tens of times per recording, which showed up in a profile of a year's check.
-    type Series<'a> = HashMap<(&'a str, chrono::NaiveDate), Vec<(i64, DateTime<Utc>)>>;
-    let mut series: Series<'_> = HashMap::new();
+    // One flat list of (device rank, day, number, time), sorted once: a device's days in
+    // order, each day's numbers in order. A map of small lists per device and day (365,000 of
+    // them in a year) was a tenth of a year's check's memory; a tree map would compare device
+    // ids tens of times per recording.
+    let mut rank: HashMap<&str, u32> = HashMap::new();
     for r in &ix.facts.recordings {
-        if let (Some(seq), Some(t)) = (r.sequence, r.capture_start) {
-            series
-                .entry((r.device.as_str(), local_date(t)))
-                .or_default()
-                .push((seq, t));
+        if r.sequence.is_some() && r.capture_start.is_some() {
+            rank.entry(r.device.as_str()).or_insert(0);
         }
     }
-    let mut series: Vec<_> = series.into_iter().collect();
-    series.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for ((device, day), mut seqs) in series {
-        seqs.sort();
+    let mut devices: Vec<&str> = rank.keys().copied().collect();
+    devices.sort_unstable();
+    for (i, d) in devices.iter().enumerate() {
+        rank.insert(d, i as u32);
+    }
+    let mut numbered: Vec<(u32, chrono::NaiveDate, i64, DateTime<Utc>)> = Vec::new();
+    for r in &ix.facts.recordings {
+        if let (Some(seq), Some(t)) = (r.sequence, r.capture_start) {
+            numbered.push((rank[r.device.as_str()], local_date(t), seq, t));
+        }
+    }
+    numbered.sort_unstable();
+    for group in numbered.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (device, day) = (devices[group[0].0 as usize], group[0].1);
+        let mut seqs: Vec<(i64, DateTime<Utc>)> = group.iter().map(|x| (x.2, x.3)).collect();
         seqs.dedup_by_key(|s| s.0);
         let mut missing = Vec::new();
         for w in seqs.windows(2) {
@@ -988,13 +1051,12 @@ pub fn late_offload(
     out: &mut Vec<Finding>,
 ) {
     let mut seen: HashSet<(Option<&str>, &str)> = HashSet::new();
-    for r in &ix.facts.recordings {
-        let acts = ix.activities_of(&r.sha256);
-        let targets: Vec<Option<&Activity>> = if acts.is_empty() {
-            vec![None]
-        } else {
-            acts.iter().map(|a| Some(*a)).collect()
-        };
+    for (i, r) in ix.facts.recordings.iter().enumerate() {
+        let acts = ix.activities_at(i);
+        let targets = acts
+            .iter()
+            .map(|a| Some(*a))
+            .chain(acts.is_empty().then_some(None));
         for a in targets {
             if !seen.insert((a.map(|a| a.id.as_str()), r.session.as_str())) {
                 continue;
@@ -1054,8 +1116,8 @@ pub fn unlinked(
     out: &mut Vec<Finding>,
 ) {
     let grace = Duration::hours(*profile.offload.link_grace_hours.get_ref());
-    for r in &ix.facts.recordings {
-        if !ix.activities_of(&r.sha256).is_empty() {
+    for (i, r) in ix.facts.recordings.iter().enumerate() {
+        if !ix.activities_at(i).is_empty() {
             continue;
         }
         let Ok(d) = deadline_for(profile, calendar, ix, r, None) else {
@@ -1096,13 +1158,14 @@ fn long_term_article<'p>(profile: &'p Profile, activities: &[&Activity]) -> &'p 
 /// R20: recordings past their retention date enter the purge review; nothing is deleted here.
 pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut Vec<Finding>) {
     let holds: HashSet<&str> = ix.facts.holds.iter().map(String::as_str).collect();
-    for r in &ix.facts.recordings {
-        let ret = retention(
-            profile,
-            r,
-            ix.activities_of(&r.sha256),
-            holds.contains(r.sha256.as_str()),
-        );
+    for (i, r) in ix.facts.recordings.iter().enumerate() {
+        let acts = ix.activities_at(i);
+        let on_hold = !holds.is_empty() && holds.contains(r.sha256.as_str());
+        // The date first; the reason only for a recording past it.
+        if !retention_until(profile, r, acts, on_hold).expired(now) {
+            continue;
+        }
+        let ret = retention(profile, r, acts, on_hold);
         if let (true, Some(until)) = (ret.expired(now), ret.retain_until) {
             let approvers: Vec<&str> = profile
                 .retention
@@ -1115,7 +1178,7 @@ pub fn expired(profile: &Profile, ix: &Index<'_>, now: DateTime<Utc>, out: &mut 
             let (article, period) = match ret.class {
                 RetentionClass::Case => (&profile.retention.case_article, "retention.case_years"),
                 RetentionClass::LongTerm => (
-                    long_term_article(profile, ix.activities_of(&r.sha256)),
+                    long_term_article(profile, acts),
                     "retention.long_term_years",
                 ),
                 _ => (

@@ -97,7 +97,7 @@ pub fn auto_links(
             if !(by_holder || by_name) {
                 continue;
             }
-            let pair = (r.sha256.clone(), a.id.clone());
+            let pair = (r.sha256.to_string(), a.id.clone());
             if existing.contains(&pair) {
                 continue;
             }

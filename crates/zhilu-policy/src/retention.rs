@@ -42,12 +42,36 @@ pub fn retention(
     activities: &[&Activity],
     on_hold: bool,
 ) -> Retention {
+    decide(profile, rec, activities, on_hold, true)
+}
+
+/// [`retention`]'s class and date only, its `reason` left empty: the same decision without
+/// writing a reason for each of a year's recordings (the check writes one only for those past
+/// their date).
+pub fn retention_until(
+    profile: &Profile,
+    rec: &Recording,
+    activities: &[&Activity],
+    on_hold: bool,
+) -> Retention {
+    decide(profile, rec, activities, on_hold, false)
+}
+
+fn decide(
+    profile: &Profile,
+    rec: &Recording,
+    activities: &[&Activity],
+    on_hold: bool,
+    reasons: bool,
+) -> Retention {
+    // Reasons are written only when asked for; the decision never reads them.
+    let say = |f: &dyn Fn() -> String| if reasons { f() } else { String::new() };
     let r = &profile.retention;
     if on_hold {
         return Retention {
             class: RetentionClass::Hold,
             retain_until: None,
-            reason: "法律保全（冻结）中，解除前不得到期清除".into(),
+            reason: say(&|| "法律保全（冻结）中，解除前不得到期清除".into()),
         };
     }
     let base = rec.capture_start.unwrap_or(rec.offloaded_at);
@@ -55,10 +79,12 @@ pub fn retention(
     let mut best = Retention {
         class: RetentionClass::Minimum,
         retain_until: Some(add_months(base, months)),
-        reason: format!(
-            "最少保存 {months} 个月（{}）",
-            profile.cite(&r.minimum_article)
-        ),
+        reason: say(&|| {
+            format!(
+                "最少保存 {months} 个月（{}）",
+                profile.cite(&r.minimum_article)
+            )
+        }),
     };
     let mut consider = |cand: Retention| {
         let stronger = cand.class > best.class
@@ -84,22 +110,26 @@ pub fn retention(
                     RetentionClass::Permanent => consider(Retention {
                         class: RetentionClass::Permanent,
                         retain_until: None,
-                        reason: format!(
-                            "活动 {} {why}，永久保存（{}）",
-                            a.id,
-                            profile.cite(&t.article)
-                        ),
+                        reason: say(&|| {
+                            format!(
+                                "活动 {} {why}，永久保存（{}）",
+                                a.id,
+                                profile.cite(&t.article)
+                            )
+                        }),
                     }),
                     _ => {
                         let y = *r.long_term_years.get_ref();
                         consider(Retention {
                             class: RetentionClass::LongTerm,
                             retain_until: Some(add_months(a.end.max(base), y * 12)),
-                            reason: format!(
-                                "活动 {} {why}，长期保存 {y} 年并刻录光盘（{}）",
-                                a.id,
-                                profile.cite(&t.article)
-                            ),
+                            reason: say(&|| {
+                                format!(
+                                    "活动 {} {why}，长期保存 {y} 年并刻录光盘（{}）",
+                                    a.id,
+                                    profile.cite(&t.article)
+                                )
+                            }),
                         })
                     }
                 }
@@ -107,19 +137,21 @@ pub fn retention(
         }
         if a.case_no.is_some() || a.has_flag("evidence") {
             let y = *r.case_years.get_ref();
-            let join = r
-                .case_file_join_days
-                .as_ref()
-                .map(|d| format!("，结案后 {} 日内归入案卷", d.get_ref()))
-                .unwrap_or_default();
             let case = a.case_no.as_deref().unwrap_or("作为证据使用");
             consider(Retention {
                 class: RetentionClass::Case,
                 retain_until: Some(add_months(a.end.max(base), y * 12)),
-                reason: format!(
-                    "随案卷（{case}）保存 {y} 年{join}（{}）",
-                    profile.cite(&r.case_article)
-                ),
+                reason: say(&|| {
+                    let join = r
+                        .case_file_join_days
+                        .as_ref()
+                        .map(|d| format!("，结案后 {} 日内归入案卷", d.get_ref()))
+                        .unwrap_or_default();
+                    format!(
+                        "随案卷（{case}）保存 {y} 年{join}（{}）",
+                        profile.cite(&r.case_article)
+                    )
+                }),
             });
         }
     }

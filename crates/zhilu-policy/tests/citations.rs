@@ -123,7 +123,7 @@ fn rec(sha: &str, device: &str, officer: &str, start: &str, secs: i64, seq: i64)
         capture_end: Some(t(start) + Duration::seconds(secs)),
         sequence: Some(seq),
         offloaded_at: t("2026-11-02 15:00"),
-        session: format!("S-{device}"),
+        session: format!("S-{device}").into(),
         integrity_failed: false,
     }
 }

@@ -45,7 +45,7 @@ fn rec(sha: &str, start: &str, secs: i64, seq: i64, offloaded: &str) -> Recordin
         capture_end: Some(t(start) + Duration::seconds(secs)),
         sequence: Some(seq),
         offloaded_at: t(offloaded),
-        session: format!("S-{offloaded}"),
+        session: format!("S-{offloaded}").into(),
         integrity_failed: false,
     }
 }
@@ -54,7 +54,7 @@ fn rec(sha: &str, start: &str, secs: i64, seq: i64, offloaded: &str) -> Recordin
 fn base(recs: Vec<Recording>) -> Facts {
     let links = recs
         .iter()
-        .map(|r| (r.sha256.clone(), "A1".to_string()))
+        .map(|r| (r.sha256.to_string(), "A1".to_string()))
         .collect();
     Facts {
         checkouts: vec![Checkout {
@@ -306,4 +306,55 @@ fn r14_unlinked_recording_is_flagged_only_after_deadline_and_grace() {
         codes(&p, &f, "2026-11-04 01:00"),
         vec![("R14", "not_linked_to_activity")]
     );
+}
+
+/// A full check gives its links by position (`Facts::link_positions`), a window by id
+/// (`Facts::links`): the same facts judge the same either way, whatever the links' order, also
+/// with a second activity and an activity id that repeats.
+#[test]
+fn r17_links_by_position_judge_as_links_by_id() {
+    let p = profile("jinpu-wj");
+    let mut by_id = base(vec![
+        rec("a", "2026-11-02 09:00", 1500, 1, "2026-11-02 15:00"),
+        rec("b", "2026-11-02 09:30", 1800, 2, "2026-11-03 15:00"),
+        rec("c", "2026-11-02 11:00", 60, 4, "2026-11-04 15:00"),
+        rec("d", "2026-11-02 13:00", 600, 5, "2026-11-04 15:00"),
+    ]);
+    by_id.activities.push(activity(
+        "A2",
+        "2026-11-02 10:30",
+        "2026-11-02 11:30",
+        &["dispute"],
+    ));
+    by_id
+        .activities
+        .push(activity("A2", "2026-11-02 10:45", "2026-11-02 11:45", &[]));
+    // Links out of recording order; `c` in two activities; `d` in none.
+    by_id.links = vec![
+        ("c".into(), "A2".into()),
+        ("b".into(), "A1".into()),
+        ("a".into(), "A1".into()),
+        ("c".into(), "A1".into()),
+    ];
+    let mut by_position = by_id.clone();
+    by_position.links = vec![];
+    by_position.link_positions = vec![(2, 2), (1, 0), (0, 0), (2, 0)];
+    let mut mixed = by_id.clone();
+    mixed.links = by_id.links[..2].to_vec();
+    mixed.link_positions = vec![(0, 0), (2, 0)];
+    let now = t("2027-12-01 12:00");
+    let want = check(&p, &Calendar::builtin(), &by_id, now);
+    assert!(
+        want.iter().any(|f| f.code == "late_offload"),
+        "the scenario has late offloads: {want:?}"
+    );
+    assert!(want.iter().any(|f| f.code == "not_linked_to_activity"));
+    assert!(want.iter().any(|f| f.code == "retention_expired"));
+    for facts in [&by_position, &mixed] {
+        let got = check(&p, &Calendar::builtin(), facts, now);
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap()
+        );
+    }
 }

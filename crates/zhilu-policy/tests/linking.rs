@@ -186,7 +186,7 @@ fn r14_a_recording_is_linked_when_it_overlaps_the_activity_and_one_of_its_office
             &HashSet::new(),
         );
         let want = if linked {
-            vec![(r.sha256.clone(), "A1".to_string())]
+            vec![(r.sha256.to_string(), "A1".to_string())]
         } else {
             vec![]
         };

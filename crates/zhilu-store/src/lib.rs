@@ -24,8 +24,10 @@ pub use catalog::{
     FactWindow, LedgerEntry, LoginFailures, PrefixLookup, Row, Snapshot, Version, Versioned,
     WebSession,
 };
+pub use catalog::{FactRow, RecordingFactRef};
 pub use catalog::{StationCredential, StationUpload, UploadStatus};
 pub use error::StoreError;
 pub use vault::{
-    CopyStat, LocalRoot, ObjectRoot, ObjectStoreRoot, PendingObject, S3Location, Vault, is_intact,
+    BucketLock, CopyStat, LocalRoot, ObjectLock, ObjectRoot, ObjectStoreRoot, PendingObject,
+    S3Location, Vault, is_intact,
 };

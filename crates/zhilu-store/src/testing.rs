@@ -1,15 +1,19 @@
 //! Helpers for test suites and benchmarks (feature `testing`, never in a production build): a
 //! fresh catalog database per test — SQLite by default, PostgreSQL when `ZHILU_TEST_POSTGRES_URL`
-//! names a server, so the same tests run against both — and a bulk loader for synthetic data.
+//! names a server, so the same tests run against both — and a bulk loader for synthetic data
+//! (`bulk.rs`: rows without ledger entries, by `COPY` on PostgreSQL).
 
+mod bulk;
 pub mod moto;
+
+pub use bulk::{bulk_copy_without_ledger, bulk_insert_without_ledger, bulk_load_without_ledger};
 
 use std::path::Path;
 
 use sqlx::Connection;
 
+use crate::catalog::Catalog;
 use crate::catalog::driver::{RawRow, Value};
-use crate::catalog::{Catalog, Change, Row, apply};
 use crate::error::StoreError;
 
 /// A new, empty database URL: `CREATE DATABASE zhilu_t_<unique>` on the PostgreSQL server named by
@@ -95,21 +99,6 @@ fn unique() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Writes rows **without ledger entries**, many per transaction: only for the compliance-check
-/// benchmark's synthetic year (millions of rows, where one signed entry per row would measure the
-/// ledger, not the check). `verify` reports every row written this way.
-pub async fn bulk_load_without_ledger(catalog: &Catalog, rows: Vec<Row>) -> Result<(), StoreError> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut tx = catalog.db.begin_write().await?;
-        for row in rows.by_ref().take(20_000) {
-            apply(tx.as_mut(), &Change::Insert(row), 0).await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(())
 }
 
 /// SQLite only: folds the write-ahead log back into the database file. After a bulk load of

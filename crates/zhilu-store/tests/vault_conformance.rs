@@ -546,8 +546,10 @@ fn x5_r20_in_a_bucket_with_compliance_retention_our_objects_cannot_be_deleted() 
         "a locked version cannot be deleted: {}",
         del.status
     );
-    // Our own purge only hides it behind a delete marker: the locked version stays.
-    assert!(root.purge(&sha).expect("purge"));
+    // Our own purge is refused too (it would delete every version, and the bucket's default
+    // retention locks this one): the locked version stays.
+    let err = root.purge(&sha).expect_err("purge refused under retention");
+    assert!(err.to_string().contains("保留期"), "{err}");
     let get = moto
         .request(
             "GET",
@@ -558,6 +560,173 @@ fn x5_r20_in_a_bucket_with_compliance_retention_our_objects_cannot_be_deleted() 
         .expect("get");
     assert_eq!(get.status, 200);
     assert_eq!(get.body, a);
+}
+
+/// A tombstone for `bytes`, as an approved purge (R20) commits before the bytes go.
+fn tombstone(bytes: &[u8]) -> zhilu_model::Tombstone {
+    use zhilu_model::*;
+    let now = chrono::Utc::now();
+    Tombstone {
+        sha256: Sha256::parse(&hex_of(bytes)).expect("sha256"),
+        sm3: Sm3::parse(&"0".repeat(64)).expect("sm3"),
+        size: bytes.len() as u64,
+        device: DeviceSerial::parse("DSJ0001").expect("device"),
+        original_name: "a.mp4".into(),
+        capture_start: None,
+        capture_end: None,
+        retention_class: "minimum".into(),
+        retention_reason: "test".into(),
+        request: RecordId::parse("QC00001").expect("request"),
+        approvals: Vec::new(),
+        purged_at: now,
+        purged_by: OfficerId::parse("000900").expect("officer"),
+    }
+}
+
+/// The S3 root's object lock: `(mode, retain-until, legal hold)` as moto reports it on HEAD.
+fn head_lock(
+    moto: &Moto,
+    bucket: &str,
+    sha: &str,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let a = moto
+        .request("HEAD", &format!("/{bucket}/{}", object_key(sha)), &[], b"")
+        .expect("head");
+    assert_eq!(a.status, 200, "the object is there");
+    let h = |n: &str| a.header(n).map(str::to_string);
+    (
+        h("x-amz-object-lock-mode"),
+        h("x-amz-object-lock-retain-until-date"),
+        h("x-amz-object-lock-legal-hold"),
+    )
+}
+
+#[test]
+fn x5_locked_object_cannot_be_deleted_before_retention() {
+    let Some(moto) = Moto::shared() else { return };
+    let bucket = format!("retained-{}", std::process::id());
+    moto.create_lock_bucket_without_default(&bucket);
+    let s3 = ObjectStoreRoot::s3(&moto.location(&bucket, PREFIX))
+        .expect("s3")
+        .create()
+        .expect("create");
+    assert!(s3.bucket_lock().is_some(), "object lock seen at open");
+    let d = tempfile::tempdir().expect("tmp");
+    let vault = Vault::new(vec![
+        Box::new(LocalRoot::create(d.path()).expect("local")),
+        Box::new(s3),
+    ]);
+    let a = b"evidence kept by S3 object lock".to_vec();
+    let until = chrono::DateTime::parse_from_rfc3339("2099-03-31T16:00:00Z")
+        .expect("date")
+        .with_timezone(&chrono::Utc);
+    let mut pending = vault.begin_retained(Some(until)).expect("begin");
+    for p in &mut pending {
+        p.write_all(&a).expect("write");
+    }
+    assert!(Vault::finish_all(pending, &digest(&a)).expect("finish"));
+    let sha = hex_of(&a);
+    let (mode, retain, _) = head_lock(&moto, &bucket, &sha);
+    assert_eq!(mode.as_deref(), Some("COMPLIANCE"));
+    assert_eq!(retain.as_deref(), Some("2099-03-31T16:00:00Z"));
+    let state = vault.roots()[1]
+        .lock_state(&sha)
+        .expect("lock")
+        .expect("s3 lock");
+    assert_eq!(state.retain_until, Some(until));
+    assert!(vault.roots()[0].lock_state(&sha).expect("local").is_none());
+    // S3 (moto) itself refuses to delete the locked version.
+    let version = moto
+        .request("HEAD", &format!("/{bucket}/{}", object_key(&sha)), &[], b"")
+        .expect("head")
+        .header("x-amz-version-id")
+        .expect("versioned")
+        .to_string();
+    let del = moto
+        .request(
+            "DELETE",
+            &format!("/{bucket}/{}?versionId={version}", object_key(&sha)),
+            &[],
+            b"",
+        )
+        .expect("delete");
+    assert_eq!(del.status, 403, "{}", String::from_utf8_lossy(&del.body));
+    // An approved purge is refused clearly, and deletes nothing anywhere (not the local copy).
+    let err = vault.purge(&tombstone(&a)).expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("保留期") && msg.contains("2099-03-31"),
+        "{msg}"
+    );
+    assert_eq!(read(vault.roots()[0].as_ref(), &sha), a);
+    assert_eq!(read(vault.roots()[1].as_ref(), &sha), a);
+    // A legal hold is set on the S3 copy (the local root has none), and refuses a purge too.
+    assert_eq!(vault.set_legal_hold(&sha, true).expect("hold"), 1);
+    assert_eq!(head_lock(&moto, &bucket, &sha).2.as_deref(), Some("ON"));
+    assert!(
+        vault.roots()[1]
+            .purge_refused(&sha)
+            .expect("ask")
+            .is_some_and(|w| w.contains("合法保留"))
+    );
+}
+
+#[test]
+fn x5_object_lock_retention_is_never_shortened_by_a_second_writer() {
+    let Some(moto) = Moto::shared() else { return };
+    let bucket = format!("retained-twice-{}", std::process::id());
+    moto.create_lock_bucket_without_default(&bucket);
+    let root = ObjectStoreRoot::s3(&moto.location(&bucket, PREFIX))
+        .expect("s3")
+        .create()
+        .expect("create");
+    let a = b"stored twice".to_vec();
+    let date = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("date")
+            .with_timezone(&chrono::Utc)
+    };
+    let mut p = root
+        .begin_retained(Some(date("2098-01-01T00:00:00Z")))
+        .expect("begin");
+    p.write_all(&a).expect("write");
+    assert!(p.finish(&digest(&a)).expect("finish"));
+    let mut p = root
+        .begin_retained(Some(date("2097-01-01T00:00:00Z")))
+        .expect("begin");
+    p.write_all(&a).expect("write");
+    assert!(!p.finish(&digest(&a)).expect("finish"), "already stored");
+    let (_, retain, _) = head_lock(&moto, &bucket, &hex_of(&a));
+    assert_eq!(retain.as_deref(), Some("2098-01-01T00:00:00Z"));
+}
+
+#[test]
+fn x5_bucket_without_object_lock_gets_no_lock_requests() {
+    let Some(moto) = Moto::shared() else { return };
+    let bucket = format!("plain-{}", std::process::id());
+    moto.create_bucket(&bucket, None);
+    let root = ObjectStoreRoot::s3(&moto.location(&bucket, PREFIX))
+        .expect("s3")
+        .create()
+        .expect("create");
+    assert!(root.bucket_lock().is_none());
+    let a = b"plain bucket".to_vec();
+    let until = chrono::Utc::now() + chrono::TimeDelta::days(400);
+    let mut p = root.begin_retained(Some(until)).expect("begin");
+    p.write_all(&a).expect("write");
+    assert!(p.finish(&digest(&a)).expect("finish"));
+    let sha = hex_of(&a);
+    assert_eq!(head_lock(&moto, &bucket, &sha), (None, None, None));
+    assert!(!root.set_legal_hold(&sha, true).expect("no lock, no error"));
+    assert!(root.lock_state(&sha).expect("state").is_none());
+    assert!(root.purge_refused(&sha).expect("ask").is_none());
+    assert!(root.purge(&sha).expect("purged"));
+    let gone = moto
+        .request("HEAD", &format!("/{bucket}/{}", object_key(&sha)), &[], b"")
+        .expect("head");
+    assert_eq!(gone.status, 404);
+    // Only the bucket's configuration was asked, at open: no object-level lock request.
+    assert_eq!(root.lock_requests_sent(), 0);
 }
 
 // Local roots only: what a folder's `tmp/` holds.

@@ -68,12 +68,20 @@ pub fn router(state: AppState) -> Router {
 /// The server's housekeeping: every few seconds, the ranges of viewings that have waited long
 /// enough are written to the ledger (so what was watched last is not held back until the next
 /// request); now and then, sessions past their absolute expiry are deleted (an ended session is
-/// also refused and deleted when it is next used; this keeps abandoned ones from piling up).
+/// also refused and deleted when it is next used; this keeps abandoned ones from piling up);
+/// hourly, stations' uploads idle for a week are swept (`station::uploads::sweep_abandoned`).
 async fn housekeeping(app: Arc<App>) {
     let mut flush = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut sweep = tokio::time::interval(std::time::Duration::from_secs(600));
+    let mut uploads = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tokio::select! {
+            _ = uploads.tick() => {
+                let system = zhilu_app::Actor::system("station-sweep");
+                if let Err(e) = zhilu_app::station::uploads::sweep_abandoned(&app, &system).await {
+                    tracing::warn!(error = %e, "sweeping abandoned uploads");
+                }
+            }
             _ = flush.tick() => {
                 if let Err(e) = zhilu_app::access::flush_due_viewings(&app).await {
                     tracing::warn!(error = %e, "writing viewed ranges");

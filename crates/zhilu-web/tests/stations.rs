@@ -111,6 +111,38 @@ async fn patch(env: &Env, token: &str, id: &str, offset: u64, chunk: &[u8]) -> c
         .await
 }
 
+/// Sends a chunk's request line and headers declaring `len` bytes, and no body; returns the
+/// status and the whole answer, which must come from the headers alone.
+async fn declared_only(env: &Env, token: &str, id: &str, len: u64) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = env.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {}\r\n\
+         upload-offset: 0\r\ncontent-type: application/offset+octet-stream\r\n\
+         content-length: {len}\r\n\r\n",
+        bearer(token)
+    );
+    s.write_all(head.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server answered without waiting for the body"
+    );
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
 async fn post_station(env: &Env, token: &str, path: &str) -> common::Resp {
     env.client()
         .send("POST", path, None, &[("authorization", &bearer(token))])
@@ -592,9 +624,11 @@ async fn r16_oversize_chunk_refused() {
     longer.extend_from_slice(b"one byte too many");
     let r = patch(&env, &token, &id, 0, &longer).await;
     assert_eq!(r.status, 413, "{}", r.text());
-    let big = vec![0u8; 16 * 1024 * 1024 + 1];
-    let r = patch(&env, &token, &id, 0, &big).await;
-    assert_eq!(r.status, 413, "{}", r.text());
+    // Over 16 MiB is refused from the declared length alone, before a byte of the body is read
+    // (sent for real, the body races the server's close of the connection).
+    let (status, answer) = declared_only(&env, &token, &id, 16 * 1024 * 1024 + 1).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("16 MiB"), "{answer}");
     let r = env
         .client()
         .send(
@@ -610,4 +644,148 @@ async fn r16_oversize_chunk_refused() {
     let r = post_station(&env, &token, &format!("/api/v1/uploads/{id}/complete")).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["stored"], true);
+}
+
+/// R16: the server's housekeeping sweeps an upload idle for longer than
+/// `ABANDONED_AFTER_DAYS` (its row set back through the store, as a week without a byte would
+/// leave it) as soon as a server starts, with one ledger entry; a fresh upload is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r16_server_housekeeping_sweeps_an_abandoned_upload() {
+    use zhilu_app::station::uploads::{ABANDONED_AFTER_DAYS, ABANDONED_KIND};
+    let env = env().await;
+    let token = register(&env, "ST-01").await;
+    let bytes = std::fs::read(fixture("voice.mp3")).expect("fixture");
+    let photo = std::fs::read(fixture("photo.jpg")).expect("fixture");
+    let mut ids = Vec::new();
+    for (name, b) in [("voice.mp3", &bytes), ("photo.jpg", &photo)] {
+        let r = declare(&env, &token, name, b).await;
+        let id = r.json()["id"].as_str().expect("id").to_string();
+        assert_eq!(patch(&env, &token, &id, 0, &b[..1024]).await.status, 204);
+        ids.push(id);
+    }
+    let (old, fresh) = (&ids[0], &ids[1]);
+    let idle = chrono::Utc::now() - chrono::Duration::days(ABANDONED_AFTER_DAYS + 1);
+    env.app()
+        .catalog()
+        .set_station_upload_offset(old, 1024, idle.timestamp_micros())
+        .await
+        .expect("age the row");
+    let before = ledger_size(&env).await;
+    // A server starting runs its housekeeping at once.
+    let running = zhilu_web::start(
+        env.app().clone(),
+        zhilu_web::ServeOptions {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            tls: None,
+        },
+    )
+    .await
+    .expect("start");
+    // The sweep closes the row, writes the entry, then removes the part file: wait for the last.
+    let parts = env.t.data().join("uploads");
+    let mut status = String::new();
+    for _ in 0..400 {
+        let row = env.app().catalog().station_upload(old).await.expect("row");
+        status = row.expect("row").status.as_str().to_string();
+        if status == "abandoned" && !parts.join(format!("{old}.part")).exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    running.handle.abort();
+    assert_eq!(status, "abandoned");
+    let fresh_row = env
+        .app()
+        .catalog()
+        .station_upload(fresh)
+        .await
+        .expect("row");
+    assert_eq!(fresh_row.expect("row").status.as_str(), "open");
+    assert_eq!(ledger_size(&env).await, before + 1);
+    let e = env
+        .app()
+        .catalog()
+        .ledger_entries(before, 1)
+        .await
+        .expect("entry")
+        .remove(0);
+    assert_eq!(e.kind, ABANDONED_KIND);
+    assert!(e.body.contains("station-sweep"), "{}", e.body);
+    assert!(!parts.join(format!("{old}.part")).exists());
+    assert!(parts.join(format!("{fresh}.part")).exists());
+    // The station asking about it: 410 in Chinese.
+    let r = env
+        .client()
+        .send(
+            "GET",
+            &format!("/api/v1/uploads/{old}"),
+            None,
+            &[("authorization", &bearer(&token))],
+        )
+        .await;
+    assert_eq!(r.status, 410, "{}", r.text());
+    assert!(r.text().contains("已作废"), "{}", r.text());
+}
+
+/// R16: a station registered for a unit takes footage of that unit's officers only; a station
+/// registered without a unit (a county's central station) takes anyone's. A refusal writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r16_a_units_station_takes_only_its_units_officers() {
+    let env = env().await;
+    common::person(
+        env.app(),
+        "000456",
+        "二大队执法人员",
+        "二大队",
+        &["officer"],
+    )
+    .await;
+    let unit_token = register(&env, "ST-01").await;
+    let central = station::register(
+        env.app(),
+        &admin(),
+        NewStation {
+            id: "ST-XIAN".into(),
+            name: "县局中心采集站".into(),
+            unit: None,
+        },
+    )
+    .await
+    .expect("register")
+    .token;
+    let bytes = std::fs::read(fixture("photo.jpg")).expect("fixture");
+    let declare_for = |token: String, officer: &'static str| {
+        let body = json!({
+            "device": "DSJ0001", "officer": officer, "file_name": "photo.jpg",
+            "size": bytes.len(), "sha256": sha256_hex(&bytes), "sm3": sm3_hex(&bytes),
+        });
+        let mut client = env.client();
+        async move {
+            client
+                .send(
+                    "POST",
+                    "/api/v1/uploads",
+                    Some(Bytes::from(body.to_string())),
+                    &[("authorization", &bearer(&token))],
+                )
+                .await
+        }
+    };
+    let before = ledger_size(&env).await;
+    let r = declare_for(unit_token.clone(), "000456").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "forbidden");
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("本单位"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(ledger_size(&env).await, before, "a refusal writes nothing");
+    let r = declare_for(unit_token, OFFICER).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = declare_for(central, "000456").await;
+    assert_eq!(r.status, 201, "{}", r.text());
 }

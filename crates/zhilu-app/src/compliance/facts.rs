@@ -30,12 +30,110 @@ pub(crate) fn recording(r: RecordingFact, integrity_failed: bool) -> f::Recordin
         capture_end: r.capture_end.or(r.capture_start),
         offloaded_at: r.offloaded_at,
         sequence: r.sequence.map(i64::from),
-        name_officer: r.name_officer_id,
-        officer: r.officer.into_string(),
-        device: r.device.into_string(),
-        session: r.session.into_string(),
-        sha256: r.sha256.into_string(),
+        name_officer: r.name_officer_id.map(f::Sym::from),
+        officer: r.officer.into_string().into(),
+        device: r.device.into_string().into(),
+        session: r.session.into_string().into(),
+        sha256: f::HashStr::new(r.sha256.as_str()),
     }
+}
+
+/// Recordings and links as a full read hands them over: each recording's ids interned (one
+/// allocation per distinct device, officer and session, not per recording), each link resolved
+/// to the positions of its two ends.
+struct Reader<'f> {
+    failed: &'f HashSet<String>,
+    recordings: Vec<f::Recording>,
+    /// (position in `recordings`, position in the activities read).
+    link_positions: Vec<(u32, u32)>,
+    /// Links whose recording was not among those read, by hash (the engine skips them).
+    unresolved: Vec<(String, u32)>,
+    devices: f::Interner,
+    officers: f::Interner,
+    name_officers: f::Interner,
+    sessions: f::Interner,
+    /// Where the last link's recording was: links are mostly stored in the order of their
+    /// recordings, so the next one is usually there or just after.
+    cursor: usize,
+    /// Each recording's position by its 32 bytes, built on the first link not found at the
+    /// cursor.
+    by_digest: Option<HashMap<[u8; 32], u32>>,
+}
+
+impl<'f> Reader<'f> {
+    fn new(failed: &'f HashSet<String>) -> Self {
+        Reader {
+            failed,
+            recordings: Vec::new(),
+            link_positions: Vec::new(),
+            unresolved: Vec::new(),
+            devices: f::Interner::default(),
+            officers: f::Interner::default(),
+            name_officers: f::Interner::default(),
+            sessions: f::Interner::default(),
+            cursor: 0,
+            by_digest: None,
+        }
+    }
+
+    fn row(&mut self, row: zhilu_store::FactRow<'_>) {
+        match row {
+            zhilu_store::FactRow::Recording(r) => {
+                let integrity_failed = !self.failed.is_empty() && self.failed.contains(r.sha256);
+                self.recordings.push(f::Recording {
+                    integrity_failed,
+                    capture_start: r.capture_start,
+                    capture_end: r.capture_end.or(r.capture_start),
+                    offloaded_at: r.offloaded_at,
+                    sequence: r.sequence.map(i64::from),
+                    name_officer: r.name_officer_id.map(|n| self.name_officers.intern(n)),
+                    officer: self.officers.intern(r.officer),
+                    device: self.devices.intern(r.device),
+                    session: self.sessions.intern(r.session),
+                    sha256: f::HashStr::new(r.sha256),
+                });
+            }
+            zhilu_store::FactRow::Link { sha256, activity } => match self.find(sha256) {
+                Some(r) => self.link_positions.push((r, activity)),
+                None => self.unresolved.push((sha256.to_string(), activity)),
+            },
+        }
+    }
+
+    fn find(&mut self, sha: &str) -> Option<u32> {
+        let at = |i: usize| {
+            self.recordings
+                .get(i)
+                .is_some_and(|r| r.sha256.as_bytes() == sha.as_bytes())
+        };
+        for i in [self.cursor, self.cursor + 1] {
+            if at(i) {
+                self.cursor = i;
+                return Some(i as u32);
+            }
+        }
+        let recordings = &self.recordings;
+        let map = self.by_digest.get_or_insert_with(|| {
+            let mut map = HashMap::new();
+            map.reserve(recordings.len());
+            for (i, r) in recordings.iter().enumerate() {
+                if let Some(d) = digest(r.sha256.as_str()) {
+                    map.insert(d, i as u32);
+                }
+            }
+            map
+        });
+        let i = *map.get(&digest(sha)?)?;
+        self.cursor = i as usize;
+        Some(i)
+    }
+}
+
+/// The 32 bytes of a hash in its canonical form (64 lowercase hex digits); `None` otherwise.
+fn digest(sha: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(sha, &mut out).ok()?;
+    sha.bytes().all(|b| !b.is_ascii_uppercase()).then_some(out)
 }
 
 /// [`activity`], moving instead of copying (the full check converts every activity of a year).
@@ -103,15 +201,28 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
         expiry_to: w.expiry_to,
     });
     // Recordings are converted as they are read: a year's worth never exists twice.
-    let mut recordings = Vec::new();
+    let mut reader = Reader::new(&failed);
     let rows = app
         .catalog
-        .facts_streamed(w.as_ref(), &mut |r| {
-            let failed = failed.contains(r.sha256.as_str());
-            recordings.push(recording(r, failed));
-        })
+        .facts_streamed(w.as_ref(), &mut |row| reader.row(row))
         .await?;
+    let Reader {
+        mut recordings,
+        link_positions,
+        unresolved,
+        ..
+    } = reader;
     recordings.shrink_to_fit();
+    let mut links: Vec<(String, String)> = rows
+        .links
+        .into_iter()
+        .map(|(s, a)| (s.into_string(), a.into_string()))
+        .collect();
+    links.extend(
+        unresolved
+            .into_iter()
+            .filter_map(|(sha, a)| Some((sha, rows.activities.get(a as usize)?.id.to_string()))),
+    );
     let accountability = accountability_facts(app).await?;
     let approved: HashMap<String, bool> = rows
         .approvals
@@ -145,12 +256,8 @@ pub(crate) async fn read(app: &App, window: Option<&FactWindow>) -> Result<Facts
             .collect(),
         checkouts: rows.checkouts.iter().map(checkout).collect(),
         activities: rows.activities.into_iter().map(activity_owned).collect(),
-        links: rows
-            .links
-            .into_iter()
-            .map(|(s, a)| (s.into_string(), a.into_string()))
-            .collect(),
-        link_positions: rows.link_positions,
+        links,
+        link_positions,
         offloads: rows
             .sessions
             .into_iter()
@@ -243,4 +350,69 @@ async fn accountability_facts(app: &App) -> Result<AccountabilityFacts, AppError
             .map(|r| r.year)
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use zhilu_store::{FactRow, RecordingFactRef};
+
+    fn row<'a>(sha: &'a str, device: &'a str) -> RecordingFactRef<'a> {
+        RecordingFactRef {
+            sha256: sha,
+            capture_start: None,
+            capture_end: None,
+            offloaded_at: chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            sequence: Some(1),
+            name_officer_id: None,
+            officer: "000001",
+            device,
+            session: "S1",
+        }
+    }
+
+    /// A full read's links reach their recordings whatever order the catalog stored them in:
+    /// in recording order (found at the cursor), out of it (found by hash), or not at all.
+    #[test]
+    fn r6_full_read_links_reach_their_recordings_in_any_order() {
+        let shas: Vec<String> = (0..6u8).map(|i| format!("{i:02x}").repeat(32)).collect();
+        let failed = HashSet::from([shas[4].clone()]);
+        let mut r = Reader::new(&failed);
+        for (i, s) in shas[..5].iter().enumerate() {
+            r.row(FactRow::Recording(row(s, if i < 3 { "D1" } else { "D2" })));
+        }
+        let unknown = &shas[5];
+        for (sha, activity) in [
+            (&shas[0], 0),
+            (&shas[1], 0),
+            (&shas[1], 1),
+            (&shas[2], 1),
+            (&shas[4], 2),
+            (&shas[3], 2),
+            (unknown, 3),
+            (&shas[0], 4),
+        ] {
+            r.row(FactRow::Link {
+                sha256: sha,
+                activity,
+            });
+        }
+        assert_eq!(
+            r.link_positions,
+            vec![(0, 0), (1, 0), (1, 1), (2, 1), (4, 2), (3, 2), (0, 4)]
+        );
+        assert_eq!(r.unresolved, vec![(unknown.clone(), 3)]);
+        let got: Vec<(&str, &str, bool)> = r
+            .recordings
+            .iter()
+            .map(|x| (x.sha256.as_str(), x.device.as_str(), x.integrity_failed))
+            .collect();
+        let want: Vec<(&str, &str, bool)> = shas[..5]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), if i < 3 { "D1" } else { "D2" }, i == 4))
+            .collect();
+        assert_eq!(got, want);
+    }
 }

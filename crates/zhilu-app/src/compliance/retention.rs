@@ -69,11 +69,11 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
         .map(|t| (t.sha256.into_string(), t.purged_at))
         .collect();
     let mut out = Vec::with_capacity(facts.recordings.len());
-    for r in &facts.recordings {
+    for (i, r) in facts.recordings.iter().enumerate() {
         let ret = zhilu_policy::retention::retention(
             &profile,
             r,
-            ix.activities_of(&r.sha256),
+            ix.activities_at(i),
             holds.contains(r.sha256.as_str()),
         );
         out.push(RetentionItem {
@@ -83,8 +83,8 @@ pub async fn retention(app: &App, actor: &Actor) -> Result<Vec<RetentionItem>, A
             capture_start: r.capture_start,
             retain_until: ret.retain_until,
             class: ret.class,
-            purged_at: purged.get(&r.sha256).copied(),
-            status: if purged.contains_key(&r.sha256) {
+            purged_at: purged.get(r.sha256.as_str()).copied(),
+            status: if purged.contains_key(r.sha256.as_str()) {
                 RetentionStatus::Purged
             } else if ret.expired(now) {
                 RetentionStatus::PurgeReview
@@ -120,14 +120,15 @@ pub(crate) async fn decisions(
     Ok(facts
         .recordings
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let ret = zhilu_policy::retention::retention(
                 &profile,
                 r,
-                ix.activities_of(&r.sha256),
+                ix.activities_at(i),
                 holds.contains(r.sha256.as_str()),
             );
-            (r.sha256.clone(), ret)
+            (r.sha256.to_string(), ret)
         })
         .collect())
 }

@@ -78,7 +78,7 @@ pub async fn plan(app: &App, actor: &Actor) -> Result<Vec<PlanGroup>, AppError> 
         .collect();
     let mut groups: BTreeMap<String, PlanGroup> = BTreeMap::new();
     for r in &facts.recordings {
-        if on_disc.contains(&r.sha256) || purged.contains(&r.sha256) {
+        if on_disc.contains(r.sha256.as_str()) || purged.contains(r.sha256.as_str()) {
             continue;
         }
         let acts = ix.activities_of(&r.sha256);

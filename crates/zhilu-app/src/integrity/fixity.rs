@@ -169,14 +169,18 @@ fn check_copy(
     Ok(CopyState::Good)
 }
 
-/// Copies a good object into `to`, checking both hashes of what was read.
+/// Copies a good object into `to`, checking both hashes of what was read. A root with object lock
+/// keeps the new copy as it keeps every copy: COMPLIANCE retention until `retain_until`, and the
+/// storage legal hold when `held` (X5).
 fn copy_object(
     from: &dyn ObjectRoot,
     to: &dyn ObjectRoot,
     rec: &Recording,
+    retain_until: Option<chrono::DateTime<chrono::Utc>>,
+    held: bool,
 ) -> Result<(), AppError> {
     let mut src = from.open(rec.sha256.as_str())?;
-    let mut pending = to.begin()?;
+    let mut pending = to.begin_retained(retain_until)?;
     let d = {
         let mut sinks: [&mut dyn std::io::Write; 1] = [pending.as_mut()];
         hashing::copy_and_hash(&mut src, &mut sinks, &|_| {}).map_err(|e| match e {
@@ -191,6 +195,9 @@ fn copy_object(
         )));
     }
     pending.finish(&d.sha256)?;
+    if held {
+        to.set_legal_hold(rec.sha256.as_str(), true)?;
+    }
     Ok(())
 }
 
@@ -274,7 +281,16 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
                 if problem != ProblemKind::Missing {
                     p.quarantined_to = Some(root.quarantine(rec.sha256.as_str(), &tag)?);
                 }
-                let copied = crate::blocking(|| copy_object(roots[g].as_ref(), root, rec));
+                let retain_until = crate::offload::object_lock_until(app, rec.offloaded_at).await?;
+                let held = app
+                    .catalog
+                    .active_holds()
+                    .await?
+                    .iter()
+                    .any(|h| h.sha256 == rec.sha256);
+                let copied = crate::blocking(|| {
+                    copy_object(roots[g].as_ref(), root, rec, retain_until, held)
+                });
                 p.repaired = copied.is_ok();
                 app.record(
                     actor,

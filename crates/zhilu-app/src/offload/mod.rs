@@ -127,6 +127,9 @@ struct Ctx<'a> {
     station: &'a StationId,
     session: &'a SessionId,
     progress: &'a dyn Progress,
+    /// COMPLIANCE retention for copies in roots with object lock ([`object_lock_until`], taken
+    /// when the session starts: never later than any of its files' offload time + the minimum).
+    retain_until: Option<DateTime<Utc>>,
 }
 
 /// Offloads one device folder. See the module documentation for the crash-safety argument.
@@ -215,6 +218,8 @@ pub async fn offload(
         bytes: 0,
     };
     setup.push(Change::insert(session.clone()));
+    // Before the session is recorded: a failure here leaves no session running.
+    let retain_until = object_lock_until(app, app.now()).await?;
     app.record(actor, setup).await?;
 
     progress.planned(files.len() as u64, files.iter().map(|f| f.size).sum());
@@ -252,6 +257,7 @@ pub async fn offload(
         station: &station,
         session: &session.id,
         progress,
+        retain_until,
     };
     let mut waiting: Option<(&Found, Outcome)> = None;
     for f in &files {
@@ -457,6 +463,8 @@ pub async fn store_received(
         bytes: 0,
     };
     setup.push(Change::insert(session.clone()));
+    // Before the session is recorded: a failure here leaves no session running.
+    let retain_until = object_lock_until(app, app.now()).await?;
     app.record(actor, setup).await?;
     let mut report = OffloadReport {
         linked: 0,
@@ -487,6 +495,7 @@ pub async fn store_received(
         station: r.station,
         session: &session.id,
         progress: &Silent,
+        retain_until,
     };
     let stored = match prepare(app, &found, &ctx).await {
         Ok(outcome) => settle(app, &found, outcome, &ctx, &mut report).await,
@@ -561,7 +570,29 @@ async fn prepare(app: &App, f: &Found, ctx: &Ctx<'_>) -> Result<Outcome, AppErro
         .filter(|n| n.size == f.size)
         .map(|n| n.sha256.to_string())
         .collect();
-    crate::blocking(|| process_file(&app.vault, f, &known, ctx.progress))
+    crate::blocking(|| process_file(&app.vault, f, &known, ctx.progress, ctx.retain_until))
+}
+
+/// Until when a vault root with object lock (an S3 bucket with object lock enabled) keeps a copy
+/// of a recording offloaded at `offloaded` in COMPLIANCE retention (X5): the offload time plus the
+/// profile's minimum retention,
+/// in months on the China calendar day, as `zhilu_policy::retention` counts them. The lock is a
+/// floor no account can lift; the catalog decides the rest (case, long-term, holds). `None`
+/// without a profile.
+pub(crate) async fn object_lock_until(
+    app: &App,
+    offloaded: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let Some(profile) = app.profile_opt().await? else {
+        return Ok(None);
+    };
+    let months = u32::try_from(*profile.retention.minimum_months.get_ref()).ok();
+    Ok(months.and_then(|m| {
+        offloaded
+            .with_timezone(&zhilu_policy::facts::china())
+            .checked_add_months(chrono::Months::new(m))
+            .map(|t| t.with_timezone(&Utc))
+    }))
 }
 
 /// Records one prepared file, after its copies are durable and verified. Returns the stored

@@ -76,13 +76,15 @@ impl Opened {
     }
 }
 
-/// Reads, probes and copies one file, and starts making the copies durable and verifying them.
-/// Storage failures abort the offload (`Err`); problems with the file itself are outcomes.
+/// Reads, probes and copies one file, and starts making the copies durable and verifying them
+/// (and, in roots with object lock, locked until `retain_until`). Storage failures abort the
+/// offload (`Err`); problems with the file itself are outcomes.
 pub(crate) fn process_file(
     vault: &Vault,
     f: &Found,
     known_sha256: &[String],
     obs: &dyn Progress,
+    retain_until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Outcome, AppError> {
     if f.size == 0 {
         return Ok(not_media("空文件（0 字节）"));
@@ -151,7 +153,8 @@ pub(crate) fn process_file(
         return Ok(unread("无法读取：定位失败"));
     }
     obs.file_started(&f.rel, f.size);
-    let mut pending = vault.begin()?;
+    // Roots with object lock keep the copy in COMPLIANCE retention until `retain_until`.
+    let mut pending = vault.begin_retained(retain_until)?;
     let digests = {
         let mut sinks: Vec<&mut dyn std::io::Write> = pending
             .iter_mut()

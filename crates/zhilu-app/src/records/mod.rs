@@ -12,7 +12,7 @@ mod written;
 
 pub use activities::{NewActivity, activities, activity, add_activity};
 pub use file::{ActivityFile, Gap, Lane, LinkedRecording, Segment, Timeline, activity_file};
-pub use holds::{place_hold, release_hold};
+pub use holds::{place_hold, release_hold, sync_storage_hold};
 pub(crate) use links::autolink_session;
 pub use links::link;
 pub use written::{add_interruption, add_norecord, request_extension};

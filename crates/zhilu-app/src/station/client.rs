@@ -201,6 +201,29 @@ fn tls_connector(ca: &Path) -> Result<tokio_rustls::TlsConnector, AppError> {
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
+/// What went wrong in a TLS handshake, in Chinese: above all, a platform certificate that the
+/// CA the station was given did not sign.
+fn tls_problem(e: &std::io::Error, host: &str) -> String {
+    use rustls::{CertificateError as C, Error as R};
+    let Some(r) = e.get_ref().and_then(|x| x.downcast_ref::<R>()) else {
+        return io_error(e);
+    };
+    match r {
+        R::InvalidCertificate(C::UnknownIssuer) => "平台的证书不是 --ca-file 指定的 CA 签发的（签发者未知），拒绝连接：请向平台管理员索取签发平台证书的 CA 证书".into(),
+        R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            format!("平台的证书不是签发给 {host} 的，拒绝连接：请核对 --to 中的主机名")
+        }
+        R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "平台的证书已过期，拒绝连接：请平台管理员更换证书".into()
+        }
+        R::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            "平台的证书尚未生效（请核对本机时间），拒绝连接".into()
+        }
+        R::InvalidCertificate(other) => format!("平台的证书无法验证（{other:?}），拒绝连接"),
+        other => format!("TLS 握手失败（{other}）"),
+    }
+}
+
 impl Http {
     fn new(url: &str, token: &str, ca: Option<&Path>) -> Result<Http, AppError> {
         let target = parse_url(url)?;
@@ -235,7 +258,7 @@ impl Http {
                 let stream = tls
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| net("TLS 握手", e))?;
+                    .map_err(|e| net("TLS 握手", tls_problem(&e, &t.host)))?;
                 let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                     .await
                     .map_err(|e| net("HTTP 握手", e))?;

@@ -18,6 +18,17 @@
 //! station asks the offset and sends them again. A crash during `complete` leaves the upload
 //! open with its part file whole: the next `complete` stores it (the pipeline adopts an object
 //! already in the vault and finds a recording already made), so nothing is stored twice.
+//!
+//! Abandoned uploads. An open upload whose offset has not moved for [`ABANDONED_AFTER_DAYS`]
+//! days on the real clock (the one every ledger entry records, never the replayed business
+//! time) is swept by [`sweep_abandoned`] — the server's housekeeping runs it hourly, `zhilu
+//! station sweep` on demand: under its part file's lock, the row is marked `abandoned` (of
+//! several sweepers the one whose update does so goes on), one ledger entry
+//! (`station.upload_abandoned`) is written and the part file removed. (A sweep cut off between
+//! the row and the entry leaves an abandoned upload without its entry; the station restarts it
+//! from 0 all the same.) The device still holds the original, and nothing the vault holds is
+//! touched; a later request about it is answered "abandoned" (410), and the station's next run
+//! declares the file again and starts from 0.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
@@ -25,10 +36,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use zhilu_model::{DeviceSerial, OfficerId, Sha256, Sm3, StationId};
-use zhilu_store::{StationUpload, UploadStatus};
+use zhilu_store::{Change, StationUpload, UploadStatus};
 
 use crate::App;
-use crate::actor::Actor;
+use crate::actor::{Action, Actor, Target};
 use crate::error::{AppError, Field, Thing, id};
 use crate::offload::{FileOutcome, Received};
 
@@ -38,6 +49,11 @@ pub const CHUNK_MAX: u64 = 16 * 1024 * 1024;
 pub const FILE_MAX: u64 = 256 * 1024 * 1024 * 1024;
 /// The longest device path accepted, in bytes.
 const NAME_MAX: usize = 1024;
+/// An open upload whose offset has not moved for this many days (real clock) is abandoned. A
+/// station retries within minutes; a week covers a station switched off over a long holiday.
+pub const ABANDONED_AFTER_DAYS: i64 = 7;
+/// The ledger entry of an upload swept as abandoned.
+pub const ABANDONED_KIND: &str = "station.upload_abandoned";
 
 /// What a station declares before sending a file.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,7 +82,7 @@ pub struct UploadView {
     /// Bytes durably received: the next chunk starts here.
     pub offset: u64,
     pub size: u64,
-    /// `open`, `stored` or `refused`.
+    /// `open`, `stored`, `refused` or `abandoned` (swept: declare the file again).
     pub status: String,
 }
 
@@ -193,8 +209,22 @@ pub async fn create(app: &App, actor: &Actor, new: NewUpload) -> Result<Created,
     if app.catalog.device(&device).await?.is_none() {
         return Err(AppError::DeviceNotRegistered(device));
     }
-    if app.catalog.officer(&officer).await?.is_none() {
+    let Some(person) = app.catalog.officer(&officer).await? else {
         return Err(AppError::OfficerNotRegistered(officer));
+    };
+    // A station registered for a unit takes only that unit's officers' footage: a token taken
+    // from one unit's station cannot file footage under another unit's people.
+    if let Some(unit) = app
+        .catalog
+        .station_credential(&station)
+        .await?
+        .and_then(|c| c.record.unit)
+        && person.unit != unit
+    {
+        return Err(AppError::Forbidden {
+            actor: actor.ledger_name().to_string(),
+            action: "上传其他单位执法人员的音像记录（本采集站只接收本单位执法人员的记录）",
+        });
     }
     if let Some(rec) = app.catalog.recording(&sha256).await? {
         if rec.size != new.size || rec.sm3 != sm3 {
@@ -353,15 +383,34 @@ pub struct Appending<'a> {
     written: u64,
 }
 
-/// Starts receiving a chunk that the station says starts at `offset`. `Ok(Err(n))`: the
-/// platform holds `n` bytes, not `offset` (send from `n`).
+/// Why a chunk is not taken (see [`begin_append`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotTaken {
+    /// The platform holds this many bytes, not the offset sent: send from here.
+    Offset(u64),
+    /// The upload was swept as abandoned: declare the file again (from 0).
+    Abandoned,
+}
+
+/// The Chinese answer about an upload swept as abandoned.
+pub fn abandoned_message(id: &str) -> String {
+    format!(
+        "上传 {id} 超过 {ABANDONED_AFTER_DAYS} 天未继续，已作废，平台已删除收到的部分数据：请重新申报该文件，从头上传（设备上的原始文件不受影响）"
+    )
+}
+
+/// Starts receiving a chunk that the station says starts at `offset`. `Ok(Err(_))`: not taken
+/// (the platform holds another offset, or the upload was abandoned).
 pub async fn begin_append<'a>(
     app: &'a App,
     actor: &Actor,
     id: &str,
     offset: u64,
-) -> Result<Result<Appending<'a>, u64>, AppError> {
+) -> Result<Result<Appending<'a>, NotTaken>, AppError> {
     let u = own_upload(app, actor, id).await?;
+    if u.status == UploadStatus::Abandoned {
+        return Ok(Err(NotTaken::Abandoned));
+    }
     if u.status != UploadStatus::Open {
         return Err(AppError::Conflict(format!(
             "上传 {} 已经结束（{}），不再接收数据",
@@ -370,11 +419,14 @@ pub async fn begin_append<'a>(
         )));
     }
     let (mut file, u) = locked_part(app, &u).await?;
+    if u.status == UploadStatus::Abandoned {
+        return Ok(Err(NotTaken::Abandoned));
+    }
     if u.status != UploadStatus::Open {
         return Err(AppError::Conflict(format!("上传 {} 已经结束", u.id)));
     }
     if offset != u.offset {
-        return Ok(Err(u.offset));
+        return Ok(Err(NotTaken::Offset(u.offset)));
     }
     file.seek(SeekFrom::Start(u.offset))
         .map_err(|e| AppError::io(part_path(app, &u.id), e))?;
@@ -513,6 +565,150 @@ fn finished(u: &StationUpload) -> Result<Completed, AppError> {
     match (u.status, u.outcome.as_deref()) {
         (UploadStatus::Stored, Some(text)) => serde_json::from_str(text)
             .map_err(|e| AppError::OffloadFailed(format!("上传 {} 的结果无法读取：{e}", u.id))),
+        (UploadStatus::Abandoned, _) => Err(AppError::Conflict(abandoned_message(&u.id))),
         _ => Err(AppError::Conflict(refused_message(u))),
     }
+}
+
+/// One upload swept as abandoned.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Swept {
+    pub id: String,
+    pub station: String,
+    pub device: String,
+    pub file_name: String,
+    pub size: u64,
+    /// Bytes received before it stopped (now removed).
+    pub offset: u64,
+    /// When its offset last moved (real clock).
+    pub idle_since: chrono::DateTime<chrono::Utc>,
+    /// The ledger entry recording the sweep.
+    pub entry: u64,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SweepReport {
+    /// The limit: uploads idle for longer than this many days are swept.
+    pub after_days: i64,
+    pub swept: Vec<Swept>,
+    /// Idle uploads left alone because a request was writing them at that moment.
+    pub busy: usize,
+    /// Idle uploads whose received bytes are in another server's data directory (left to it).
+    pub elsewhere: usize,
+}
+
+/// Sweeps the open uploads idle for longer than [`ABANDONED_AFTER_DAYS`] (real clock): see the
+/// module documentation. `actor`: a system administrator (`zhilu station sweep`) or the
+/// server's housekeeping (`Actor::system`).
+pub async fn sweep_abandoned(app: &App, actor: &Actor) -> Result<SweepReport, AppError> {
+    if actor.person_id().is_some() {
+        actor.require(Action::ManageStations, Target::default())?;
+    } else if actor.station_id().is_some() {
+        return Err(AppError::Forbidden {
+            actor: actor.ledger_name().to_string(),
+            action: "清理作废的上传",
+        });
+    }
+    let limit_us = ABANDONED_AFTER_DAYS * 24 * 3600 * 1_000_000;
+    let cutoff = real_us(app) - limit_us;
+    let mut report = SweepReport {
+        after_days: ABANDONED_AFTER_DAYS,
+        swept: Vec::new(),
+        busy: 0,
+        elsewhere: 0,
+    };
+    if let Some((catalog, signed)) = app.catalog_behind() {
+        return Err(AppError::CatalogBehind { catalog, signed });
+    }
+    for stale in app.catalog.stale_station_uploads(cutoff).await? {
+        let path = part_path(app, &stale.id);
+        // Never `locked_part` here: it would create a missing part file and lower the offset
+        // to it. A part file missing while bytes were received lives in another server's data
+        // directory (servers sharing a catalog each keep their own): that server sweeps it.
+        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(AppError::io(&path, e)),
+        };
+        if file.is_none() && stale.offset > 0 {
+            report.elsewhere += 1;
+            continue;
+        }
+        // The part file's lock keeps out a request writing it now.
+        if let Some(f) = &file {
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    report.busy += 1;
+                    continue;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(&path, e)),
+            }
+        }
+        // Read again under the lock: it may have moved, ended, or been swept by another sweep.
+        let Some(u) = app.catalog.station_upload(&stale.id).await? else {
+            continue;
+        };
+        if u.status != UploadStatus::Open || u.updated_at >= cutoff {
+            continue;
+        }
+        // Of several sweepers (servers sharing a catalog, a CLI), the one whose update closes
+        // the row records it: one entry per upload.
+        if !app
+            .catalog
+            .close_station_upload(&u.id, UploadStatus::Abandoned, "{}", real_us(app))
+            .await?
+        {
+            continue;
+        }
+        let appended = app
+            .record(
+                actor,
+                vec![Change::event(
+                    ABANDONED_KIND,
+                    format!("upload:{}", u.id),
+                    serde_json::json!({
+                        "upload": u.id,
+                        "station": u.station,
+                        "device": u.device,
+                        "officer": u.officer,
+                        "file_name": u.file_name,
+                        "size": u.size,
+                        "sha256": u.sha256,
+                        "received": u.offset,
+                        "idle_since": u.updated_at,
+                        "after_days": ABANDONED_AFTER_DAYS,
+                    }),
+                )],
+            )
+            .await;
+        let appended = match appended {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(upload = %u.id, error = %e, "upload marked abandoned but its ledger entry not written");
+                return Err(e);
+            }
+        };
+        drop(file);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(upload = %u.id, error = %e, "part file of an abandoned upload not removed")
+            }
+        }
+        tracing::info!(upload = %u.id, station = %u.station, received = u.offset, "abandoned upload swept");
+        report.swept.push(Swept {
+            idle_since: chrono::DateTime::from_timestamp_micros(u.updated_at).unwrap_or_default(),
+            id: u.id,
+            station: u.station,
+            device: u.device,
+            file_name: u.file_name,
+            size: u.size,
+            offset: u.offset,
+            entry: appended.first_seq,
+        });
+    }
+    Ok(report)
 }

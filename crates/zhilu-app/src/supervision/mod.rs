@@ -8,4 +8,5 @@
 pub mod accountability;
 pub mod costs;
 pub mod findings;
+pub mod oversee;
 pub mod sampling;

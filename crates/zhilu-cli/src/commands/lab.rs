@@ -123,6 +123,9 @@ pub enum BenchCmd {
         /// 连接数，可重复。
         #[arg(long = "connections", default_values_t = [16, 64], value_name = "数量")]
         connections: Vec<usize>,
+        /// 与 nginx 交替运行的轮数（每轮两者先后次序互换）。
+        #[arg(long, default_value_t = 3, value_name = "轮数")]
+        runs: usize,
         #[arg(long, default_value = "./zhilu-bench", value_name = "目录")]
         work_dir: PathBuf,
         /// 只测按字节范围读取本身（不登录、不检查授权），作为对照。
@@ -287,6 +290,7 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
             size_mib,
             seconds,
             connections,
+            runs,
             work_dir,
             plain,
         } => {
@@ -296,6 +300,7 @@ pub async fn bench(ctx: &Ctx, cmd: BenchCmd) -> anyhow::Result<bool> {
                 file_size: size_mib << 20,
                 duration: std::time::Duration::from_secs(seconds),
                 connections,
+                runs,
                 work_dir: Some(work.clone()),
                 ..Default::default()
             };

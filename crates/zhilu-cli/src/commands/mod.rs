@@ -11,6 +11,7 @@ pub mod integrity;
 #[cfg(feature = "lab")]
 pub mod lab;
 pub mod offload;
+pub mod oversee;
 pub mod preserve;
 pub mod purge;
 pub mod records;

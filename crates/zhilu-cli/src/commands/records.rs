@@ -128,6 +128,12 @@ pub enum HoldCmd {
         #[arg(value_name = "保全编号")]
         id: String,
     },
+    /// 按保全记录重设音像记录在对象存储（启用对象锁定的 S3 存储桶）中的合法保留：保全或解除时未能设置的，用此命令补做。
+    Sync {
+        /// 音像记录的 sha256 哈希值（前 8 位以上即可）。
+        #[arg(long, value_name = "哈希")]
+        recording: String,
+    },
 }
 
 pub async fn activity(ctx: &Ctx, cmd: ActivityCmd) -> anyhow::Result<bool> {
@@ -265,6 +271,23 @@ pub async fn extension(ctx: &Ctx, cmd: ExtensionCmd) -> anyhow::Result<bool> {
 
 pub async fn hold(ctx: &Ctx, cmd: HoldCmd) -> anyhow::Result<bool> {
     let h = match cmd {
+        HoldCmd::Sync { recording } => {
+            let held = as_writer!(ctx, None, |app, actor| Ok(records::sync_storage_hold(
+                app, &actor, &recording
+            )
+            .await?))?;
+            ctx.out.show(
+                &serde_json::json!({ "recording": recording, "held": held }),
+                || {
+                    if held {
+                        "存储位置的合法保留已开启，与保全记录一致".to_string()
+                    } else {
+                        "该音像记录没有生效的保全，存储位置的合法保留已解除".to_string()
+                    }
+                },
+            )?;
+            return Ok(true);
+        }
         HoldCmd::Add { recording, reason } => as_writer!(ctx, None, |app, actor| Ok(
             records::place_hold(app, &actor, &recording, &reason).await?
         ))?,

@@ -34,6 +34,8 @@ pub enum StationCmd {
     },
     /// 列出已登记的采集站凭据（不显示令牌）。
     List,
+    /// 清理作废的上传（系统管理员）：超过 7 天未继续的上传作废，删除平台收到的部分数据并记入审计日志；采集站下次上传时从头开始。不触及已入库的文件（平台服务每小时也自动清理一次）。
+    Sweep,
     /// 〔采集站〕把设备目录中的文件经网络断点续传到平台：在本站计算两种哈希值（sha256、sm3），平台重新校验后入库；平台确认每个存储位置都校验无误后才可清除设备上的文件。
     Ingest {
         /// 已连接（挂载）的设备目录。
@@ -117,6 +119,40 @@ pub async fn station_cmd(ctx: &Ctx, cmd: StationCmd) -> anyhow::Result<bool> {
                     return "尚未登记采集站凭据\n".to_string();
                 }
                 rows.iter().map(|s| info_text(s) + "\n").collect()
+            })?;
+        }
+        StationCmd::Sweep => {
+            let r = as_writer!(ctx, None, |app, actor| Ok(
+                station::uploads::sweep_abandoned(app, &actor).await?
+            ))?;
+            ctx.out.show(&r, || {
+                let mut s = format!(
+                    "超过 {} 天未继续的上传：作废 {} 个",
+                    r.after_days,
+                    r.swept.len()
+                );
+                if r.busy > 0 {
+                    let _ = write!(s, "，{} 个正在写入、本次未处理", r.busy);
+                }
+                if r.elsewhere > 0 {
+                    let _ = write!(s, "，{} 个的数据在另一台平台服务器上、由其清理", r.elsewhere);
+                }
+                s.push('\n');
+                for w in &r.swept {
+                    let _ = writeln!(
+                        s,
+                        "  {}：采集站 {}，设备 {}，{}（已收到 {} / {} 字节，自 {} 起未继续），审计日志第 {} 条",
+                        w.id,
+                        w.station,
+                        w.device,
+                        w.file_name.escape_debug(),
+                        w.offset,
+                        w.size,
+                        t(w.idle_since),
+                        w.entry
+                    );
+                }
+                s
             })?;
         }
         StationCmd::Ingest {

@@ -37,10 +37,6 @@ pub struct FactRows {
     pub recordings: Vec<RecordingFact>,
     /// (recording, activity), both among the rows above.
     pub links: Vec<(Sha256, ActivityId)>,
-    /// Links of a full read by position, after those in `links`: (index of the recording in
-    /// the order [`Catalog::facts_streamed`] handed them over, index in `activities`). Two
-    /// million links as pairs of strings were a fifth of a full check's memory.
-    pub link_positions: Vec<(u32, u32)>,
     pub sessions: Vec<OffloadSession>,
     pub norecords: Vec<NoRecord>,
     pub interruptions: Vec<Interruption>,
@@ -75,6 +71,135 @@ fn recording_fact(row: &dyn RawRow) -> Result<RecordingFact> {
         officer: c.next()?,
         device: c.next()?,
         session: c.next()?,
+    })
+}
+
+/// A recording of a full read, borrowed from its database row: a year's two million rows are
+/// read without an allocation each. Its ids are checked as [`RecordingFact`]'s are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingFactRef<'r> {
+    /// 64 lowercase hexadecimal digits.
+    pub sha256: &'r str,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub capture_end: Option<DateTime<Utc>>,
+    pub offloaded_at: DateTime<Utc>,
+    pub sequence: Option<u32>,
+    pub name_officer_id: Option<&'r str>,
+    pub officer: &'r str,
+    pub device: &'r str,
+    pub session: &'r str,
+}
+
+impl<'r> RecordingFactRef<'r> {
+    pub fn of(r: &'r RecordingFact) -> Self {
+        RecordingFactRef {
+            sha256: r.sha256.as_str(),
+            capture_start: r.capture_start,
+            capture_end: r.capture_end,
+            offloaded_at: r.offloaded_at,
+            sequence: r.sequence,
+            name_officer_id: r.name_officer_id.as_deref(),
+            officer: r.officer.as_str(),
+            device: r.device.as_str(),
+            session: r.session.as_str(),
+        }
+    }
+}
+
+/// What [`Catalog::facts_streamed`] hands over as it reads: each recording, and (in a full
+/// read) each link whose activity is among [`FactRows::activities`], by its position there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactRow<'r> {
+    Recording(RecordingFactRef<'r>),
+    Link { sha256: &'r str, activity: u32 },
+}
+
+/// [`FACT_COLUMNS`] in the order [`recording_fact_ref`] reads them.
+const FACT_REF_COLUMNS: &[&str] = &[
+    "capture_start",
+    "capture_end",
+    "offloaded_at",
+    "sequence",
+    "sha256",
+    "name_officer_id",
+    "officer",
+    "device_serial",
+    "session_id",
+];
+
+/// The id columns of the last recording row, already checked: one offload session's files are
+/// stored together, so most rows repeat them and are not parsed again.
+#[derive(Default)]
+struct LastIds {
+    officer: String,
+    device: String,
+    session: String,
+}
+
+fn corrupt(column: &'static str, message: String) -> super::super::StoreError {
+    super::super::StoreError::Corrupt {
+        table: "recordings",
+        column,
+        message,
+    }
+}
+
+/// Column `i` (named `column`) as text borrowed from the row; NULL is corrupt.
+fn text_at<'r>(row: &'r dyn RawRow, i: usize, column: &'static str) -> Result<&'r str> {
+    row.text(i)?
+        .ok_or_else(|| corrupt(column, "不应为空".into()))
+}
+
+/// Checks `s` by `parse` unless it is the value checked last.
+fn check_id<T>(
+    s: &str,
+    last: &mut String,
+    column: &'static str,
+    parse: fn(&str) -> std::result::Result<T, IdError>,
+) -> Result<()> {
+    if s != last.as_str() {
+        parse(s).map_err(|e| corrupt(column, format!("{s:?}: {e}")))?;
+        last.clear();
+        last.push_str(s);
+    }
+    Ok(())
+}
+
+fn recording_fact_ref<'r>(row: &'r dyn RawRow, last: &mut LastIds) -> Result<RecordingFactRef<'r>> {
+    let mut c = Cursor::new(row, "recordings", FACT_REF_COLUMNS);
+    let (capture_start, capture_end, offloaded_at, sequence) =
+        (c.next()?, c.next()?, c.next()?, c.next()?);
+    let sha256 = text_at(row, 4, "sha256")?;
+    if !canonical_hex(sha256) {
+        return Err(corrupt(
+            "sha256",
+            format!("{sha256:?}: {}", IdError::NotHash),
+        ));
+    }
+    let name_officer_id = row.text(5)?;
+    let (officer, device, session) = (
+        text_at(row, 6, "officer")?,
+        text_at(row, 7, "device_serial")?,
+        text_at(row, 8, "session_id")?,
+    );
+    check_id(officer, &mut last.officer, "officer", OfficerId::parse)?;
+    check_id(
+        device,
+        &mut last.device,
+        "device_serial",
+        DeviceSerial::parse,
+    )?;
+    check_id(session, &mut last.session, "session_id", SessionId::parse)?;
+    Ok(RecordingFactRef {
+        sha256,
+        capture_start,
+        capture_end,
+        offloaded_at,
+        sequence,
+        name_officer_id,
+        officer,
+        device,
+        session,
     })
 }
 
@@ -175,28 +300,42 @@ impl Catalog {
     /// Everything the check needs for a window, or for all time when `window` is `None`.
     pub async fn facts(&self, window: Option<&FactWindow>) -> Result<FactRows> {
         let mut recordings = Vec::new();
+        let mut links: Vec<(Sha256, u32)> = Vec::new();
+        let mut bad = None;
         let mut rows = self
-            .facts_streamed(window, &mut |r| recordings.push(r))
+            .facts_streamed(window, &mut |row| match row {
+                FactRow::Recording(r) => match owned(r) {
+                    Ok(r) => recordings.push(r),
+                    Err(e) => bad = Some(e),
+                },
+                FactRow::Link { sha256, activity } => match Sha256::parse(sha256) {
+                    Ok(s) => links.push((s, activity)),
+                    Err(e) => bad = Some(corrupt("sha256", e.to_string())),
+                },
+            })
             .await?;
+        if let Some(e) = bad {
+            return Err(e);
+        }
         // Positions back to pairs: this form is for callers that want plain rows.
-        for (r, a) in std::mem::take(&mut rows.link_positions) {
-            if let (Some(r), Some(a)) =
-                (recordings.get(r as usize), rows.activities.get(a as usize))
-            {
-                rows.links.push((r.sha256.clone(), a.id.clone()));
+        for (sha, a) in links {
+            if let Some(a) = rows.activities.get(a as usize) {
+                rows.links.push((sha, a.id.clone()));
             }
         }
         rows.recordings = recordings;
         Ok(rows)
     }
 
-    /// [`Catalog::facts`], each recording handed to `recording` as it is read instead of
-    /// collected (`FactRows::recordings` stays empty): a caller that keeps them in its own form
-    /// never holds a year's recordings twice.
+    /// [`Catalog::facts`], each recording handed to `visit` as it is read instead of collected
+    /// (`FactRows::recordings` stays empty), borrowed from its row: a caller that keeps them in
+    /// its own form never holds a year's recordings twice, nor allocates for each. A full read
+    /// hands over its links too, each after every recording (`FactRows::links` keeps only those
+    /// whose activity was not read); a window's links are in `FactRows::links`.
     pub async fn facts_streamed(
         &self,
         window: Option<&FactWindow>,
-        recording: &mut (dyn FnMut(RecordingFact) + Send),
+        visit: &mut (dyn for<'r> FnMut(FactRow<'r>) + Send),
     ) -> Result<FactRows> {
         let mut rows = FactRows {
             officers: self.officers().await?,
@@ -215,24 +354,18 @@ impl Catalog {
             None => {
                 rows.activities = self.select("", vec![], "id").await?;
                 // Everything once: no overlap to remove, and every link's two ends are read (the
-                // catalog's foreign keys guarantee they exist). Links are kept by position; the
-                // hashes are keyed by their 32 bytes only while reading.
-                let mut position: HashMap<[u8; 32], u32> = HashMap::new();
-                let mut n = 0u32;
+                // catalog's foreign keys guarantee they exist). Links name their activity by
+                // position; the caller finds their recording among those it was given.
+                let mut last = LastIds::default();
                 self.db
                     .each(
                         stmt(format!(
                             "SELECT {} FROM recordings",
-                            FACT_COLUMNS.join(", ")
+                            FACT_REF_COLUMNS.join(", ")
                         )),
                         vec![],
                         &mut |row: &dyn RawRow| {
-                            let r = recording_fact(row)?;
-                            if let Some(d) = digest(r.sha256.as_str()) {
-                                position.insert(d, n);
-                            }
-                            n += 1;
-                            recording(r);
+                            visit(FactRow::Recording(recording_fact_ref(row, &mut last)?));
                             Ok(())
                         },
                     )
@@ -245,25 +378,25 @@ impl Catalog {
                     .map(|(i, a)| (a.id.as_str(), i as u32))
                     .collect();
                 let mut links = Vec::new();
-                let mut positions = Vec::new();
                 self.db
                     .each(
                         stmt("SELECT sha256, activity_id FROM activity_links"),
                         vec![],
                         &mut |row: &dyn RawRow| {
-                            let (sha, act) = link_pair(row)?;
-                            let r = digest(sha.as_str()).and_then(|d| position.get(&d));
-                            match (r, activity_position.get(act.as_str())) {
-                                (Some(&r), Some(&a)) => positions.push((r, a)),
-                                _ => links.push((sha, act)),
+                            let sha = text_at(row, 0, "sha256")?;
+                            let act = text_at(row, 1, "activity_id")?;
+                            match (canonical_hex(sha), activity_position.get(act)) {
+                                (true, Some(&a)) => visit(FactRow::Link {
+                                    sha256: sha,
+                                    activity: a,
+                                }),
+                                _ => links.push(link_pair(row)?),
                             }
                             Ok(())
                         },
                     )
                     .await?;
-                drop(position);
                 rows.links = links;
-                rows.link_positions = positions;
                 rows.checkouts = self.select("", vec![], "id").await?;
                 rows.norecords = self.select("", vec![], "id").await?;
                 rows.interruptions = self.select("", vec![], "id").await?;
@@ -369,12 +502,28 @@ impl Catalog {
                     .filter(|(s, a)| shas.contains(s) && acts.contains(a))
                     .collect();
                 for r in std::mem::take(&mut rows.recordings) {
-                    recording(r);
+                    visit(FactRow::Recording(RecordingFactRef::of(&r)));
                 }
             }
         }
         Ok(rows)
     }
+}
+
+/// A borrowed recording row as an owned one, its ids parsed again.
+fn owned(r: RecordingFactRef<'_>) -> Result<RecordingFact> {
+    let bad = |column: &'static str| move |e: IdError| corrupt(column, e.to_string());
+    Ok(RecordingFact {
+        sha256: Sha256::parse(r.sha256).map_err(bad("sha256"))?,
+        capture_start: r.capture_start,
+        capture_end: r.capture_end,
+        offloaded_at: r.offloaded_at,
+        sequence: r.sequence,
+        name_officer_id: r.name_officer_id.map(str::to_string),
+        officer: OfficerId::parse(r.officer).map_err(bad("officer"))?,
+        device: DeviceSerial::parse(r.device).map_err(bad("device_serial"))?,
+        session: SessionId::parse(r.session).map_err(bad("session_id"))?,
+    })
 }
 
 /// `column IN ($1, …, $n)`.
@@ -383,22 +532,10 @@ fn in_list(column: &str, n: usize) -> String {
     format!("{column} IN ({})", marks.join(", "))
 }
 
-/// The 32 bytes of a hash in its canonical form (64 lowercase hex digits); `None` otherwise.
-fn digest(sha: &str) -> Option<[u8; 32]> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    let b = sha.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
-    Some(out)
+/// Whether `sha` is a hash in its canonical form: 64 lowercase hex digits.
+fn canonical_hex(sha: &str) -> bool {
+    sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

@@ -45,6 +45,7 @@ use zhilu_model as m;
 pub use change::{Change, Event, Version, Versioned};
 pub use counters::Counter;
 pub use driver::Backend;
+pub use facts::{FactRow, RecordingFactRef};
 pub use facts::{FactRows, FactWindow};
 pub use identity::{LoginFailures, WebSession};
 pub use ledger::{Appended, CheckpointSigner, LedgerEntry};

@@ -72,6 +72,9 @@ pub enum UploadStatus {
     /// Completed, but the bytes received did not hash to what the station declared: nothing
     /// was stored or recorded.
     Refused,
+    /// Not moved for longer than the platform waits: swept (its part file removed, one ledger
+    /// entry); the station starts again from 0.
+    Abandoned,
 }
 
 impl UploadStatus {
@@ -80,6 +83,7 @@ impl UploadStatus {
             UploadStatus::Open => "open",
             UploadStatus::Stored => "stored",
             UploadStatus::Refused => "refused",
+            UploadStatus::Abandoned => "abandoned",
         }
     }
 
@@ -88,6 +92,7 @@ impl UploadStatus {
             "open" => UploadStatus::Open,
             "stored" => UploadStatus::Stored,
             "refused" => UploadStatus::Refused,
+            "abandoned" => UploadStatus::Abandoned,
             _ => return None,
         })
     }
@@ -205,6 +210,12 @@ impl Catalog {
             )
             .await?
             .pop())
+    }
+
+    /// The open uploads last moved (real-clock µs) before `before`, oldest first.
+    pub async fn stale_station_uploads(&self, before: i64) -> Result<Vec<StationUpload>> {
+        self.uploads_where("status = 'open' AND updated_at < $1", vec![int(before)])
+            .await
     }
 
     /// Inserts a new upload unless the station already has one open for the same content

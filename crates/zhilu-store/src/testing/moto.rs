@@ -43,6 +43,29 @@ os.environ.setdefault('MOTO_PORT', sys.argv[1])
 run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
 ";
 
+/// Sets up a moto that checks signatures: an IAM user allowed everything and its key (spending
+/// the unauthenticated requests until a wrong signature is refused), then a bucket with object
+/// lock and one object in it, created with the key. Prints the key id and secret.
+const SIGNED_SETUP: &str = "import sys, boto3
+ep, bucket = sys.argv[1], sys.argv[2]
+iam = boto3.client('iam', endpoint_url=ep, region_name='us-east-1', aws_access_key_id='setup', aws_secret_access_key='setup')
+iam.create_user(UserName='zhilu')
+iam.put_user_policy(UserName='zhilu', PolicyName='all', PolicyDocument='{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}')
+k = iam.create_access_key(UserName='zhilu')['AccessKey']
+s3 = lambda secret: boto3.client('s3', endpoint_url=ep, region_name='us-east-1', aws_access_key_id=k['AccessKeyId'], aws_secret_access_key=secret)
+for _ in range(10):
+    try:
+        s3('wrong').list_buckets()
+    except Exception:
+        break
+else:
+    sys.exit('moto never checked a signature')
+good = s3(k['SecretAccessKey'])
+good.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+good.put_object(Bucket=bucket, Key='one', Body=b'one', ChecksumAlgorithm='SHA256')
+print(k['AccessKeyId'], k['SecretAccessKey'])
+";
+
 /// The server the tests of one process share while any of them runs.
 static SHARED: Mutex<Weak<Moto>> = Mutex::new(Weak::new());
 
@@ -66,6 +89,10 @@ impl Moto {
     /// When it is not installed and `CI=true` (CI must run these tests, not skip them), or when it
     /// does not answer within 30 s.
     pub fn start() -> Option<Moto> {
+        Self::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Option<Moto> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -82,6 +109,7 @@ impl Moto {
             // in turn, moto does too, and the race tests test our client, not moto's threads.
             Command::new("python3")
                 .args(["-c", SERVE_IN_TURN, &port.to_string()])
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -113,6 +141,35 @@ impl Moto {
         Some(moto)
     }
 
+    /// A `moto_server` of its own that checks every request's SigV4 signature, as S3 does (moto
+    /// checks none by default), with a bucket `bucket` with object lock enabled holding one
+    /// object, `one`. Returns it with
+    /// the access key id and secret of an IAM user allowed everything; [`Self::request`]
+    /// (unsigned) is refused by it. `None` when moto is not installed.
+    ///
+    /// # Panics
+    /// When the set-up (IAM user, key, bucket; by boto3, which comes with moto) fails.
+    pub fn start_checking_signatures(bucket: &str) -> Option<(Moto, String, String)> {
+        // Requests before authentication starts: a few for the IAM user and its key; the set-up
+        // then spends the rest until a wrongly signed request is refused.
+        let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "6")])?;
+        let out = Command::new("python3")
+            .args(["-c", SIGNED_SETUP, &moto.endpoint(), bucket])
+            .output()
+            .expect("python3");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "moto signature set-up: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut it = text.split_whitespace();
+        let (Some(key), Some(secret)) = (it.next(), it.next()) else {
+            panic!("moto signature set-up printed no key: {text}");
+        };
+        Some((moto, key.to_string(), secret.to_string()))
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -121,8 +178,18 @@ impl Moto {
     /// Creates a bucket; with `lock_days`, with object lock and a default COMPLIANCE retention of
     /// that many days (the operator's set-up for an evidence bucket).
     pub fn create_bucket(&self, bucket: &str, lock_days: Option<u32>) {
+        self.create_bucket_with(bucket, lock_days.is_some(), lock_days);
+    }
+
+    /// Creates a bucket with object lock enabled but no default retention: only the retention
+    /// the vault sets on each object locks it.
+    pub fn create_lock_bucket_without_default(&self, bucket: &str) {
+        self.create_bucket_with(bucket, true, None);
+    }
+
+    fn create_bucket_with(&self, bucket: &str, object_lock: bool, lock_days: Option<u32>) {
         let mut headers = Vec::new();
-        if lock_days.is_some() {
+        if object_lock {
             headers.push(("x-amz-bucket-object-lock-enabled", "true"));
         }
         let a = self

@@ -12,6 +12,7 @@
 
 mod local;
 mod object;
+mod s3_lock;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -21,6 +22,9 @@ use crate::error::StoreError;
 
 pub use local::LocalRoot;
 pub use object::{ObjectStoreRoot, S3Location};
+pub use s3_lock::{BucketLock, ObjectLock};
+
+use chrono::{DateTime, Utc};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -33,6 +37,29 @@ pub trait ObjectRoot: Send + Sync + fmt::Debug {
     fn name(&self) -> &str;
     /// Starts writing a new object.
     fn begin(&self) -> Result<Box<dyn PendingObject>>;
+    /// Starts writing a new object that a root with object lock (an S3 bucket with object lock
+    /// enabled) keeps in COMPLIANCE retention until `retain_until`, set right after the object is
+    /// in place. Other roots ignore the date (the default).
+    fn begin_retained(
+        &self,
+        _retain_until: Option<DateTime<Utc>>,
+    ) -> Result<Box<dyn PendingObject>> {
+        self.begin()
+    }
+    /// Sets or clears the storage's own legal hold on an object. `Ok(false)`: this root has no
+    /// such lock (a local folder, a bucket without object lock), nothing was sent.
+    fn set_legal_hold(&self, _sha256: &str, _on: bool) -> Result<bool> {
+        Ok(false)
+    }
+    /// The storage's own lock on an object (`None`: this root has none, or no such object).
+    fn lock_state(&self, _sha256: &str) -> Result<Option<ObjectLock>> {
+        Ok(None)
+    }
+    /// Why the storage would refuse to delete this object now (its retention date is ahead, or a
+    /// legal hold is on), in Chinese; `None` when nothing in the storage stops a purge.
+    fn purge_refused(&self, _sha256: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
     /// The stored size of an object, or `None` if this root does not hold it.
     fn size_of(&self, sha256: &str) -> Result<Option<u64>>;
     /// Opens a stored object for reading.
@@ -160,6 +187,42 @@ impl Vault {
         self.roots.iter().map(|r| r.begin()).collect()
     }
 
+    /// Starts one pending copy per root; roots with object lock keep theirs in COMPLIANCE
+    /// retention until `retain_until` (see [`ObjectRoot::begin_retained`]).
+    pub fn begin_retained(
+        &self,
+        retain_until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Box<dyn PendingObject>>> {
+        self.roots
+            .iter()
+            .map(|r| r.begin_retained(retain_until))
+            .collect()
+    }
+
+    /// Sets (`on`) or clears the storage legal hold on an object in every root that has one.
+    /// Every root is tried even after one fails; returns how many roots hold it now, or the
+    /// failures (root name and error), which the caller reports.
+    pub fn set_legal_hold(
+        &self,
+        sha256: &str,
+        on: bool,
+    ) -> std::result::Result<usize, Vec<(String, StoreError)>> {
+        let mut set = 0;
+        let mut failed = Vec::new();
+        for r in &self.roots {
+            match r.set_legal_hold(sha256, on) {
+                Ok(true) => set += 1,
+                Ok(false) => {}
+                Err(e) => failed.push((r.name().to_string(), e)),
+            }
+        }
+        if failed.is_empty() {
+            Ok(set)
+        } else {
+            Err(failed)
+        }
+    }
+
     /// Finishes every copy (each reads its copy back and checks it). Copies of a large object are
     /// finished in parallel, one thread each; small ones in turn on the calling thread, where a
     /// thread would cost more than the read-back it overlaps.
@@ -206,7 +269,18 @@ impl Vault {
     /// Deletes a purged object from every root (R20). It takes the committed tombstone, so
     /// nothing that has not been approved and ledgered as purged can be deleted. Returns how many
     /// roots held a copy.
+    ///
+    /// Every root is asked first whether its storage lock forbids the delete (S3 object lock):
+    /// if one does, nothing is deleted anywhere and the error says why.
     pub fn purge(&self, tombstone: &zhilu_model::Tombstone) -> Result<usize> {
+        for r in &self.roots {
+            if let Some(why) = r.purge_refused(tombstone.sha256.as_str())? {
+                return Err(StoreError::io(
+                    r.name(),
+                    io::Error::new(io::ErrorKind::PermissionDenied, why),
+                ));
+            }
+        }
         let mut removed = 0;
         for r in &self.roots {
             removed += usize::from(r.purge(tombstone.sha256.as_str())?);

@@ -19,12 +19,20 @@
 //!   lifecycle rule that aborts them after a day; temporary keys older than an hour are removed
 //!   when a root is opened). A single copy is limited to S3's 5 GiB per `UploadPartCopy`.
 //!
-//! Object lock: `object_store` sends no `x-amz-object-lock-*` or legal-hold headers, so the lock
-//! is the bucket's: create the bucket with object lock and a *default retention* in COMPLIANCE
-//! mode at least the profile's minimum retention; every object we write then gets it (tested
-//! against moto). In such a (versioned) bucket a plain `DELETE` only adds a delete marker: the
-//! locked version stays and can be restored. S3 legal holds are not set by us (holds live in the
-//! catalog and ledger).
+//! Object lock (`s3_lock.rs`: the requests `object_store` cannot send). When a root is opened it
+//! asks whether its bucket has object lock enabled; if not, nothing more is sent and the root
+//! behaves as a plain bucket. If it has:
+//! * every object written with a retain-until date ([`ObjectRoot::begin_retained`]: the offload
+//!   passes offload time + the profile's minimum retention) gets COMPLIANCE retention until then,
+//!   right after it is in place (never shortened: a later date already there is kept). The
+//!   bucket's own default retention, if the operator set one, applies too.
+//! * a legal hold on a recording in the catalog sets the S3 legal hold ON
+//!   ([`ObjectRoot::set_legal_hold`]), OFF when the last hold covering it is released. The catalog and ledger are the authority;
+//!   the S3 lock is a second line: COMPLIANCE retention no account can shorten (root included),
+//!   a legal hold only an account allowed `s3:PutObjectLegalHold` can lift.
+//! * an approved purge (R20) deletes every version of the object (a plain `DELETE` in a versioned
+//!   bucket would only add a delete marker and keep the bytes); before its date, or under a
+//!   legal hold, it is refused ([`ObjectRoot::purge_refused`]), and S3 refuses it too.
 //!
 //! The [`ObjectRoot`] traits are blocking, and may be called from async tasks: every request runs
 //! on the root's own small runtime and the caller waits on a channel (never `block_on` inside a
@@ -39,6 +47,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Timelike, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, Checksum, S3CopyIfNotExists};
 use object_store::path::Path as Key;
@@ -48,6 +57,7 @@ use object_store::{
 };
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
+use super::s3_lock::{BucketLock, LockClient, ObjectLock};
 use super::{CopyStat, ObjectRoot, PendingObject, Result, read_back_failed, valid_hex};
 use crate::error::StoreError;
 
@@ -166,9 +176,51 @@ struct Shared {
     prefix: String,
     name: String,
     rt: Runtime,
+    /// The object lock client (S3 roots only).
+    lock: Option<Arc<LockClient>>,
+    /// The bucket's object lock, asked when the root is opened (`None`: not enabled).
+    bucket_lock: std::sync::OnceLock<Option<BucketLock>>,
 }
 
 impl Shared {
+    /// The lock client, when the bucket has object lock enabled.
+    fn locker(&self) -> Option<Arc<LockClient>> {
+        match self.bucket_lock.get() {
+            Some(Some(_)) => self.lock.clone(),
+            _ => None,
+        }
+    }
+
+    /// The lock state of an object (`None`: no lock on this bucket, or no such object).
+    fn object_lock(&self, key: &Key) -> Result<Option<ObjectLock>> {
+        let Some(lock) = self.locker() else {
+            return Ok(None);
+        };
+        let k = key.to_string();
+        self.run(async move { lock.object_lock(&k).await })?
+    }
+
+    /// Makes the object at `key` locked in COMPLIANCE mode until `until` at least; `only_if_none`:
+    /// only when it has no retention at all (an object another writer stored first).
+    fn retain(&self, key: &Key, until: DateTime<Utc>, only_if_none: bool) -> Result<()> {
+        let Some(lock) = self.locker() else {
+            return Ok(());
+        };
+        // S3 keeps whole seconds: compare what it will hold.
+        let until = until.with_nanosecond(0).unwrap_or(until);
+        let current = self.object_lock(key)?.unwrap_or_default();
+        let enough = match (current.mode.as_deref(), current.retain_until) {
+            (Some("COMPLIANCE"), Some(t)) => t >= until || only_if_none,
+            (Some(_), Some(_)) => only_if_none,
+            _ => false,
+        };
+        if enough {
+            return Ok(());
+        }
+        let k = key.to_string();
+        self.run(async move { lock.set_retention(&k, until).await })?
+    }
+
     fn key(&self, rel: &str) -> Key {
         if self.prefix.is_empty() {
             Key::from(rel)
@@ -254,6 +306,14 @@ fn store_error(at: &str, e: object_store::Error) -> StoreError {
     StoreError::io(at, io::Error::new(kind, format!("{what}：{e}")))
 }
 
+/// The error for a purge the object lock forbids.
+fn locked(at: &str, key: &Key, why: String) -> StoreError {
+    StoreError::io(
+        format!("{at}/{key}"),
+        io::Error::new(io::ErrorKind::PermissionDenied, why),
+    )
+}
+
 /// A vault root in an object store (S3-compatible, or memory in tests).
 pub struct ObjectStoreRoot {
     shared: Arc<Shared>,
@@ -306,6 +366,8 @@ impl ObjectStoreRoot {
                 prefix,
                 name,
                 rt: Runtime(Some(rt)),
+                lock: None,
+                bucket_lock: std::sync::OnceLock::new(),
             }),
             large_from: LARGE_FROM,
             part_size: PART_SIZE,
@@ -320,11 +382,28 @@ impl ObjectStoreRoot {
             loc.endpoint.as_deref().unwrap_or("aws")
         );
         let mut root = Self::new(loc.store()?, &identity, &loc.prefix)?;
+        let lock = LockClient::new(loc)?;
         // Messages name the root as the operator wrote it.
         if let Some(shared) = Arc::get_mut(&mut root.shared) {
             shared.name = loc.url();
+            shared.lock = Some(Arc::new(lock));
         }
         Ok(root)
+    }
+
+    /// The bucket's object lock configuration, once the root is opened; `None` when the bucket
+    /// has no object lock (or the root is not on S3).
+    pub fn bucket_lock(&self) -> Option<BucketLock> {
+        self.shared.bucket_lock.get().cloned().flatten()
+    }
+
+    /// How many object-level lock requests (retention, legal hold, versions) this root has sent:
+    /// none, for a bucket without object lock.
+    pub fn lock_requests_sent(&self) -> u64 {
+        self.shared
+            .lock
+            .as_ref()
+            .map_or(0, |l| l.object_requests_sent())
     }
 
     /// Objects of `from` bytes and more take the multipart path, in parts of `part_size` (tests
@@ -388,6 +467,23 @@ impl ObjectStoreRoot {
             tracing::info!(key = %key, "removing partial object left by a writer that died");
             self.shared.delete(key)?;
         }
+        let bucket_lock = match self.shared.lock.clone() {
+            None => None,
+            Some(lock) => match self.shared.run(async move { lock.bucket_lock().await })? {
+                Ok(l) => l,
+                // Credentials that may not read the bucket's lock configuration: the root works
+                // as a plain bucket (the bucket's own default retention still applies).
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::PermissionDenied =>
+                {
+                    tracing::warn!(root = %self.shared.name, error = %source,
+                        "cannot read the bucket's object lock configuration; no object lock requests will be sent");
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let _ = self.shared.bucket_lock.set(bucket_lock);
         Ok(self)
     }
 }
@@ -411,7 +507,15 @@ impl ObjectRoot for ObjectStoreRoot {
     }
 
     fn begin(&self) -> Result<Box<dyn PendingObject>> {
+        self.begin_retained(None)
+    }
+
+    fn begin_retained(
+        &self,
+        retain_until: Option<DateTime<Utc>>,
+    ) -> Result<Box<dyn PendingObject>> {
         Ok(Box::new(ObjectPending {
+            retain_until,
             shared: self.shared.clone(),
             large_from: self.large_from,
             part_size: self.part_size,
@@ -537,8 +641,49 @@ impl ObjectRoot for ObjectStoreRoot {
         if self.shared.head(key.clone())?.is_none() {
             return Ok(false);
         }
-        self.shared.delete(key)?;
+        let Some(lock) = self.shared.locker() else {
+            self.shared.delete(key)?;
+            return Ok(true);
+        };
+        if let Some(why) = self.purge_refused(sha256)? {
+            return Err(locked(&self.shared.name, &key, why));
+        }
+        // Every version: a plain DELETE in a versioned bucket would keep the bytes.
+        let k = key.to_string();
+        self.shared
+            .run(async move { lock.delete_all_versions(&k).await })??;
         Ok(true)
+    }
+
+    fn purge_refused(&self, sha256: &str) -> Result<Option<String>> {
+        if !valid_hex(sha256) {
+            return Ok(None);
+        }
+        let key = self.shared.object_key(sha256);
+        Ok(self
+            .shared
+            .object_lock(&key)?
+            .and_then(|l| l.refusal(Utc::now())))
+    }
+
+    fn set_legal_hold(&self, sha256: &str, on: bool) -> Result<bool> {
+        let Some(lock) = self.shared.locker() else {
+            return Ok(false);
+        };
+        if !valid_hex(sha256) {
+            return Err(StoreError::NotFound(format!("对象 {sha256}")));
+        }
+        let k = self.shared.object_key(sha256).to_string();
+        self.shared
+            .run(async move { lock.set_legal_hold(&k, on).await })??;
+        Ok(true)
+    }
+
+    fn lock_state(&self, sha256: &str) -> Result<Option<ObjectLock>> {
+        if !valid_hex(sha256) {
+            return Ok(None);
+        }
+        self.shared.object_lock(&self.shared.object_key(sha256))
     }
 }
 
@@ -580,6 +725,8 @@ impl Read for ChunkReader {
 
 struct ObjectPending {
     shared: Arc<Shared>,
+    /// COMPLIANCE retention to set once the object is in place (a bucket with object lock only).
+    retain_until: Option<DateTime<Utc>>,
     large_from: u64,
     part_size: usize,
     /// A small object's bytes, or the next part of a large one.
@@ -725,15 +872,21 @@ impl PendingObject for ObjectPending {
     fn finish(mut self: Box<Self>, sha256: &[u8; 32]) -> Result<bool> {
         let key = self.shared.object_key(&hex::encode(sha256));
         let r = if self.tmp.is_some() {
-            self.finish_large(key)
+            self.finish_large(key.clone())
         } else {
-            self.finish_small(key)
+            self.finish_small(key.clone())
         };
         // On error, Drop aborts the upload or deletes the temporary key.
         if r.is_ok() {
             self.finished = true;
         }
-        r
+        let fresh = r?;
+        if let Some(until) = self.retain_until {
+            // Right after it is in place. An object already there keeps the retention its
+            // first writer gave it, unless it has none (that writer died before setting it).
+            self.shared.retain(&key, until, !fresh)?;
+        }
+        Ok(fresh)
     }
 }
 

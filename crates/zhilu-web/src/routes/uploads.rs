@@ -17,6 +17,10 @@
 //!    is 409 (the received bytes are discarded, nothing is recorded: declare the file again); a
 //!    match is stored through the offload pipeline and answered `{stored,
 //!    verified_in_every_root, sha256, outcome}`. Repeated, it answers the same.
+//!
+//! An upload not moved for a week (`uploads::ABANDONED_AFTER_DAYS`, real clock) is swept by the
+//! server's housekeeping or `zhilu station sweep`: `GET`/`HEAD`/`PATCH` on it then answer 410
+//! (`upload_abandoned`, in Chinese); declaring the file again starts a new upload from 0.
 
 use axum::Json;
 use axum::body::Body;
@@ -26,7 +30,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde::Serialize;
-use zhilu_app::station::uploads::{self, CHUNK_MAX, Completed, Created, NewUpload, UploadView};
+use zhilu_app::station::uploads::{
+    self, CHUNK_MAX, Completed, Created, NewUpload, NotTaken, UploadView,
+};
 use zhilu_app::{Actor, AppError};
 
 use super::openapi;
@@ -89,6 +95,15 @@ pub struct UploadAnswer {
     pub resumed: bool,
 }
 
+/// 410: the upload was swept as abandoned (declare the file again, from 0).
+fn abandoned(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "upload_abandoned",
+        uploads::abandoned_message(id),
+    )
+}
+
 fn offset_headers(offset: u64, size: Option<u64>) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET, HeaderValue::from(offset));
@@ -145,6 +160,7 @@ pub async fn create(
     params(("id" = String, Path, description = "上传编号")),
     responses(
         (status = 200, description = "进度；Upload-Offset 头为已收到的字节数", body = UploadView),
+        (status = 410, description = "上传超过 7 天未继续，已作废：重新申报，从头上传", body = crate::error::ErrorBody),
         openapi::UploadErrors
     )
 )]
@@ -154,6 +170,9 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let u = uploads::status(&s.app, &actor, &id).await?;
+    if u.status == "abandoned" {
+        return Err(abandoned(&u.id));
+    }
     let headers = offset_headers(u.offset, Some(u.size));
     Ok((headers, Json(u)).into_response())
 }
@@ -190,6 +209,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     request_body(content = String, content_type = "application/offset+octet-stream", description = "文件的一段原始字节"),
     responses(
         (status = 204, description = "已落盘；Upload-Offset 头为新的进度"),
+        (status = 410, description = "上传超过 7 天未继续，已作废：重新申报，从头上传", body = crate::error::ErrorBody),
         openapi::UploadErrors
     )
 )]
@@ -217,7 +237,8 @@ pub async fn append(
     }
     let mut appending = match uploads::begin_append(&s.app, &actor, &id, offset).await? {
         Ok(a) => a,
-        Err(held) => {
+        Err(NotTaken::Abandoned) => return Err(abandoned(&id)),
+        Err(NotTaken::Offset(held)) => {
             let body = OffsetMismatch {
                 code: "offset_mismatch",
                 message: format!(

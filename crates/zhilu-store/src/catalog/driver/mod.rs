@@ -118,6 +118,12 @@ pub(crate) trait Driver: Send + Sync + fmt::Debug {
     /// whatever writers commit meanwhile. Rolled back when dropped.
     fn begin_read(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>>;
     fn close(&self) -> BoxFuture<'_, ()>;
+    /// The PostgreSQL pool behind this driver, for the bulk loader of the tests and benchmarks
+    /// (`testing.rs`: `COPY … FROM STDIN`, which this trait does not offer); `None` on SQLite.
+    #[cfg(feature = "testing")]
+    fn postgres_pool(&self) -> Option<sqlx::PgPool> {
+        None
+    }
 }
 
 /// An open write transaction. Dropped without `commit`, it rolls back.
@@ -318,6 +324,13 @@ where
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.pool.close())
+    }
+
+    #[cfg(feature = "testing")]
+    fn postgres_pool(&self) -> Option<sqlx::PgPool> {
+        (&self.pool as &dyn std::any::Any)
+            .downcast_ref::<sqlx::PgPool>()
+            .cloned()
     }
 }
 
