@@ -166,6 +166,35 @@ impl RawRow for rusqlite::Row<'_> {
     }
 }
 
+/// Whether SQLite numbered the statement's parameters `$1…$n` in that order. Asking SQLite costs
+/// a scan of the statement's parameter list per name (`sqlite3_bind_parameter_name`), so asking
+/// for every name of a multi-row `INSERT` is quadratic (a tenth of a bulk ledger fill's time):
+/// the answer is kept per statement text, as the prepared statements are.
+fn numbered_in_order(stmt: &rusqlite::Statement<'_>, sql: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    /// Statement texts are the catalog's own (a bounded set); emptied if it ever grows past this.
+    const KEEP: usize = 4096;
+    static KNOWN: LazyLock<Mutex<HashMap<Box<str>, bool>>> = LazyLock::new(Default::default);
+    if let Some(&known) = KNOWN.lock().ok().as_ref().and_then(|m| m.get(sql)) {
+        return known;
+    }
+    let n = stmt.parameter_count();
+    let in_order = (1..=n).all(|i| {
+        stmt.parameter_name(i)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|name| name.parse::<usize>().ok())
+            == Some(i)
+    });
+    if let Ok(mut m) = KNOWN.lock() {
+        if m.len() >= KEEP {
+            m.clear();
+        }
+        m.insert(sql.into(), in_order);
+    }
+    in_order
+}
+
 /// Prepares (cached per connection) and binds `$1…$n` by name, so the order in which the
 /// placeholders appear in the text does not matter (as in PostgreSQL). When they appear in order
 /// (`$1` first, then `$2`…: every statement the catalog writes in a commit), SQLite numbered them
@@ -177,13 +206,7 @@ fn prepare<'c>(
     args: &[Value],
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let in_order = stmt.parameter_count() == args.len()
-        && (1..=args.len()).all(|i| {
-            stmt.parameter_name(i)
-                .and_then(|n| n.strip_prefix('$'))
-                .and_then(|n| n.parse::<usize>().ok())
-                == Some(i)
-        });
+    let in_order = stmt.parameter_count() == args.len() && numbered_in_order(&stmt, sql);
     if in_order {
         for (i, v) in args.iter().enumerate() {
             stmt.raw_bind_parameter(i + 1, v).map_err(db)?;
