@@ -15,20 +15,7 @@ const OVERSIGHT: &str = "900001";
 
 /// The supervising body's account in `t`'s agency, with `role`.
 fn account(t: &TestApp, id: &str, role: &str) {
-    t.ok(&[
-        "--actor",
-        SYSADMIN,
-        "user",
-        "add",
-        "--id",
-        id,
-        "--name",
-        "市局监督处",
-        "--unit",
-        "市综合行政执法局",
-        "--role",
-        role,
-    ]);
+    t.officer(id, "市局监督处", "市综合行政执法局", role);
 }
 
 /// An agency under `profile` with one officer and `devices`.

@@ -71,24 +71,7 @@ fn r16_station_cli_registers_ingests_clears_and_revokes() {
     }
     let dir_s = dir.to_str().expect("utf8");
     let tf = token_file.to_str().expect("utf8");
-    let args = [
-        "station",
-        "ingest",
-        dir_s,
-        "--device",
-        "DSJ0001",
-        "--officer",
-        "000123",
-        "--station",
-        "ST-01",
-        "--to",
-        &url,
-        "--token-file",
-        tf,
-        "--chunk-mib",
-        "1",
-        "--clear-device",
-    ];
+    let args = ingest_args(dir_s, &url, tf, &["--clear-device"]);
     let r = t.ok(&args);
     assert_eq!(r["complete"], true, "{r}");
     assert_eq!(r["device_cleared"], true, "{r}");
@@ -126,7 +109,7 @@ fn r16_station_cli_registers_ingests_clears_and_revokes() {
     );
     assert!(dir.join("photo.jpg").exists());
     // A token of another station is refused before anything is sent.
-    let mut other = args;
+    let mut other = args.clone();
     other[8] = "ST-02";
     let f = t.fails(&other);
     assert!(f.message.contains("不是采集站 ST-02 的"), "{}", f.message);
