@@ -265,6 +265,12 @@ impl TestApp {
         &self.db_url
     }
 
+    /// Runs `sql` on the catalog over a connection of its own, behind the program (an
+    /// administrator at the database); the rows the last statement changed.
+    pub async fn raw_exec(&self, sql: &str) -> u64 {
+        zhilu_store::testing::raw_exec(&self.db_url, sql).await
+    }
+
     /// The teardown checks, callable early: the ledger verifies and every recording not purged
     /// (R20) is in every root at its size. Panics with what is wrong.
     pub async fn assert_promises_kept(&self) {

@@ -78,12 +78,12 @@ async fn rebuild_tree(c: &mut Raw, alg: ledger::HashAlg) -> ledger::Hash {
         }
     }
     let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    c.exec("DELETE FROM ledger_nodes", &[]).await;
+    c.exec("DELETE FROM ledger_tree", &[]).await;
     for (id, h) in &nodes {
         c.exec(
             &format!(
-                "INSERT INTO ledger_nodes (level, idx, hash) VALUES ({}, {}, $1)",
-                id.level, id.index
+                "INSERT INTO ledger_tree (pos, hash) VALUES ({}, $1)",
+                id.position().expect("position")
             ),
             &[&hex::encode(h)],
         )

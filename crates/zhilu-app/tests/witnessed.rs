@@ -163,7 +163,7 @@ async fn rollback(t: &TestApp, m: u64) {
         format!("DELETE FROM ledger_entries WHERE seq >= {m}"),
         format!("DELETE FROM ledger_checkpoints WHERE size > {m}"),
         format!("DELETE FROM witness_cosignatures WHERE size > {m}"),
-        "DELETE FROM ledger_nodes".to_string(),
+        "DELETE FROM ledger_tree".to_string(),
     ];
     let alg = t.app().catalog().hash_alg();
     // The same statements on either backend's own connection type.
@@ -212,9 +212,8 @@ fn rebuild(alg: ledger::HashAlg, leaves: &[String]) -> Vec<String> {
         .iter()
         .map(|(id, h)| {
             format!(
-                "INSERT INTO ledger_nodes (level, idx, hash) VALUES ({}, {}, '{}')",
-                id.level,
-                id.index,
+                "INSERT INTO ledger_tree (pos, hash) VALUES ({}, '{}')",
+                id.position().expect("position"),
                 hex::encode(h)
             )
         })

@@ -405,11 +405,11 @@ async fn run_ledger_bench(
     })
 }
 
-/// A ledger's entries as stored and its tree-node rows `(level, index, hex hash)`.
-type LedgerRows = (Vec<LedgerEntry>, Vec<(u8, u64, String)>);
+/// A ledger's entries as stored and its tree-node rows `(position, hex hash)`.
+type LedgerRows = (Vec<LedgerEntry>, Vec<(u64, String)>);
 
 /// Every entry of `catalog`'s ledger as stored, and the tree-node rows the catalog holds for them
-/// (recomputed from the leaves: every perfect subtree, as `(level, index, hex hash)`).
+/// (recomputed from the leaves: every perfect subtree, as `(in-order position, hex hash)`).
 async fn ledger_rows(catalog: &Catalog) -> Result<LedgerRows, AppError> {
     let alg = catalog.hash_alg();
     let (size, _) = catalog.ledger_head().await?;
@@ -426,7 +426,10 @@ async fn ledger_rows(catalog: &Catalog) -> Result<LedgerRows, AppError> {
     for e in &entries {
         let leaf = alg.leaf_hash(e.body.as_bytes());
         for (id, h) in ledger::append(alg, tree.size(), leaf, &tree)? {
-            nodes.push((id.level, id.index, hex::encode(h)));
+            let pos = id
+                .position()
+                .ok_or_else(|| AppError::Invalid(format!("树节点 {id:?} 超出可存储的范围")))?;
+            nodes.push((pos, hex::encode(h)));
         }
         tree.append(leaf);
     }

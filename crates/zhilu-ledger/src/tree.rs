@@ -25,6 +25,35 @@ impl NodeId {
     pub fn new(level: u8, index: u64) -> Self {
         NodeId { level, index }
     }
+
+    /// The node's place in the in-order ("flat") layout of the tree: leaves at the even
+    /// positions, node `(l, i)` at `(i << (l + 1)) + 2^l - 1`, between its two children. Entry
+    /// `n` creates its leaf at `2n`, the last position yet, and its level-`l` parent at
+    /// `2n - 2^l + 1`: a store keyed by position writes an append at the end of its index (only
+    /// the rare high node lands a page or so back). `None` when the position would not fit in
+    /// 63 bits (a log of more than 2^61 entries).
+    pub fn position(self) -> Option<u64> {
+        let level = u32::from(self.level);
+        if level >= 62 {
+            return None;
+        }
+        let start = self.index.checked_shl(level + 1)?;
+        if start >> (level + 1) != self.index {
+            return None;
+        }
+        let pos = start.checked_add((1u64 << level) - 1)?;
+        (pos <= i64::MAX as u64).then_some(pos)
+    }
+
+    /// The node at `position` in the in-order layout ([`NodeId::position`]): its level is the
+    /// number of trailing one bits.
+    pub fn at_position(position: u64) -> Option<NodeId> {
+        let level = position.trailing_ones();
+        if level >= 62 || position > i64::MAX as u64 {
+            return None;
+        }
+        Some(NodeId::new(level as u8, position >> (level + 1)))
+    }
 }
 
 /// Where node hashes come from (a map the caller filled from its store, or a [`MemoryTree`]).

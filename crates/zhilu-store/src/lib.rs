@@ -18,6 +18,7 @@ mod error;
 pub mod testing;
 mod vault;
 
+pub use catalog::DeviceLock;
 pub use catalog::entry::{VERSION as ENTRY_VERSION, canonical_json, entry_body};
 pub use catalog::{
     Appended, Backend, Catalog, Change, CheckpointSigner, Cosignature, Counter, Event, FactRows,

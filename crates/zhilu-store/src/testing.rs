@@ -101,6 +101,35 @@ fn unique() -> String {
     )
 }
 
+/// Runs `sql` (one or more statements) on the catalog at `url` over a connection of its own,
+/// around the program: a test playing an administrator at the database. Returns the rows the
+/// last statement changed.
+///
+/// # Panics
+/// If the database cannot be reached or refuses the statements.
+pub async fn raw_exec(url: &str, sql: &str) -> u64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("raw sqlite");
+        sqlx::raw_sql(sql)
+            .execute(&mut c)
+            .await
+            .expect("exec")
+            .rows_affected()
+    } else {
+        let mut c = sqlx::PgConnection::connect(url)
+            .await
+            .expect("raw postgres");
+        sqlx::raw_sql(sql)
+            .execute(&mut c)
+            .await
+            .expect("exec")
+            .rows_affected()
+    }
+}
+
 /// SQLite only: folds the write-ahead log back into the database file. After a bulk load of
 /// millions of rows the WAL is gigabytes long, and every read pays for searching it.
 pub async fn checkpoint_wal(catalog: &Catalog) -> Result<(), StoreError> {
@@ -162,25 +191,24 @@ pub fn sqlite_single_row_commits(db: &Path, n: u64) -> Result<f64, StoreError> {
 }
 
 /// The baseline `bench ledger` sets the bulk fill against: the given ledger entries and tree-node
-/// rows (`(level, index, hex hash)`) inserted into a fresh plain SQLite file at `db` that has the
+/// rows (`(in-order position, hex hash)`) inserted into a fresh plain SQLite file at `db` that has the
 /// catalog's schema for those two tables (keys and indexes as in the migrations), opened as the
 /// catalog's driver opens its connections (WAL, `synchronous = FULL`), in one transaction through
 /// two prepared statements. Returns the seconds from `BEGIN` to the durable `COMMIT`.
 pub fn sqlite_bulk_ledger_rows(
     db: &Path,
     entries: &[crate::LedgerEntry],
-    nodes: &[(u8, u64, String)],
+    nodes: &[(u64, String)],
 ) -> Result<f64, StoreError> {
     let sql = |e: rusqlite::Error| StoreError::database("基准 SQLite 数据库出错", e);
     let mut conn = rusqlite::Connection::open(db).map_err(sql)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-         CREATE TABLE ledger_entries (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, \
+         CREATE TABLE ledger_entries (seq INTEGER PRIMARY KEY, at BIGINT NOT NULL, \
            kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, leaf_hash TEXT NOT NULL); \
          CREATE INDEX ledger_entries_subject ON ledger_entries(subject, seq); \
          CREATE INDEX ledger_entries_kind ON ledger_entries(kind, seq); \
-         CREATE TABLE ledger_nodes (level BIGINT NOT NULL, idx BIGINT NOT NULL, \
-           hash TEXT NOT NULL, PRIMARY KEY (level, idx));",
+         CREATE TABLE ledger_tree (pos INTEGER PRIMARY KEY, hash TEXT NOT NULL);",
     )
     .map_err(sql)?;
     let t = std::time::Instant::now();
@@ -205,11 +233,11 @@ pub fn sqlite_bulk_ledger_rows(
                 .map_err(sql)?;
         }
         let mut insert = tx
-            .prepare("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+            .prepare("INSERT INTO ledger_tree (pos, hash) VALUES (?1, ?2)")
             .map_err(sql)?;
-        for (level, idx, hash) in nodes {
+        for (pos, hash) in nodes {
             insert
-                .execute(rusqlite::params![i64::from(*level), *idx as i64, hash])
+                .execute(rusqlite::params![*pos as i64, hash])
                 .map_err(sql)?;
         }
     }

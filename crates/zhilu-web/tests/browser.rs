@@ -131,6 +131,21 @@ async fn until(c: &Client, script: &str, what: &str) -> Value {
     }
 }
 
+/// The page shows without a horizontal scroll bar at the test window's 1366 px.
+async fn fits_the_window(c: &Client, page: &str) {
+    let wide = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("width");
+    assert!(
+        wide.as_i64().unwrap_or(1) <= 0,
+        "{page} is {wide} px wider than 1366"
+    );
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .at_most(WAIT)
@@ -910,17 +925,7 @@ async fn x4_every_main_page_renders_in_chinese_and_fits_1366x768() {
             c.goto(&format!("{}{page}", env.base)).await.expect("page");
             let h1 = text_of(&c, "main h1").await;
             assert!(h1.contains(heading), "{page}: heading {h1:?}");
-            let wide = c
-                .execute(
-                    "return document.documentElement.scrollWidth - window.innerWidth;",
-                    vec![],
-                )
-                .await
-                .expect("width");
-            assert!(
-                wide.as_i64().unwrap_or(1) <= 0,
-                "{page} is {wide} px wider than 1366"
-            );
+            fits_the_window(&c, page).await;
             shot(&c, name).await;
         }
         c.goto(&format!("{}/", env.base)).await.expect("home");
@@ -1036,5 +1041,85 @@ async fn r27_browser_supervisor_draws_reviews_and_assessment_changes() {
     let score = text_of(&c, &format!("#officer-{OFFICER} .score")).await;
     assert_eq!(score, "80.0");
     shot(&c, "assessment").await;
+    c.close().await.expect("close");
+}
+
+/// X4: the supervising body's installation lists two agencies in its `zhilu.toml`
+/// (`[[oversee]]`); its 上级监督机关 account follows the menu to 「跨机关监督」 and sees both
+/// agencies' tables — the env's two recordings in one, none in the other — under the CSP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x4_supervisor_sees_both_agencies_on_the_oversee_page() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    const OVERSIGHT: &str = "900001";
+    let a = common::env().await;
+    let b = zhilu_app::testing::TestApp::with_profile("jinpu-wj").await;
+    let sup = zhilu_app::testing::TestApp::with_profile("luohe-xm").await;
+    for app in [a.app(), b.app(), sup.app()] {
+        common::person(
+            app,
+            OVERSIGHT,
+            "监督员",
+            "市局监督处",
+            &["superior_oversight"],
+        )
+        .await;
+    }
+    let config = sup.data_dir().config();
+    let mut text = std::fs::read_to_string(&config).expect("zhilu.toml");
+    for (name, dir) in [("漯河", a.t.data()), ("金普", b.data())] {
+        text.push_str(&format!(
+            "\n[[oversee]]\nname = {name:?}\ndir = {:?}\n",
+            dir.display().to_string()
+        ));
+    }
+    std::fs::write(&config, text).expect("write zhilu.toml");
+    let home = zhilu_app::App::open(
+        sup.data_dir(),
+        std::sync::Arc::new(zhilu_app::ManualClock::new(
+            zhilu_app::testing::default_now(),
+        )),
+        Some(sup.db_url().to_string()),
+    )
+    .await
+    .expect("reopen with [[oversee]]");
+    let running = zhilu_web::start(
+        std::sync::Arc::new(home),
+        zhilu_web::ServeOptions {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            tls: None,
+        },
+    )
+    .await
+    .expect("start");
+    let base = format!("http://{}", running.addr);
+
+    let d = driver().await;
+    let c = browser(&d).await;
+    login(&c, &base, OVERSIGHT, "/").await;
+    c.find(Locator::LinkText("跨机关监督"))
+        .await
+        .expect("the menu offers 跨机关监督")
+        .click()
+        .await
+        .expect("click");
+    until(&c, "location.pathname === '/oversee'", "the oversee page").await;
+    let first = text_of(&c, "#agency-1").await;
+    let second = text_of(&c, "#agency-2").await;
+    assert!(first.contains("漯河"), "{first}");
+    assert!(second.contains("金普"), "{second}");
+    let figure = |n: u8, k: &str| format!("#agency-{n} td[data-k='{k}']");
+    assert_eq!(text_of(&c, &figure(1, "recordings")).await, "2");
+    assert_eq!(text_of(&c, &figure(2, "recordings")).await, "0");
+    assert_eq!(text_of(&c, &figure(1, "profile")).await, "luohe-xm");
+    assert_eq!(text_of(&c, &figure(2, "profile")).await, "jinpu-wj");
+    for n in [1, 2] {
+        assert_eq!(text_of(&c, &figure(n, "head")).await, "与签名检查点一致");
+    }
+    fits_the_window(&c, "/oversee").await;
+    no_dialog(&c).await;
+    shot(&c, "oversee").await;
     c.close().await.expect("close");
 }

@@ -394,7 +394,21 @@ async fn r16_hash_mismatch_refused_and_nothing_recorded() {
             .expect("message")
             .contains("哈希")
     );
-    assert_eq!(ledger_size(&env).await, size, "nothing recorded");
+    // The upload's lifecycle is ledger state: opened, then closed as refused; nothing else.
+    assert_eq!(
+        ledger_size(&env).await,
+        size + 2,
+        "no recording, only the upload opened and refused"
+    );
+    let closed = env
+        .app()
+        .catalog()
+        .ledger_entries(size + 1, 1)
+        .await
+        .expect("entry")
+        .remove(0);
+    assert_eq!(closed.kind, zhilu_app::station::uploads::CLOSED_KIND);
+    assert_eq!(closed.state()["status"], "refused");
     assert_eq!(recordings(&env).await.len(), recs);
     assert!(
         env.app()

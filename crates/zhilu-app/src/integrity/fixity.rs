@@ -355,18 +355,19 @@ pub async fn fixity(app: &App, actor: &Actor, repair: bool) -> Result<FixityRepo
     Ok(report)
 }
 
-/// Whether an offload holds its device's lock right now (another process, or this one).
+/// Whether an offload holds its device's lock right now: another process, this one, or another
+/// server on the same catalog (the lock lives in the catalog where it is shared). Only devices
+/// with a session marked running are probed; the probe holds a free lock for an instant only,
+/// and such a device's session was cut off (an offload starting on it in that instant is told
+/// one is in progress and may retry).
 async fn offload_running(app: &App) -> Result<bool, AppError> {
     for s in app.catalog.sessions().await? {
         if s.status != zhilu_model::SessionStatus::Running {
             continue;
         }
-        let path = app.dir.offload_lock(&s.device);
-        let lock = crate::setup::lock_file(&path)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(true),
-            Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(path, e)),
+        match crate::offload::lock_device(app, &s.device, false).await? {
+            None => return Ok(true),
+            Some(lock) => lock.release().await,
         }
     }
     Ok(false)

@@ -8,9 +8,10 @@
 //!    a crash between 1 and 2 leaves a complete object with no row, which the re-run adopts
 //!    (the link finds it present and the row is then written).
 //!
-//! The session row is `running` until the end. An offload holds its device's lock file for as
-//! long as it runs, so a session of that device found `running` by the next offload (which holds
-//! the lock) belongs to a process that died: it is marked `interrupted` in the ledger.
+//! The session row is `running` until the end. An offload holds its device's lock for as long as
+//! it runs ([`lock_device`]: where every writer of the catalog meets, on any server), so a
+//! session of that device found `running` by the next offload (which holds the lock) belongs to
+//! a process that died: it is marked `interrupted` in the ledger.
 
 mod clear;
 pub(crate) mod guard;
@@ -36,7 +37,6 @@ pub(crate) use self::walk::{Found, Walk, walk};
 use crate::App;
 use crate::actor::{Action, Actor};
 use crate::error::{AppError, Field, id};
-use crate::setup::lock_file;
 
 /// What an offload is asked to do.
 #[derive(Debug, Clone)]
@@ -164,14 +164,9 @@ pub async fn offload(
         });
     }
     guard::refuse_protected(app, &source)?;
-    let lock = lock_file(&app.dir.offload_lock(&device))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => return Err(AppError::OffloadInProgress(device)),
-        Err(fs::TryLockError::Error(e)) => {
-            return Err(AppError::io(app.dir.offload_lock(&device), e));
-        }
-    }
+    let Some(lock) = lock_device(app, &device, false).await? else {
+        return Err(AppError::OffloadInProgress(device));
+    };
     let Walk {
         found: files,
         mut skipped,
@@ -391,8 +386,24 @@ pub async fn offload(
     } else {
         0.0
     };
-    drop(lock);
+    lock.release().await;
     Ok(report)
+}
+
+/// Holds `device`'s lock, which one offload or station upload of the device holds at a time.
+/// Every process writing the catalog meets at it, whichever server it runs on: on PostgreSQL an
+/// advisory lock (a killed process's dies with its connection) and, on every backend, the data
+/// directory's lock file, where this machine's processes meet (on SQLite, whose writers all run
+/// on one machine, the whole lock). `wait`: queue for it; otherwise `None` while another holds it.
+pub async fn lock_device(
+    app: &App,
+    device: &DeviceSerial,
+    wait: bool,
+) -> Result<Option<zhilu_store::DeviceLock>, AppError> {
+    Ok(app
+        .catalog
+        .device_lock(device, wait, &app.dir.offload_lock(device))
+        .await?)
 }
 
 /// One device file a networked station sent (issue 15, R16), received whole at `path` and
@@ -417,10 +428,10 @@ pub async fn store_received(
     actor: &Actor,
     r: Received<'_>,
 ) -> Result<FileResult, AppError> {
-    let lock_path = app.dir.offload_lock(r.device);
-    let lock = lock_file(&lock_path)?;
-    // Waits for a local offload or another upload of the same device to finish.
-    crate::blocking(|| lock.lock()).map_err(|e| AppError::io(&lock_path, e))?;
+    // Waits for an offload or another upload of the same device, on any server, to finish.
+    let lock = lock_device(app, r.device, true)
+        .await?
+        .ok_or_else(|| AppError::OffloadInProgress(r.device.clone()))?;
     let meta = fs::symlink_metadata(r.path).map_err(|e| AppError::io(r.path, e))?;
     let found = Found {
         rel: r.device_path.to_string(),
@@ -542,7 +553,7 @@ pub async fn store_received(
     if let Err(e) = crate::records::autolink_session(app, &session_id).await {
         tracing::warn!(session = %session_id, error = %e, "automatic linking after a station upload failed");
     }
-    drop(lock);
+    lock.release().await;
     let (outcome, reason) = if let Some(d) = report.damaged.first() {
         (FileOutcome::Damaged, Some(d.reason.clone()))
     } else if let Some(s) = report.skipped.first() {

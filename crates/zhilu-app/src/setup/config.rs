@@ -26,6 +26,21 @@ pub struct Config {
     pub ledger_hash: HashAlg,
     /// Checkpoint signature, fixed at init.
     pub signature: SignatureKind,
+    /// Where stations' uploads in progress are kept (absolute; an existing folder, never a vault
+    /// root's or the data directory's). Absent: `uploads/` in the data directory. Servers behind
+    /// one address share one (NFS) so that an upload resumes on whichever answers.
+    pub uploads_dir: Option<PathBuf>,
+    /// `[[oversee]]`: the agencies this installation, as their supervising body (上级监督机关,
+    /// X4), may look into — each a name and the agency's own data directory (empty: none).
+    pub oversee: Vec<OverseeAgency>,
+}
+
+/// One `[[oversee]]` entry: an agency by the name the supervising body shows and its data
+/// directory (absolute; its catalog is the one that directory's own `zhilu.toml` names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverseeAgency {
+    pub name: String,
+    pub dir: PathBuf,
 }
 
 /// `[vault.s3]` in `zhilu.toml`. Credentials are never here: they come from the environment
@@ -110,6 +125,70 @@ struct Raw {
     database_url: String,
     ledger_hash: String,
     signature: String,
+    #[serde(default)]
+    uploads_dir: Option<PathBuf>,
+    /// Read as plain TOML and checked by [`oversee_entries`], so that a bad entry is named in
+    /// Chinese.
+    #[serde(default)]
+    oversee: Option<toml::Value>,
+}
+
+/// `[[oversee]]` checked: each entry a table of exactly `name` (not blank, unique) and `dir` (an
+/// absolute path, unique).
+fn oversee_entries(raw: Option<toml::Value>) -> Result<Vec<OverseeAgency>, String> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let toml::Value::Array(items) = raw else {
+        return Err(
+            "oversee 须写成若干 [[oversee]] 表，每表含 name（机关名称）和 dir（该机关的数据目录）"
+                .into(),
+        );
+    };
+    let mut out: Vec<OverseeAgency> = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let n = i + 1;
+        let toml::Value::Table(t) = item else {
+            return Err(format!(
+                "[[oversee]] 第 {n} 项须为表，含 name（机关名称）和 dir（该机关的数据目录）"
+            ));
+        };
+        if let Some(k) = t.keys().find(|k| !matches!(k.as_str(), "name" | "dir")) {
+            return Err(format!(
+                "[[oversee]] 第 {n} 项有未知的键 {k}（只能有 name 和 dir）"
+            ));
+        }
+        let text = |key: &str, what: &str| -> Result<String, String> {
+            match t.get(key) {
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Some(toml::Value::String(_)) => {
+                    Err(format!("[[oversee]] 第 {n} 项的 {key}（{what}）不能为空"))
+                }
+                Some(_) => Err(format!("[[oversee]] 第 {n} 项的 {key}（{what}）须为字符串")),
+                None => Err(format!("[[oversee]] 第 {n} 项缺少 {key}（{what}）")),
+            }
+        };
+        let name = text("name", "机关名称")?;
+        let dir = PathBuf::from(text("dir", "该机关的数据目录")?);
+        if !dir.is_absolute() {
+            return Err(format!(
+                "[[oversee]] 第 {n} 项（{name}）的 dir 须为绝对路径，而不是 {}",
+                dir.display()
+            ));
+        }
+        if out.iter().any(|a| a.name == name) {
+            return Err(format!("[[oversee]] 中的机关名称“{name}”重复"));
+        }
+        if let Some(a) = out.iter().find(|a| a.dir == dir) {
+            return Err(format!(
+                "[[oversee]] 中“{}”和“{name}”的数据目录 {} 相同",
+                a.name,
+                dir.display()
+            ));
+        }
+        out.push(OverseeAgency { name, dir });
+    }
+    Ok(out)
 }
 
 impl Default for Config {
@@ -123,6 +202,8 @@ impl Default for Config {
             database_url: String::new(),
             ledger_hash: HashAlg::Sha256,
             signature: SignatureKind::Ed25519,
+            uploads_dir: None,
+            oversee: Vec::new(),
         }
     }
 }
@@ -158,6 +239,8 @@ impl Config {
             vault_roots: raw.vault_roots,
             s3: raw.vault.s3,
             database_url: raw.database_url,
+            uploads_dir: raw.uploads_dir,
+            oversee: oversee_entries(raw.oversee).map_err(bad)?,
         };
         cfg.check(path)?;
         Ok(cfg)
@@ -188,6 +271,14 @@ impl Config {
                 "[vault.s3] endpoint 应以 https:// 开头，而不是 {e}"
             )));
         }
+        if let Some(u) = &self.uploads_dir
+            && !u.is_absolute()
+        {
+            return Err(bad(format!(
+                "uploads_dir（采集站上传暂存目录）须为绝对路径，而不是 {}",
+                u.display()
+            )));
+        }
         Ok(())
     }
 
@@ -205,15 +296,46 @@ impl Config {
              vault_roots = [{roots}]\n\
              # Catalog database; empty = embedded SQLite file catalog.db here. Example: postgres://user@host/db\n\
              # (or set ZHILU_DATABASE_URL, or ZHILU_DATABASE_URL_FILE naming a file that holds it).\n\
-             database_url = {:?}\n\
+             database_url = {:?}\n{}\
              # Audit ledger tree hash (sha256 | sm3) and checkpoint signature (ed25519 | sm2). Fixed at init.\n\
              ledger_hash = {:?}\n\
              signature = {:?}\n{}",
             self.database_url,
+            self.uploads_toml(),
             self.ledger_hash.as_str(),
             self.signature.as_str(),
             self.s3_toml()
-        )
+        ) + &self.oversee_toml()
+    }
+
+    /// The `[[oversee]]` tables, if any.
+    fn oversee_toml(&self) -> String {
+        let mut s = String::new();
+        if !self.oversee.is_empty() {
+            s.push_str(
+                "\n# Agencies this installation oversees as their supervising body (上级监督机关).\n",
+            );
+        }
+        for a in &self.oversee {
+            s.push_str(&format!(
+                "[[oversee]]\nname = {:?}\ndir = {:?}\n",
+                a.name,
+                a.dir.display().to_string()
+            ));
+        }
+        s
+    }
+
+    /// The `uploads_dir` line, if set.
+    fn uploads_toml(&self) -> String {
+        match &self.uploads_dir {
+            Some(u) => format!(
+                "# Stations' uploads in progress, shared by the servers behind one address (absolute).\n\
+                 uploads_dir = {:?}\n",
+                u.display().to_string()
+            ),
+            None => String::new(),
+        }
     }
 
     /// The `[vault.s3]` table, if any.
@@ -294,5 +416,52 @@ mod tests {
             Config::parse(p, &secret).is_err(),
             "no credentials in the file"
         );
+    }
+
+    #[test]
+    fn x4_oversee_entries_are_checked_in_chinese() {
+        let p = Path::new("zhilu.toml");
+        let ok = Config::default().to_toml();
+        let two = Config {
+            oversee: vec![
+                OverseeAgency {
+                    name: "金普".into(),
+                    dir: "/数据/金普".into(),
+                },
+                OverseeAgency {
+                    name: "漯河".into(),
+                    dir: "/数据/漯河".into(),
+                },
+            ],
+            ..Config::default()
+        };
+        assert_eq!(Config::parse(p, &two.to_toml()).unwrap(), two, "round-trip");
+        let entry = |body: &str| format!("{ok}\n[[oversee]]\n{body}\n");
+        for (body, want) in [
+            ("name = \"金普\"", "缺少 dir"),
+            ("dir = \"/数据/金普\"", "缺少 name"),
+            ("name = \" \"\ndir = \"/数据/金普\"", "不能为空"),
+            ("name = \"金普\"\ndir = \"数据/金普\"", "须为绝对路径"),
+            ("name = \"金普\"\ndir = 3", "须为字符串"),
+            (
+                "name = \"金普\"\ndir = \"/数据/金普\"\nurl = \"x\"",
+                "未知的键 url",
+            ),
+            (
+                "name = \"金普\"\ndir = \"/a\"\n[[oversee]]\nname = \"金普\"\ndir = \"/b\"",
+                "重复",
+            ),
+            (
+                "name = \"金普\"\ndir = \"/a\"\n[[oversee]]\nname = \"漯河\"\ndir = \"/a\"",
+                "相同",
+            ),
+        ] {
+            let e = Config::parse(p, &entry(body)).unwrap_err().to_string();
+            assert!(e.contains(want), "{body:?}: {e}");
+        }
+        let e = Config::parse(p, &format!("{ok}oversee = \"金普\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[[oversee]]"), "{e}");
     }
 }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use zhilu_ledger::{SigningKey, VerifyingKey};
 use zhilu_store::{Catalog, Change, LocalRoot, ObjectRoot, StoreError, Vault};
 
+pub use config::OverseeAgency;
 pub use config::{Config, RootSpec, S3Settings};
 pub use profile::{
     ProfileSource, apply_profile, calendar_years, load_calendar, preset_text, presets,
@@ -32,11 +33,23 @@ use crate::{App, Signer};
 #[derive(Debug, Clone)]
 pub struct DataDir {
     pub root: PathBuf,
+    /// `uploads_dir` of its configuration, once the directory is opened.
+    uploads: Option<PathBuf>,
 }
 
 impl DataDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            uploads: None,
+        }
+    }
+    /// Stations' uploads in progress (`<id>.part`): the configured `uploads_dir`, shared by the
+    /// servers behind one address, or `uploads/` here.
+    pub fn uploads(&self) -> PathBuf {
+        self.uploads
+            .clone()
+            .unwrap_or_else(|| self.root.join("uploads"))
     }
     pub fn config(&self) -> PathBuf {
         self.root.join(Config::FILE)
@@ -216,6 +229,62 @@ fn open_root(
     }
 }
 
+/// Checks a configured `uploads_dir` against the disk: an existing folder (a missing one is an
+/// error, never made: a shared folder not mounted would split uploads between servers) that
+/// neither overlaps a local vault root (whose contents only the vault writes) nor the data
+/// directory (keys, catalog, checkpoint: not a folder other servers write into).
+fn check_uploads_dir(dir: &DataDir, config: &Config, uploads: &Path) -> Result<(), AppError> {
+    let bad = |message: String| AppError::Config {
+        path: dir.config(),
+        message,
+    };
+    let shown = uploads.display();
+    let meta = fs::metadata(uploads).map_err(|e| {
+        bad(format!(
+            "uploads_dir（采集站上传暂存目录）{shown} 无法访问：{}。请先创建该目录（多台服务器共用时须先挂载共享存储）",
+            zhilu_model::explain::io_error(&e)
+        ))
+    })?;
+    if !meta.is_dir() {
+        return Err(bad(format!(
+            "uploads_dir（采集站上传暂存目录）{shown} 不是目录"
+        )));
+    }
+    let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let overlap = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
+    let up = real(uploads);
+    for r in &config.vault_roots {
+        if let Ok(RootSpec::Local(_)) = RootSpec::parse(r) {
+            let root = real(&dir.vault_root(r));
+            if overlap(&up, &root) {
+                return Err(bad(format!(
+                    "uploads_dir（采集站上传暂存目录）{shown} 与存储位置 {} 重叠：请另选一个目录",
+                    root.display()
+                )));
+            }
+        }
+    }
+    let sqlite_file = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(|rest| Path::new(rest.split('?').next().unwrap_or(rest)));
+    if let Some(db) = sqlite_file
+        && overlap(&up, &real(db))
+    {
+        return Err(bad(format!(
+            "uploads_dir（采集站上传暂存目录）{shown} 与编目库 {} 重叠：请另选一个目录",
+            db.display()
+        )));
+    }
+    if overlap(&up, &real(&dir.root)) {
+        return Err(bad(format!(
+            "uploads_dir（采集站上传暂存目录）{shown} 与数据目录 {} 重叠（数据目录含编目库、密钥和审计日志）：请另选一个目录，或删去此项以使用数据目录下的 uploads/",
+            dir.root.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user@host/db`.
 fn without_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -390,7 +459,7 @@ impl App {
     /// `init_replay`: called from `init` (which already holds the directory's lock — a second
     /// `flock` of it from this process would wait for ever) with the mode a new directory gets.
     async fn open_inner(
-        dir: DataDir,
+        mut dir: DataDir,
         clock: Arc<dyn Clock>,
         database_url: Option<String>,
         uuids: Arc<dyn Uuids>,
@@ -401,6 +470,10 @@ impl App {
             return Err(AppError::NotInitialized(dir.root.clone()));
         }
         let config = Config::load(&dir.config())?;
+        if let Some(u) = &config.uploads_dir {
+            check_uploads_dir(&dir, &config, u)?;
+            dir.uploads = Some(u.clone());
+        }
         let url = match database_url.filter(|u| !u.is_empty()) {
             Some(u) => u,
             None if !config.database_url.is_empty() => config.database_url.clone(),

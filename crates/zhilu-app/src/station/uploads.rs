@@ -19,14 +19,23 @@
 //! open with its part file whole: the next `complete` stores it (the pipeline adopts an object
 //! already in the vault and finds a recording already made), so nothing is stored twice.
 //!
+//! Ledger state. An upload's lifecycle is a ledgered row like any other: opened
+//! (`station.upload_opened`), then closed once as stored, refused or abandoned
+//! (`station.upload_closed`, its `status` and `outcome` in the entry), each transition one entry
+//! with its row write in one commit, and an update only at the version it was computed from: of
+//! two requests or sweepers closing the same upload, exactly one wins and the other gets a
+//! conflict, which it answers from the row as the winner left it. Only the progress — the offset
+//! and when it last moved — is written beside the ledger, without an entry. Uploads opened before
+//! catalog v14 are taken into the ledger (one `station.upload_opened` entry) when next asked
+//! about or swept.
+//!
 //! Abandoned uploads. An open upload whose offset has not moved for [`ABANDONED_AFTER_DAYS`]
 //! days on the real clock (the one every ledger entry records, never the replayed business
 //! time) is swept by [`sweep_abandoned`] — the server's housekeeping runs it hourly, `zhilu
-//! station sweep` on demand: under its part file's lock, the row is marked `abandoned` (of
-//! several sweepers the one whose update does so goes on), one ledger entry
-//! (`station.upload_abandoned`) is written and the part file removed. (A sweep cut off between
-//! the row and the entry leaves an abandoned upload without its entry; the station restarts it
-//! from 0 all the same.) The device still holds the original, and nothing the vault holds is
+//! station sweep` on demand: under its part file's lock, the row is closed as `abandoned` with
+//! its one ledger entry in one commit (of several sweepers the one whose commit does so goes
+//! on; a sweep cut off before it leaves the upload open, swept by the next run), and then the
+//! part file is removed. The device still holds the original, and nothing the vault holds is
 //! touched; a later request about it is answered "abandoned" (410), and the station's next run
 //! declares the file again and starts from 0.
 
@@ -36,7 +45,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use zhilu_model::{DeviceSerial, OfficerId, Sha256, Sm3, StationId};
-use zhilu_store::{Change, StationUpload, UploadStatus};
+use zhilu_store::{Change, StationUpload, StoreError, UploadStatus, Version};
 
 use crate::App;
 use crate::actor::{Action, Actor, Target};
@@ -52,8 +61,12 @@ const NAME_MAX: usize = 1024;
 /// An open upload whose offset has not moved for this many days (real clock) is abandoned. A
 /// station retries within minutes; a week covers a station switched off over a long holiday.
 pub const ABANDONED_AFTER_DAYS: i64 = 7;
-/// The ledger entry of an upload swept as abandoned.
-pub const ABANDONED_KIND: &str = "station.upload_abandoned";
+/// The ledger entry of an upload closed — stored, refused or, swept, abandoned (its state's
+/// `status` says which).
+pub const CLOSED_KIND: &str = "station.upload_closed";
+/// The ledger entry of an upload swept as abandoned: a close whose state's `status` is
+/// `abandoned`.
+pub const ABANDONED_KIND: &str = CLOSED_KIND;
 
 /// What a station declares before sending a file.
 #[derive(Debug, Clone, Deserialize)]
@@ -165,7 +178,7 @@ fn upload_id(s: &str) -> Result<&str, AppError> {
 }
 
 fn part_path(app: &App, id: &str) -> PathBuf {
-    app.dir.root.join("uploads").join(format!("{id}.part"))
+    app.dir.uploads().join(format!("{id}.part"))
 }
 
 fn real_us(app: &App) -> i64 {
@@ -177,16 +190,74 @@ fn verified(app: &App, sha256: &str, size: u64) -> Result<bool, AppError> {
     Ok(crate::blocking(|| app.vault.copies_short(sha256, size))?.is_none())
 }
 
-/// The upload `id` of the station acting; another station's is "not found".
+/// The upload `id` of the station acting; another station's is "not found". One opened before
+/// catalog v14 and still open is taken into the ledger first.
 async fn own_upload(app: &App, actor: &Actor, id: &str) -> Result<StationUpload, AppError> {
     let station = station_of(actor)?;
     let id = upload_id(id)?;
-    match app.catalog.station_upload(id).await? {
+    let found = match app.catalog.station_upload(id).await? {
+        Some(u) => Some(u),
+        None => match app.catalog.legacy_station_upload(id).await? {
+            Some(u) if u.station == station.as_str() && u.status == UploadStatus::Open => {
+                Some(adopt(app, actor, u).await?)
+            }
+            other => other,
+        },
+    };
+    match found {
         Some(u) if u.station == station.as_str() => Ok(u),
         _ => Err(AppError::NotFound {
             what: Thing::Upload,
             id: id.to_string(),
         }),
+    }
+}
+
+/// Takes an open upload of the pre-v14 table into the ledger as it stands (one
+/// `station.upload_opened` entry); returns the row as the ledger holds it now (taken in by
+/// another request meanwhile, it is that one's).
+async fn adopt(app: &App, actor: &Actor, u: StationUpload) -> Result<StationUpload, AppError> {
+    match app.record(actor, vec![Change::insert(u.clone())]).await {
+        Ok(_) => {
+            tracing::info!(upload = %u.id, station = %u.station, "upload of catalog v13 taken into the ledger");
+            Ok(u)
+        }
+        Err(AppError::Store(StoreError::Duplicate { .. })) => {
+            app.catalog.station_upload(&u.id).await?.ok_or_else(|| {
+                AppError::Conflict("本采集站已有同一文件的另一个上传，请重新申报该文件".into())
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Closes the upload `u` (read at `version`) as `status` with `outcome`: one entry, in one
+/// commit with the row. `Ok(None)`: another request or sweeper closed it first (a conflict,
+/// handled quietly); the caller reads the row as that one left it.
+async fn close(
+    app: &App,
+    actor: &Actor,
+    u: &StationUpload,
+    version: Version,
+    status: UploadStatus,
+    outcome: String,
+) -> Result<Option<zhilu_store::Appended>, AppError> {
+    let closed = StationUpload {
+        status,
+        outcome: Some(outcome),
+        updated_at: real_us(app),
+        ..u.clone()
+    };
+    match app
+        .record(actor, vec![Change::update(closed, version)])
+        .await
+    {
+        Ok(a) => Ok(Some(a)),
+        Err(AppError::Conflict(_)) => {
+            tracing::info!(upload = %u.id, status = status.as_str(), "upload closed by another request first");
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -260,6 +331,20 @@ pub async fn create(app: &App, actor: &Actor, new: NewUpload) -> Result<Created,
             resumed: true,
         });
     }
+    if let Some(u) = app
+        .catalog
+        .legacy_open_station_upload(station.as_str(), sha256.as_str())
+        .await?
+    {
+        same(&u)?;
+        let u = adopt(app, actor, u).await?;
+        if u.status == UploadStatus::Open {
+            return Ok(Created::Upload {
+                upload: UploadView::from(&u),
+                resumed: true,
+            });
+        }
+    }
     let now = real_us(app);
     let u = StationUpload {
         id: app.uuids.next(),
@@ -276,12 +361,17 @@ pub async fn create(app: &App, actor: &Actor, new: NewUpload) -> Result<Created,
         created_at: now,
         updated_at: now,
     };
-    if app.catalog.create_station_upload(&u).await? {
-        tracing::info!(upload = %u.id, station = %station, size = u.size, "upload opened");
-        return Ok(Created::Upload {
-            upload: UploadView::from(&u),
-            resumed: false,
-        });
+    match app.record(actor, vec![Change::insert(u.clone())]).await {
+        Ok(_) => {
+            tracing::info!(upload = %u.id, station = %station, size = u.size, "upload opened");
+            return Ok(Created::Upload {
+                upload: UploadView::from(&u),
+                resumed: false,
+            });
+        }
+        // The unique index of open uploads: nothing was written.
+        Err(AppError::Store(StoreError::Duplicate { .. })) => {}
+        Err(e) => return Err(e),
     }
     // Another request of the same station opened it first.
     match app
@@ -303,10 +393,14 @@ pub async fn create(app: &App, actor: &Actor, new: NewUpload) -> Result<Created,
 }
 
 /// Opens and locks the part file of `u`, and brings it to the durable offset (see the module
-/// documentation); returns the file, positioned there, and the upload as now held.
-async fn locked_part(app: &App, u: &StationUpload) -> Result<(File, StationUpload), AppError> {
+/// documentation); returns the file, positioned there, and the upload as now held, with its
+/// version (lowering the offset, progress, leaves that as it was).
+async fn locked_part(
+    app: &App,
+    u: &StationUpload,
+) -> Result<(File, StationUpload, Version), AppError> {
     let path = part_path(app, &u.id);
-    let dir = app.dir.root.join("uploads");
+    let dir = app.dir.uploads();
     let file = crate::blocking(|| -> Result<File, AppError> {
         std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
         let created = !path.exists();
@@ -334,14 +428,15 @@ async fn locked_part(app: &App, u: &StationUpload) -> Result<(File, StationUploa
         Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(&path, e)),
     }
     // Read again under the lock: another request may have moved it on.
-    let mut u = app
+    let held = app
         .catalog
-        .station_upload(&u.id)
+        .station_upload_versioned(&u.id)
         .await?
         .ok_or_else(|| AppError::NotFound {
             what: Thing::Upload,
             id: u.id.clone(),
         })?;
+    let (mut u, version) = (held.record, held.version);
     if u.status == UploadStatus::Open {
         let len = file.metadata().map_err(|e| AppError::io(&path, e))?.len();
         let durable = u.offset.min(len).min(u.size);
@@ -357,7 +452,7 @@ async fn locked_part(app: &App, u: &StationUpload) -> Result<(File, StationUploa
             u.offset = durable;
         }
     }
-    Ok((file, u))
+    Ok((file, u, version))
 }
 
 /// The upload `id` as the platform holds it now (the offset a station resumes from).
@@ -367,7 +462,7 @@ pub async fn status(app: &App, actor: &Actor, id: &str) -> Result<UploadView, Ap
         return Ok(UploadView::from(&u));
     }
     match locked_part(app, &u).await {
-        Ok((_file, u)) => Ok(UploadView::from(&u)),
+        Ok((_file, u, _)) => Ok(UploadView::from(&u)),
         // A chunk is being written: the catalog's offset is durable.
         Err(AppError::Conflict(_)) => Ok(UploadView::from(&u)),
         Err(e) => Err(e),
@@ -418,7 +513,7 @@ pub async fn begin_append<'a>(
             u.status.as_str()
         )));
     }
-    let (mut file, u) = locked_part(app, &u).await?;
+    let (mut file, u, _) = locked_part(app, &u).await?;
     if u.status == UploadStatus::Abandoned {
         return Ok(Err(NotTaken::Abandoned));
     }
@@ -486,12 +581,12 @@ fn refused_message(u: &StationUpload) -> String {
 /// the same.
 pub async fn complete(app: &App, actor: &Actor, upload: &str) -> Result<Completed, AppError> {
     let u = own_upload(app, actor, upload).await?;
-    let (file, u) = match u.status {
+    let (file, u, version) = match u.status {
         UploadStatus::Open => locked_part(app, &u).await?,
-        _ => return finished(&u),
+        _ => return finished(app, &u).await,
     };
     if u.status != UploadStatus::Open {
-        return finished(&u);
+        return finished(app, &u).await;
     }
     if u.offset != u.size {
         return Err(AppError::Conflict(format!(
@@ -509,9 +604,13 @@ pub async fn complete(app: &App, actor: &Actor, upload: &str) -> Result<Complete
     if digests.size != u.size || digests.sha256_hex() != u.sha256 || digests.sm3_hex() != u.sm3 {
         let message = refused_message(&u);
         tracing::warn!(upload = %u.id, station = %u.station, "upload refused: hashes differ from the declared ones");
-        app.catalog
-            .close_station_upload(&u.id, UploadStatus::Refused, "{}", real_us(app))
-            .await?;
+        if close(app, actor, &u, version, UploadStatus::Refused, "{}".into())
+            .await?
+            .is_none()
+        {
+            return finished_now(app, &u.id).await;
+        }
+        drop(file);
         let _ = std::fs::remove_file(&path);
         return Err(AppError::Conflict(message));
     }
@@ -548,9 +647,12 @@ pub async fn complete(app: &App, actor: &Actor, upload: &str) -> Result<Complete
         reason: result.reason,
     };
     let text = serde_json::to_string(&done).map_err(|e| AppError::OffloadFailed(e.to_string()))?;
-    app.catalog
-        .close_station_upload(&u.id, UploadStatus::Stored, &text, real_us(app))
-        .await?;
+    if close(app, actor, &u, version, UploadStatus::Stored, text)
+        .await?
+        .is_none()
+    {
+        return finished_now(app, &u.id).await;
+    }
     drop(file);
     // The vault holds the bytes now (or they are not evidence): the part file has served.
     if let Err(e) = std::fs::remove_file(&path) {
@@ -560,13 +662,40 @@ pub async fn complete(app: &App, actor: &Actor, upload: &str) -> Result<Complete
     Ok(done)
 }
 
-/// The answer of an upload that already ended.
-fn finished(u: &StationUpload) -> Result<Completed, AppError> {
+/// The answer of an upload that already ended. An answer saying "stored" is given only while
+/// the catalog holds the recording (a row of the pre-v14 table, kept beside the ledger, is not
+/// trusted further than that).
+async fn finished(app: &App, u: &StationUpload) -> Result<Completed, AppError> {
     match (u.status, u.outcome.as_deref()) {
-        (UploadStatus::Stored, Some(text)) => serde_json::from_str(text)
-            .map_err(|e| AppError::OffloadFailed(format!("上传 {} 的结果无法读取：{e}", u.id))),
+        (UploadStatus::Stored, Some(text)) => {
+            let done: Completed = serde_json::from_str(text).map_err(|e| {
+                AppError::OffloadFailed(format!("上传 {} 的结果无法读取：{e}", u.id))
+            })?;
+            if done.stored {
+                let sha = Sha256::parse(&done.sha256).map_err(|e| {
+                    AppError::OffloadFailed(format!("上传 {} 的结果无法读取：{e}", u.id))
+                })?;
+                if app.catalog.recording(&sha).await?.is_none() {
+                    return Err(AppError::Conflict(format!(
+                        "上传 {} 记为已入库，但证据库目录中没有 SHA-256 为 {sha} 的记录：请勿清除设备上的文件，重新申报该文件",
+                        u.id
+                    )));
+                }
+            }
+            Ok(done)
+        }
         (UploadStatus::Abandoned, _) => Err(AppError::Conflict(abandoned_message(&u.id))),
         _ => Err(AppError::Conflict(refused_message(u))),
+    }
+}
+
+/// The answer of upload `id` as another request closed it (see [`close`]).
+async fn finished_now(app: &App, id: &str) -> Result<Completed, AppError> {
+    match app.catalog.station_upload(id).await? {
+        Some(u) if u.status != UploadStatus::Open => finished(app, &u).await,
+        _ => Err(AppError::Conflict(
+            "该上传正由另一个请求处理，请稍后查询进度".into(),
+        )),
     }
 }
 
@@ -621,6 +750,18 @@ pub async fn sweep_abandoned(app: &App, actor: &Actor) -> Result<SweepReport, Ap
     if let Some((catalog, signed)) = app.catalog_behind() {
         return Err(AppError::CatalogBehind { catalog, signed });
     }
+    // Idle uploads opened before catalog v14: taken into the ledger first (each its own commit;
+    // cut off between, the next sweep finds it in the ledger, still open).
+    for old in app.catalog.legacy_stale_station_uploads(cutoff).await? {
+        match adopt(app, actor, old).await {
+            Ok(_) => {}
+            // Its station has another open upload of the same content: left beside the ledger.
+            Err(AppError::Conflict(e)) => {
+                tracing::warn!(error = %e, "upload of catalog v13 not taken in")
+            }
+            Err(e) => return Err(e),
+        }
+    }
     for stale in app.catalog.stale_station_uploads(cutoff).await? {
         let path = part_path(app, &stale.id);
         // Never `locked_part` here: it would create a missing part file and lower the offset
@@ -647,48 +788,26 @@ pub async fn sweep_abandoned(app: &App, actor: &Actor) -> Result<SweepReport, Ap
             }
         }
         // Read again under the lock: it may have moved, ended, or been swept by another sweep.
-        let Some(u) = app.catalog.station_upload(&stale.id).await? else {
+        let Some(held) = app.catalog.station_upload_versioned(&stale.id).await? else {
             continue;
         };
+        let (u, version) = (held.record, held.version);
         if u.status != UploadStatus::Open || u.updated_at >= cutoff {
             continue;
         }
-        // Of several sweepers (servers sharing a catalog, a CLI), the one whose update closes
-        // the row records it: one entry per upload.
-        if !app
-            .catalog
-            .close_station_upload(&u.id, UploadStatus::Abandoned, "{}", real_us(app))
-            .await?
-        {
+        // The row closed and its one entry in one commit, at the version read: of several
+        // sweepers (servers sharing a catalog, a CLI) or a request completing it meanwhile,
+        // exactly one commit wins; the others get a conflict and leave it.
+        let outcome = serde_json::json!({
+            "received": u.offset,
+            "idle_since": u.updated_at,
+            "after_days": ABANDONED_AFTER_DAYS,
+        })
+        .to_string();
+        let Some(appended) =
+            close(app, actor, &u, version, UploadStatus::Abandoned, outcome).await?
+        else {
             continue;
-        }
-        let appended = app
-            .record(
-                actor,
-                vec![Change::event(
-                    ABANDONED_KIND,
-                    format!("upload:{}", u.id),
-                    serde_json::json!({
-                        "upload": u.id,
-                        "station": u.station,
-                        "device": u.device,
-                        "officer": u.officer,
-                        "file_name": u.file_name,
-                        "size": u.size,
-                        "sha256": u.sha256,
-                        "received": u.offset,
-                        "idle_since": u.updated_at,
-                        "after_days": ABANDONED_AFTER_DAYS,
-                    }),
-                )],
-            )
-            .await;
-        let appended = match appended {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(upload = %u.id, error = %e, "upload marked abandoned but its ledger entry not written");
-                return Err(e);
-            }
         };
         drop(file);
         match std::fs::remove_file(&path) {

@@ -1,26 +1,34 @@
-//! The supervising body's view of one agency (上级监督机关, issue 15 X4): a few figures the
-//! application already computes cheaply, read-only, so that `zhilu oversee` can put several
-//! agencies — each its own data directory and catalog — side by side.
+//! The supervising body's view of agencies (上级监督机关, issue 15 X4): a few figures the
+//! application already computes cheaply, read-only, per agency ([`summary`]), and the same for
+//! several agencies — each its own data directory and catalog — side by side ([`across`]), as
+//! `zhilu oversee` and the web page 「跨机关监督」 show them. The page's agencies are the
+//! installation's `[[oversee]]` entries in its `zhilu.toml` ([`configured`]).
 //!
 //! Who may: an actor reading records, findings, devices and supervision across the whole agency
 //! (scope `All` in the one permission table: the 上级监督机关's account in that agency; within
 //! the agency its leaders, legal office and supervisors also qualify). Anyone narrower would see
-//! partial figures, so they are refused rather than misled.
+//! partial figures, so they are refused rather than misled. Across agencies the person is the
+//! account of the same id in each one, made there as any actor is (registered, enabled, its
+//! roles read from that agency's catalog); one agency refusing them, or not opening, is that
+//! agency's answer alone.
 //!
 //! Nothing is written: the check runs without syncing finding cases and without the
 //! classified-items log (no item is shown, only counts, and items the reader is not cleared for
 //! are not counted).
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use zhilu_model::{ActivityId, FindingState, Sha256};
+use zhilu_model::{ActivityId, FindingState, OfficerId, Sha256};
 use zhilu_policy::engine::{self, Severity};
 use zhilu_policy::window::fact_window;
 
-use crate::App;
 use crate::access::{Item, visibility};
-use crate::actor::{Action, Actor, Scope};
+use crate::actor::{Action, Actor, Scope, Via};
 use crate::error::AppError;
+use crate::setup::OverseeAgency;
+use crate::{App, Clock, DataDir, start_of_day};
 
 /// The reads the overview needs, each across the whole agency.
 const NEEDS: [Action; 4] = [
@@ -234,4 +242,150 @@ async fn head_check(app: &App, size: u64) -> Result<HeadCheck, AppError> {
         signed_size: Some(cp.size),
         problem: None,
     })
+}
+
+/// A month, `2026-11`, as the period `[first day 00:00, next month's first day 00:00)` in
+/// Beijing time; `None` if `s` is not a month.
+pub fn month(s: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d").ok()?;
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    }?;
+    Some((start_of_day(first), start_of_day(next)))
+}
+
+/// The person looking into the agencies: an account id, which must name a registered, enabled
+/// account with the overview's reads in every agency, and how they came (recorded on the actor
+/// each agency makes for them).
+#[derive(Debug, Clone)]
+pub struct Overseer {
+    person: String,
+    via: Via,
+}
+
+impl Overseer {
+    /// `--actor` at the shell, beside the OS user.
+    pub fn cli(person: &str, os_user: &str) -> Overseer {
+        Overseer {
+            person: person.trim().to_string(),
+            via: Via::Cli {
+                os_user: os_user.to_string(),
+            },
+        }
+    }
+}
+
+/// Why an agency's row has no figures.
+#[derive(Debug)]
+pub enum AgencyProblem {
+    /// Its data directory did not open (missing, not initialised, unreadable, its catalog out of
+    /// reach).
+    Unopenable(AppError),
+    /// It opened, and the account of the same id there may not read the overview (unknown,
+    /// disabled, or reaching less than the whole agency).
+    Refused(AppError),
+    /// It opened and allowed the reads, which then failed.
+    Failed(AppError),
+}
+
+impl AgencyProblem {
+    pub fn error(&self) -> &AppError {
+        match self {
+            AgencyProblem::Unopenable(e) | AgencyProblem::Refused(e) | AgencyProblem::Failed(e) => {
+                e
+            }
+        }
+    }
+}
+
+/// One agency as [`across`] found it.
+#[derive(Debug)]
+pub struct AgencyOverview {
+    pub agency: OverseeAgency,
+    pub outcome: Result<AgencySummary, AgencyProblem>,
+}
+
+/// Each agency's [`summary`] as `who`, in the order given, each from its own data directory (its
+/// catalog the one its own `zhilu.toml` names: one URL for all would point every agency at one
+/// catalog). Writes nothing; an agency that does not open or refuses is that row's answer only.
+pub async fn across(
+    agencies: &[OverseeAgency],
+    who: &Overseer,
+    period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    clock: Arc<dyn Clock>,
+) -> Vec<AgencyOverview> {
+    let mut out = Vec::with_capacity(agencies.len());
+    for a in agencies {
+        out.push(AgencyOverview {
+            agency: a.clone(),
+            outcome: one(a, who, period, clock.clone()).await,
+        });
+    }
+    out
+}
+
+#[tracing::instrument(skip_all, fields(agency = %agency.name))]
+async fn one(
+    agency: &OverseeAgency,
+    who: &Overseer,
+    period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    clock: Arc<dyn Clock>,
+) -> Result<AgencySummary, AgencyProblem> {
+    let app = App::open(DataDir::new(&agency.dir), clock, None)
+        .await
+        .map_err(AgencyProblem::Unopenable)?;
+    let me = match OfficerId::parse(&who.person) {
+        Ok(uid) => crate::identity::users::actor_for(&app, &uid, who.via.clone()).await,
+        Err(_) => Err(AppError::UnknownActor(who.person.clone())),
+    };
+    let result = match me {
+        Ok(me) => summary(&app, &me, period).await.map_err(|e| match e {
+            AppError::Forbidden { .. } => AgencyProblem::Refused(e),
+            e => AgencyProblem::Failed(e),
+        }),
+        Err(e @ (AppError::UnknownActor(_) | AppError::AccountDisabled(_))) => {
+            Err(AgencyProblem::Refused(e))
+        }
+        Err(e) => Err(AgencyProblem::Failed(e)),
+    };
+    app.close().await;
+    result
+}
+
+/// Whether `actor` may use this installation's overview across agencies: it lists some
+/// (`[[oversee]]`) and the actor reads the overview's subjects across this whole installation
+/// (the 上级监督机关's own people). Each agency then decides for itself.
+pub fn may_oversee(home: &App, actor: &Actor) -> bool {
+    actor.person_id().is_some()
+        && !home.config.oversee.is_empty()
+        && NEEDS.iter().all(|a| actor.scope(*a) == Some(Scope::All))
+}
+
+/// The overview of the agencies this installation's `zhilu.toml` lists (`[[oversee]]`), as the
+/// account of `actor`'s id in each, on this installation's clock.
+pub async fn configured(
+    home: &App,
+    actor: &Actor,
+    period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Vec<AgencyOverview>, AppError> {
+    if home.config.oversee.is_empty() {
+        return Err(AppError::Forbidden {
+            actor: actor.ledger_name().to_string(),
+            action: "查看跨机关监督：本系统的 zhilu.toml 未列出可监督的机关（[[oversee]]）",
+        });
+    }
+    let Some(person) = actor.person_id().filter(|_| may_oversee(home, actor)) else {
+        return Err(AppError::Forbidden {
+            actor: actor.ledger_name().to_string(),
+            action: "查看跨机关监督（须为上级监督机关等可查看全部记录的角色）",
+        });
+    };
+    actor.reads("oversight across agencies");
+    let who = Overseer {
+        person: person.to_string(),
+        via: actor.via().clone(),
+    };
+    Ok(across(&home.config.oversee, &who, period, home.clock.clone()).await)
 }

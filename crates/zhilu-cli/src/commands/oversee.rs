@@ -2,15 +2,16 @@
 //! agency is its own data directory (with its own catalog: a file, or a PostgreSQL database or
 //! schema named in its `zhilu.toml`); the actor must be a registered, enabled account in every
 //! one of them, with the reads `zhilu_app::supervision::oversee::summary` asks for. Read-only.
+//! The use case is `oversee::across` (the web page 「跨机关监督」 calls it too); this command
+//! only reads its arguments and prints.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use chrono::{Datelike, NaiveDate};
 use clap::Args;
 use serde::Serialize;
-use zhilu_app::supervision::oversee::{self, AgencySummary};
-use zhilu_app::{App, DataDir, identity, start_of_day};
+use zhilu_app::setup::OverseeAgency;
+use zhilu_app::supervision::oversee::{self, AgencyProblem, AgencySummary, Overseer};
 
 use crate::output::{CliError, t};
 use crate::{ACTOR_REQUIRED, Ctx, os_user};
@@ -42,22 +43,6 @@ fn invalid(message: String) -> anyhow::Error {
     .into()
 }
 
-/// `2026-11` → [2026-11-01 00:00, 2026-12-01 00:00) Beijing time.
-fn month(
-    s: &str,
-) -> anyhow::Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
-    let bad = || invalid(format!("--period 须为月份，如 2026-11（收到 {s:?}）"));
-    let first =
-        NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d").map_err(|_| bad())?;
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-    }
-    .ok_or_else(bad)?;
-    Ok((start_of_day(first), start_of_day(next)))
-}
-
 fn agency_arg(s: &str) -> anyhow::Result<(String, PathBuf)> {
     match s.split_once('=') {
         Some((name, dir)) if !name.trim().is_empty() && !dir.trim().is_empty() => {
@@ -67,28 +52,6 @@ fn agency_arg(s: &str) -> anyhow::Result<(String, PathBuf)> {
             "--agency 须写成 名称=数据目录（如 金普=/数据/金普），收到 {s:?}"
         ))),
     }
-}
-
-/// One agency's figures, as `actor` — its message names the agency when refused.
-async fn one(
-    ctx: &Ctx,
-    actor: &str,
-    name: &str,
-    dir: &PathBuf,
-    period: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
-) -> Result<AgencySummary, String> {
-    // Each agency's catalog is the one its own zhilu.toml names: a global --database-url would
-    // point every agency at one catalog.
-    let app = App::open(DataDir::new(dir), ctx.clock.clone(), None)
-        .await
-        .map_err(|e| format!("机关“{name}”（{}）无法打开：{e}", dir.display()))?;
-    let result = async {
-        let me = identity::cli_actor(&app, actor, &os_user()).await?;
-        oversee::summary(&app, &me, period).await
-    }
-    .await;
-    app.close().await;
-    result.map_err(|e| format!("机关“{name}”拒绝：{e}"))
 }
 
 pub async fn oversee(ctx: &Ctx, a: OverseeArgs) -> anyhow::Result<bool> {
@@ -104,25 +67,39 @@ pub async fn oversee(ctx: &Ctx, a: OverseeArgs) -> anyhow::Result<bool> {
         }
         .into());
     };
-    let period = a.period.as_deref().map(month).transpose()?;
-    let mut agencies = Vec::new();
+    let period = a
+        .period
+        .as_deref()
+        .map(|s| {
+            oversee::month(s)
+                .ok_or_else(|| invalid(format!("--period 须为月份，如 2026-11（收到 {s:?}）")))
+        })
+        .transpose()?;
+    let mut agencies: Vec<OverseeAgency> = Vec::new();
     for s in &a.agencies {
         let (name, dir) = agency_arg(s)?;
-        if agencies.iter().any(|(n, _)| *n == name) {
+        if agencies.iter().any(|x| x.name == name) {
             return Err(invalid(format!("机关名称“{name}”重复")));
         }
-        agencies.push((name, dir));
+        agencies.push(OverseeAgency { name, dir });
     }
+    let who = Overseer::cli(actor, &os_user());
     let mut rows = Vec::new();
     let mut refused = Vec::new();
-    for (name, dir) in agencies {
-        match one(ctx, actor, &name, &dir, period).await {
+    for o in oversee::across(&agencies, &who, period, ctx.clock.clone()).await {
+        let OverseeAgency { name, dir } = o.agency;
+        match o.outcome {
             Ok(summary) => rows.push(Row {
                 agency: name,
                 data_dir: dir,
                 summary,
             }),
-            Err(message) => refused.push(message),
+            Err(AgencyProblem::Unopenable(e)) => {
+                refused.push(format!("机关“{name}”（{}）无法打开：{e}", dir.display()));
+            }
+            Err(AgencyProblem::Refused(e) | AgencyProblem::Failed(e)) => {
+                refused.push(format!("机关“{name}”拒绝：{e}"));
+            }
         }
     }
     if !refused.is_empty() {

@@ -96,43 +96,44 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 /// that a handful of statement texts serve every fetch and stay in the drivers' statement caches.
 const NODE_BATCHES: [usize; 4] = [8, 16, 32, 64];
 
-/// One statement fetching up to 64 nodes by primary key: `(level, idx)` pairs OR-ed, which both
-/// SQLite (one primary-key probe per term) and PostgreSQL (a bitmap OR of index scans) answer from
-/// the index.
-fn nodes_query(ids: &[NodeId]) -> (super::driver::Stmt, Vec<Value>) {
+/// One statement fetching up to 64 nodes by their in-order position (the table's key; see
+/// [`NodeId::position`]).
+fn nodes_query(ids: &[NodeId]) -> Result<(super::driver::Stmt, Vec<Value>)> {
     let n = NODE_BATCHES
         .iter()
         .copied()
         .find(|&b| b >= ids.len())
         .unwrap_or(NODE_BATCHES[NODE_BATCHES.len() - 1]);
-    let terms: Vec<String> = (0..n)
-        .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT level, idx, hash FROM ledger_nodes WHERE {}",
-        terms.join(" OR ")
+        "SELECT pos, hash FROM ledger_tree WHERE pos IN ({})",
+        marks.join(", ")
     );
-    let mut args = Vec::with_capacity(2 * n);
+    let mut args = Vec::with_capacity(n);
     for i in 0..n {
-        let id = ids[i.min(ids.len() - 1)];
-        args.push(int(i64::from(id.level)));
-        args.push(int(id.index as i64));
+        args.push(int(position(ids[i.min(ids.len() - 1)])?));
     }
-    (stmt(sql), args)
+    Ok((stmt(sql), args))
+}
+
+/// A node's key in `ledger_tree`.
+fn position(id: NodeId) -> Result<i64> {
+    id.position()
+        .and_then(|p| i64::try_from(p).ok())
+        .ok_or_else(|| corrupt(format!("树节点 {id:?} 超出可存储的范围")))
 }
 
 /// Reads one row of [`nodes_query`] into `out`.
 fn node_row(row: &dyn RawRow, out: &mut HashMap<NodeId, Hash>) -> Result<()> {
-    let level = row.int(0)?.and_then(|l| u8::try_from(l).ok());
-    let index = row.int(1)?.and_then(|i| u64::try_from(i).ok());
-    let (Some(level), Some(index)) = (level, index) else {
-        return Err(corrupt("ledger_nodes 中有无效的节点位置"));
+    let id = row
+        .int(0)?
+        .and_then(|p| u64::try_from(p).ok())
+        .and_then(NodeId::at_position);
+    let Some(id) = id else {
+        return Err(corrupt("ledger_tree 中有无效的节点位置"));
     };
-    let h = row.text(2)?.unwrap_or("");
-    out.insert(
-        NodeId::new(level, index),
-        parse_hash(h, "ledger_nodes.hash")?,
-    );
+    let h = row.text(1)?.unwrap_or("");
+    out.insert(id, parse_hash(h, "ledger_tree.hash")?);
     Ok(())
 }
 
@@ -156,7 +157,7 @@ async fn tx_nodes(
         .copied()
         .collect();
     for chunk in want.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
-        let (sql, args) = nodes_query(chunk);
+        let (sql, args) = nodes_query(chunk)?;
         tx.each(sql, args, &mut |row: &dyn RawRow| node_row(row, out))
             .await?;
     }
@@ -285,11 +286,7 @@ impl Catalog {
             tx_nodes(tx.as_mut(), &ledger::append_needs(size), &mut nodes).await?;
             let new_nodes = ledger::append(self.alg, size, leaf, &nodes).map_err(corrupt)?;
             for (id, h) in new_nodes {
-                node_rows.extend([
-                    int(i64::from(id.level)),
-                    int(id.index as i64),
-                    text(&hex::encode(h)),
-                ]);
+                node_rows.extend([int(position(id)?), text(&hex::encode(h))]);
                 nodes.insert(id, h);
             }
             let seq = size as i64;
@@ -304,7 +301,7 @@ impl Catalog {
             apply(tx.as_mut(), change, seq).await?;
             size += 1;
         }
-        insert_rows(tx.as_mut(), "ledger_nodes (level, idx, hash)", 3, node_rows)
+        insert_rows(tx.as_mut(), "ledger_tree (pos, hash)", 2, node_rows)
             .await
             .map_err(|e| match e {
                 StoreError::Duplicate { .. } => {
@@ -474,7 +471,7 @@ impl Catalog {
     async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
-            let (sql, args) = nodes_query(chunk);
+            let (sql, args) = nodes_query(chunk)?;
             self.db
                 .each(sql, args, &mut |row: &dyn RawRow| node_row(row, &mut out))
                 .await?;

@@ -24,6 +24,7 @@ mod facts;
 mod findings;
 mod identity;
 mod ledger;
+mod locks;
 mod offload;
 mod purge;
 mod records;
@@ -49,6 +50,7 @@ pub use facts::{FactRow, RecordingFactRef};
 pub use facts::{FactRows, FactWindow};
 pub use identity::{LoginFailures, WebSession};
 pub use ledger::{Appended, CheckpointSigner, LedgerEntry};
+pub use locks::DeviceLock;
 pub use offload::PrefixLookup;
 pub use snapshots::Snapshot;
 pub use stations::{StationCredential, StationUpload, UploadStatus};
@@ -96,6 +98,7 @@ tables! {
     FindingCase(m::FindingCase),
     DeviceCost(m::DeviceCost),
     StationCredential(stations::StationCredential),
+    StationUpload(stations::StationUpload),
 }
 
 /// The catalog handle. Cheap to share (`Arc<App>` holds one); every method may run concurrently

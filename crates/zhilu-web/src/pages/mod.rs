@@ -35,6 +35,7 @@ mod exports;
 mod findings;
 mod forms;
 mod home;
+mod oversee;
 mod records;
 mod registry;
 mod sampling;
@@ -103,6 +104,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(admin::audit))
         .route("/users", get(admin::users))
         .route("/policy", get(admin::policy))
+        .route("/oversee", get(oversee::oversee))
         .merge(assets::router())
         .layer(axum::middleware::from_fn(into_flash))
 }
@@ -205,12 +207,20 @@ impl FromRequestParts<AppState> for Viewer {
             .await
             .map(|u| u.name)
             .unwrap_or_else(|_| id.clone());
+        let mut menu = menu(&actor);
+        // Only where this installation lists agencies and the actor reads across it (X4).
+        if zhilu_app::supervision::oversee::may_oversee(&s.app, &actor) {
+            menu.push(MenuItem {
+                href: "/oversee",
+                label: "跨机关监督",
+            });
+        }
         Ok(Viewer {
             id,
             name,
             unit: actor.unit().unwrap_or_default().to_string(),
             roles,
-            menu: menu(&actor),
+            menu,
             actor,
             csrf,
         })

@@ -118,12 +118,36 @@ pub(crate) trait Driver: Send + Sync + fmt::Debug {
     /// whatever writers commit meanwhile. Rolled back when dropped.
     fn begin_read(&self) -> BoxFuture<'_, Result<Box<dyn DriverTx>>>;
     fn close(&self) -> BoxFuture<'_, ()>;
+    /// The lock named `name` that every process writing this catalog meets at, held until the
+    /// guard is released or dropped, or its process dies: PostgreSQL's session-level advisory
+    /// lock on a connection of its own (`postgres.rs`). `wait`: queue for it; otherwise `Busy`
+    /// at once. `NotShared` where the database keeps no such lock (SQLite: every writer runs on
+    /// the catalog file's machine, where lock files do this).
+    fn shared_lock<'a>(&'a self, _name: &'a str, _wait: bool) -> BoxFuture<'a, Result<SharedLock>> {
+        Box::pin(async { Ok(SharedLock::NotShared) })
+    }
     /// The PostgreSQL pool behind this driver, for the bulk loader of the tests and benchmarks
     /// (`testing.rs`: `COPY … FROM STDIN`, which this trait does not offer); `None` on SQLite.
     #[cfg(feature = "testing")]
     fn postgres_pool(&self) -> Option<sqlx::PgPool> {
         None
     }
+}
+
+/// What [`Driver::shared_lock`] got.
+#[derive(Debug)]
+pub(crate) enum SharedLock {
+    Held(Box<dyn HeldLock>),
+    /// Another process holds it (only when not waiting).
+    Busy,
+    /// This database keeps no catalog-wide locks.
+    NotShared,
+}
+
+/// A held catalog-wide lock. Dropped, it is released as well (its connection closes).
+pub(crate) trait HeldLock: Send + fmt::Debug {
+    /// Releases it now and says so to the database.
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
 /// An open write transaction. Dropped without `commit`, it rolls back.
@@ -221,6 +245,7 @@ where
     q
 }
 
+mod postgres;
 mod snapshot;
 mod sqlite;
 
@@ -324,6 +349,15 @@ where
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.pool.close())
+    }
+
+    fn shared_lock<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<SharedLock>> {
+        Box::pin(async move {
+            match (&self.pool as &dyn std::any::Any).downcast_ref::<sqlx::PgPool>() {
+                Some(pool) => postgres::advisory_lock(pool, name, wait).await,
+                None => Ok(SharedLock::NotShared),
+            }
+        })
     }
 
     #[cfg(feature = "testing")]
