@@ -15,7 +15,7 @@ use std::path::Path;
 
 use zhilu_model::DeviceSerial;
 
-use super::driver::{HeldLock, SharedLock};
+use super::driver::{HeldLock, SharedLock, blocking};
 use super::{Catalog, Result};
 use crate::error::StoreError;
 
@@ -34,15 +34,6 @@ impl DeviceLock {
         if let Some(s) = shared {
             s.release().await;
         }
-    }
-}
-
-/// Runs a blocking wait without stalling the runtime's other tasks.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
     }
 }
 

@@ -248,6 +248,7 @@ where
 mod postgres;
 mod snapshot;
 mod sqlite;
+pub(super) use sqlite::blocking;
 
 pub(crate) use snapshot::Snapshot as ReadSnapshot;
 

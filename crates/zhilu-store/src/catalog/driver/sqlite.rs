@@ -120,8 +120,9 @@ fn explain(e: &rusqlite::Error) -> String {
     }
 }
 
-/// Runs blocking SQLite work without stalling the runtime's other tasks.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+/// Runs blocking work (SQLite calls, a lock file's wait) without stalling the runtime's other
+/// tasks.
+pub(in crate::catalog) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
