@@ -414,6 +414,29 @@ async fn approve_first(c: &Client, base: &str, request: &str) -> String {
 
 /// A longer H.264 recording (60 s, faststart), made with ffmpeg, so a seek needs bytes the
 /// browser has not fetched: offloaded from DSJ0001. `None` without ffmpeg (outside CI).
+/// The byte ranges of every playback the viewing register lists, read again (after flushing the
+/// pending viewings) until `enough` holds or the wait runs out.
+async fn served_ranges(env: &Env, enough: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        zhilu_app::access::flush_viewings(env.app())
+            .await
+            .expect("flush");
+        let reg = access::register(env.app(), &setup())
+            .await
+            .expect("register");
+        let ranges: Vec<String> = reg
+            .iter()
+            .flat_map(|e| e.playbacks.iter())
+            .flat_map(|p| p.ranges.iter().cloned())
+            .collect();
+        if enough(&ranges) || Instant::now() > deadline {
+            return ranges;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn long_recording(env: &Env) -> Option<String> {
     let dir = env.t.device_dir("DSJ0001-long");
     let name = "DSJ0001_000123_20261120100000_0003.MP4";
@@ -540,33 +563,43 @@ async fn r23_two_levels_approve_then_the_officer_plays_watermarked_and_the_regis
     )
     .await;
     // What the server served, as the viewing records it: a range that does not start at 0.
-    let deadline = Instant::now() + WAIT;
-    let ranges = loop {
-        zhilu_app::access::flush_viewings(env.app())
+    let later = |r: &String| !r.starts_with("0-") && !r.starts_with("bytes=0-");
+    let mut ranges = served_ranges(&env, |rs| rs.iter().any(later)).await;
+    if sha != env.sha && !ranges.iter().any(later) {
+        // Chromium asks for a later range on a seek only when it has not buffered that part yet.
+        // That is the one reason allowed for its absence: the first request brought the whole
+        // file. Then the page asks for the last 64 KiB itself, as a player on a slower link would.
+        let size = zhilu_app::offload::recordings(env.app(), &setup(), None)
             .await
-            .expect("flush");
-        let reg = access::register(env.app(), &setup())
-            .await
-            .expect("register");
-        let ranges: Vec<String> = reg
-            .iter()
-            .flat_map(|e| e.playbacks.iter())
-            .flat_map(|p| p.ranges.iter().cloned())
-            .collect();
-        if ranges
-            .iter()
-            .any(|r| !r.starts_with("0-") && !r.starts_with("bytes=0-"))
-            || Instant::now() > deadline
-        {
-            break ranges;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    if sha != env.sha {
+            .expect("recordings")
+            .into_iter()
+            .find(|r| r.sha256.to_string() == sha)
+            .expect("the long recording")
+            .size;
+        let whole = format!("0-{}", size - 1);
         assert!(
             ranges
                 .iter()
-                .any(|r| !r.starts_with("0-") && !r.starts_with("bytes=0-")),
+                .any(|r| r.trim_start_matches("bytes=") == whole),
+            "no later range although the whole file ({whole}) was never served: {ranges:?}"
+        );
+        let ranged = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch(document.getElementById('player').currentSrc, {headers: {Range: 'bytes=-65536'}}) \
+                   .then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-range'), b.byteLength]))) \
+                   .catch(e => done(String(e)));",
+                vec![],
+            )
+            .await
+            .expect("a ranged request from the page");
+        assert_eq!(ranged[0], 206, "the server answers a range: {ranged}");
+        assert_eq!(ranged[2], 65536, "{ranged}");
+        ranges = served_ranges(&env, |rs| rs.iter().any(later)).await;
+    }
+    if sha != env.sha {
+        assert!(
+            ranges.iter().any(later),
             "the seek asked for a later range: {ranges:?}"
         );
     }
