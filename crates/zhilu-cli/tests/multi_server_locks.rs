@@ -326,6 +326,98 @@ fn x4_device_lock_is_shared_by_servers_on_one_postgres_catalog() {
     verifies(&t, &two);
 }
 
+/// X4 on PostgreSQL: server A's connection holding the device's lock is cut while A's offload
+/// goes on (a network cut, a restart of the database). Server B may then take the device and
+/// mark A's session interrupted; when A comes to close that session it refuses, in Chinese,
+/// instead of writing `finished` over B's mark. What A stored meanwhile stays stored and both
+/// directories verify.
+#[test]
+fn x4_a_session_taken_over_after_its_lock_was_lost_is_not_closed_over() {
+    if !on_postgres() {
+        eprintln!(
+            "ZHILU_TEST_POSTGRES_URL is not set: the device lock across servers is PostgreSQL's"
+        );
+        return;
+    }
+    let t = TestApp::empty();
+    t.ready("DSJ0001");
+    let two = join(&t, None);
+    let rt = runtime();
+    rt.block_on(async {
+        let a = Arc::new(open(&t, &t.data()).await.expect("open A"));
+        let b = Arc::new(open(&t, &two).await.expect("open B"));
+        let actor = Actor::test("setup");
+
+        let cam_a = t.device_dir("cam-a");
+        std::fs::copy(fixture("clip.mov"), cam_a.join("clip.mov")).expect("copy");
+        let (reached_tx, reached) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        let gate = Gate {
+            reached: Mutex::new(reached_tx),
+            go: Mutex::new(go_rx),
+        };
+        let running_a = {
+            let (a, actor, req) = (Arc::clone(&a), actor.clone(), request(&cam_a));
+            tokio::spawn(async move { offload::offload(&a, &actor, &req, &gate).await })
+        };
+        tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(60)))
+            .await
+            .expect("join")
+            .expect("A's offload reached its first file");
+        let session_a = a
+            .catalog()
+            .sessions()
+            .await
+            .expect("sessions")
+            .into_iter()
+            .find(|s| s.status == SessionStatus::Running)
+            .expect("A's session is running")
+            .id;
+
+        // A's lock connection is cut; B takes the device and accounts for A's session.
+        assert_eq!(kill_lock_holders(&t).await, 1, "A's lock connection");
+        let cam_b = t.device_dir("cam-b");
+        std::fs::copy(fixture("clip.avi"), cam_b.join("clip.avi")).expect("copy");
+        let report_b = offload::offload(&b, &actor, &request(&cam_b), &offload::Silent)
+            .await
+            .expect("B's offload once A's lock is gone");
+        assert_eq!(report_b.recovered_sessions, vec![session_a.clone()]);
+
+        // A goes on: it stores its file, then refuses to close the session B accounted for.
+        go.send(()).expect("let A go on");
+        let closed_a = running_a.await.expect("join");
+        match &closed_a {
+            Err(AppError::OffloadFailed(m)) => {
+                assert!(
+                    m.contains("设备锁") && m.contains(session_a.as_str()),
+                    "{m}"
+                )
+            }
+            other => panic!("A's close over B's mark: {other:?}"),
+        }
+        let row = b
+            .catalog()
+            .session(&session_a)
+            .await
+            .expect("session")
+            .expect("A's session");
+        assert_eq!(row.record.status, SessionStatus::Interrupted, "{row:?}");
+        let size = std::fs::metadata(fixture("clip.mov")).expect("size").len();
+        let recordings = zhilu_app::offload::recordings(&b, &Actor::test("audit"), None)
+            .await
+            .expect("recordings");
+        assert!(
+            recordings.iter().any(|r| r.size == size),
+            "A's file is stored: {recordings:#?}"
+        );
+        a.close().await;
+        b.close().await;
+    });
+    drop(rt);
+    verifies(&t, &t.data());
+    verifies(&t, &two);
+}
+
 /// Ends, from outside, every connection to the test's database that holds an advisory lock (a
 /// killed server's connection); how many.
 async fn kill_lock_holders(t: &TestApp) -> u64 {

@@ -120,6 +120,7 @@ async fn r23_openapi_document_describes_every_route_with_schemas() {
         ("get", "/api/v1/sanctions"),
         ("post", "/api/v1/annual-reviews"),
         ("get", "/api/v1/annual-reviews"),
+        ("get", "/api/v1/oversee"),
         ("get", "/api/v1/checkouts"),
         ("post", "/api/v1/checkouts"),
         ("get", "/api/v1/usage"),

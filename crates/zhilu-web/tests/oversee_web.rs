@@ -310,3 +310,66 @@ async fn x4_an_agency_refusing_or_not_opening_gets_its_row_the_others_their_figu
     assert!(s.contains("该机关拒绝") && s.contains("已停用"), "{s}");
     assert!(!s.contains("data-k="), "{s}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x4_oversee_api_answers_each_agencys_own_figures_and_refuses_as_the_page_does() {
+    let a = jinpu("superior_oversight").await;
+    let scratch = tempfile::tempdir().expect("tmp");
+    let broken = scratch.path().join("没有这个目录");
+    let pa = a.data();
+    let sup = supervisor(&[("金普", &pa), ("损坏", &broken)]).await;
+    let size_a = ledger_size(&a).await;
+
+    // The supervising account: each agency's figures, exactly the agency's own summary.
+    let mut c = login(&sup.base, OVERSIGHT).await;
+    for period in [None, Some("2026-11"), Some("2026-10")] {
+        let path = match period {
+            Some(p) => format!("/api/v1/oversee?period={p}"),
+            None => "/api/v1/oversee".to_string(),
+        };
+        let r = c.get(&path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let rows = r.json();
+        let rows = rows.as_array().expect("an array");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0]["agency"], "金普");
+        assert_eq!(
+            rows[0]["summary"],
+            serde_json::to_value(expected(&a, period).await).expect("json"),
+            "{path}"
+        );
+        assert!(rows[0].get("problem").is_none(), "{:?}", rows[0]);
+        assert_eq!(rows[1]["agency"], "损坏");
+        assert!(rows[1].get("summary").is_none(), "{:?}", rows[1]);
+        assert!(
+            rows[1]["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("无法打开该机关的数据目录")),
+            "{:?}",
+            rows[1]
+        );
+    }
+    assert_eq!(
+        c.get("/api/v1/oversee?period=2026-11").await.json()[0]["summary"]["recordings"],
+        2
+    );
+    let r = c.get("/api/v1/oversee?period=2026-13").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("统计月份须写成")),
+        "{}",
+        r.text()
+    );
+
+    // An ordinary 执法人员: 403 in Chinese, nothing of the agency; not logged in: 401.
+    let mut officer = login(&sup.base, OFFICER).await;
+    let r = officer.get("/api/v1/oversee").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("跨机关监督"), "{}", r.text());
+    assert!(!r.text().contains("金普"), "{}", r.text());
+    let r = common::Client::new(&sup.base).get("/api/v1/oversee").await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(ledger_size(&a).await, size_a, "oversee wrote to 金普");
+}

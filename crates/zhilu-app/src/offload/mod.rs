@@ -356,14 +356,7 @@ pub async fn offload(
     session.damaged = report.damaged.len() as u64;
     session.skipped = report.skipped.len() as u64;
     session.bytes = report.bytes;
-    // The session row was written by the entry that started it, and only this offload (which
-    // holds the device's lock) changes it.
-    let version = app
-        .catalog
-        .session(&session.id)
-        .await?
-        .map(|v| v.version)
-        .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {} 丢失", session.id)))?;
+    let version = closing_version(app, &session.id).await?;
     let session_id = session.id.clone();
     close.insert(0, Change::update(session, version));
     let closed = app.record(actor, close).await;
@@ -388,6 +381,29 @@ pub async fn offload(
     };
     lock.release().await;
     Ok(report)
+}
+
+/// The version at which this offload or upload closes its session: the row as the entry that
+/// started it left it, still `running` (only the device lock's holder changes it). Another
+/// server marks it `interrupted` only after taking the device's lock, which it can do when this
+/// process lost the lock mid-way (its database connection cut while the copy went on): the
+/// session is then that server's account of a cut-off transfer, and this close is refused
+/// instead of written over it. The files stored meanwhile stay stored, each in its own entry. A
+/// takeover between this read and the close makes the close's version check fail (a conflict):
+/// nothing is overwritten either way.
+async fn closing_version(app: &App, id: &SessionId) -> Result<zhilu_store::Version, AppError> {
+    let current = app
+        .catalog
+        .session(id)
+        .await?
+        .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {id} 丢失")))?;
+    if current.record.status != SessionStatus::Running {
+        return Err(AppError::OffloadFailed(format!(
+            "导入批次 {id} 已被标记为“{}”：本机持有的设备锁在导入途中丢失（与数据库的连接曾中断），另一处已接手该设备。已入库的文件均已保留；请核对导入记录后重新导入该设备，已入库的文件不会重复保存",
+            current.record.status.label()
+        )));
+    }
+    Ok(current.version)
 }
 
 /// Holds `device`'s lock, which one offload or station upload of the device holds at a time.
@@ -539,12 +555,7 @@ pub async fn store_received(
     session.damaged = report.damaged.len() as u64;
     session.skipped = report.skipped.len() as u64;
     session.bytes = report.bytes;
-    let version = app
-        .catalog
-        .session(&session.id)
-        .await?
-        .map(|v| v.version)
-        .ok_or_else(|| AppError::OffloadFailed(format!("导入批次 {} 丢失", session.id)))?;
+    let version = closing_version(app, &session.id).await?;
     let session_id = session.id.clone();
     close.insert(0, Change::update(session, version));
     let closed = app.record(actor, close).await;

@@ -40,6 +40,7 @@ const NEEDS: [Action; 4] = [
 
 /// Open finding cases (not closed) of one severity.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeverityCount {
     /// `violation`, `warning`, `info`.
     pub severity: &'static str,
@@ -50,6 +51,7 @@ pub struct SeverityCount {
 
 /// Whether the ledger's head agrees with the signed checkpoint kept beside the catalog.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeadCheck {
     pub ok: bool,
     /// The size the checkpoint file signs (none: unreadable or badly signed).
@@ -62,6 +64,7 @@ pub struct HeadCheck {
 
 /// One agency as its supervising body sees it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgencySummary {
     /// The agency's enforcement profile (`jinpu-wj`).
     pub profile: String,

@@ -35,7 +35,7 @@ mod exports;
 mod findings;
 mod forms;
 mod home;
-mod oversee;
+pub(crate) mod oversee;
 mod records;
 mod registry;
 mod sampling;

@@ -15,11 +15,37 @@ use super::{PageError, Viewer, render};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// A month, `2026-11` (Beijing time); absent or empty: every record.
     #[serde(default)]
     pub period: Option<String>,
+}
+
+/// `[from, to)` of a month.
+type Month = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
+
+impl PeriodQuery {
+    /// The month as asked, trimmed; `None` when absent or empty.
+    pub(crate) fn asked(&self) -> Option<String> {
+        self.period
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+    }
+
+    /// `[from, to)` of the month asked (Beijing time), or `None` for every record; the reason
+    /// in Chinese when it is not a month.
+    pub(crate) fn period(&self) -> Result<Option<Month>, String> {
+        match self.asked() {
+            Some(p) => oversee::month(&p)
+                .map(Some)
+                .ok_or_else(|| format!("统计月份须写成 2026-11 这样的年月，收到“{p}”")),
+            None => Ok(None),
+        }
+    }
 }
 
 /// One figure of an agency: its label, its value, and a stable key (`data-k`) for tests.
@@ -112,10 +138,10 @@ fn figures(m: &AgencySummary) -> Vec<Figure> {
     out
 }
 
-/// What the page says of an agency without figures. A refusal's message is the agency's own
-/// (Chinese, about the account); a failure to open or read is logged here and named only
-/// generally, as every server failure is.
-fn problem(name: &str, p: AgencyProblem) -> String {
+/// What the page (and the API, `GET /api/v1/oversee`) says of an agency without figures. A
+/// refusal's message is the agency's own (Chinese, about the account); a failure to open or read
+/// is logged here and named only generally, as every server failure is.
+pub(crate) fn problem(name: &str, p: AgencyProblem) -> String {
     match p {
         AgencyProblem::Refused(e) => format!("该机关拒绝：{e}"),
         AgencyProblem::Unopenable(e) => {
@@ -154,18 +180,8 @@ pub async fn oversee(
     v: Viewer,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let asked = q
-        .period
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string);
-    let period = match &asked {
-        Some(p) => Some(oversee::month(p).ok_or_else(|| {
-            PageError::bad_request(format!("统计月份须写成 2026-11 这样的年月，收到“{p}”"))
-        })?),
-        None => None,
-    };
+    let asked = q.asked();
+    let period = q.period().map_err(PageError::bad_request)?;
     let rows = oversee::configured(&s.app, &v.actor, period).await?;
     Ok(render(&Oversee {
         v,

@@ -19,6 +19,7 @@ pub(crate) mod exports;
 pub(crate) mod findings;
 mod footage;
 pub mod openapi;
+mod oversee;
 mod purge;
 mod records;
 mod registry;
@@ -96,6 +97,7 @@ pub fn table() -> OpenApiRouter<AppState> {
             accountability::add_annual_review,
             accountability::annual_reviews
         ))
+        .routes(routes!(oversee::across))
         .routes(routes!(records::officers))
         .routes(routes!(records::activities, records::add_activity))
         .routes(routes!(records::activity))
