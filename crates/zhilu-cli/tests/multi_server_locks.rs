@@ -110,6 +110,46 @@ impl Progress for Gate {
     }
 }
 
+/// `app`'s offload of DSJ0001 (`clip.mov` from `cam-a`), started and stopped at its first file
+/// with its session running and the device's lock held: the task, the sender that lets it go
+/// on, and the session's id.
+async fn paused_offload(
+    t: &TestApp,
+    app: &Arc<App>,
+    actor: &Actor,
+) -> (
+    tokio::task::JoinHandle<Result<offload::OffloadReport, AppError>>,
+    mpsc::Sender<()>,
+    zhilu_app::model::SessionId,
+) {
+    let cam = t.device_dir("cam-a");
+    std::fs::copy(fixture("clip.mov"), cam.join("clip.mov")).expect("copy");
+    let (reached_tx, reached) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel();
+    let gate = Gate {
+        reached: Mutex::new(reached_tx),
+        go: Mutex::new(go_rx),
+    };
+    let running = {
+        let (app, actor, req) = (Arc::clone(app), actor.clone(), request(&cam));
+        tokio::spawn(async move { offload::offload(&app, &actor, &req, &gate).await })
+    };
+    tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(60)))
+        .await
+        .expect("join")
+        .expect("the offload reached its first file");
+    let session = app
+        .catalog()
+        .sessions()
+        .await
+        .expect("sessions")
+        .into_iter()
+        .find(|s| s.status == SessionStatus::Running)
+        .expect("the session is running")
+        .id;
+    (running, go, session)
+}
+
 fn request(source: &Path) -> OffloadRequest {
     OffloadRequest {
         source: source.to_path_buf(),
@@ -144,29 +184,7 @@ fn x4_device_lock_is_shared_by_servers_on_one_postgres_catalog() {
         let actor = Actor::test("setup");
 
         // A's offload of DSJ0001, stopped with its session running.
-        let cam_a = t.device_dir("cam-a");
-        std::fs::copy(fixture("clip.mov"), cam_a.join("clip.mov")).expect("copy");
-        let (reached_tx, reached) = mpsc::channel();
-        let (go, go_rx) = mpsc::channel();
-        let gate = Gate {
-            reached: Mutex::new(reached_tx),
-            go: Mutex::new(go_rx),
-        };
-        let running_a = {
-            let (a, actor, req) = (Arc::clone(&a), actor.clone(), request(&cam_a));
-            tokio::spawn(async move { offload::offload(&a, &actor, &req, &gate).await })
-        };
-        tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(60)))
-            .await
-            .expect("join")
-            .expect("A's offload reached its first file");
-        let sessions = a.catalog().sessions().await.expect("sessions");
-        let session_a = sessions
-            .iter()
-            .find(|s| s.status == SessionStatus::Running)
-            .expect("A's session is running")
-            .id
-            .clone();
+        let (running_a, go, session_a) = paused_offload(&t, &a, &actor).await;
 
         // B's offload of the same device: refused, nothing marked.
         let cam_b = t.device_dir("cam-b");
@@ -348,31 +366,7 @@ fn x4_a_session_taken_over_after_its_lock_was_lost_is_not_closed_over() {
         let b = Arc::new(open(&t, &two).await.expect("open B"));
         let actor = Actor::test("setup");
 
-        let cam_a = t.device_dir("cam-a");
-        std::fs::copy(fixture("clip.mov"), cam_a.join("clip.mov")).expect("copy");
-        let (reached_tx, reached) = mpsc::channel();
-        let (go, go_rx) = mpsc::channel();
-        let gate = Gate {
-            reached: Mutex::new(reached_tx),
-            go: Mutex::new(go_rx),
-        };
-        let running_a = {
-            let (a, actor, req) = (Arc::clone(&a), actor.clone(), request(&cam_a));
-            tokio::spawn(async move { offload::offload(&a, &actor, &req, &gate).await })
-        };
-        tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(60)))
-            .await
-            .expect("join")
-            .expect("A's offload reached its first file");
-        let session_a = a
-            .catalog()
-            .sessions()
-            .await
-            .expect("sessions")
-            .into_iter()
-            .find(|s| s.status == SessionStatus::Running)
-            .expect("A's session is running")
-            .id;
+        let (running_a, go, session_a) = paused_offload(&t, &a, &actor).await;
 
         // A's lock connection is cut; B takes the device and accounts for A's session.
         assert_eq!(kill_lock_holders(&t).await, 1, "A's lock connection");
