@@ -10,6 +10,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
+use common::schema::check;
 use common::{OFFICER, person};
 use zhilu_app::supervision::oversee::{self, AgencySummary};
 use zhilu_app::testing::{TestApp, default_now};
@@ -320,6 +321,14 @@ async fn x4_oversee_api_answers_each_agencys_own_figures_and_refuses_as_the_page
     let sup = supervisor(&[("金普", &pa), ("损坏", &broken)]).await;
     let size_a = ledger_size(&a).await;
 
+    // Every answer below is also checked against the server's own OpenAPI document.
+    let doc = common::Client::new(&sup.base)
+        .get("/api/v1/openapi.json")
+        .await
+        .json();
+    let mut errs = Vec::new();
+    let mut check = |r: &common::Resp| check(&doc, "get", "/api/v1/oversee", r, &mut errs);
+
     // The supervising account: each agency's figures, exactly the agency's own summary.
     let mut c = login(&sup.base, OVERSIGHT).await;
     for period in [None, Some("2026-11"), Some("2026-10")] {
@@ -329,6 +338,7 @@ async fn x4_oversee_api_answers_each_agencys_own_figures_and_refuses_as_the_page
         };
         let r = c.get(&path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text());
+        check(&r);
         let rows = r.json();
         let rows = rows.as_array().expect("an array");
         assert_eq!(rows.len(), 2, "{rows:?}");
@@ -355,6 +365,7 @@ async fn x4_oversee_api_answers_each_agencys_own_figures_and_refuses_as_the_page
     );
     let r = c.get("/api/v1/oversee?period=2026-13").await;
     assert_eq!(r.status, 400, "{}", r.text());
+    check(&r);
     assert!(
         r.json()["message"]
             .as_str()
@@ -367,9 +378,15 @@ async fn x4_oversee_api_answers_each_agencys_own_figures_and_refuses_as_the_page
     let mut officer = login(&sup.base, OFFICER).await;
     let r = officer.get("/api/v1/oversee").await;
     assert_eq!(r.status, 403, "{}", r.text());
+    check(&r);
     assert!(r.text().contains("跨机关监督"), "{}", r.text());
     assert!(!r.text().contains("金普"), "{}", r.text());
     let r = common::Client::new(&sup.base).get("/api/v1/oversee").await;
     assert_eq!(r.status, 401, "{}", r.text());
+    check(&r);
+    assert!(
+        errs.is_empty(),
+        "answers the document does not describe: {errs:#?}"
+    );
     assert_eq!(ledger_size(&a).await, size_a, "oversee wrote to 金普");
 }
