@@ -38,14 +38,20 @@ if [ -n "$pg_url" ]; then
   drop_test_databases
   trap drop_test_databases EXIT
   # Only what the backend can change (with nextest). Not rerun: the help-text and layout checks, the
-  # vault roots, the browser journeys (pages over the use cases the API tests run on PostgreSQL),
+  # vault roots, the pages (browser journeys and server-rendered pages: views over the use cases
+  # the API tests run on PostgreSQL),
   # the spreadsheet and JSON renderings of results, and the regulation scenarios but one: the
   # rules are the pure policy crate's, fed by the same store reads the conformance suite and the
   # app's tests check on both backends; luohe-xm stays as one whole agency's year on PostgreSQL.
+  # With nextest the packages are chosen by the filter over the whole workspace's build: `-p`
+  # would unify features differently and rebuild crates the SQLite pass just built (~40 s in CI).
+  catalog_packages=(-p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web)
+  cargo nextest --version >/dev/null 2>&1 && catalog_packages=(--workspace)
   ZHILU_TEST_POSTGRES_URL="$pg_url" \
-    NEXTEST_FILTER='not (binary(cli_zh) | binary(architecture) | binary(vault_conformance) | binary(browser)
-      | binary(sheet_cli) | binary(json_contract) | (binary(/^scenario_/) & not binary(scenario_luohe_xm)))' \
-    run_tests -p zhilu-store -p zhilu-app -p zhilu-cli -p zhilu-web --all-targets
+    NEXTEST_FILTER='(package(zhilu-store) | package(zhilu-app) | package(zhilu-cli) | package(zhilu-web))
+      & not (binary(cli_zh) | binary(architecture) | binary(vault_conformance) | binary(browser)
+      | binary(pages_more) | binary(sheet_cli) | binary(json_contract) | (binary(/^scenario_/) & not binary(scenario_luohe_xm)))' \
+    run_tests "${catalog_packages[@]}" --all-targets
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is required in CI but none is reachable" >&2
   exit 1
