@@ -104,7 +104,7 @@ impl crate::App {
         {
             return Ok(h.generation);
         }
-        let (size, _) = self.catalog.ledger_head().await?;
+        let size = self.catalog.ledger_size().await?;
         let mut h = lock(&self.decisions.head);
         let next = match *h {
             // Nobody else wrote since: the decisions stand.

@@ -373,7 +373,7 @@ pub(crate) async fn offer_to(
 
 /// The ledger head and our signed checkpoint of it.
 async fn signed_head(app: &App) -> Result<(u64, String), AppError> {
-    let (head, _) = app.catalog.ledger_head().await?;
+    let head = app.catalog.ledger_size().await?;
     let note = app
         .catalog
         .checkpoint_at(head)

@@ -64,7 +64,7 @@ impl Raw {
 }
 
 /// What an attacker with the database (and no key) can do after changing entries: recompute every
-/// tree node and the head from the stored leaf hashes. Returns the new root.
+/// entry's tree nodes from the stored leaf hashes. Returns the new root.
 async fn rebuild_tree(c: &mut Raw, alg: ledger::HashAlg) -> ledger::Hash {
     let leaves = c
         .strings("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
@@ -73,28 +73,20 @@ async fn rebuild_tree(c: &mut Raw, alg: ledger::HashAlg) -> ledger::Hash {
     for (i, l) in leaves.iter().enumerate() {
         let mut h = [0u8; 32];
         hex::decode_to_slice(l, &mut h).expect("hex");
+        let mut above = String::new();
         for (id, n) in ledger::append(alg, i as u64, h, &nodes).expect("append") {
+            if id.level > 0 {
+                above.push_str(&hex::encode(n));
+            }
             nodes.insert(id, n);
         }
-    }
-    let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    c.exec("DELETE FROM ledger_tree", &[]).await;
-    for (id, h) in &nodes {
         c.exec(
-            &format!(
-                "INSERT INTO ledger_tree (pos, hash) VALUES ({}, $1)",
-                id.position().expect("position")
-            ),
-            &[&hex::encode(h)],
+            &format!("UPDATE ledger_entries SET nodes = $1 WHERE seq = {i}"),
+            &[&above],
         )
         .await;
     }
-    c.exec(
-        &format!("UPDATE ledger_head SET root = $1, size = {}", leaves.len()),
-        &[&hex::encode(root)],
-    )
-    .await;
-    root
+    ledger::root(alg, leaves.len() as u64, &nodes).expect("root")
 }
 
 async fn exec(t: &TestApp, sql: &str) -> u64 {
@@ -291,8 +283,8 @@ async fn x1_consistent_rewrite_of_entry_leaf_and_nodes_is_caught_by_the_signed_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_truncated_ledger_is_detected() {
     let t = app_with_devices().await;
+    // The last entry, with its commit's checkpoint.
     exec(&t, "DELETE FROM ledger_entries WHERE seq = 6").await;
-    exec(&t, "DELETE FROM ledger_checkpoints WHERE size = 7").await;
     let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
     assert!(
         r.problems.iter().any(|p| p.message.contains("截断")),
@@ -538,8 +530,8 @@ async fn x1_entries_appended_after_the_last_signature_are_named_and_never_signed
         let leaf = alg.leaf_hash(body.as_bytes());
         c.exec(
             &format!(
-                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash) \
-                 VALUES ({seq}, 1763640000000000, 'device.registered', $1, $2, $3)"
+                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash, nodes) \
+                 VALUES ({seq}, 1763640000000000, 'device.registered', $1, $2, $3, '')"
             ),
             &[&subject, &body, &hex::encode(leaf)],
         )
@@ -628,4 +620,73 @@ async fn x1_credential_in_ledger_is_a_digest_and_a_swapped_hash_is_detected() {
         "{:?}",
         r.problems
     );
+}
+
+/// The entries the lookup by subject finds about device DSJ-2.
+async fn about(t: &TestApp) -> usize {
+    t.app()
+        .catalog()
+        .ledger_entries_about("device:DSJ-2", 100)
+        .await
+        .expect("about")
+        .len()
+}
+
+/// The subject and kind lookups (audit pages, the profile in force) read `ledger_keys`, which
+/// commits bring up to date every 128 entries. A key row removed or pointed at another subject
+/// hides an entry from those lookups without touching the log: verify names both counts, and the
+/// log itself still verifies entry by entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_a_lookup_key_removed_or_changed_is_named_by_verify() {
+    let t = app_with_devices().await;
+    // 7 entries so far; 66 registrations (2 entries each) carry the ledger past 128.
+    for i in 0..66 {
+        register(&t, &format!("KEY-{i}")).await;
+    }
+    t.app().settle().await;
+    let (size, _) = t.app().catalog().ledger_head().await.expect("head");
+    assert!(size >= 128, "{size}");
+    let seqs: Vec<u64> = t
+        .app()
+        .catalog()
+        .ledger_entries(0, size)
+        .await
+        .expect("entries")
+        .into_iter()
+        .filter(|e| e.subject == "device:DSJ-2")
+        .map(|e| e.seq)
+        .collect();
+    assert!(seqs.len() >= 2, "{seqs:?}");
+    assert_eq!(about(&t).await, seqs.len(), "every entry found before");
+    let clean = verify(t.app(), &Actor::test("test")).await.expect("verify");
+    assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+
+    exec(
+        &t,
+        &format!("DELETE FROM ledger_keys WHERE seq = {}", seqs[0]),
+    )
+    .await;
+    exec(
+        &t,
+        &format!(
+            "UPDATE ledger_keys SET subject = 'device:KEY-0' WHERE seq = {}",
+            seqs[1]
+        ),
+    )
+    .await;
+    assert_eq!(
+        about(&t).await,
+        seqs.len() - 2,
+        "the lookup now misses both"
+    );
+    let r = verify(t.app(), &Actor::test("test")).await.expect("verify");
+    assert_eq!(r.problems.len(), 1, "{:#?}", r.problems);
+    assert!(
+        r.problems[0].message.contains("检索索引")
+            && r.problems[0].message.contains("1 行与日志记录不符")
+            && r.problems[0].message.contains("缺少 1 条"),
+        "{:#?}",
+        r.problems
+    );
+    assert_eq!(r.signed_entries, r.entries, "the log itself is intact");
 }

@@ -12,7 +12,6 @@ use zhilu_app::setup::{ProfileSource, apply_profile};
 use zhilu_app::testing::TestApp;
 use zhilu_app::witness::{self, Offer};
 use zhilu_app::{Actor, App};
-use zhilu_ledger as ledger;
 
 /// A witness at the legal office: its own directory, trusting this log, serving on 127.0.0.1.
 struct LegalOffice {
@@ -155,75 +154,15 @@ async fn x1_a_rollback_is_refused_and_recorded_by_the_witness_and_named_by_verif
     reopened.close().await;
 }
 
-/// The database rolled back to `m` entries, consistently, by SQL (both backends).
+/// The database rolled back to `m` entries, consistently, by SQL (both backends): each entry's row
+/// holds the tree nodes it completed and its commit's checkpoint, so deleting the later rows (and
+/// their lookup keys and cosignatures) leaves the catalog exactly as it stood at `m`.
 async fn rollback(t: &TestApp, m: u64) {
-    use sqlx::Connection;
-    let url = t.raw_url();
-    let stmts = [
-        format!("DELETE FROM ledger_entries WHERE seq >= {m}"),
-        format!("DELETE FROM ledger_checkpoints WHERE size > {m}"),
-        format!("DELETE FROM witness_cosignatures WHERE size > {m}"),
-        "DELETE FROM ledger_tree".to_string(),
-    ];
-    let alg = t.app().catalog().hash_alg();
-    // The same statements on either backend's own connection type.
-    macro_rules! run {
-        ($c:expr) => {{
-            for s in &stmts {
-                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
-                    .execute(&mut $c)
-                    .await
-                    .expect("exec");
-            }
-            let leaves: Vec<String> =
-                sqlx::query_scalar("SELECT leaf_hash FROM ledger_entries ORDER BY seq")
-                    .fetch_all(&mut $c)
-                    .await
-                    .expect("leaves");
-            for s in rebuild(alg, &leaves) {
-                sqlx::query(sqlx::AssertSqlSafe(s))
-                    .execute(&mut $c)
-                    .await
-                    .expect("exec");
-            }
-        }};
-    }
-    if url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.expect("raw");
-        run!(c);
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.expect("raw");
-        run!(c);
-    }
-}
-
-/// Statements that store the tree of `leaves` and its head.
-fn rebuild(alg: ledger::HashAlg, leaves: &[String]) -> Vec<String> {
-    let mut nodes = std::collections::HashMap::new();
-    for (i, l) in leaves.iter().enumerate() {
-        let mut h = [0u8; 32];
-        hex::decode_to_slice(l, &mut h).expect("hex");
-        for (id, n) in ledger::append(alg, i as u64, h, &nodes).expect("append") {
-            nodes.insert(id, n);
-        }
-    }
-    let root = ledger::root(alg, leaves.len() as u64, &nodes).expect("root");
-    let mut out: Vec<String> = nodes
-        .iter()
-        .map(|(id, h)| {
-            format!(
-                "INSERT INTO ledger_tree (pos, hash) VALUES ({}, '{}')",
-                id.position().expect("position"),
-                hex::encode(h)
-            )
-        })
-        .collect();
-    out.push(format!(
-        "UPDATE ledger_head SET size = {}, root = '{}'",
-        leaves.len(),
-        hex::encode(root)
-    ));
-    out
+    let sql = format!(
+        "DELETE FROM ledger_entries WHERE seq >= {m}; DELETE FROM ledger_keys WHERE seq >= {m}; \
+         DELETE FROM witness_cosignatures WHERE size > {m};"
+    );
+    zhilu_store::testing::raw_exec(t.raw_url(), &sql).await;
 }
 
 fn copy_dir(from: &Path, to: &Path) {

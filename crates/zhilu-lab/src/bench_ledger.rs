@@ -2,12 +2,12 @@
 //! the same disk, the two interleaved (ours, baseline, ours, baseline…) over `runs` rounds so that
 //! a change in the machine's load hits both sides; min / median / max of each, and the ratio of
 //! the medians:
-//! - durable appends: single-entry catalog commits (entry, tree nodes, head and an Ed25519-signed
-//!   checkpoint in one fsynced transaction) against plain SQLite single-row commits (WAL,
+//! - durable appends: single-entry catalog commits (the entry row with the tree nodes it completes
+//!   and an Ed25519-signed checkpoint, in one fsynced transaction) against plain SQLite single-row commits (WAL,
 //!   `synchronous = FULL`, one `INSERT` per transaction, as the catalog's driver opens its
 //!   connections);
 //! - bulk fill: a fresh catalog filled with N entries (20,000 per commit, each commit signed)
-//!   against the same entry and tree-node rows inserted into a plain SQLite file with the
+//!   against the same entry rows and their lookup keys inserted into a plain SQLite file with the
 //!   catalog's schema for those tables, in one transaction through prepared statements;
 //! - an inclusion proof (entry read, proof built, proof verified) from the catalog of N entries
 //!   against the same from the same tree in memory; a consistency proof from the catalog beside;
@@ -26,7 +26,7 @@ use zhilu_app::setup::load_calendar;
 use zhilu_app::witness::{self, Offer};
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 use zhilu_ledger::{self as ledger, MemoryTree};
-use zhilu_store::{Catalog, Change, CheckpointSigner, LedgerEntry};
+use zhilu_store::{Catalog, Change, CheckpointSigner};
 
 use crate::LabError as AppError;
 pub use crate::Spread;
@@ -48,10 +48,10 @@ pub struct BenchLedgerReport {
     pub log_entries: u64,
     /// Catalog entries per second while filling a fresh catalog (20,000 per signed commit).
     pub fill_entries_per_s: Spread,
-    /// Baseline: the same entry and node rows into a plain SQLite file, per entry per second.
+    /// Baseline: the same entry rows and lookup keys into a plain SQLite file, per entry per second.
     pub sqlite_bulk_entries_per_s: Spread,
-    /// Tree-node rows the baseline inserts beside the entries.
-    pub sqlite_bulk_node_rows: u64,
+    /// Lookup-key rows (`ledger_keys`) the baseline inserts beside the entries.
+    pub sqlite_bulk_key_rows: u64,
     /// Median over median; target ≥ 0.5.
     pub fill_vs_sqlite: f64,
     /// Probes per round of the proof rows.
@@ -97,11 +97,11 @@ impl BenchLedgerReport {
             self.durable_vs_sqlite
         ));
         s.push_str(&format!(
-            "批量写入（{} 条，每次提交 20000 条）\n  本系统 {} 条/秒\n  对照（SQLite 在一个事务中插入同样的 {} 条日志行和 {} 条节点行）{} 条/秒\n  中位比值 {:.2}（目标 ≥ 0.5）\n",
+            "批量写入（{} 条，每次提交 20000 条）\n  本系统 {} 条/秒\n  对照（SQLite 在一个事务中插入同样的 {} 条日志行（含树节点与检查点）和 {} 条检索键行）{} 条/秒\n  中位比值 {:.2}（目标 ≥ 0.5）\n",
             self.log_entries,
             self.fill_entries_per_s.show(0),
             self.log_entries,
-            self.sqlite_bulk_node_rows,
+            self.sqlite_bulk_key_rows,
             self.sqlite_bulk_entries_per_s.show(0),
             self.fill_vs_sqlite
         ));
@@ -193,7 +193,7 @@ impl CheckpointSigner for BenchSigner {
 /// Fills `catalog`'s ledger up to `entries` entries, 20,000 events per signed commit.
 pub(crate) async fn fill(app: &App, signer: &BenchSigner, entries: u64) -> Result<(), AppError> {
     let catalog = app.catalog();
-    let mut next = catalog.ledger_head().await?.0;
+    let mut next = catalog.ledger_size().await?;
     while next < entries {
         let batch: Vec<Change> = (next..(next + 20_000).min(entries)).map(event).collect();
         next += batch.len() as u64;
@@ -296,11 +296,11 @@ async fn run_ledger_bench(
             let db = work.join(format!("bulk-{run}.db"));
             let (db2, r2) = (db.clone(), Arc::clone(r));
             let s = tokio::task::spawn_blocking(move || {
-                zhilu_store::testing::sqlite_bulk_ledger_rows(&db2, &r2.0, &r2.1)
+                zhilu_store::testing::sqlite_bulk_ledger_rows(&db2, &r2)
             })
             .await
             .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))??;
-            base.push(r.0.len() as f64 / s);
+            base.push(r.len() as f64 / s);
             for suffix in ["", "-wal", "-shm"] {
                 let _ = fs::remove_file(format!("{}{suffix}", db.display()));
             }
@@ -317,7 +317,7 @@ async fn run_ledger_bench(
     let fill_entries_per_s = Spread::of(ours);
     let sqlite_bulk_entries_per_s = Spread::of(base);
     let rows = rows.ok_or_else(|| AppError::Invalid("没有运行任何一轮".into()))?;
-    let sqlite_bulk_node_rows = rows.1.len() as u64;
+    let sqlite_bulk_key_rows = rows.len() as u64;
 
     // Proofs from the first filled catalog, interleaved with the same from memory.
     let app = kept.ok_or_else(|| AppError::Invalid("没有运行任何一轮".into()))?;
@@ -325,7 +325,6 @@ async fn run_ledger_bench(
     let alg = catalog.hash_alg();
     let (size, root) = catalog.ledger_head().await?;
     let leaves: Vec<ledger::Hash> = rows
-        .0
         .iter()
         .map(|e| alg.leaf_hash(e.body.as_bytes()))
         .collect();
@@ -384,7 +383,7 @@ async fn run_ledger_bench(
         fill_vs_sqlite: fill_entries_per_s.median / sqlite_bulk_entries_per_s.median,
         fill_entries_per_s,
         sqlite_bulk_entries_per_s,
-        sqlite_bulk_node_rows,
+        sqlite_bulk_key_rows,
         proof_probes: probes,
         catalog_vs_memory_inclusion: catalog_inclusion_proof_us.median
             / memory_inclusion_proof_us.median,
@@ -405,35 +404,12 @@ async fn run_ledger_bench(
     })
 }
 
-/// A ledger's entries as stored and its tree-node rows `(position, hex hash)`.
-type LedgerRows = (Vec<LedgerEntry>, Vec<(u64, String)>);
+/// A ledger's rows as stored.
+type LedgerRows = Vec<zhilu_store::testing::StoredLedgerRow>;
 
-/// Every entry of `catalog`'s ledger as stored, and the tree-node rows the catalog holds for them
-/// (recomputed from the leaves: every perfect subtree, as `(in-order position, hex hash)`).
+/// Every row of `catalog`'s ledger as stored.
 async fn ledger_rows(catalog: &Catalog) -> Result<LedgerRows, AppError> {
-    let alg = catalog.hash_alg();
-    let (size, _) = catalog.ledger_head().await?;
-    let mut entries = Vec::with_capacity(size as usize);
-    while (entries.len() as u64) < size {
-        let page = catalog.ledger_entries(entries.len() as u64, 10_000).await?;
-        if page.is_empty() {
-            break;
-        }
-        entries.extend(page);
-    }
-    let mut tree = MemoryTree::new(alg);
-    let mut nodes = Vec::with_capacity(entries.len() * 2);
-    for e in &entries {
-        let leaf = alg.leaf_hash(e.body.as_bytes());
-        for (id, h) in ledger::append(alg, tree.size(), leaf, &tree)? {
-            let pos = id
-                .position()
-                .ok_or_else(|| AppError::Invalid(format!("树节点 {id:?} 超出可存储的范围")))?;
-            nodes.push((pos, hex::encode(h)));
-        }
-        tree.append(leaf);
-    }
-    Ok((entries, nodes))
+    Ok(zhilu_store::testing::stored_ledger_rows(catalog).await?)
 }
 
 /// The calendar the app figures load again and again (one small `calendar.loaded` entry).

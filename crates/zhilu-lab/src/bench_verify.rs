@@ -132,7 +132,7 @@ async fn run_verify_bench(
     let t = Instant::now();
     // All but the last entry straight into the catalog; the last through a use case, which
     // writes the checkpoint file too.
-    let mut next = catalog.ledger_head().await?.0;
+    let mut next = catalog.ledger_size().await?;
     while next + 1 < entries {
         let batch = (next..(next + 20_000).min(entries - 1))
             .map(|i| change(i, rows, app.now()))

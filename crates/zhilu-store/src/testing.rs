@@ -190,25 +190,67 @@ pub fn sqlite_single_row_commits(db: &Path, n: u64) -> Result<f64, StoreError> {
     Ok(n as f64 / t.elapsed().as_secs_f64())
 }
 
-/// The baseline `bench ledger` sets the bulk fill against: the given ledger entries and tree-node
-/// rows (`(in-order position, hex hash)`) inserted into a fresh plain SQLite file at `db` that has the
-/// catalog's schema for those two tables (keys and indexes as in the migrations), opened as the
-/// catalog's driver opens its connections (WAL, `synchronous = FULL`), in one transaction through
-/// two prepared statements. Returns the seconds from `BEGIN` to the durable `COMMIT`.
-pub fn sqlite_bulk_ledger_rows(
-    db: &Path,
-    entries: &[crate::LedgerEntry],
-    nodes: &[(u64, String)],
-) -> Result<f64, StoreError> {
+/// One ledger row, every column as the catalog stores it (the bulk-fill baseline's input).
+#[derive(Debug, Clone)]
+pub struct StoredLedgerRow {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub leaf_hash: String,
+    pub nodes: String,
+    pub note: Option<String>,
+}
+
+/// Every row of `catalog`'s ledger as stored, in order.
+pub async fn stored_ledger_rows(catalog: &Catalog) -> Result<Vec<StoredLedgerRow>, StoreError> {
+    let mut out = Vec::new();
+    catalog
+        .db
+        .each(
+            "SELECT seq, at, kind, subject, body, leaf_hash, nodes, note FROM ledger_entries \
+             ORDER BY seq"
+                .into(),
+            vec![],
+            &mut |row: &dyn RawRow| {
+                let s = |i: usize| -> Result<String, StoreError> {
+                    Ok(row.text(i)?.unwrap_or_default().to_string())
+                };
+                out.push(StoredLedgerRow {
+                    seq: row.int(0)?.unwrap_or(-1),
+                    at: row.int(1)?.unwrap_or(0),
+                    kind: s(2)?,
+                    subject: s(3)?,
+                    body: s(4)?,
+                    leaf_hash: s(5)?,
+                    nodes: s(6)?,
+                    note: row.text(7)?.map(str::to_string),
+                });
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(out)
+}
+
+/// The baseline `bench ledger` sets the bulk fill against: the given ledger rows, and their
+/// lookup keys, inserted into a fresh plain SQLite file at `db` that has the catalog's schema for
+/// those two tables (keys and indexes as in the migrations), opened as the catalog's driver opens
+/// its connections (WAL, `synchronous = FULL`), in one transaction through two prepared
+/// statements. Returns the seconds from `BEGIN` to the durable `COMMIT`.
+pub fn sqlite_bulk_ledger_rows(db: &Path, rows: &[StoredLedgerRow]) -> Result<f64, StoreError> {
     let sql = |e: rusqlite::Error| StoreError::database("基准 SQLite 数据库出错", e);
     let mut conn = rusqlite::Connection::open(db).map_err(sql)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
          CREATE TABLE ledger_entries (seq INTEGER PRIMARY KEY, at BIGINT NOT NULL, \
-           kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, leaf_hash TEXT NOT NULL); \
-         CREATE INDEX ledger_entries_subject ON ledger_entries(subject, seq); \
-         CREATE INDEX ledger_entries_kind ON ledger_entries(kind, seq); \
-         CREATE TABLE ledger_tree (pos INTEGER PRIMARY KEY, hash TEXT NOT NULL);",
+           kind TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, leaf_hash TEXT NOT NULL, \
+           nodes TEXT NOT NULL, note TEXT); \
+         CREATE TABLE ledger_keys (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, \
+           subject TEXT NOT NULL); \
+         CREATE INDEX ledger_keys_subject ON ledger_keys(subject, seq); \
+         CREATE INDEX ledger_keys_kind ON ledger_keys(kind, seq);",
     )
     .map_err(sql)?;
     let t = std::time::Instant::now();
@@ -216,28 +258,30 @@ pub fn sqlite_bulk_ledger_rows(
     {
         let mut insert = tx
             .prepare(
-                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO ledger_entries (seq, at, kind, subject, body, leaf_hash, nodes, note) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(sql)?;
-        for e in entries {
+        for e in rows {
             insert
                 .execute(rusqlite::params![
-                    e.seq as i64,
+                    e.seq,
                     e.at,
                     e.kind,
                     e.subject,
                     e.body,
-                    e.leaf_hash
+                    e.leaf_hash,
+                    e.nodes,
+                    e.note
                 ])
                 .map_err(sql)?;
         }
         let mut insert = tx
-            .prepare("INSERT INTO ledger_tree (pos, hash) VALUES (?1, ?2)")
+            .prepare("INSERT INTO ledger_keys (seq, kind, subject) VALUES (?1, ?2, ?3)")
             .map_err(sql)?;
-        for (pos, hash) in nodes {
+        for e in rows {
             insert
-                .execute(rusqlite::params![*pos as i64, hash])
+                .execute(rusqlite::params![e.seq, e.kind, e.subject])
                 .map_err(sql)?;
         }
     }

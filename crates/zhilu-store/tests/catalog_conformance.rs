@@ -446,3 +446,105 @@ async fn x4_recordings_read_page_by_page_equal_the_whole_list() {
         c.close().await;
     }
 }
+
+/// The lookups by subject and by kind read `ledger_keys`, which a commit brings up to date only
+/// once 128 or more entries are past it (issue 15: a durable single-entry commit writes one row);
+/// the entries after it are scanned. On every backend, at every length of that tail and after a
+/// commit of many entries at once, each lookup answers exactly what a scan of the whole ledger
+/// answers, and the keys really do trail the entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_lookups_by_subject_and_kind_find_indexed_and_unindexed_entries_alike() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let kinds = ["test.alpha", "test.beta", "test.gamma"];
+    for (backend, c) in backends(dir.path()).await {
+        let url = if backend == "sqlite" {
+            Some(format!("sqlite://{}", dir.path().join("c.db").display()))
+        } else {
+            None
+        };
+        let mut trailed = false;
+        for i in 0..140u64 {
+            // Single-entry commits, then one of 40 entries (the first to reach 128 past the keys).
+            let n = if i == 100 { 40 } else { 1 };
+            let changes: Vec<Change> = (0..n)
+                .map(|j| {
+                    let k = i + j;
+                    Change::event(
+                        kinds[(k % 3) as usize],
+                        format!("case:{}", k % 7),
+                        serde_json::json!({ "k": k }),
+                    )
+                })
+                .collect();
+            commit(&c, changes).await.expect("commit");
+            if !(i % 9 == 0 || i >= 99) {
+                continue;
+            }
+            let all = c.ledger_entries(0, 100_000).await.expect("all");
+            assert_eq!(c.lookup_faults().await.unwrap(), (0, 0), "{backend}");
+            for s in 0..7 {
+                let subject = format!("case:{s}");
+                let mut want: Vec<_> = all
+                    .iter()
+                    .filter(|e| e.subject == subject)
+                    .cloned()
+                    .collect();
+                want.reverse();
+                let got = c.ledger_entries_about(&subject, 1000).await.unwrap();
+                assert_eq!(got, want, "{backend}: about {subject} after {i}");
+                let got = c.ledger_entries_about(&subject, 3).await.unwrap();
+                assert_eq!(
+                    got,
+                    want[..want.len().min(3)],
+                    "{backend}: latest 3 of {subject}"
+                );
+            }
+            for k in kinds {
+                let want: Vec<_> = all.iter().filter(|e| e.kind == k).cloned().collect();
+                assert_eq!(
+                    c.events_of_kinds(&[k]).await.unwrap(),
+                    want,
+                    "{backend}: {k}"
+                );
+                assert_eq!(
+                    c.latest_event(k).await.unwrap(),
+                    want.last().cloned(),
+                    "{backend}"
+                );
+            }
+            let want: Vec<_> = all.iter().filter(|e| e.kind != kinds[2]).cloned().collect();
+            assert_eq!(
+                c.events_of_kinds(&kinds[..2]).await.unwrap(),
+                want,
+                "{backend}: two kinds"
+            );
+            assert_eq!(
+                c.latest_seq_of(&kinds[..2]).await.unwrap(),
+                want.last().map(|e| e.seq),
+                "{backend}"
+            );
+            if let Some(url) = &url {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(url).await.expect("raw");
+                let keyed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_keys")
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count");
+                let tail = all.len() as i64 - keyed;
+                assert!(
+                    (0..128).contains(&tail),
+                    "{backend}: a tail of {tail} after {i}"
+                );
+                trailed |= tail > 0 && keyed > 0;
+                if i == 100 {
+                    assert_eq!(tail, 0, "a commit of 40 entries brings the keys up to date");
+                }
+            }
+        }
+        assert!(
+            url.is_none() || trailed,
+            "the keys trailed the entries at some point"
+        );
+        c.close().await;
+    }
+}

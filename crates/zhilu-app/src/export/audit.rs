@@ -124,7 +124,7 @@ pub(super) async fn collect(
     recordings: &[&Recording],
     digests: &[FileDigests],
 ) -> Result<Audit, AppError> {
-    let (size, _) = app.catalog.ledger_head().await?;
+    let size = app.catalog.ledger_size().await?;
     let note = app
         .catalog
         .checkpoint_at(size)

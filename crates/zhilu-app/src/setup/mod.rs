@@ -402,7 +402,7 @@ impl App {
         let app =
             App::open_inner(dir, clock, init_url, Arc::new(RandomUuids), Some(replay)).await?;
         safety::restrict(&app.dir, &app.config.vault_roots)?;
-        let (size, _) = app.catalog.ledger_head().await?;
+        let size = app.catalog.ledger_size().await?;
         if size > 0 && !app.dir.checkpoint().exists() {
             join(&app).await?;
         }
@@ -512,7 +512,7 @@ impl App {
         };
         let catalog = Catalog::open(&url, config.ledger_hash).await?;
         drop(upgrading);
-        let (head, _) = catalog.ledger_head().await?;
+        let head = catalog.ledger_size().await?;
         let behind = signed.filter(|s| *s > head).map(|s| (head, s));
         // The directory's mode is what its first entry recorded (a first-release directory,
         // which predates replay mode, is a real one).

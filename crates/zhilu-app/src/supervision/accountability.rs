@@ -242,7 +242,7 @@ pub async fn add_violation(
             findings.push(f.into_string());
         }
     }
-    let (size, _) = app.catalog.ledger_head().await?;
+    let size = app.catalog.ledger_size().await?;
     let mut entries: Vec<u64> = Vec::new();
     for e in &v.entries {
         if *e >= size {

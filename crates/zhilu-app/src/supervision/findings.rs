@@ -157,7 +157,7 @@ pub async fn sync(app: &App) -> Result<SyncReport, AppError> {
     // since this process last synced, there is nothing new to find (a minute is finer than any
     // deadline a profile sets).
     let minute = app.now().timestamp().div_euclid(60);
-    let (head, _) = app.catalog.ledger_head().await?;
+    let head = app.catalog.ledger_size().await?;
     let synced =
         |m: &std::sync::Mutex<Option<(u64, i64)>>| *m.lock().unwrap_or_else(|e| e.into_inner());
     if synced(&app.findings_synced) == Some((head, minute)) {
@@ -178,7 +178,7 @@ pub async fn sync(app: &App) -> Result<SyncReport, AppError> {
             other => break other?,
         }
     };
-    let (head, _) = app.catalog.ledger_head().await?;
+    let head = app.catalog.ledger_size().await?;
     *app.findings_synced
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some((head, minute));

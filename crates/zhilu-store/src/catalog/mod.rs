@@ -107,6 +107,8 @@ tables! {
 pub struct Catalog {
     pub(crate) db: Box<dyn Driver>,
     alg: HashAlg,
+    /// The tree as this handle's last commit left it (see [`ledger::Frontier`]).
+    frontier: std::sync::Mutex<Option<ledger::Frontier>>,
 }
 
 /// Statements come as literals or are generated from compile-time column lists.
@@ -119,19 +121,22 @@ impl Catalog {
     /// catalog whose ledger was created with another hash algorithm.
     pub async fn open(url: &str, alg: HashAlg) -> Result<Self> {
         let db = driver::connect(url).await?;
-        let c = Catalog { db, alg };
+        let c = Catalog {
+            db,
+            alg,
+            frontier: Default::default(),
+        };
         if !c.db.read_only() {
             c.db.execute(
-                stmt("INSERT INTO ledger_head (id, alg, size, root) VALUES (1, $1, 0, $2) ON CONFLICT (id) DO NOTHING"),
-                vec![
-                    Value::Text(Some(alg.as_str().into())),
-                    Value::Text(Some(hex::encode(alg.empty_root()))),
-                ],
+                stmt(
+                    "INSERT INTO ledger_meta (id, alg) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+                ),
+                vec![Value::Text(Some(alg.as_str().into()))],
             )
             .await?;
         }
         let stored = c
-            .scalar_text(stmt("SELECT alg FROM ledger_head WHERE id = 1"), vec![])
+            .scalar_text(stmt("SELECT alg FROM ledger_meta WHERE id = 1"), vec![])
             .await?
             .unwrap_or_default();
         if stored != alg.as_str() {
@@ -164,6 +169,7 @@ impl Catalog {
         Ok(Catalog {
             db: Box::new(driver::ReadSnapshot::new(self.db.backend(), tx)),
             alg: self.alg,
+            frontier: Default::default(),
         })
     }
 

@@ -81,8 +81,8 @@ impl Catalog {
     /// Our signed checkpoint of exactly `size` entries, if stored.
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
         self.scalar_text(
-            stmt("SELECT note FROM ledger_checkpoints WHERE size = $1"),
-            vec![int(size as i64)],
+            stmt("SELECT note FROM ledger_entries WHERE seq = $1"),
+            vec![int(size as i64 - 1)],
         )
         .await
     }

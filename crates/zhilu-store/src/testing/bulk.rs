@@ -71,7 +71,7 @@ pub async fn bulk_copy_without_ledger(catalog: &Catalog, rows: Vec<Row>) -> Resu
         return Ok(());
     }
     let mut tx = pool.begin().await.map_err(db)?;
-    sqlx::query("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE")
+    sqlx::query("SELECT alg FROM ledger_meta WHERE id = 1 FOR UPDATE")
         .execute(&mut *tx)
         .await
         .map_err(db)?;

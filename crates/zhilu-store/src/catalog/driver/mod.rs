@@ -317,7 +317,7 @@ where
                 Backend::Postgres => {
                     let mut tx = self.pool.begin().await.map_err(db)?;
                     query::<DB>(
-                        Cow::Borrowed("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE"),
+                        Cow::Borrowed("SELECT alg FROM ledger_meta WHERE id = 1 FOR UPDATE"),
                         vec![],
                     )
                     .execute(&mut *tx)
@@ -339,7 +339,7 @@ where
             let mut tx = self.pool.begin_with(begin).await.map_err(db)?;
             if self.backend == Backend::Sqlite {
                 // A deferred transaction takes its snapshot at the first read: take it now.
-                query::<DB>(Cow::Borrowed("SELECT size FROM ledger_head"), vec![])
+                query::<DB>(Cow::Borrowed("SELECT alg FROM ledger_meta"), vec![])
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;

@@ -383,7 +383,7 @@ impl Driver for Sqlite {
                 // A deferred transaction takes its WAL snapshot at its first read: read now, so
                 // the snapshot is of this moment.
                 conn.execute_batch("BEGIN").map_err(db)?;
-                if let Err(e) = conn.query_row("SELECT size FROM ledger_head", [], |_| Ok(())) {
+                if let Err(e) = conn.query_row("SELECT alg FROM ledger_meta", [], |_| Ok(())) {
                     let _ = conn.execute_batch("ROLLBACK");
                     return Err(db(e));
                 }
