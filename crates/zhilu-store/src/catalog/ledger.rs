@@ -159,15 +159,19 @@ fn holder(id: NodeId) -> Result<i64> {
         .ok_or_else(|| corrupt(format!("树节点 {id:?} 超出可存储的范围")))
 }
 
-/// Reads one row of [`nodes_query`] into `out`: the entry's leaf and every node its `nodes` hold.
-fn node_row(row: &dyn RawRow, out: &mut HashMap<NodeId, Hash>) -> Result<()> {
+/// Reads one row of [`nodes_query`] into `out`: those of `ids` the row holds (its leaf, and the
+/// nodes its `nodes` hold; a row high in a large tree holds twenty, of which a proof wants one).
+fn node_row(row: &dyn RawRow, ids: &[NodeId], out: &mut HashMap<NodeId, Hash>) -> Result<()> {
     let Some(seq) = row.int(0)?.and_then(|s| u64::try_from(s).ok()) else {
         return Err(corrupt("ledger_entries 中有无效的序号"));
     };
-    out.insert(
-        NodeId::new(0, seq),
-        parse_hash(row.text(1)?.unwrap_or(""), "ledger_entries.leaf_hash")?,
-    );
+    let leaf = NodeId::new(0, seq);
+    if ids.contains(&leaf) {
+        out.insert(
+            leaf,
+            parse_hash(row.text(1)?.unwrap_or(""), "ledger_entries.leaf_hash")?,
+        );
+    }
     let nodes = row.text(2)?.unwrap_or("");
     let levels = (seq + 1).trailing_zeros();
     if nodes.len() != 64 * levels as usize {
@@ -176,14 +180,15 @@ fn node_row(row: &dyn RawRow, out: &mut HashMap<NodeId, Hash>) -> Result<()> {
         )));
     }
     for level in 1..=levels {
+        let id = NodeId::new(level as u8, ((seq + 1) >> level) - 1);
+        if !ids.contains(&id) {
+            continue;
+        }
         let at = 64 * (level as usize - 1);
         let hash = nodes
             .get(at..at + 64)
             .ok_or_else(|| corrupt(format!("审计日志第 {seq} 条的树节点不是有效的哈希值")))?;
-        out.insert(
-            NodeId::new(level as u8, ((seq + 1) >> level) - 1),
-            parse_hash(hash, "ledger_entries.nodes")?,
-        );
+        out.insert(id, parse_hash(hash, "ledger_entries.nodes")?);
     }
     Ok(())
 }
@@ -209,7 +214,7 @@ async fn tx_nodes(
         .collect();
     for chunk in want.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
         let (sql, args) = nodes_query(chunk)?;
-        tx.each(sql, args, &mut |row: &dyn RawRow| node_row(row, out))
+        tx.each(sql, args, &mut |row: &dyn RawRow| node_row(row, chunk, out))
             .await?;
     }
     all_found(&want, out)
@@ -612,7 +617,9 @@ impl Catalog {
         for chunk in ids.chunks(NODE_BATCHES[NODE_BATCHES.len() - 1]) {
             let (sql, args) = nodes_query(chunk)?;
             self.db
-                .each(sql, args, &mut |row: &dyn RawRow| node_row(row, &mut out))
+                .each(sql, args, &mut |row: &dyn RawRow| {
+                    node_row(row, chunk, &mut out)
+                })
                 .await?;
         }
         all_found(ids, &out)?;
