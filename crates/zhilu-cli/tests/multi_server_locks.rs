@@ -161,6 +161,29 @@ fn request(source: &Path) -> OffloadRequest {
     }
 }
 
+/// Two servers on one PostgreSQL catalog, device DSJ0001 ready to offload: the first data
+/// directory, the second joined to its catalog, and a runtime; `None` (saying why) when the tests
+/// do not run on PostgreSQL, where the device lock across servers lives.
+fn two_servers() -> Option<(TestApp, PathBuf, tokio::runtime::Runtime)> {
+    if !on_postgres() {
+        eprintln!(
+            "ZHILU_TEST_POSTGRES_URL is not set: the device lock across servers is PostgreSQL's (SQLite's writers share one machine's lock files)"
+        );
+        return None;
+    }
+    let t = TestApp::empty();
+    t.ready("DSJ0001");
+    let two = join(&t, None);
+    Some((t, two, runtime()))
+}
+
+/// Servers A (the first directory) and B (`two`), open.
+async fn open_both(t: &TestApp, two: &Path) -> (Arc<App>, Arc<App>) {
+    let a = Arc::new(open(t, &t.data()).await.expect("open A"));
+    let b = Arc::new(open(t, two).await.expect("open B"));
+    (a, b)
+}
+
 /// X4 on PostgreSQL: while server A offloads a device (its session `running`, the device's lock
 /// held), server B's offload of that device is refused as in progress, B's station upload of
 /// it waits, and A's running session is never taken for a cut-off one; once A is done, B's
@@ -168,19 +191,11 @@ fn request(source: &Path) -> OffloadRequest {
 /// (its process killed) is released.
 #[test]
 fn x4_device_lock_is_shared_by_servers_on_one_postgres_catalog() {
-    if !on_postgres() {
-        eprintln!(
-            "ZHILU_TEST_POSTGRES_URL is not set: the device lock across servers is PostgreSQL's (SQLite's writers share one machine's lock files)"
-        );
+    let Some((t, two, rt)) = two_servers() else {
         return;
-    }
-    let t = TestApp::empty();
-    t.ready("DSJ0001");
-    let two = join(&t, None);
-    let rt = runtime();
+    };
     rt.block_on(async {
-        let a = Arc::new(open(&t, &t.data()).await.expect("open A"));
-        let b = Arc::new(open(&t, &two).await.expect("open B"));
+        let (a, b) = open_both(&t, &two).await;
         let actor = Actor::test("setup");
 
         // A's offload of DSJ0001, stopped with its session running.
@@ -351,19 +366,11 @@ fn x4_device_lock_is_shared_by_servers_on_one_postgres_catalog() {
 /// directories verify.
 #[test]
 fn x4_a_session_taken_over_after_its_lock_was_lost_is_not_closed_over() {
-    if !on_postgres() {
-        eprintln!(
-            "ZHILU_TEST_POSTGRES_URL is not set: the device lock across servers is PostgreSQL's"
-        );
+    let Some((t, two, rt)) = two_servers() else {
         return;
-    }
-    let t = TestApp::empty();
-    t.ready("DSJ0001");
-    let two = join(&t, None);
-    let rt = runtime();
+    };
     rt.block_on(async {
-        let a = Arc::new(open(&t, &t.data()).await.expect("open A"));
-        let b = Arc::new(open(&t, &two).await.expect("open B"));
+        let (a, b) = open_both(&t, &two).await;
         let actor = Actor::test("setup");
 
         let (running_a, go, session_a) = paused_offload(&t, &a, &actor).await;

@@ -113,23 +113,29 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 /// that a handful of statement texts serve every fetch and stay in the drivers' statement caches.
 const NODE_BATCHES: [usize; 4] = [8, 16, 32, 64];
 
-/// The statement texts of [`NODE_BATCHES`], built once.
+/// The statement text for `n` of `batches` rows, made by `make` once per batch size and kept in
+/// `texts` (so a commit or a proof formats no SQL).
+fn batch_sql(
+    texts: &'static std::sync::OnceLock<Vec<String>>,
+    batches: &[usize],
+    n: usize,
+    make: impl Fn(usize) -> String,
+) -> &'static str {
+    let texts = texts.get_or_init(|| batches.iter().map(|&b| make(b)).collect());
+    let i = batches.iter().position(|&b| b == n).unwrap_or(0);
+    &texts[i]
+}
+
+/// The statement texts of [`NODE_BATCHES`].
 fn nodes_sql(n: usize) -> &'static str {
     static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let texts = TEXTS.get_or_init(|| {
-        NODE_BATCHES
-            .iter()
-            .map(|&n| {
-                let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-                format!(
-                    "SELECT seq, leaf_hash, nodes FROM ledger_entries WHERE seq IN ({})",
-                    marks.join(", ")
-                )
-            })
-            .collect()
-    });
-    let i = NODE_BATCHES.iter().position(|&b| b == n).unwrap_or(0);
-    &texts[i]
+    batch_sql(&TEXTS, &NODE_BATCHES, n, |n| {
+        let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        format!(
+            "SELECT seq, leaf_hash, nodes FROM ledger_entries WHERE seq IN ({})",
+            marks.join(", ")
+        )
+    })
 }
 
 /// One statement fetching the rows that hold up to 64 nodes (see [`holder`]).
@@ -255,27 +261,20 @@ const ROW_WIDTH: usize = 8;
 /// `INSERT INTO ledger_entries` of `n` rows, `n` one of [`INSERT_BATCHES`].
 fn insert_sql(n: usize) -> &'static str {
     static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let texts = TEXTS.get_or_init(|| {
-        INSERT_BATCHES
-            .iter()
-            .map(|&n| {
-                let tuples: Vec<String> = (0..n)
-                    .map(|r| {
-                        let marks: Vec<String> = (1..=ROW_WIDTH)
-                            .map(|c| format!("${}", r * ROW_WIDTH + c))
-                            .collect();
-                        format!("({})", marks.join(", "))
-                    })
+    batch_sql(&TEXTS, &INSERT_BATCHES, n, |n| {
+        let tuples: Vec<String> = (0..n)
+            .map(|r| {
+                let marks: Vec<String> = (1..=ROW_WIDTH)
+                    .map(|c| format!("${}", r * ROW_WIDTH + c))
                     .collect();
-                format!(
-                    "INSERT INTO ledger_entries ({ROW_COLUMNS}) VALUES {}",
-                    tuples.join(", ")
-                )
+                format!("({})", marks.join(", "))
             })
-            .collect()
-    });
-    let i = INSERT_BATCHES.iter().position(|&b| b == n).unwrap_or(0);
-    &texts[i]
+            .collect();
+        format!(
+            "INSERT INTO ledger_entries ({ROW_COLUMNS}) VALUES {}",
+            tuples.join(", ")
+        )
+    })
 }
 
 /// Inserts the entry rows (`ROW_WIDTH` values each, flattened) with multi-row `INSERT`s.
