@@ -26,6 +26,8 @@ pub mod export;
 mod hashing;
 pub mod identity;
 pub mod integrity;
+mod nonces;
+pub use nonces::Nonces;
 pub mod offload;
 mod policy;
 pub mod records;
@@ -101,11 +103,14 @@ pub(crate) struct Signer {
     /// the head unless another process appended meanwhile, and then need not verify it again
     /// (an Ed25519 verification is a large share of a single-entry commit's CPU).
     last_signed: Mutex<Option<(String, u64, Hash)>>,
+    /// Nonces made ahead for the signatures inside commits.
+    nonces: Nonces,
 }
 
 impl Signer {
     pub(crate) fn new(key: SigningKey, verifying_key: VerifyingKey, replay: bool) -> Self {
         Signer {
+            nonces: Nonces::for_key(&key),
             key,
             verifying_key,
             replay,
@@ -144,7 +149,11 @@ impl CheckpointSigner for CommitSigner<'_> {
             root: *root,
             alg: self.alg,
         };
-        let note = self.signer.key.sign(&cp).map_err(|e| e.to_string())?;
+        let note = self
+            .signer
+            .nonces
+            .sign(&self.signer.key, &cp)
+            .map_err(|e| e.to_string())?;
         *self
             .signer
             .last_signed

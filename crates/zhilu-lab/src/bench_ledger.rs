@@ -3,9 +3,9 @@
 //! a change in the machine's load hits both sides; min / median / max of each, and the ratio of
 //! the medians:
 //! - durable appends: single-entry catalog commits (the entry row with the tree nodes it completes
-//!   and an Ed25519-signed checkpoint, in one fsynced transaction) against plain SQLite single-row commits (WAL,
-//!   `synchronous = FULL`, one `INSERT` per transaction, as the catalog's driver opens its
-//!   connections);
+//!   and an Ed25519-signed checkpoint, in one fsynced transaction) against plain SQLite
+//!   single-row commits (WAL, `synchronous = FULL`, one `INSERT` per transaction, as the catalog's
+//!   driver opens its connections), the two alternating every 100 commits within each round;
 //! - bulk fill: a fresh catalog filled with N entries (20,000 per commit, each commit signed)
 //!   against the same entry rows and their lookup keys inserted into a plain SQLite file with the
 //!   catalog's schema for those tables, in one transaction through prepared statements;
@@ -19,13 +19,14 @@
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use zhilu_app::setup::load_calendar;
 use zhilu_app::witness::{self, Offer};
 use zhilu_app::{Actor, App, Clock, DataDir, InitOptions};
 use zhilu_ledger::{self as ledger, MemoryTree};
+use zhilu_store::testing::SingleRowCommits;
 use zhilu_store::{Catalog, Change, CheckpointSigner};
 
 use crate::LabError as AppError;
@@ -40,7 +41,8 @@ pub struct BenchLedgerReport {
     /// Single-entry catalog commits per second.
     pub durable_appends_per_s: Spread,
     /// Baseline: plain SQLite single-row commits per second (a fresh file each round, timed after
-    /// as many untimed commits, so its write-ahead log has reached its working size).
+    /// as many untimed commits, so its write-ahead log has reached its working size; ours are
+    /// timed after as many too), timed in stretches of `STRETCH` that alternate with ours.
     pub sqlite_single_row_commits_per_s: Spread,
     /// Median over median; target ≥ 0.8.
     pub durable_vs_sqlite: f64,
@@ -147,17 +149,21 @@ pub(crate) struct BenchSigner(
     ledger::HashAlg,
     String,
     std::sync::Mutex<Option<(String, u64, ledger::Hash)>>,
+    zhilu_app::Nonces,
 );
 
 impl BenchSigner {
     pub(crate) fn of(app: &App) -> Result<Self, AppError> {
         let path = app.data_dir().secret_key();
         let secret = fs::read_to_string(&path).map_err(|e| AppError::io(&path, e))?;
+        let key = ledger::SigningKey::from_secret_string(secret.trim())?;
+        let nonces = zhilu_app::Nonces::for_key(&key);
         Ok(BenchSigner(
-            ledger::SigningKey::from_secret_string(secret.trim())?,
+            key,
             app.catalog().hash_alg(),
             zhilu_app::origin(app.verifying_key(), app.is_replay()),
             std::sync::Mutex::new(None),
+            nonces,
         ))
     }
 }
@@ -170,7 +176,7 @@ impl CheckpointSigner for BenchSigner {
             root: *root,
             alg: self.1,
         };
-        let note = self.0.sign(&cp).map_err(|e| e.to_string())?;
+        let note = self.4.sign(&self.0, &cp).map_err(|e| e.to_string())?;
         *self.3.lock().unwrap_or_else(|p| p.into_inner()) = Some((note.clone(), size, *root));
         Ok(note)
     }
@@ -240,21 +246,56 @@ async fn run_ledger_bench(
         )
     };
 
-    // Durable appends, interleaved with the baseline.
+    // Durable appends against the baseline, in stretches of `STRETCH` commits that alternate
+    // (ours then the baseline, then the baseline then ours…), so that both sides meet the same
+    // disk: on this kind of virtual disk the fsync time drifts by a third within seconds, and
+    // whole rounds one after the other measured the drift as much as the commits.
     let app = init("appends").await?;
     let signer = BenchSigner::of(&app)?;
+    let ours_commit = |i: u64| {
+        let (app, signer) = (&app, &signer);
+        async move {
+            app.catalog()
+                .commit(app.now(), "bench", &[event(i)], signer)
+                .await
+                .map(|_| ())
+        }
+    };
+    // Untimed, as the baseline's first commits are: the write-ahead log reaches its working size.
+    for i in 0..appends {
+        ours_commit(i).await?;
+    }
+    let base_err =
+        |e: zhilu_store::StoreError| AppError::Invalid(format!("基准 SQLite 数据库出错：{e}"));
     let (mut ours, mut base) = (Vec::new(), Vec::new());
     for run in 0..runs {
-        let t = Instant::now();
-        for i in 0..appends {
-            app.catalog()
-                .commit(app.now(), "bench", &[event(i)], &signer)
-                .await?;
+        let db = work.join(format!("baseline-{run}.db"));
+        let mut baseline = SingleRowCommits::open(&db, appends).map_err(base_err)?;
+        let (mut ours_time, mut base_time) = (Duration::ZERO, Duration::ZERO);
+        let mut done = 0;
+        while done < appends {
+            let n = STRETCH.min(appends - done);
+            let ours_first = (done / STRETCH).is_multiple_of(2);
+            for side in [ours_first, !ours_first] {
+                let t = Instant::now();
+                if side {
+                    for i in done..done + n {
+                        ours_commit(i).await?;
+                    }
+                    ours_time += t.elapsed();
+                } else {
+                    baseline.commit(n).map_err(base_err)?;
+                    base_time += t.elapsed();
+                }
+            }
+            done += n;
         }
-        ours.push(appends as f64 / t.elapsed().as_secs_f64());
-        base.push(sqlite_commits(&work.join(format!("baseline-{run}.db")), appends).await?);
-        let _ = fs::remove_file(work.join(format!("baseline-{run}.db")));
-        let _ = fs::remove_file(work.join(format!("baseline-{run}.db-wal")));
+        ours.push(appends as f64 / ours_time.as_secs_f64());
+        base.push(appends as f64 / base_time.as_secs_f64());
+        drop(baseline);
+        for end in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(work.join(format!("baseline-{run}.db{end}")));
+        }
     }
     let durable_appends_per_s = Spread::of(ours);
     let sqlite_single_row_commits_per_s = Spread::of(base);
@@ -412,21 +453,12 @@ async fn ledger_rows(catalog: &Catalog) -> Result<LedgerRows, AppError> {
     Ok(zhilu_store::testing::stored_ledger_rows(catalog).await?)
 }
 
+/// Commits per stretch of the durable-append row (about 15 ms of fsyncs on either side).
+const STRETCH: u64 = 100;
+
 /// The calendar the app figures load again and again (one small `calendar.loaded` entry).
 const CALENDAR: &str =
     "[years.2027]\nsource = \"基准测试\"\nholidays = [\"2027-01-01\"]\nworkdays = []\n";
-
-/// Baseline: `n` single-row commits into a plain SQLite file (see
-/// `zhilu_store::testing::sqlite_single_row_commits`, which owns the SQL).
-async fn sqlite_commits(db: &Path, n: u64) -> Result<f64, AppError> {
-    let db = db.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        zhilu_store::testing::sqlite_single_row_commits(&db, n)
-            .map_err(|e| AppError::Invalid(format!("基准 SQLite 数据库出错：{e}")))
-    })
-    .await
-    .map_err(|e| AppError::Invalid(format!("基准任务失败：{e}")))?
-}
 
 struct Witnessed {
     appends: u64,

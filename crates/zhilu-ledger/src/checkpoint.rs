@@ -13,7 +13,9 @@
 //! meaning is ours — a verifier must know it from this documentation). The SM2 signature in the note
 //! is the 64-byte `r || s` (big-endian) over the SM3 digest of Z_A || body, as GB/T 32918.2 defines;
 //! its nonce comes from RFC 6979 HMAC-DRBG inside the `sm2` crate, so signing needs no randomness
-//! source and this crate stays free of OS calls. Ed25519 is RFC 8032 (deterministic).
+//! source and this crate stays free of OS calls. Ed25519 is RFC 8032: deterministic through
+//! [`SigningKey::sign`]; through [`SigningKey::sign_with`] its nonce is a [`Nonce`] made before the
+//! message from caller-drawn randomness (see there), and the signature verifies the same way.
 //!
 //! Key text forms (one line each, like Go's `sumdb/note` keys):
 //! verifying key `<name>+<hex key id>+<base64(alg byte || public key)>`, where the SM2 public key is
@@ -26,8 +28,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use curve25519_dalek::{EdwardsPoint, Scalar};
+use ed25519_dalek::hazmat::ExpandedSecretKey;
 use ed25519_dalek::{Signer, Verifier};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::LedgerError;
 use crate::hash::{Hash, HashAlg};
@@ -154,7 +159,76 @@ enum Secret {
 /// public key), so a key can sit in a logged configuration struct without leaking.
 pub struct SigningKey {
     name: String,
+    /// The key id, computed once (every signature line carries it).
+    id: [u8; 4],
     secret: Secret,
+}
+
+/// A one-time Ed25519 nonce made before its message is known: the secret scalar `r` and its
+/// commitment `R = r·B`, the point multiplication that is nine tenths of an Ed25519 signature's
+/// cost. [`SigningKey::sign_with`] consumes it (it is neither `Clone` nor `Copy`, so the type
+/// system forbids signing twice with one nonce, which would give the secret key away); `r` is
+/// wiped when it is dropped.
+///
+/// Why by hand: a single-entry ledger commit signs inside its transaction, and RFC 8032's
+/// deterministic nonce depends on the message, so ed25519-dalek computes `r·B` while the commit
+/// waits. Made ahead on another thread, the signature left inside the commit is two SHA-512s and a
+/// scalar multiply-add. The verifier cannot tell and need not: `s·B = R + H(R‖A‖M)·A` holds for any
+/// `r`. What RFC 8032's determinism protects against, a weak random source, is covered by hedging:
+/// `r` hashes the key's secret prefix with the caller's 32 random bytes and a counter, so it is
+/// unpredictable while either the prefix stays secret or the bytes are random, and distinct per
+/// draw. The curve arithmetic is curve25519-dalek's; only the two formulas of RFC 8032 §5.1.6
+/// steps 2–5 are written here.
+pub struct Nonce {
+    key: [u8; 4],
+    r: Scalar,
+    commitment: [u8; 32],
+}
+
+impl Drop for Nonce {
+    fn drop(&mut self) {
+        self.r.zeroize();
+    }
+}
+
+impl std::fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nonce").finish_non_exhaustive()
+    }
+}
+
+/// Makes [`Nonce`]s for one Ed25519 key (from [`SigningKey::nonce_source`]); it holds a copy of
+/// the key's secret nonce prefix (not the signing scalar), wiped when dropped.
+pub struct NonceSource {
+    key: [u8; 4],
+    prefix: Zeroizing<[u8; 32]>,
+    drawn: u64,
+}
+
+impl std::fmt::Debug for NonceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NonceSource").finish_non_exhaustive()
+    }
+}
+
+impl NonceSource {
+    /// A nonce from 32 bytes the caller draws from the OS's random source.
+    pub fn make(&mut self, random: &[u8; 32]) -> Nonce {
+        self.drawn = self.drawn.wrapping_add(1);
+        let mut h = Sha512::new();
+        h.update(b"zhilu/ed25519-nonce/v1");
+        h.update(self.prefix.as_slice());
+        h.update(self.drawn.to_le_bytes());
+        h.update(random);
+        let mut wide = Zeroizing::new([0u8; 64]);
+        wide.copy_from_slice(&h.finalize());
+        let r = Scalar::from_bytes_mod_order_wide(&wide);
+        Nonce {
+            key: self.key,
+            r,
+            commitment: EdwardsPoint::mul_base(&r).compress().to_bytes(),
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -211,10 +285,14 @@ impl SigningKey {
                 })?,
             )),
         };
-        Ok(SigningKey {
+        let mut key = SigningKey {
             name: name.to_string(),
+            id: [0; 4],
             secret,
-        })
+        };
+        let (alg, public) = key.alg_and_public();
+        key.id = key_id(name, alg, &public);
+        Ok(key)
     }
 
     /// The key name that appears on signature lines.
@@ -242,9 +320,22 @@ impl SigningKey {
         let (alg, public) = self.alg_and_public();
         VerifyingKey {
             name: self.name.clone(),
-            id: key_id(&self.name, alg, &public),
+            id: self.id,
             alg,
             public,
+        }
+    }
+
+    /// What makes nonces ahead of time for [`SigningKey::sign_with`]; `None` for an SM2 key
+    /// (whose signatures take their nonce from RFC 6979 inside the `sm2` crate).
+    pub fn nonce_source(&self) -> Option<NonceSource> {
+        match &self.secret {
+            Secret::Ed25519(k) => Some(NonceSource {
+                key: self.id,
+                prefix: Zeroizing::new(ExpandedSecretKey::from(&k.to_bytes()).hash_prefix),
+                drawn: 0,
+            }),
+            Secret::Sm2(_) => None,
         }
     }
 
@@ -298,12 +389,7 @@ impl SigningKey {
     /// Fails with [`LedgerError::Malformed`] for an empty origin or one with control characters,
     /// which would make the note ambiguous.
     pub fn sign(&self, cp: &Checkpoint) -> Result<String, LedgerError> {
-        if cp.origin.is_empty() || cp.origin.chars().any(char::is_control) {
-            return Err(LedgerError::Malformed(
-                "检查点来源不能为空或含控制字符".into(),
-            ));
-        }
-        let body = cp.body_text();
+        let body = checked_body(cp)?;
         let sig: Vec<u8> = match &self.secret {
             Secret::Ed25519(k) => k.sign(body.as_bytes()).to_bytes().to_vec(),
             Secret::Sm2(k) => {
@@ -313,14 +399,55 @@ impl SigningKey {
                 s.to_bytes().to_vec()
             }
         };
-        let mut blob = self.verifying_key().id.to_vec();
-        blob.extend_from_slice(&sig);
-        Ok(format!(
-            "{body}\n{EM_DASH}{} {}\n",
-            self.name,
-            B64.encode(blob)
-        ))
+        Ok(self.note(&body, &sig))
     }
+
+    /// [`SigningKey::sign`] with a nonce made ahead by this key's [`NonceSource`], consumed here:
+    /// RFC 8032 §5.1.6 from step 3, with `r` and `R` taken from the nonce. The note has the same
+    /// form and verifies with the same public key as one from `sign`.
+    pub fn sign_with(&self, cp: &Checkpoint, nonce: Nonce) -> Result<String, LedgerError> {
+        let Secret::Ed25519(k) = &self.secret else {
+            return Err(LedgerError::InvalidKey(
+                "预先生成的签名随机数只用于 Ed25519 密钥".into(),
+            ));
+        };
+        if nonce.key != self.id {
+            return Err(LedgerError::InvalidKey(
+                "签名随机数不是为此密钥生成的".into(),
+            ));
+        }
+        let body = checked_body(cp)?;
+        let public = k.verifying_key().to_bytes();
+        let mut h = Sha512::new();
+        h.update(nonce.commitment);
+        h.update(public);
+        h.update(body.as_bytes());
+        let challenge = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let secret = ExpandedSecretKey::from(&k.to_bytes());
+        let s = challenge * secret.scalar + nonce.r;
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&nonce.commitment);
+        sig[32..].copy_from_slice(s.as_bytes());
+        Ok(self.note(&body, &sig))
+    }
+
+    /// The signed note: the body, a blank line and this key's signature line.
+    fn note(&self, body: &str, sig: &[u8]) -> String {
+        let mut blob = Vec::with_capacity(4 + sig.len());
+        blob.extend_from_slice(&self.id);
+        blob.extend_from_slice(sig);
+        format!("{body}\n{EM_DASH}{} {}\n", self.name, B64.encode(blob))
+    }
+}
+
+/// The checkpoint's body text, refused for an empty origin or one with control characters.
+fn checked_body(cp: &Checkpoint) -> Result<String, LedgerError> {
+    if cp.origin.is_empty() || cp.origin.chars().any(char::is_control) {
+        return Err(LedgerError::Malformed(
+            "检查点来源不能为空或含控制字符".into(),
+        ));
+    }
+    Ok(cp.body_text())
 }
 
 /// A named public key, what an auditor needs to check checkpoints. Its text form (via `Display` /

@@ -47,7 +47,8 @@ mod tree;
 mod witness;
 
 pub use checkpoint::{
-    Checkpoint, SignatureKind, SigningKey, VerifyingKey, verify_checkpoint, verify_checkpoint_bytes,
+    Checkpoint, Nonce, NonceSource, SignatureKind, SigningKey, VerifyingKey, verify_checkpoint,
+    verify_checkpoint_bytes,
 };
 pub use error::LedgerError;
 pub use hash::{Hash, HashAlg};

@@ -159,6 +159,95 @@ fn x1_other_signatures_are_ignored_but_bounded() {
     assert_eq!(key.kind(), SignatureKind::Ed25519);
 }
 
+/// The signature line's decoded blob: key id (4 bytes) then the signature.
+fn signature_blob(note: &str) -> Vec<u8> {
+    let line = &note[note.rfind("\n\n").expect("split") + 2..];
+    let b64 = line.trim_end().rsplit(' ').next().expect("signature");
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).expect("b64")
+}
+
+#[test]
+fn x1_a_note_signed_with_a_nonce_made_ahead_verifies_and_no_two_share_a_nonce() {
+    let key =
+        SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [1u8; 32]).expect("key");
+    let vk = key.verifying_key();
+    let text = vk.to_string();
+    let raw = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        text.splitn(3, '+').nth(2).expect("three fields"),
+    )
+    .expect("b64");
+    let public: [u8; 32] = raw[1..].try_into().expect("32 bytes");
+    let independent = ed25519_dalek::VerifyingKey::from_bytes(&public).expect("public key");
+    let deterministic = key.sign(&cp(HashAlg::Sha256)).expect("sign");
+    assert_eq!(deterministic, PINNED_NOTE);
+    let body = cp(HashAlg::Sha256).body_text();
+    let mut source = key.nonce_source().expect("an Ed25519 key makes nonces");
+    let mut commitments = std::collections::HashSet::new();
+    for _ in 0..64 {
+        // The same "random" bytes every time: the nonces must still all differ.
+        let note = key
+            .sign_with(&cp(HashAlg::Sha256), source.make(&[0u8; 32]))
+            .expect("sign");
+        assert_eq!(
+            verify_checkpoint(&note, &vk).expect("verify"),
+            cp(HashAlg::Sha256)
+        );
+        // The same note as `sign` up to the signature itself, under the same key id.
+        assert_eq!(
+            note[..note.len() - 93],
+            deterministic[..deterministic.len() - 93]
+        );
+        assert_ne!(note, deterministic);
+        let blob = signature_blob(&note);
+        assert_eq!(
+            (blob.len(), &blob[..4]),
+            (68, &signature_blob(&deterministic)[..4])
+        );
+        // ed25519-dalek's strict RFC 8032 check accepts it too (canonical s, no small order).
+        let sig = ed25519_dalek::Signature::from_slice(&blob[4..]).expect("64 bytes");
+        independent
+            .verify_strict(body.as_bytes(), &sig)
+            .expect("ed25519-dalek verifies it");
+        assert!(
+            commitments.insert(blob[4..36].to_vec()),
+            "a nonce commitment R came back"
+        );
+        // Any changed byte of the body is refused.
+        let tampered = note.replacen("\n42\n", "\n43\n", 1);
+        assert_eq!(
+            verify_checkpoint(&tampered, &vk),
+            Err(LedgerError::BadSignature)
+        );
+    }
+}
+
+#[test]
+fn x1_a_nonce_is_refused_by_another_key_and_an_sm2_key_makes_none() {
+    let key =
+        SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [1u8; 32]).expect("key");
+    let other =
+        SigningKey::from_seed(SignatureKind::Ed25519, "zhilu-ledger", [2u8; 32]).expect("key");
+    let sm2 = SigningKey::from_seed(SignatureKind::Sm2, "zhilu-sm2", [3u8; 32]).expect("key");
+    let mut source = key.nonce_source().expect("source");
+    assert!(matches!(
+        other.sign_with(&cp(HashAlg::Sha256), source.make(&[9u8; 32])),
+        Err(LedgerError::InvalidKey(m)) if m.contains("不是为此密钥生成的")
+    ));
+    assert!(sm2.nonce_source().is_none());
+    assert!(matches!(
+        sm2.sign_with(&cp(HashAlg::Sm3), source.make(&[9u8; 32])),
+        Err(LedgerError::InvalidKey(m)) if m.contains("只用于 Ed25519")
+    ));
+    // A bad origin is refused as by `sign`.
+    let mut bad = cp(HashAlg::Sha256);
+    bad.origin = "a\nb".into();
+    assert!(matches!(
+        key.sign_with(&bad, source.make(&[9u8; 32])),
+        Err(LedgerError::Malformed(_))
+    ));
+}
+
 #[test]
 fn x2_sm2_signed_checkpoint_round_trips() {
     let key = SigningKey::from_seed(SignatureKind::Sm2, "zhilu-sm2", [3u8; 32]).expect("key");

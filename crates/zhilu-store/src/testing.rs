@@ -162,32 +162,46 @@ pub async fn scan_recordings(catalog: &Catalog) -> Result<u64, StoreError> {
     Ok(n)
 }
 
-/// The baseline `bench ledger` sets durable appends against: `n` single-row commits per second
-/// into a plain SQLite file at `db`, opened as the catalog's driver opens its connections (WAL,
-/// `synchronous = FULL`), one `INSERT` per transaction, timed after `n` untimed ones (the
-/// write-ahead log first grows to its working size, as a long-used catalog's has).
-pub fn sqlite_single_row_commits(db: &Path, n: u64) -> Result<f64, StoreError> {
-    let sql = |e: rusqlite::Error| StoreError::database("基准 SQLite 数据库出错", e);
-    let conn = rusqlite::Connection::open(db).map_err(sql)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-         CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
-    )
-    .map_err(sql)?;
-    let insert = |i: u64| {
-        let body = format!("{{\"kind\":\"bench.event\",\"subject\":\"bench:{i}\",\"i\":{i}}}");
-        conn.execute("INSERT INTO t (body) VALUES (?1)", [body])
-            .map(|_| ())
-            .map_err(sql)
-    };
-    for i in 0..n {
-        insert(i)?;
+/// The baseline `bench ledger` sets durable appends against: single-row commits into a plain
+/// SQLite file, opened as the catalog's driver opens its connections (WAL, `synchronous = FULL`),
+/// one `INSERT` per transaction. The bench times them in short stretches alternating with its own
+/// commits, so that both sides meet the same disk.
+pub struct SingleRowCommits {
+    conn: rusqlite::Connection,
+    next: u64,
+}
+
+impl SingleRowCommits {
+    /// A new file at `db`, after `warm` untimed commits (the write-ahead log first grows to its
+    /// working size, as a long-used catalog's has).
+    pub fn open(db: &Path, warm: u64) -> Result<Self, StoreError> {
+        let conn = rusqlite::Connection::open(db).map_err(baseline_error)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+        )
+        .map_err(baseline_error)?;
+        let mut commits = SingleRowCommits { conn, next: 0 };
+        commits.commit(warm)?;
+        Ok(commits)
     }
-    let t = std::time::Instant::now();
-    for i in n..2 * n {
-        insert(i)?;
+
+    /// `n` more commits of one row each.
+    pub fn commit(&mut self, n: u64) -> Result<(), StoreError> {
+        for _ in 0..n {
+            let i = self.next;
+            let body = format!("{{\"kind\":\"bench.event\",\"subject\":\"bench:{i}\",\"i\":{i}}}");
+            self.conn
+                .execute("INSERT INTO t (body) VALUES (?1)", [body])
+                .map_err(baseline_error)?;
+            self.next += 1;
+        }
+        Ok(())
     }
-    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+fn baseline_error(e: rusqlite::Error) -> StoreError {
+    StoreError::database("基准 SQLite 数据库出错", e)
 }
 
 /// One ledger row, every column as the catalog stores it (the bulk-fill baseline's input).
