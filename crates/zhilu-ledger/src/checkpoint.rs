@@ -332,7 +332,7 @@ impl SigningKey {
         match &self.secret {
             Secret::Ed25519(k) => Some(NonceSource {
                 key: self.id,
-                prefix: Zeroizing::new(ExpandedSecretKey::from(&k.to_bytes()).hash_prefix),
+                prefix: Zeroizing::new(ExpandedSecretKey::from(k.as_bytes()).hash_prefix),
                 drawn: 0,
             }),
             Secret::Sm2(_) => None,
@@ -423,7 +423,7 @@ impl SigningKey {
         h.update(public);
         h.update(body.as_bytes());
         let challenge = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
-        let secret = ExpandedSecretKey::from(&k.to_bytes());
+        let secret = ExpandedSecretKey::from(k.as_bytes());
         let s = challenge * secret.scalar + nonce.r;
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&nonce.commitment);
